@@ -1,0 +1,50 @@
+// The interface every backend implements: set up an isolated network for a
+// command tree, hand the engine its end of the link, run the command, and
+// tear everything down (in reverse) whatever happens. Setup is two-phased so
+// the relay engine is running before the command sends its first packet.
+#pragma once
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/common/error.hpp"
+
+namespace netpen::backends {
+
+struct sandbox_spec {
+  std::vector<std::string> argv;            // the command, argv[0] looked up in PATH
+  std::string resolv_conf;                  // contents for the tree's /etc/resolv.conf
+  std::optional<std::string> hosts;         // contents for the tree's /etc/hosts (nullopt: unchanged)
+  bool keep_uid = false;                    // run as the invoking uid inside instead of 0
+};
+
+class sandbox {
+ public:
+  virtual ~sandbox() = default;
+
+  // The engine's end of the link: for rootless, the tap fd (O_NONBLOCK,
+  // IFF_TAP|IFF_NO_PI), owned by the sandbox until release_link_fd().
+  virtual int link_fd() const = 0;
+
+  // Lets the command run (phase 2). Before this the tree is set up but the
+  // command has not been exec'd.
+  virtual result<void> launch() = 0;
+
+  // Blocks until the command tree ends; forwards INT, TERM, HUP, QUIT, USR1,
+  // USR2 and WINCH received by netpen to the command meanwhile. Returns the
+  // command's exit status (128+N when it died of signal N).
+  virtual int wait() = 0;
+
+  // pid of the sandbox init in netpen's pid namespace (for diagnostics).
+  virtual pid_t init_pid() const = 0;
+};
+
+// Prepares a rootless sandbox (user+net+mount+pid namespaces, tap0). Must be
+// called before netpen starts any thread. On failure nothing is left behind
+// and the error names the missing host feature and how to fix it.
+result<std::unique_ptr<sandbox>> make_rootless_sandbox(const sandbox_spec& spec);
+
+}  // namespace netpen::backends

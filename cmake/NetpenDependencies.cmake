@@ -1,0 +1,18 @@
+# Every third-party dependency, resolved once, as imported targets.
+find_package(Threads REQUIRED)
+find_package(Asio REQUIRED)
+find_package(Tins REQUIRED)
+find_package(Mnl REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json REQUIRED)
+if(NETPEN_BUILD_TESTS)
+  find_package(Catch2 REQUIRED)
+endif()
+
+# Common compile settings for every netpen target.
+add_library(netpen_options INTERFACE)
+target_link_libraries(netpen_options INTERFACE netpen_warnings netpen_sanitizers)
+target_include_directories(netpen_options INTERFACE ${PROJECT_SOURCE_DIR})
+target_compile_definitions(netpen_options INTERFACE NETPEN_VERSION="${PROJECT_VERSION}")

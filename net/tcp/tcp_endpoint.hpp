@@ -1,0 +1,166 @@
+// The relay's TCP endpoint toward the child: a sans-I/O state machine in the
+// style of smoltcp's socket. Segments go in (on_segment), segments come out
+// (poll), time is passed in, and next_deadline() says when to call poll
+// again. It never touches a socket, a clock or a timer itself.
+//
+// Role: the child is always the active opener; this endpoint is the passive
+// side that impersonates the remote server. It is created from the child's
+// SYN, stays silent (absorbing SYN retransmissions) until the relay's host
+// connect finishes, then accept() answers SYN-ACK or reject() answers RST.
+//
+// Lifecycle (RFC 9293 names):
+//   syn_received_pending  created from SYN; host connect in progress; no reply yet
+//   syn_received          SYN-ACK sent, waiting for the child's ACK
+//   established           data both ways
+//   close_wait            child sent FIN (child->us done), we may still send
+//   fin_wait_1/2, closing we sent FIN (tx_close) ...
+//   last_ack              both FINs sent, waiting for our FIN's ACK
+//   time_wait             both directions closed; kept briefly to re-ACK a retransmitted FIN
+//   closed                finished or reset (see was_reset)
+//
+// Buffers: rx holds in-order child data not yet consumed by the relay (the
+// window we advertise is its free space); tx holds data from the host not
+// yet acknowledged by the child (unsent + in flight). Both are fixed-size
+// rings: the relay's reads from the host socket are bounded by tx_free(),
+// so the host socket's buffers provide backpressure. Out-of-order segments
+// are not queued: they get a duplicate ACK and the child retransmits (the
+// tap link is lossless, so this only happens after our own drops).
+#pragma once
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "net/packet/frame.hpp"
+
+namespace netpen::tcp {
+
+using clock = std::chrono::steady_clock;
+using time_point = clock::time_point;
+using duration = clock::duration;
+
+enum class state {
+  syn_received_pending,
+  syn_received,
+  established,
+  close_wait,
+  fin_wait_1,
+  fin_wait_2,
+  closing,
+  last_ack,
+  time_wait,
+  closed,
+};
+
+const char* to_string(state s);
+
+// A segment from the child, already parsed (see packet::parse_frame).
+struct segment_in {
+  std::uint32_t seq = 0;
+  std::uint32_t ack = 0;
+  std::uint8_t flags = 0;        // packet::tcp_flag bits
+  std::uint16_t window = 0;      // raw field (scaled by the child's wscale after SYN)
+  std::optional<std::uint16_t> mss;
+  std::optional<std::uint8_t> wscale;
+  std::span<const std::byte> payload;
+};
+
+// A segment for the child. Payload spans point into the endpoint's tx ring
+// and are valid only until the next call on the endpoint.
+struct segment_out {
+  std::uint32_t seq = 0;
+  std::uint32_t ack = 0;
+  std::uint8_t flags = 0;
+  std::uint16_t window = 0;      // raw field (already scaled down by our wscale)
+  std::optional<std::uint16_t> mss;
+  std::optional<std::uint8_t> wscale;
+  std::array<std::span<const std::byte>, 2> payload{};
+  std::size_t payload_size() const { return payload[0].size() + payload[1].size(); }
+};
+
+struct config {
+  std::uint16_t mss = 65480;              // what we announce (tap MTU 65520 - 40)
+  std::size_t rx_capacity = 4u << 20;     // bytes; also bounds our advertised window
+  std::size_t tx_capacity = 4u << 20;
+  duration rto_initial = std::chrono::milliseconds(200);
+  duration rto_min = std::chrono::milliseconds(200);
+  duration rto_max = std::chrono::seconds(60);
+  int max_retransmissions = 12;           // then the endpoint resets (state closed, was_reset)
+  duration time_wait = std::chrono::seconds(2);
+  duration syn_received_timeout = std::chrono::seconds(75);
+};
+
+class endpoint {
+ public:
+  // Creates the endpoint from the child's SYN. `isn` is our initial sequence
+  // number (the relay picks it randomly). Precondition: syn has SYN and not ACK.
+  endpoint(const segment_in& syn, std::uint32_t isn, const config& cfg, time_point now);
+
+  // Feeds one segment from the child. Never emits directly: call poll().
+  void on_segment(const segment_in& seg, time_point now);
+
+  // The host side is connected: answer the SYN with SYN-ACK (on next poll).
+  void accept(time_point now);
+  // The host side failed (refused, unreachable) or the flow is torn down:
+  // emit a RST on next poll and go to closed. Idempotent.
+  void abort();
+
+  // --- data from the child (to be written to the host) --------------------
+  // In-order bytes not yet consumed; two spans because rx is a ring.
+  std::array<std::span<const std::byte>, 2> rx_data() const;
+  std::size_t rx_size() const;
+  // Marks n bytes consumed; may schedule a window update.
+  void rx_consume(std::size_t n);
+  // True once the child's FIN has arrived and all data before it was consumed.
+  bool rx_finished() const;
+
+  // --- data from the host (to be sent to the child) -----------------------
+  std::size_t tx_free() const;
+  // Free space of the tx ring as up to two writable spans (for scatter reads
+  // from the host socket straight into the ring); follow with tx_commit.
+  std::array<std::span<std::byte>, 2> tx_free_spans();
+  void tx_commit(std::size_t n);
+  // Copying convenience: appends up to tx_free() bytes, returns how many.
+  std::size_t tx_write(std::span<const std::byte> data);
+  // No more data from the host: send FIN after what is queued.
+  void tx_close();
+  // All tx data (and our FIN, if closed) acknowledged by the child.
+  bool tx_drained() const;
+
+  // --- output and time -----------------------------------------------------
+  // Emits every segment due now: SYN-ACK, data within the child's window
+  // (respecting its MSS), pure ACKs / window updates, FIN, RST, zero-window
+  // probes, and retransmissions whose timer expired.
+  void poll(time_point now, const std::function<void(const segment_out&)>& emit);
+  // When poll() must next be called even if nothing else happens.
+  std::optional<time_point> next_deadline() const;
+
+  state current_state() const { return state_; }
+  bool is_closed() const { return state_ == state::closed; }
+  bool was_reset() const { return reset_; }          // by the child, by abort, or by retransmission give-up
+  bool reset_by_peer() const { return reset_by_peer_; }
+
+  // Negotiated values, for logs and tests.
+  std::uint16_t peer_mss() const { return peer_mss_; }
+  std::optional<std::uint8_t> peer_wscale() const { return peer_wscale_; }
+  std::uint8_t our_wscale() const { return our_wscale_; }
+  std::size_t peer_window() const;   // bytes, scaled
+  std::size_t bytes_in_flight() const;
+  duration current_rto() const { return rto_; }
+
+ private:
+  state state_ = state::syn_received_pending;
+  bool reset_ = false;
+  bool reset_by_peer_ = false;
+  std::uint16_t peer_mss_ = 536;
+  std::optional<std::uint8_t> peer_wscale_;
+  std::uint8_t our_wscale_ = 0;
+  duration rto_{};
+  // (further private state is added by the implementation)
+};
+
+}  // namespace netpen::tcp
