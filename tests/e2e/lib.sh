@@ -1,0 +1,228 @@
+# shellcheck shell=bash
+# Shared helpers of the e2e tests: bring up a private lab (scripts/lab), run
+# commands through netpen in its host node (np), TAP-like assertions (check,
+# check_eq, ...) that make the test fail at the end (e2e_finish).
+#
+# Environment: NETPEN_BIN (the binary under test, required), NETPEN_SOURCE_DIR,
+# NETPEN_E2E_USERS (default "root netpen-test"), NETPEN_E2E_DIRECT=1 (debug
+# the lab: run the commands directly in the host node, without netpen;
+# netpen-only checks are skipped), NETPEN_E2E_KEEP=1 (leave the lab up).
+set -uo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_SRC=${NETPEN_SOURCE_DIR:-$(cd "$E2E_DIR/../.." && pwd)}
+# shellcheck source=../../scripts/lab
+source "$E2E_SRC/scripts/lab"
+LAB_QUIET=1
+
+E2E_DIRECT=${NETPEN_E2E_DIRECT:-0}
+E2E_NAME=$(basename "$0" .sh)
+E2E_NAME=${E2E_NAME#test_}
+E2E_PASS=0
+E2E_FAIL=0
+E2E_SKIP=0
+E2E_FAILED_NAMES=()
+E2E_LAB=""
+E2E_NETPEN=""
+E2E_TIMEOUT=${NETPEN_E2E_TIMEOUT:-120}
+# Results of the last `run`.
+RC=0 OUT="" ERR="" E2E_LAST=""
+
+# ------------------------------------------------------------ assertions
+
+e2e_show_last() {
+  [[ -n $E2E_LAST ]] || return 0
+  printf '#   command: %s\n#   exit status: %s\n' "$E2E_LAST" "$RC"
+  [[ -z $OUT ]] || printf '%s\n' "$OUT" | tail -n 30 | sed 's/^/#   stdout: /'
+  [[ -z $ERR ]] || printf '%s\n' "$ERR" | tail -n 30 | sed 's/^/#   stderr: /'
+}
+
+ok() { echo "ok - $1"; ((E2E_PASS++)); }
+not_ok() {
+  echo "not ok - $1"
+  [[ -z ${2:-} ]] || printf '%s\n' "$2" | sed 's/^/#   /'
+  e2e_show_last
+  ((E2E_FAIL++))
+  E2E_FAILED_NAMES+=("$1")
+}
+skip() { echo "ok - $1 # SKIP ${2:-}"; ((E2E_SKIP++)); }
+
+# run CMD...: run a command (bounded), keep RC, OUT, ERR for the checks.
+run() {
+  local o e
+  o=$(mktemp) e=$(mktemp)
+  E2E_LAST=$(printf '%q ' "$@")
+  case $1 in
+    np | in_host) "$1_argv" "${@:2}" ;;
+    *) E2E_ARGV=("$@") ;;
+  esac
+  timeout -k 5 "$E2E_TIMEOUT" "${E2E_ARGV[@]}" > "$o" 2> "$e" < /dev/null
+  RC=$?
+  OUT=$(cat "$o") ERR=$(cat "$e")
+  rm -f "$o" "$e"
+  return 0
+}
+
+# The condition checks: each takes a description first.
+check() { # check DESC CMD...: CMD exits 0
+  local d=$1; shift
+  run "$@"
+  if ((RC == 0)); then ok "$d"; else not_ok "$d"; fi
+}
+check_status() { # check_status DESC N CMD...: CMD exits N
+  local d=$1 want=$2; shift 2
+  run "$@"
+  if ((RC == want)); then ok "$d"; else not_ok "$d" "expected exit status $want, got $RC"; fi
+}
+check_eq() { # check_eq DESC EXPECTED ACTUAL
+  if [[ $2 == "$3" ]]; then ok "$1"; else not_ok "$1" "expected: '$2'
+actual:   '$3'"; fi
+}
+check_match() { # check_match DESC EREGEX TEXT: a line of TEXT matches
+  if printf '%s\n' "$3" | grep -qE -- "$2"; then ok "$1"; else not_ok "$1" "no line matches /$2/ in:
+$3"; fi
+}
+check_output_eq() { # check_output_eq DESC EXPECTED CMD...: exit 0, stdout == EXPECTED
+  local d=$1 want=$2; shift 2
+  run "$@"
+  if ((RC == 0)) && [[ $OUT == "$want" ]]; then ok "$d"; else not_ok "$d" "expected stdout: '$want'"; fi
+}
+check_output_contains() { # check_output_contains DESC NEEDLE CMD...: exit 0, NEEDLE in stdout
+  local d=$1 want=$2; shift 2
+  run "$@"
+  if ((RC == 0)) && [[ $OUT == *"$want"* ]]; then ok "$d"; else not_ok "$d" "expected in stdout: '$want'"; fi
+}
+
+is_direct() { [[ $E2E_DIRECT == 1 ]]; }
+# netpen_only DESC: false (and a skip line) in direct mode.
+netpen_only() {
+  is_direct || return 0
+  skip "$1" "netpen-only check, NETPEN_E2E_DIRECT=1"
+  return 1
+}
+
+e2e_finish() {
+  local total=$((E2E_PASS + E2E_FAIL))
+  echo "# $E2E_NAME: $E2E_PASS passed, $E2E_FAIL failed, $E2E_SKIP skipped (direct=$E2E_DIRECT)"
+  if ((E2E_FAIL > 0)); then
+    printf '# failed: %s\n' "${E2E_FAILED_NAMES[@]}"
+    exit 1
+  fi
+  if ((total == 0)); then
+    echo "# no check ran"
+    exit 1
+  fi
+  exit 0
+}
+
+# -------------------------------------------------------------- the lab
+
+e2e_die() { echo "not ok - $*"; echo "# $E2E_NAME: aborted"; exit 1; }
+
+e2e_teardown() {
+  local rc=$?
+  if [[ -n $E2E_LAB ]]; then
+    if [[ ${NETPEN_E2E_KEEP:-0} == 1 ]]; then
+      echo "# lab $E2E_LAB kept (scripts/lab down $E2E_LAB)"
+    else
+      lab_down "$E2E_LAB" > /dev/null 2>&1
+    fi
+  fi
+  exit "$rc"
+}
+
+# e2e_setup: skip unless root, find netpen, bring up this test's lab.
+e2e_setup() {
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "# SKIP: e2e tests need root (they build network namespaces)"
+    exit 77
+  fi
+  if ! is_direct; then
+    [[ -n ${NETPEN_BIN:-} ]] || e2e_die "NETPEN_BIN is not set (the netpen binary under test)"
+    [[ -x $NETPEN_BIN && -f $NETPEN_BIN ]] || e2e_die "NETPEN_BIN=$NETPEN_BIN is not an executable file"
+  fi
+  E2E_LAB="e2e-${E2E_NAME:0:12}-$$"
+  trap e2e_teardown EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  echo "# lab $E2E_LAB (direct=$E2E_DIRECT)"
+  lab_up "$E2E_LAB" --unprivileged || e2e_die "lab did not come up"
+  LAB_DIR=$(lab_dir "$E2E_LAB")
+  LAB_TMP=$LAB_DIR/tmp
+  LAB_CA=$LAB_DIR/certs/ca.pem
+  if ! is_direct; then
+    # A copy every test user can execute, whatever the build dir's modes.
+    mkdir -p "$LAB_DIR/bin" && cp "$NETPEN_BIN" "$LAB_DIR/bin/netpen" && chmod 0755 "$LAB_DIR/bin/netpen" ||
+      e2e_die "cannot copy $NETPEN_BIN"
+    E2E_NETPEN=$LAB_DIR/bin/netpen
+  fi
+}
+
+e2e_users() { echo "${NETPEN_E2E_USERS:-root netpen-test}"; }
+
+# in_host [--as USER] CMD...: run a command in the lab's host node, no netpen.
+# np [--as USER] [NETPEN OPTIONS...] -- CMD...: run CMD through netpen in
+# the host node (as USER). In direct mode CMD runs without netpen; --dns and
+# --hosts-file are emulated with the lab's resolv.conf/hosts overlays.
+# Both are commands `run` and the checks accept (they build E2E_ARGV).
+in_host() { in_host_argv "$@" && "${E2E_ARGV[@]}"; }
+np() { np_argv "$@" && "${E2E_ARGV[@]}"; }
+
+e2e_user_opt() { # sets E2E_UOPT from "--as USER"
+  E2E_UOPT=()
+  [[ $1 == root ]] || E2E_UOPT=(--user "$1")
+}
+
+in_host_argv() {
+  E2E_UOPT=()
+  if [[ ${1:-} == --as ]]; then e2e_user_opt "$2"; shift 2; fi
+  E2E_ARGV=("$E2E_SRC/scripts/lab" exec "$E2E_LAB" host "${E2E_UOPT[@]}" -- "$@")
+}
+
+np_argv() {
+  E2E_UOPT=()
+  if [[ ${1:-} == --as ]]; then e2e_user_opt "$2"; shift 2; fi
+  if ! is_direct; then
+    E2E_ARGV=("$E2E_SRC/scripts/lab" exec "$E2E_LAB" host "${E2E_UOPT[@]}" -- "$E2E_NETPEN" "$@")
+    return 0
+  fi
+  local -a ov=()
+  local f ip
+  while (($#)) && [[ $1 != -- ]]; do
+    case $1 in
+      -d | --dns)
+        f=$(mktemp -p "$LAB_TMP" resolv.XXXXXX)
+        ip=$2
+        if [[ $ip == \[* ]]; then
+          ip=${ip#[}
+          ip=${ip%%]*}
+        elif [[ $ip != *:*:* ]]; then
+          ip=${ip%%:*}
+        fi
+        echo "nameserver $ip" > "$f"
+        chmod 0644 "$f"
+        ov+=(--resolv "$f")
+        shift 2 ;;
+      --hosts-file)
+        f=$(mktemp -p "$LAB_TMP" hosts.XXXXXX)
+        cat "$LAB_DIR/hosts" "$2" > "$f"
+        chmod 0644 "$f"
+        ov+=(--hosts "$f")
+        shift 2 ;;
+      *) shift ;;
+    esac
+  done
+  (($#)) && shift
+  E2E_ARGV=("$E2E_SRC/scripts/lab" exec "$E2E_LAB" host "${E2E_UOPT[@]}" "${ov[@]}" -- "$@")
+}
+
+# wait_for SECS CMD...: poll CMD every 0.1 s until it succeeds (bounded).
+wait_for() {
+  local n=$(($1 * 10)) i
+  shift
+  for ((i = 0; i < n; i++)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
