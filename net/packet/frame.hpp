@@ -122,6 +122,10 @@ std::size_t build_tcp_headers(const tcp_segment_spec& s, std::span<std::byte, ma
 std::size_t build_udp_headers(const udp_datagram_spec& s, std::span<std::byte, max_header_size> out);
 
 // Internet checksum helpers (RFC 1071), exposed for ICMP builders and tests.
+// checksum_partial adds `data` (16-bit big-endian words, an odd last byte
+// padded with zero) to `sum`; chain calls only at even offsets. checksum_fold
+// folds the carries and returns the ones' complement, ready to store in a
+// header; over data that includes a correct checksum field it yields 0.
 std::uint32_t checksum_partial(std::span<const std::byte> data, std::uint32_t sum = 0);
 std::uint16_t checksum_fold(std::uint32_t sum);
 
