@@ -36,6 +36,8 @@
 #include <vector>
 
 #include "net/packet/frame.hpp"
+#include "net/tcp/byte_ring.hpp"
+#include "net/tcp/rtt_estimator.hpp"
 
 namespace netpen::tcp {
 
@@ -153,6 +155,31 @@ class endpoint {
   duration current_rto() const { return rto_; }
 
  private:
+  // --- helpers (tcp_endpoint.cpp, tcp_receive.cpp, tcp_send.cpp) ---
+  bool synchronized() const;
+  std::size_t rx_window() const;               // bytes we can accept now
+  std::uint16_t window_field(bool syn) const;  // what goes in the window field
+  std::uint32_t data_end() const;              // seq after the last queued tx byte
+  std::uint32_t fin_seq() const { return data_end(); }
+  bool fin_acked() const;
+  std::size_t eff_mss() const;
+  void on_synchronized_segment(const segment_in& seg, time_point now);
+  bool acceptable(const segment_in& seg) const;
+  bool process_ack(const segment_in& seg, time_point now);
+  void process_data(const segment_in& seg, time_point now);
+  void enter_time_wait(time_point now);
+  void fail(bool by_peer);
+  void queue_reset(std::uint32_t seq, std::optional<std::uint32_t> ack);
+  void run_timers(time_point now);
+  void on_rto(time_point now);
+  void on_persist(time_point now, const std::function<void(const segment_out&)>& emit);
+  void send_data(time_point now, const std::function<void(const segment_out&)>& emit);
+  void send_segment(std::uint32_t seq, std::size_t len, std::uint8_t flags,
+                    const std::function<void(const segment_out&)>& emit);
+  void update_timers(time_point now);
+  segment_out make_segment(std::uint32_t seq, std::uint8_t flags);
+
+  config cfg_;
   state state_ = state::syn_received_pending;
   bool reset_ = false;
   bool reset_by_peer_ = false;
@@ -160,7 +187,48 @@ class endpoint {
   std::optional<std::uint8_t> peer_wscale_;
   std::uint8_t our_wscale_ = 0;
   duration rto_{};
-  // (further private state is added by the implementation)
+  rtt_estimator rtt_;
+  byte_ring rx_;
+  byte_ring tx_;
+
+  // Receive side.
+  std::uint32_t irs_ = 0;
+  std::uint32_t rcv_nxt_ = 0;
+  std::uint32_t rcv_adv_edge_ = 0;   // right edge of the window we last advertised
+  bool rx_fin_ = false;
+
+  // Send side. tx_ holds bytes from tx_base_ on (unacked data + unsent data).
+  std::uint32_t iss_ = 0;
+  std::uint32_t snd_una_ = 0;
+  std::uint32_t snd_nxt_ = 0;        // next to send (moves back on go-back-N)
+  std::uint32_t snd_max_ = 0;        // highest ever sent + 1
+  std::uint32_t tx_base_ = 0;
+  std::size_t snd_wnd_ = 0;          // peer window in bytes
+  std::uint32_t snd_wl1_ = 0, snd_wl2_ = 0;
+  bool tx_closed_ = false;
+
+  // Output scheduling.
+  bool synack_pending_ = false;
+  bool synack_retransmit_ = false;   // the next SYN-ACK is a retransmission (Karn)
+  bool ack_pending_ = false;
+  int dup_acks_to_send_ = 0;         // immediate ACKs for out-of-order segments
+  bool fast_rtx_pending_ = false;
+  bool force_one_ = false;           // RTO fired: send one segment even into a zero window
+  std::optional<segment_out> rst_out_;
+
+  // Timers and retransmission.
+  std::optional<time_point> rto_deadline_;
+  std::optional<time_point> persist_deadline_;
+  std::optional<time_point> time_wait_deadline_;
+  std::optional<time_point> syn_deadline_;
+  bool persist_active_ = false;
+  int persist_backoff_ = 0;
+  int probes_unanswered_ = 0;
+  int retries_ = 0;                  // consecutive RTO expiries
+  int dup_acks_ = 0;                 // duplicate ACKs received in a row
+  bool rtt_active_ = false;          // timing one segment (Karn: never a retransmitted one)
+  std::uint32_t rtt_seq_ = 0;        // an ACK at or beyond this ends the measurement
+  time_point rtt_start_{};
 };
 
 }  // namespace netpen::tcp

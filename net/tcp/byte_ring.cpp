@@ -1,0 +1,54 @@
+// Fixed-capacity byte ring: the storage behind the TCP endpoint's queues.
+#include "net/tcp/byte_ring.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace netpen::tcp {
+
+// for_overwrite: the pages stay untouched (and unbacked) until used, so an
+// idle flow with multi-megabyte rings costs little resident memory.
+byte_ring::byte_ring(std::size_t capacity)
+    : buf_(std::make_unique_for_overwrite<std::byte[]>(std::max<std::size_t>(capacity, 1))),
+      capacity_(capacity) {}
+
+std::array<std::span<const std::byte>, 2> byte_ring::peek(std::size_t offset, std::size_t len) const {
+  offset = std::min(offset, size_);
+  len = std::min(len, size_ - offset);
+  if (len == 0) return {};
+  std::size_t start = (head_ + offset) % capacity_;
+  std::size_t first = std::min(len, capacity_ - start);
+  return {std::span<const std::byte>(buf_.get() + start, first),
+          std::span<const std::byte>(buf_.get(), len - first)};
+}
+
+std::array<std::span<std::byte>, 2> byte_ring::writable() {
+  std::size_t len = free();
+  if (len == 0) return {};
+  std::size_t start = (head_ + size_) % capacity_;
+  std::size_t first = std::min(len, capacity_ - start);
+  return {std::span<std::byte>(buf_.get() + start, first), std::span<std::byte>(buf_.get(), len - first)};
+}
+
+void byte_ring::commit(std::size_t n) { size_ += std::min(n, free()); }
+
+std::size_t byte_ring::write(std::span<const std::byte> data) {
+  auto spans = writable();
+  std::size_t done = 0;
+  for (auto& s : spans) {
+    std::size_t n = std::min(s.size(), data.size() - done);
+    if (n != 0) std::memcpy(s.data(), data.data() + done, n);
+    done += n;
+  }
+  commit(done);
+  return done;
+}
+
+void byte_ring::consume(std::size_t n) {
+  n = std::min(n, size_);
+  if (capacity_ != 0) head_ = (head_ + n) % capacity_;
+  size_ -= n;
+  if (size_ == 0) head_ = 0;
+}
+
+}  // namespace netpen::tcp
