@@ -11,8 +11,9 @@ set -uo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_SRC=${NETPEN_SOURCE_DIR:-$(cd "$E2E_DIR/../.." && pwd)}
-# shellcheck source=../../scripts/lab
+# shellcheck source=scripts/lab
 source "$E2E_SRC/scripts/lab"
+# shellcheck disable=SC2034 # read by scripts/lab
 LAB_QUIET=1
 
 E2E_DIRECT=${NETPEN_E2E_DIRECT:-0}
@@ -56,7 +57,8 @@ run() {
     np | in_host) "$1_argv" "${@:2}" ;;
     *) E2E_ARGV=("$@") ;;
   esac
-  timeout -k 5 "$E2E_TIMEOUT" "${E2E_ARGV[@]}" > "$o" 2> "$e" < /dev/null
+  # (the outer redirection hides bash's "Killed" notes for signal statuses)
+  { timeout -k 5 "$E2E_TIMEOUT" "${E2E_ARGV[@]}" > "$o" 2> "$e" < /dev/null; } 2> /dev/null
   RC=$?
   OUT=$(cat "$o") ERR=$(cat "$e")
   rm -f "$o" "$e"
@@ -147,13 +149,13 @@ e2e_setup() {
   trap 'exit 143' TERM
   echo "# lab $E2E_LAB (direct=$E2E_DIRECT)"
   lab_up "$E2E_LAB" --unprivileged || e2e_die "lab did not come up"
-  LAB_DIR=$(lab_dir "$E2E_LAB")
-  LAB_TMP=$LAB_DIR/tmp
-  LAB_CA=$LAB_DIR/certs/ca.pem
+  # shellcheck disable=SC2034 # for the tests
+  LAB_DIR=$(lab_dir "$E2E_LAB") LAB_TMP=$LAB_DIR/tmp LAB_CA=$LAB_DIR/certs/ca.pem
   if ! is_direct; then
     # A copy every test user can execute, whatever the build dir's modes.
-    mkdir -p "$LAB_DIR/bin" && cp "$NETPEN_BIN" "$LAB_DIR/bin/netpen" && chmod 0755 "$LAB_DIR/bin/netpen" ||
+    if ! { mkdir -p "$LAB_DIR/bin" && cp "$NETPEN_BIN" "$LAB_DIR/bin/netpen" && chmod 0755 "$LAB_DIR/bin/netpen"; }; then
       e2e_die "cannot copy $NETPEN_BIN"
+    fi
     E2E_NETPEN=$LAB_DIR/bin/netpen
   fi
 }

@@ -2,6 +2,7 @@
 # e2e: TCP through netpen to the lab's web server by name: curl over HTTP and
 # HTTPS (lab CA), IPv4 and IPv6, python3 urllib, an echo round trip, and a
 # refused port failing at once. As root and as the unprivileged user.
+# shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup
 

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# e2e: process handling of netpen: exit and signal status passed through,
+# background children killed when the command exits, SIGTERM to netpen
+# reaches the command, nothing left behind, uid 0 and only lo + tap0 inside,
+# usage errors exit 2. As root and as the unprivileged user.
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_setup
+
+# leftovers: netpen-named temp files and mounts on the real host.
+leftovers() {
+  find /tmp /var/tmp /dev/shm /run -maxdepth 2 -iname '*netpen*' -not -path '/run/netpen-lab*' 2>/dev/null | sort
+  grep -v -e ' /run/netns/' -e ' /run/netpen-lab' /proc/self/mountinfo | cut -d' ' -f4,5 | sort
+}
+
+netpen_pid() { # the netpen process of this lab (the copy in the lab dir)
+  pgrep -f "^$E2E_NETPEN( |\$)" | head -n 1
+}
+
+# shellcheck disable=SC2317 # called through wait_for
+no_sleep_left() { ! pgrep -f "^sleep $1\$" > /dev/null; }
+
+check_sigterm() { # SIGTERM to netpen reaches the command (its trap runs)
+  local who=$1 ready=$LAB_TMP/ready.$1 got=$LAB_TMP/got-term.$1 pid bg i
+  rm -f "$ready" "$got"
+  np_argv --as "$who" -- sh -c "trap 'echo got-term > $got; exit 0' TERM; echo ready > $ready; i=0; while [ \$i -lt 600 ]; do sleep 0.1; i=\$((i+1)); done"
+  timeout -k 5 90 "${E2E_ARGV[@]}" > /dev/null 2>&1 < /dev/null &
+  bg=$!
+  if ! wait_for 20 test -s "$ready"; then
+    not_ok "[$who] SIGTERM to netpen reaches the command" "the command never started"
+    kill -TERM "$bg" 2>/dev/null
+    wait "$bg"
+    return
+  fi
+  if is_direct; then pid=$(pgrep -P "$bg" -f '^sh -c trap' | head -n 1); else pid=$(netpen_pid); fi
+  [[ -n $pid ]] && kill -TERM "$pid"
+  for ((i = 0; i < 100; i++)); do kill -0 "$bg" 2>/dev/null || break; sleep 0.1; done
+  check_eq "[$who] SIGTERM to netpen reaches the command (its trap ran)" got-term "$(cat "$got" 2>/dev/null)"
+  check_eq "[$who] netpen returns after SIGTERM (< 10 s)" gone "$(kill -0 "$bg" 2>/dev/null && echo running || echo gone)"
+  kill -KILL "$bg" 2>/dev/null
+  wait "$bg" 2>/dev/null
+}
+
+for who in $(e2e_users); do
+  before=$(leftovers)
+  check_status "[$who] exit status passed through (7)" 7 np --as "$who" -- sh -c 'exit 7'
+  check_status "[$who] exit status 0" 0 np --as "$who" -- true
+  check_status "[$who] signal status is 128+N (TERM -> 143)" 143 np --as "$who" -- sh -c 'kill -TERM $$'
+  check_status "[$who] signal status is 128+N (KILL -> 137)" 137 np --as "$who" -- sh -c 'kill -KILL $$'
+  check_status "[$who] command not found -> 127" 127 np --as "$who" -- /nonexistent/command
+
+  n=$((3000 + RANDOM % 900))
+  start=$SECONDS
+  check "[$who] background child: netpen -- sh -c 'sleep $n & echo \$!'" \
+    np --as "$who" -- sh -c "sleep $n & echo \$!"
+  if netpen_only "[$who] background children are killed"; then
+    check_eq "[$who] ... returns at once (< 10 s)" yes "$( ((SECONDS - start < 10)) && echo yes || echo no)"
+    if wait_for 2 no_sleep_left "$n"; then ok "[$who] ... no 'sleep $n' survives on the host"
+    else not_ok "[$who] ... no 'sleep $n' survives on the host" "$(pgrep -af "^sleep $n\$")"
+      pkill -KILL -f "^sleep $n\$"; fi
+  fi
+
+  check_sigterm "$who"
+
+  if netpen_only "[$who] sandbox view (uid 0, lo + tap0)"; then
+    check_output_eq "[$who] id -u inside is 0" 0 np --as "$who" -- id -u
+    check_output_eq "[$who] only lo and tap0 inside" "lo tap0" \
+      np --as "$who" -- sh -c "ls /sys/class/net | sort | tr '\n' ' ' | sed 's/ \$//'"
+    check_output_contains "[$who] tap0 has an IPv4 default route" "dev tap0" np --as "$who" -- ip -4 route show default
+  fi
+  sleep 0.5
+  check_eq "[$who] no netpen process left" "" "$(pgrep -af "^$E2E_NETPEN( |\$)")"
+  check_eq "[$who] nothing left behind (netpen temp files, mounts)" "$before" "$(leftovers)"
+done
+
+if netpen_only "usage errors"; then
+  check_status "no command: exit 2" 2 np --
+  check_match "no command: 'netpen: error:' line" '^netpen: error:' "$ERR"
+  check_status "no arguments at all: exit 2" 2 np
+  check_match "no arguments: 'netpen: error:' line" '^netpen: error:' "$ERR"
+  check_status "bad flag: exit 2" 2 np --no-such-flag -- true
+  check_match "bad flag: 'netpen: error:' line" '^netpen: error:' "$ERR"
+  check_status "bad --dns value: exit 2" 2 np --dns not-an-ip -- true
+  check_match "bad --dns: 'netpen: error:' line" '^netpen: error:' "$ERR"
+fi
+e2e_finish
