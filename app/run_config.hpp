@@ -20,6 +20,31 @@ struct endpoint_spec {
 enum class backend_kind { rootless, rootful };
 enum class output_format { text, json };
 
+// -p/--proxy, parsed: userinfo percent-decoded, host without brackets.
+enum class proxy_scheme { http, https, socks5, socks5h };
+struct proxy_spec {
+  proxy_scheme scheme = proxy_scheme::http;
+  std::string host;  // DNS name (lowercased), IPv4 literal or IPv6 literal
+  bool host_v6 = false;
+  std::uint16_t port = 0;
+  std::optional<std::string> user;      // from the URI's userinfo
+  std::optional<std::string> password;  // from the URI's userinfo
+};
+
+// One allow/deny list entry (--allow, --deny, --allow-file, --deny-file).
+enum class policy_entry_kind { domain, wildcard, ipv4, ipv6, cidr4, cidr6 };
+struct policy_entry {
+  policy_entry_kind kind = policy_entry_kind::domain;
+  std::string value;       // domain lowercased without "*." and trailing dot, or address literal
+  std::uint8_t prefix = 0; // CIDR prefix length; 32/128 for a single address
+  std::optional<std::uint16_t> port;
+};
+
+enum class capture_point { child, egress, wire_egress, both };
+enum class default_policy { allow, deny };
+struct port_range { std::uint16_t first = 0; std::uint16_t last = 0; };
+struct publish_spec { std::uint16_t host_port = 0; std::uint16_t sandbox_port = 0; };
+
 struct run_config {
   backend_kind backend = backend_kind::rootless;
   std::vector<std::string> command;              // non-empty
@@ -31,6 +56,32 @@ struct run_config {
   bool quiet = false;
   bool verbose = false;
   bool dry_run = false;
+
+  // Validated now, rejected as "not supported yet" until their issue lands.
+  bool run_as_root = false;                      // --run-as-root (rootful only)
+  std::optional<proxy_spec> proxy;               // -p/--proxy
+  std::optional<std::string> proxy_user;         // -U/--proxy-user (or the URI's)
+  std::optional<std::string> proxy_password;     // -P, --proxy-password-file contents (or the URI's)
+  bool proxy_insecure = false;                   // https proxy only
+  bool proxy_only = false;                       // requires a proxy
+  std::optional<std::string> capture_path;       // -o/--output, -c/--capture
+  capture_point capture_at = capture_point::child;  // -C/--capture-point
+  bool offline = false;
+  bool block_private = false;
+  bool block_metadata = false;
+  std::vector<policy_entry> allow;               // --allow and --allow-file, in order
+  std::vector<policy_entry> deny;                // --deny and --deny-file, in order
+  std::optional<default_policy> default_policy_choice;  // --default-policy (unset: deny iff allow rules)
+  bool interactive = false;
+  unsigned prompt_timeout_s = 30;                // --prompt-timeout
+  bool fail_on_leak = false;
+  std::optional<std::string> egress_iface;       // -i/--iface (rootful only)
+  std::vector<port_range> host_ports;            // --host-port
+  std::vector<publish_spec> publish;             // --publish
+  bool analyse = false;
+  std::optional<std::string> flow_log_path;      // --log/--flow-log
+  bool summary = false;                          // --summary (implied by --summary-format)
+  output_format summary_format = output_format::text;
 };
 
 // Subcommands other than running a command.

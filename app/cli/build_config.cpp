@@ -1,0 +1,230 @@
+// From raw option values to a validated run_config: value syntax, files,
+// conflicts between flags, and the "not supported yet" gate.
+#include "app/cli/build_config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include "app/cli/hosts_file.hpp"
+#include "app/cli/policy_entry.hpp"
+#include "app/cli/validators.hpp"
+
+namespace netpen::app::cli {
+namespace {
+
+unexpected<error> conflict(std::string message) { return fail("usage", std::move(message)); }
+
+std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::string strip_newline(std::string s) {
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+  return s;
+}
+
+result<void> add_policy(std::vector<policy_entry>& out, std::string_view list_flag, const std::vector<std::string>& lists,
+                        std::string_view file_flag, const std::vector<std::string>& files) {
+  for (const auto& list : lists) {
+    auto entries = parse_policy_list(list_flag, list);
+    if (!entries) return unexpected<error>(entries.error());
+    out.insert(out.end(), entries->begin(), entries->end());
+  }
+  for (const auto& path : files) {
+    auto contents = read_file_for(file_flag, path);
+    if (!contents) return unexpected<error>(contents.error());
+    auto entries = parse_policy_file(file_flag, path, *contents);
+    if (!entries) return unexpected<error>(entries.error());
+    out.insert(out.end(), entries->begin(), entries->end());
+  }
+  return {};
+}
+
+// Value syntax and files; no cross-flag checks.
+result<void> read_values(const raw_options& raw, const CLI::App& app, run_config& c) {
+  auto given = [&](const char* name) { return app.count(name) > 0; };
+  if (given("--network-backend")) {
+    if (raw.network_backend == "rootful") c.backend = backend_kind::rootful;
+    else if (raw.network_backend != "rootless-internal")
+      return bad_value("--network-backend", in_quotes(raw.network_backend) + " is not rootless-internal or rootful");
+  }
+  if (raw.root) c.backend = backend_kind::rootful;
+  c.run_as_root = raw.run_as_root;
+
+  if (given("--dns")) {
+    auto dns = parse_dns_endpoint("--dns", raw.dns);
+    if (!dns) return unexpected<error>(dns.error());
+    c.dns = *dns;
+  }
+  if (given("--hosts-file")) {
+    auto contents = read_file_for("--hosts-file", raw.hosts_file);
+    if (!contents) return unexpected<error>(contents.error());
+    auto entries = parse_hosts(raw.hosts_file, *contents);
+    if (!entries) return bad_value("--hosts-file", entries.error().message);
+    c.hosts_file = raw.hosts_file;
+    c.hosts_file_contents = std::move(*contents);
+  }
+
+  if (given("--proxy")) {
+    auto proxy = parse_proxy_uri("--proxy", raw.proxy);
+    if (!proxy) return unexpected<error>(proxy.error());
+    c.proxy = *proxy;
+    c.proxy_user = proxy->user;
+    c.proxy_password = proxy->password;
+  }
+  if (given("--proxy-user")) {
+    if (raw.proxy_user.empty()) return bad_value("--proxy-user", "empty user name");
+    c.proxy_user = raw.proxy_user;
+  }
+  if (given("--proxy-password")) c.proxy_password = raw.proxy_password;
+  if (given("--proxy-password-file")) {
+    auto contents = read_file_for("--proxy-password-file", raw.proxy_password_file);
+    if (!contents) return unexpected<error>(contents.error());
+    c.proxy_password = strip_newline(std::move(*contents));
+  }
+  c.proxy_insecure = raw.proxy_insecure;
+  c.proxy_only = raw.proxy_only;
+
+  if (given("--output")) {
+    auto ok = check_output_path("--output", raw.output);
+    if (!ok) return unexpected<error>(ok.error());
+    c.capture_path = raw.output;
+  }
+  if (given("--capture-point")) {
+    static constexpr std::array<std::pair<std::string_view, capture_point>, 4> points{{
+        {"child", capture_point::child},
+        {"egress", capture_point::egress},
+        {"wire-egress", capture_point::wire_egress},
+        {"both", capture_point::both},
+    }};
+    auto it = std::ranges::find(points, std::string_view(raw.capture_point), &decltype(points)::value_type::first);
+    if (it == points.end())
+      return bad_value("--capture-point", in_quotes(raw.capture_point) + " is not child, egress, wire-egress or both");
+    c.capture_at = it->second;
+  }
+
+  c.offline = raw.offline;
+  c.block_private = raw.block_private;
+  c.block_metadata = raw.block_metadata;
+  if (auto ok = add_policy(c.allow, "--allow", raw.allow, "--allow-file", raw.allow_file); !ok) return ok;
+  if (auto ok = add_policy(c.deny, "--deny", raw.deny, "--deny-file", raw.deny_file); !ok) return ok;
+  if (given("--default-policy")) {
+    if (raw.default_policy == "allow") c.default_policy_choice = default_policy::allow;
+    else if (raw.default_policy == "deny") c.default_policy_choice = default_policy::deny;
+    else return bad_value("--default-policy", in_quotes(raw.default_policy) + " is not allow or deny");
+  }
+  c.interactive = raw.interactive;
+  if (given("--prompt-timeout")) {
+    auto secs = parse_positive_seconds("--prompt-timeout", raw.prompt_timeout);
+    if (!secs) return unexpected<error>(secs.error());
+    c.prompt_timeout_s = *secs;
+  }
+  c.fail_on_leak = raw.fail_on_leak;
+
+  if (given("--iface")) {
+    if (raw.iface.empty() || raw.iface.size() > 15 || raw.iface.find_first_of("/ \t:") != std::string::npos ||
+        raw.iface == "." || raw.iface == "..")
+      return bad_value("--iface", in_quotes(raw.iface) + " is not a network interface name");
+    c.egress_iface = raw.iface;
+  }
+  for (const auto& ports : raw.host_port) {
+    auto ranges = parse_port_list("--host-port", ports);
+    if (!ranges) return unexpected<error>(ranges.error());
+    c.host_ports.insert(c.host_ports.end(), ranges->begin(), ranges->end());
+  }
+  for (const auto& spec : raw.publish) {
+    auto p = parse_publish("--publish", spec);
+    if (!p) return unexpected<error>(p.error());
+    c.publish.push_back(*p);
+  }
+
+  c.analyse = raw.analyse;
+  if (given("--log")) {
+    auto ok = check_output_path("--log", raw.log);
+    if (!ok) return unexpected<error>(ok.error());
+    c.flow_log_path = raw.log;
+  }
+  c.summary = raw.summary;
+  if (given("--summary-format")) {
+    if (raw.summary_format == "text") c.summary_format = output_format::text;
+    else if (raw.summary_format == "json") c.summary_format = output_format::json;
+    else return bad_value("--summary-format", in_quotes(raw.summary_format) + " is not text or json");
+    c.summary = true;
+  }
+  c.quiet = raw.quiet;
+  c.verbose = raw.verbose;
+  c.dry_run = raw.dry_run;
+  return {};
+}
+
+result<void> check_conflicts(const raw_options& raw, const CLI::App& app, const run_config& c) {
+  auto given = [&](const char* name) { return app.count(name) > 0; };
+  if (c.quiet && c.verbose) return conflict("--quiet conflicts with --verbose");
+  if (raw.root && given("--network-backend") && raw.network_backend != "rootful")
+    return conflict("--root conflicts with --network-backend " + raw.network_backend);
+  if (c.backend != backend_kind::rootful) {
+    if (c.run_as_root) return conflict("--run-as-root requires --root");
+    if (c.egress_iface) return conflict("--iface requires --root");
+  }
+  if (!c.proxy) {
+    for (const char* name : {"--proxy-user", "--proxy-password", "--proxy-password-file", "--proxy-insecure",
+                             "--proxy-only"})
+      if (given(name)) return conflict(std::string(name) + " requires --proxy");
+  } else {
+    if (given("--proxy-user") && c.proxy->user)
+      return conflict("--proxy-user conflicts with the user name in --proxy");
+    if ((given("--proxy-password") || given("--proxy-password-file")) && c.proxy->password)
+      return conflict(std::string(given("--proxy-password") ? "--proxy-password" : "--proxy-password-file") +
+                      " conflicts with the password in --proxy");
+    if (given("--proxy-password") && given("--proxy-password-file"))
+      return conflict("--proxy-password conflicts with --proxy-password-file");
+    if (c.proxy_password && !c.proxy_user)
+      return conflict("a proxy password needs a user name (--proxy-user or USER@ in --proxy)");
+    if (c.proxy_insecure && c.proxy->scheme != proxy_scheme::https)
+      return conflict("--proxy-insecure requires an https:// proxy");
+  }
+  if (given("--capture-point") && !c.capture_path) return conflict("--capture-point requires --output");
+  if (c.offline) {
+    if (!c.allow.empty()) return conflict(std::string(given("--allow") ? "--allow" : "--allow-file") + " conflicts with --offline");
+    if (c.proxy) return conflict("--proxy conflicts with --offline");
+    if (c.interactive) return conflict("--interactive conflicts with --offline");
+    if (c.default_policy_choice == default_policy::allow) return conflict("--default-policy allow conflicts with --offline");
+    if (!c.host_ports.empty()) return conflict("--host-port conflicts with --offline");
+  }
+  if (c.interactive && c.default_policy_choice == default_policy::allow)
+    return conflict("--interactive conflicts with --default-policy allow");
+  if (given("--prompt-timeout") && !c.interactive) return conflict("--prompt-timeout requires --interactive");
+  for (std::size_t i = 0; i < c.publish.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (c.publish[i].host_port == c.publish[j].host_port)
+        return conflict("--publish: host port " + std::to_string(c.publish[i].host_port) + " is published twice");
+  return {};
+}
+
+}  // namespace
+
+result<run_config> build_run_config(const raw_options& raw, const CLI::App& app) {
+  run_config config;
+  if (auto ok = read_values(raw, app, config); !ok) return unexpected<error>(ok.error());
+  if (auto ok = check_conflicts(raw, app, config); !ok) return unexpected<error>(ok.error());
+  return config;
+}
+
+result<void> reject_unsupported(const run_config& config, const CLI::App& app, const std::vector<std::string>& given) {
+  static constexpr std::array<std::string_view, 28> later{
+      "root", "run-as-root", "proxy", "proxy-user", "proxy-password", "proxy-password-file", "proxy-insecure",
+      "proxy-only", "output", "capture-point", "offline", "block-private", "block-metadata", "allow",
+      "allow-file", "deny", "deny-file", "default-policy", "interactive", "prompt-timeout", "fail-on-leak",
+      "iface", "host-port", "publish", "analyse", "log", "summary", "summary-format"};
+  for (const auto& name : given) {
+    const CLI::Option* opt = app.get_option_no_throw(name);
+    if (opt == nullptr || opt->get_lnames().empty()) continue;
+    const std::string& key = opt->get_lnames().front();
+    if (key == "network-backend" && config.backend == backend_kind::rootful)
+      return fail("not-supported", "--network-backend rootful is not supported yet");
+    if (std::ranges::find(later, key) != later.end()) return fail("not-supported", name + " is not supported yet");
+  }
+  return {};
+}
+
+}  // namespace netpen::app::cli

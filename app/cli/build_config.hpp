@@ -1,0 +1,24 @@
+// From raw option values to a validated run_config: value syntax, files,
+// conflicts between flags, and the "not supported yet" gate, in that order.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "app/cli/options.hpp"
+#include "app/run_config.hpp"
+#include "net/common/error.hpp"
+
+namespace netpen::app::cli {
+
+// `app` is the app `raw` was parsed with (for counts). The command is not
+// checked here.
+result<run_config> build_run_config(const raw_options& raw, const CLI::App& app);
+
+// `given` lists the options seen, by display name, in command-line order.
+// Rejects the first given flag whose feature has not
+// been delivered yet: "--proxy is not supported yet" (code "not-supported").
+result<void> reject_unsupported(const run_config& config, const CLI::App& app, const std::vector<std::string>& given);
+
+}  // namespace netpen::app::cli

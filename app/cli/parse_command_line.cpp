@@ -1,0 +1,180 @@
+// netpen's command-line parser: splits `[OPTIONS] [--] COMMAND...`, maps
+// tokens onto the CLI11 definitions with GNU conventions, then validates.
+#include "app/cli/parse_command_line.hpp"
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "app/cli/build_config.hpp"
+#include "app/cli/help_text.hpp"
+#include "app/cli/options.hpp"
+#include "app/cli/run_options.hpp"
+#include "app/cli/validators.hpp"
+
+namespace netpen::app {
+namespace cli {
+namespace {
+
+struct scanned {
+  std::vector<std::string> tokens;  // normalized "--long" / "--long=value" for CLI11
+  std::vector<std::string> given;   // display names, command-line order
+  std::vector<std::string> command;
+  bool help = false;
+  bool version = false;
+};
+
+unexpected<error> usage(std::string message) { return fail("usage", std::move(message)); }
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// Records one occurrence of `opt`, typed as `typed`, with an optional value.
+result<void> record(scanned& out, std::map<const CLI::Option*, int>& counts, const CLI::Option& opt,
+                    std::string_view typed, const std::string* value) {
+  std::string name = display_name(opt, typed);
+  if (takes_value(opt) && !repeatable(opt) && ++counts[&opt] > 1) return usage(name + " given more than once");
+  const std::string& key = opt.get_lnames().front();
+  if (key == "help") out.help = true;
+  if (key == "version") out.version = true;
+  out.tokens.push_back("--" + key + (value != nullptr ? "=" + *value : std::string()));
+  out.given.push_back(name);
+  return {};
+}
+
+result<void> scan(const CLI::App& app, std::span<const std::string> args, command_mode mode, std::string_view context,
+                  scanned& out) {
+  std::map<const CLI::Option*, int> counts;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      if (mode == command_mode::none) return usage(std::string(context) + ": unexpected '--'");
+      out.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i + 1), args.end());
+      return {};
+    }
+    if (arg.size() < 2 || arg.front() != '-') {
+      if (mode == command_mode::none) return usage(std::string(context) + ": unexpected argument '" + arg + "'");
+      out.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      return {};
+    }
+    auto next_value = [&](const std::string& name) -> result<const std::string*> {
+      if (i + 1 >= args.size() || args[i + 1] == "--") return usage(name + " needs a value");
+      return &args[++i];
+    };
+    if (arg.starts_with("--")) {
+      auto eq = arg.find('=');
+      std::string name = arg.substr(0, eq);
+      const CLI::Option* opt = app.get_option_no_throw(name);
+      if (opt == nullptr || opt->get_lnames().empty()) return usage(unknown_option_message(name));
+      std::string inline_value;
+      const std::string* value = nullptr;
+      if (eq != std::string::npos) {
+        if (!takes_value(*opt)) return usage(display_name(*opt, name) + " does not take a value");
+        inline_value = arg.substr(eq + 1);
+        value = &inline_value;
+      } else if (takes_value(*opt)) {
+        auto v = next_value(display_name(*opt, name));
+        if (!v) return unexpected<error>(v.error());
+        value = *v;
+      }
+      if (auto ok = record(out, counts, *opt, name, value); !ok) return ok;
+      continue;
+    }
+    // A cluster of short flags: -qv, -dIP, -d IP.
+    for (std::size_t j = 1; j < arg.size(); ++j) {
+      std::string name{'-', arg[j]};
+      const CLI::Option* opt = app.get_option_no_throw(name);
+      if (opt == nullptr || opt->get_lnames().empty()) {
+        std::string msg = unknown_option_message(name);
+        if (arg.size() > 2) msg += " in '" + arg + "'";
+        return usage(msg);
+      }
+      if (!takes_value(*opt)) {
+        if (auto ok = record(out, counts, *opt, name, nullptr); !ok) return ok;
+        continue;
+      }
+      std::string attached = arg.substr(j + 1);
+      const std::string* value = &attached;
+      if (attached.empty()) {
+        auto v = next_value(display_name(*opt, name));
+        if (!v) return unexpected<error>(v.error());
+        value = *v;
+      }
+      if (auto ok = record(out, counts, *opt, name, value); !ok) return ok;
+      break;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string unknown_option_message(std::string_view typed) {
+  std::string msg = "unknown option '" + std::string(typed) + "'";
+  if (!typed.starts_with("--")) return msg;
+  raw_options raw;
+  auto app = make_options_app(raw);
+  std::string best;
+  std::size_t best_distance = 3;
+  for (const CLI::Option* opt : app->get_options())
+    for (const auto& l : opt->get_lnames()) {
+      std::size_t d = edit_distance(typed.substr(2), l);
+      if (d < best_distance && d * 2 < l.size()) {
+        best_distance = d;
+        best = "--" + l;
+      }
+    }
+  if (!best.empty()) msg += "; did you mean '" + best + "'?";
+  return msg;
+}
+
+result<command_line> parse_run(std::span<const std::string> args, command_mode mode, std::string_view context,
+                               bool gate) {
+  raw_options raw;
+  auto app = make_options_app(raw);
+  scanned s;
+  auto scan_ok = scan(*app, args, mode, context, s);
+  if (s.help) return help_command{help_text()};
+  if (!scan_ok) return unexpected<error>(scan_ok.error());
+  if (s.version) return version_command{};
+
+  std::vector<std::string> tokens(s.tokens.rbegin(), s.tokens.rend());
+  try {
+    app->parse(tokens);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (!what.empty()) what.front() = to_lower(what.substr(0, 1)).front();
+    return usage(what);
+  }
+
+  auto config = build_run_config(raw, *app);
+  if (!config) return unexpected<error>(config.error());
+  if (mode == command_mode::required && s.command.empty())
+    return usage("no command given (usage: netpen [OPTIONS] -- COMMAND [ARGS...])");
+  if (gate) {
+    if (auto ok = reject_unsupported(*config, *app, s.given); !ok) return unexpected<error>(ok.error());
+  }
+  config->command = std::move(s.command);
+  return command_line{std::move(*config)};
+}
+
+}  // namespace cli
+
+result<command_line> parse_command_line(std::span<const std::string> args) {
+  if (!args.empty() && cli::is_subcommand(args.front())) return cli::parse_subcommand(args);
+  return cli::parse_run(args, cli::command_mode::required, "netpen", true);
+}
+
+}  // namespace netpen::app

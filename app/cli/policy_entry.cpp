@@ -1,0 +1,127 @@
+// Allow/deny list entry syntax: domains, wildcards, addresses, CIDRs, ports.
+#include "app/cli/policy_entry.hpp"
+
+#include "app/cli/validators.hpp"
+
+namespace netpen::app::cli {
+namespace {
+
+std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+unexpected<error> bad_entry(std::string_view text, std::string_view why = {}) {
+  std::string msg = in_quotes(text) + " is not a domain, *.domain, IP address or CIDR";
+  if (!why.empty()) msg = in_quotes(text) + ": " + std::string(why);
+  return fail("bad-value", msg);
+}
+
+// Address or CIDR without port; v6_only when the text came from brackets.
+result<policy_entry> parse_address_part(std::string_view whole, std::string_view addr, bool v6_only) {
+  policy_entry entry;
+  auto slash = addr.find('/');
+  std::string_view ip = addr.substr(0, slash);
+  bool v4 = !v6_only && is_ipv4(ip);
+  bool v6 = is_ipv6(ip);
+  if (!v4 && !v6) return bad_entry(whole);
+  unsigned max_prefix = v4 ? 32 : 128;
+  unsigned prefix = max_prefix;
+  if (slash != std::string_view::npos) {
+    std::string_view p = addr.substr(slash + 1);
+    bool digits = !p.empty() && p.size() <= 3;
+    for (char c : p) digits = digits && c >= '0' && c <= '9';
+    if (!digits) return bad_entry(whole, in_quotes(p) + " is not a prefix length");
+    prefix = 0;
+    for (char c : p) prefix = prefix * 10 + static_cast<unsigned>(c - '0');
+    if (prefix > max_prefix)
+      return bad_entry(whole, "prefix length " + std::string(p) + " is more than " + std::to_string(max_prefix));
+    entry.kind = v4 ? policy_entry_kind::cidr4 : policy_entry_kind::cidr6;
+  } else {
+    entry.kind = v4 ? policy_entry_kind::ipv4 : policy_entry_kind::ipv6;
+  }
+  entry.value = std::string(ip);
+  entry.prefix = static_cast<std::uint8_t>(prefix);
+  return entry;
+}
+
+}  // namespace
+
+result<policy_entry> parse_policy_entry(std::string_view text) {
+  if (text.empty()) return fail("bad-value", "empty entry");
+  std::string_view host = text;
+  std::optional<std::string_view> port_text;
+  bool bracketed = false;
+  if (text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos) return bad_entry(text, "missing ']'");
+    host = text.substr(1, close - 1);
+    std::string_view rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return bad_entry(text);
+      port_text = rest.substr(1);
+    }
+    bracketed = true;
+  } else if (auto colon = text.find(':'); colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+
+  result<policy_entry> entry = policy_entry{};
+  if (bracketed || host.find(':') != std::string_view::npos) {
+    entry = parse_address_part(text, host, true);
+  } else if (is_ipv4(host.substr(0, host.find('/'))) || host.find('/') != std::string_view::npos) {
+    entry = parse_address_part(text, host, false);
+  } else if (host.starts_with("*.")) {
+    if (!is_domain_name(host.substr(2))) return bad_entry(text);
+    entry->kind = policy_entry_kind::wildcard;
+    entry->value = to_lower(host.substr(2));
+  } else if (is_domain_name(host)) {
+    entry->kind = policy_entry_kind::domain;
+    entry->value = to_lower(host);
+  } else {
+    return bad_entry(text);
+  }
+  if (!entry) return entry;
+  if (!entry->value.empty() && entry->value.back() == '.') entry->value.pop_back();
+  if (port_text) {
+    auto port = parse_port(*port_text);
+    if (!port) return bad_entry(text, in_quotes(*port_text) + " is not a port (1-65535)");
+    entry->port = *port;
+  }
+  return entry;
+}
+
+result<std::vector<policy_entry>> parse_policy_list(std::string_view flag, std::string_view text) {
+  std::vector<policy_entry> out;
+  std::string_view rest = text;
+  while (true) {
+    auto comma = rest.find(',');
+    std::string_view item = trim(rest.substr(0, comma));
+    if (item.empty()) return bad_value(flag, "empty entry in " + in_quotes(text));
+    auto entry = parse_policy_entry(item);
+    if (!entry) return bad_value(flag, entry.error().message);
+    out.push_back(std::move(*entry));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+result<std::vector<policy_entry>> parse_policy_file(std::string_view flag, std::string_view path,
+                                                    std::string_view contents) {
+  std::vector<policy_entry> out;
+  std::size_t line_no = 0;
+  while (!contents.empty()) {
+    ++line_no;
+    auto nl = contents.find('\n');
+    std::string_view line = contents.substr(0, nl);
+    contents.remove_prefix(nl == std::string_view::npos ? contents.size() : nl + 1);
+    line = trim(line.substr(0, line.find('#')));
+    if (line.empty()) continue;
+    auto entry = parse_policy_entry(line);
+    if (!entry)
+      return bad_value(flag, std::string(path) + ":" + std::to_string(line_no) + ": " + entry.error().message);
+    out.push_back(std::move(*entry));
+  }
+  return out;
+}
+
+}  // namespace netpen::app::cli
