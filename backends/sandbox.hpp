@@ -29,6 +29,10 @@ class sandbox {
   // IFF_TAP|IFF_NO_PI), owned by the sandbox until release_link_fd().
   virtual int link_fd() const = 0;
 
+  // Hands ownership of the link fd to the caller (the sandbox no longer
+  // closes it); returns -1 if it was already released.
+  virtual int release_link_fd() = 0;
+
   // Lets the command run (phase 2). Before this the tree is set up but the
   // command has not been exec'd.
   virtual result<void> launch() = 0;

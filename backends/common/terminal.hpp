@@ -1,0 +1,26 @@
+// Controlling-terminal handover: the command's process group becomes the
+// terminal's foreground group (so Ctrl-C, Ctrl-Z and job control reach it),
+// and netpen takes the terminal back when the command tree is gone.
+#pragma once
+#include <sys/types.h>
+
+namespace netpen::backends {
+
+struct terminal_state {
+  int fd = -1;             // the terminal (netpen's stdin), or -1 when not handing over
+  pid_t netpen_pgrp = -1;  // the group to give the terminal back to
+};
+
+// Records whether netpen's stdin is a terminal whose foreground group is
+// netpen's own; only then is the terminal handed to the command.
+terminal_state capture_terminal();
+
+// In the command's process (already leader of its own group): makes that
+// group the terminal's foreground, with SIGTTOU ignored meanwhile.
+void take_terminal_foreground(int tty_fd);
+
+// In netpen after the tree ended: gives the terminal back to netpen's group
+// if the command had it (no-op when the state says no handover happened).
+void restore_terminal(const terminal_state& state);
+
+}  // namespace netpen::backends

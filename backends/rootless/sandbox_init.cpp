@@ -1,0 +1,115 @@
+// The sandbox init (lifecycle in sandbox_init.hpp).
+#include "backends/rootless/sandbox_init.hpp"
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "backends/common/fd_passing.hpp"
+#include "backends/common/signal_relay.hpp"
+#include "backends/common/terminal.hpp"
+#include "backends/rootless/child_setup.hpp"
+#include "net/common/log.hpp"
+
+namespace netpen::backends::rootless {
+namespace {
+
+constexpr int init_failure = 125;
+
+bool wait_for(int fd, std::string_view expected) {
+  auto m = receive_message(fd);
+  return m && m->payload == expected;
+}
+
+[[noreturn]] void report_and_exit(int fd, const error& e) {
+  std::string payload;
+  payload += msg_error_tag;
+  payload += e.code;
+  payload += msg_error_separator;
+  payload += e.message;
+  (void)send_message(fd, payload);
+  ::_exit(init_failure);
+}
+
+// In the forked command process: own group, terminal, clean signal state.
+[[noreturn]] void exec_command(const init_config& cfg) {
+  ::setpgid(0, 0);
+  take_terminal_foreground(cfg.tty_fd);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD, SIGPIPE, SIGTTOU, SIGTTIN,
+                SIGTSTP})
+    ::sigaction(s, &dfl, nullptr);
+  ::sigprocmask(SIG_SETMASK, &cfg.command_mask, nullptr);
+  std::vector<char*> argv;
+  for (const auto& a : cfg.spec->argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execvp(argv[0], argv.data());
+  const int e = errno;
+  log::write_line(fmt::format("netpen: error: cannot run '{}': {}", cfg.spec->argv[0], std::strerror(e)));
+  ::_exit(exec_failure_status(e));
+}
+
+// pid 1's loop: reap everything, forward signals to the command.
+[[noreturn]] void supervise(pid_t command) {
+  sigset_t set = forwarded_signals();
+  sigaddset(&set, SIGCHLD);
+  for (;;) {
+    siginfo_t si{};
+    const int sig = ::sigwaitinfo(&set, &si);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      ::kill(command, sig);
+      continue;
+    }
+    int status = 0;
+    pid_t p = 0;
+    while ((p = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      if (p == command) ::_exit(shell_status(status));
+    }
+  }
+}
+
+}  // namespace
+
+int exec_failure_status(int err) { return err == ENOENT || err == ENOTDIR ? 127 : 126; }
+
+void run_sandbox_init(const init_config& cfg) {
+  // If netpen dies from here on, so does the init (and with it the whole
+  // pid namespace). The race with a parent that died before this line is
+  // closed by the control socket: its peer end is gone, so reads see EOF.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  sigset_t set = forwarded_signals();
+  sigaddset(&set, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+
+  if (!wait_for(cfg.control_fd, msg_maps_ready)) ::_exit(init_failure);
+  auto tap = set_up_sandbox(*cfg.spec);
+  if (!tap) report_and_exit(cfg.control_fd, tap.error());
+  if (auto r = send_message(cfg.control_fd, msg_setup_ok, tap->fd.get()); !r) ::_exit(init_failure);
+  tap->fd.reset();
+
+  if (!wait_for(cfg.control_fd, msg_run)) ::_exit(init_failure);
+  const pid_t command = ::fork();
+  if (command < 0) {
+    log::write_line(fmt::format("netpen: error: cannot start the command: {}", std::strerror(errno)));
+    ::_exit(init_failure);
+  }
+  if (command == 0) {
+    ::close(cfg.control_fd);
+    exec_command(cfg);
+  }
+  ::setpgid(command, command);
+  ::close(cfg.control_fd);
+  supervise(command);
+}
+
+}  // namespace netpen::backends::rootless

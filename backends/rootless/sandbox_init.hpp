@@ -1,0 +1,40 @@
+// The sandbox init: the process netpen clones into the new user, net, mount
+// and pid namespaces. It is pid 1 there. Lifecycle:
+//   1. arms PR_SET_PDEATHSIG=SIGKILL, waits for the parent's "maps written";
+//      EOF on the control socket (netpen died) ends it at once;
+//   2. runs the setup (child_setup) and sends the parent "ok"+tap fd, or an
+//      error naming the failed step, and then exits without running anything;
+//   3. waits for "run" (launch()), forks the command into its own process
+//      group (the terminal's foreground group when netpen had the terminal)
+//      and execs it;
+//   4. reaps every process (orphans reparent to it), forwards INT, TERM, HUP,
+//      QUIT, USR1, USR2 and WINCH to the command, and when the command ends
+//      exits with its status (128+N for signal N); pid 1 exiting makes the
+//      kernel kill whatever is left in the namespace.
+#pragma once
+#include <signal.h>
+
+#include "backends/sandbox.hpp"
+
+namespace netpen::backends::rootless {
+
+struct init_config {
+  const sandbox_spec* spec = nullptr;
+  int control_fd = -1;     // the child's end of the control socketpair
+  int tty_fd = -1;         // terminal to hand to the command, or -1
+  sigset_t command_mask{};  // signal mask the command starts with
+};
+
+// Control-channel payloads.
+inline constexpr std::string_view msg_maps_ready = "maps";
+inline constexpr std::string_view msg_setup_ok = "ok";
+inline constexpr std::string_view msg_run = "run";
+inline constexpr char msg_error_tag = 'E';      // "E<code>\x1f<message>"
+inline constexpr char msg_error_separator = '\x1f';
+
+[[noreturn]] void run_sandbox_init(const init_config& cfg);
+
+// Exit status for a failed exec (127 not found, 126 otherwise).
+int exec_failure_status(int err);
+
+}  // namespace netpen::backends::rootless

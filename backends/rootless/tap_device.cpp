@@ -1,0 +1,81 @@
+// tap0 creation and its sysctls (see tap_device.hpp).
+#include "backends/rootless/tap_device.hpp"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "net/common/log.hpp"
+#include "net/common/sandbox_addresses.hpp"
+
+namespace netpen::backends::rootless {
+namespace {
+
+void write_sysctl(const std::string& path, std::string_view value) {
+  unique_fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd || ::write(fd.get(), value.data(), value.size()) < 0)
+    log::debug("cannot set {}: {}", path, std::strerror(errno));
+}
+
+// "low high" over the gids mapped into this user namespace: the kernel only
+// accepts a ping_group_range whose ends are mapped.
+std::string mapped_gid_range() {
+  std::ifstream in("/proc/self/gid_map");
+  unsigned long inside = 0, outside = 0, count = 0;
+  unsigned long low = ~0UL, high = 0;
+  while (in >> inside >> outside >> count) {
+    if (count == 0) continue;
+    low = std::min(low, inside);
+    high = std::max(high, inside + count - 1);
+  }
+  if (low > high) return "1 0";
+  return fmt::format("{} {}", low, std::min(high, 2147483647UL));
+}
+
+}  // namespace
+
+result<tap_device> create_tap() {
+  tap_device tap;
+  tap.fd.reset(::open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
+  if (!tap.fd) {
+    const int e = errno;
+    if (e == EACCES || e == EPERM)
+      return fail("tun-permission",
+                  "opening /dev/net/tun inside the sandbox was denied; run 'sudo chmod 0666 /dev/net/tun' "
+                  "or add the udev rule 'KERNEL==\"tun\", MODE=\"0666\"'");
+    return fail("tun-unavailable", fmt::format("opening /dev/net/tun inside the sandbox: {}", std::strerror(e)));
+  }
+  ifreq ifr{};
+  const std::string name(sandbox::tap_name);
+  std::memcpy(ifr.ifr_name, name.data(), std::min(name.size(), sizeof(ifr.ifr_name) - 1));
+  ifr.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI);
+  if (::ioctl(tap.fd.get(), TUNSETIFF, &ifr) != 0)
+    return fail("tap-create",
+                fmt::format("creating {} (TUNSETIFF) failed: {}; the kernel needs tun/tap support "
+                            "(CONFIG_TUN) usable from user namespaces",
+                            name, std::strerror(errno)));
+  tap.ifindex = static_cast<int>(::if_nametoindex(name.c_str()));
+  if (tap.ifindex == 0) return fail("tap-create", fmt::format("{} was created but has no interface index", name));
+  return tap;
+}
+
+void tune_tap_sysctls() {
+  const std::string base = fmt::format("/proc/sys/net/ipv6/conf/{}/", sandbox::tap_name);
+  write_sysctl(base + "accept_ra", "0");
+  write_sysctl(base + "autoconf", "0");
+  write_sysctl(base + "router_solicitations", "0");
+  write_sysctl(base + "accept_dad", "0");
+  write_sysctl("/proc/sys/net/ipv4/ping_group_range", mapped_gid_range());
+}
+
+}  // namespace netpen::backends::rootless
