@@ -13,10 +13,6 @@ leftovers() {
   grep -v -e ' /run/netns/' -e ' /run/netpen-lab' /proc/self/mountinfo | cut -d' ' -f4,5 | sort
 }
 
-netpen_pid() { # the netpen process of this lab (the copy in the lab dir)
-  pgrep -f "^$E2E_NETPEN( |\$)" | head -n 1
-}
-
 # shellcheck disable=SC2317 # called through wait_for
 no_sleep_left() { ! pgrep -f "^sleep $1\$" > /dev/null; }
 
@@ -32,7 +28,7 @@ check_sigterm() { # SIGTERM to netpen reaches the command (its trap runs)
     wait "$bg"
     return
   fi
-  if is_direct; then pid=$(pgrep -P "$bg" -f '^sh -c trap' | head -n 1); else pid=$(netpen_pid); fi
+  pid=$(pgrep -P "$bg" | head -n 1) # timeout's child: netpen (or, direct, the command)
   [[ -n $pid ]] && kill -TERM "$pid"
   for ((i = 0; i < 100; i++)); do kill -0 "$bg" 2>/dev/null || break; sleep 0.1; done
   check_eq "[$who] SIGTERM to netpen reaches the command (its trap ran)" got-term "$(cat "$got" 2>/dev/null)"
@@ -51,8 +47,9 @@ for who in $(e2e_users); do
 
   n=$((3000 + RANDOM % 900))
   start=$SECONDS
-  check "[$who] background child: netpen -- sh -c 'sleep $n & echo \$!'" \
-    np --as "$who" -- sh -c "sleep $n & echo \$!"
+  run np --as "$who" -- sh -c "sleep $n & echo \$!"
+  if ((RC == 0)) && [[ $OUT =~ ^[0-9]+$ ]]; then ok "[$who] background child: netpen -- sh -c 'sleep $n & echo \$!'"
+  else not_ok "[$who] background child: netpen -- sh -c 'sleep $n & echo \$!'" "expected exit 0 and a pid"; fi
   if netpen_only "[$who] background children are killed"; then
     check_eq "[$who] ... returns at once (< 10 s)" yes "$( ((SECONDS - start < 10)) && echo yes || echo no)"
     if wait_for 2 no_sleep_left "$n"; then ok "[$who] ... no 'sleep $n' survives on the host"
