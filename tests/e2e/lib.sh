@@ -6,7 +6,9 @@
 # Environment: NETPEN_BIN (the binary under test, required), NETPEN_SOURCE_DIR,
 # NETPEN_E2E_USERS (default "root netpen-test"), NETPEN_E2E_DIRECT=1 (debug
 # the lab: run the commands directly in the host node, without netpen;
-# netpen-only checks are skipped), NETPEN_E2E_KEEP=1 (leave the lab up).
+# netpen-only checks are skipped), NETPEN_E2E_KEEP=1 (leave the lab up),
+# NETPEN_E2E_TIMEOUT (seconds per command, default 120).
+# One test by hand, as root:  NETPEN_BIN=build/app/netpen bash tests/e2e/test_dns.sh
 set -uo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
