@@ -52,7 +52,7 @@ bool reap(pid_t pid, int& status, int options) {
 
 }  // namespace
 
-int relay_signals_until_exit(pid_t pid, int pidfd) {
+int relay_signals_until_exit(pid_t pid, int pidfd, int extra_fd, const std::function<bool()>& on_extra) {
   const sigset_t set = forwarded_signals();
   unique_fd sfd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   int status = 0;
@@ -61,8 +61,8 @@ int relay_signals_until_exit(pid_t pid, int pidfd) {
     return reap(pid, status, 0) ? shell_status(status) : 255;
   }
   for (;;) {
-    pollfd fds[2] = {{pidfd, POLLIN, 0}, {sfd.get(), POLLIN, 0}};
-    const int n = ::poll(fds, 2, -1);
+    pollfd fds[3] = {{pidfd, POLLIN, 0}, {sfd.get(), POLLIN, 0}, {extra_fd, POLLIN, 0}};
+    const int n = ::poll(fds, extra_fd >= 0 ? nfds_t{3} : nfds_t{2}, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       break;
@@ -75,6 +75,7 @@ int relay_signals_until_exit(pid_t pid, int pidfd) {
         if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U) != 0) ::kill(pid, sig);
       }
     }
+    if (extra_fd >= 0 && fds[2].revents != 0 && (!on_extra || !on_extra())) extra_fd = -1;
     if ((fds[0].revents & (POLLIN | POLLHUP)) != 0) break;
   }
   return reap(pid, status, 0) ? shell_status(status) : 255;

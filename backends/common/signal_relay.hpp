@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <functional>
+
 namespace netpen::backends {
 
 // The forwarded set.
@@ -30,8 +32,10 @@ class forwarded_signal_block {
 
 // Forwards the blocked signals to `pid` until the process behind `pidfd`
 // exits, reaps it and returns its shell-style status (exit code, or 128+N
-// when killed by signal N).
-int relay_signals_until_exit(pid_t pid, int pidfd);
+// when killed by signal N). When `extra_fd` >= 0, `on_extra` runs each time
+// it is readable and returns false to stop watching it (e.g. at EOF).
+int relay_signals_until_exit(pid_t pid, int pidfd, int extra_fd = -1,
+                             const std::function<bool()>& on_extra = {});
 
 // Shell-style status of a waitpid() status word.
 int shell_status(int wait_status);

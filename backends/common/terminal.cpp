@@ -37,6 +37,11 @@ void take_terminal_foreground(int tty_fd) {
   set_foreground(tty_fd, ::getpgrp());
 }
 
+void give_terminal_to(int tty_fd, pid_t pgrp) {
+  if (tty_fd < 0 || pgrp <= 0) return;
+  set_foreground(tty_fd, pgrp);
+}
+
 void restore_terminal(const terminal_state& state) {
   if (state.fd < 0) return;
   if (::tcgetpgrp(state.fd) == state.netpen_pgrp) return;

@@ -19,6 +19,10 @@ terminal_state capture_terminal();
 // group the terminal's foreground, with SIGTTOU ignored meanwhile.
 void take_terminal_foreground(int tty_fd);
 
+// Makes `pgrp` the terminal's foreground group (SIGTTOU ignored meanwhile);
+// the init uses it to give a continued command its terminal back.
+void give_terminal_to(int tty_fd, pid_t pgrp);
+
 // In netpen after the tree ended: gives the terminal back to netpen's group
 // if the command had it (no-op when the state says no handover happened).
 void restore_terminal(const terminal_state& state);

@@ -20,7 +20,8 @@
 //     nothing has run and nothing is left (the namespaces die with it).
 //  6. launch() sends "run": the init forks and execs the command in its own
 //     process group (the terminal's foreground one when netpen had the
-//     terminal), then reaps and forwards signals (sandbox_init.*).
+//     terminal), then reaps, forwards signals and reports job-control stops
+//     over the control channel (sandbox_init.*).
 //  7. wait() forwards netpen's signals to the init until it exits, reaps it,
 //     gives the terminal back to netpen's group and returns the status.
 // If netpen dies at any point, PDEATHSIG kills the init and the kernel kills
@@ -70,7 +71,6 @@ class rootless_sandbox final : public sandbox {
     if (launched_) return fail("already-launched", "the sandbox's command was already started");
     if (auto r = send_message(control_.get(), msg_run); !r) return r;
     launched_ = true;
-    control_.reset();
     return {};
   }
 
@@ -80,13 +80,28 @@ class rootless_sandbox final : public sandbox {
       kill_and_reap();
       return *status_;
     }
-    status_ = relay_signals_until_exit(pid_, pidfd_.get());
+    status_ = relay_signals_until_exit(pid_, pidfd_.get(), control_.get(), [this] { return on_control(); });
     restore_terminal(term_);
     log::debug("sandbox init {} exited with status {}", pid_, *status_);
     return *status_;
   }
 
  private:
+  // A message from the running init: the command was stopped (Ctrl-Z).
+  // With the terminal handed over, netpen takes it back and stops itself
+  // like any job, so the user's shell regains control; once continued, it
+  // continues the init, which resumes the command in the foreground.
+  bool on_control() {
+    auto m = receive_message(control_.get());
+    if (!m) return false;
+    if (m->payload == msg_stopped && term_.fd >= 0) {
+      restore_terminal(term_);
+      ::kill(::getpid(), SIGTSTP);
+      ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGCONT, nullptr, 0U);
+    }
+    return true;
+  }
+
   void kill_and_reap() {
     if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0U) != 0) ::kill(pid_, SIGKILL);
     int st = 0;
@@ -142,8 +157,11 @@ result<std::unique_ptr<sandbox>> make_rootless_sandbox(const sandbox_spec& spec)
   if (spec.argv.empty()) return fail("no-command", "no command to run in the sandbox");
   if (auto r = preflight(); !r) return unexpected(r.error());
 
-  // Must precede any thread (the caller guarantees there is none yet).
+  // Must precede any thread (the caller guarantees there is none yet). The
+  // first call records the mask the command will start with.
   static forwarded_signal_block block;
+  const sigset_t forwarded = forwarded_signals();
+  ::pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
   const terminal_state term = capture_terminal();
 
   int sv[2];

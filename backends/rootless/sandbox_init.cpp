@@ -45,8 +45,8 @@ bool wait_for(int fd, std::string_view expected) {
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD, SIGPIPE, SIGTTOU, SIGTTIN,
-                SIGTSTP})
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD, SIGCONT, SIGPIPE, SIGTTOU,
+                SIGTTIN, SIGTSTP})
     ::sigaction(s, &dfl, nullptr);
   ::sigprocmask(SIG_SETMASK, &cfg.command_mask, nullptr);
   std::vector<char*> argv;
@@ -58,22 +58,46 @@ bool wait_for(int fd, std::string_view expected) {
   ::_exit(exec_failure_status(e));
 }
 
-// pid 1's loop: reap everything, forward signals to the command.
-[[noreturn]] void supervise(pid_t command) {
+sigset_t init_signals() {
   sigset_t set = forwarded_signals();
   sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGCONT);
+  return set;
+}
+
+// pid 1's loop: reap everything, forward signals to the command, relay
+// job-control stops to the parent.
+[[noreturn]] void supervise(const init_config& cfg, pid_t command) {
+  const sigset_t set = init_signals();
+  bool stopped = false;
   for (;;) {
     siginfo_t si{};
     const int sig = ::sigwaitinfo(&set, &si);
     if (sig < 0) continue;
+    if (sig == SIGCONT) {
+      if (stopped) {
+        give_terminal_to(cfg.tty_fd, command);
+        ::kill(-command, SIGCONT);
+        stopped = false;
+      }
+      continue;
+    }
     if (sig != SIGCHLD) {
       ::kill(command, sig);
       continue;
     }
     int status = 0;
     pid_t p = 0;
-    while ((p = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      if (p == command) ::_exit(shell_status(status));
+    while ((p = ::waitpid(-1, &status, WNOHANG | WUNTRACED | WCONTINUED)) > 0) {
+      if (p != command) continue;
+      if (WIFSTOPPED(status)) {
+        stopped = true;
+        (void)send_message(cfg.control_fd, msg_stopped);
+      } else if (WIFCONTINUED(status)) {
+        stopped = false;
+      } else {
+        ::_exit(shell_status(status));
+      }
     }
   }
 }
@@ -87,9 +111,9 @@ void run_sandbox_init(const init_config& cfg) {
   // pid namespace). The race with a parent that died before this line is
   // closed by the control socket: its peer end is gone, so reads see EOF.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  sigset_t set = forwarded_signals();
-  sigaddset(&set, SIGCHLD);
+  const sigset_t set = init_signals();
   ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  ::prctl(PR_SET_NAME, "netpen-init", 0, 0, 0);
 
   if (!wait_for(cfg.control_fd, msg_maps_ready)) ::_exit(init_failure);
   auto tap = set_up_sandbox(*cfg.spec);
@@ -108,8 +132,7 @@ void run_sandbox_init(const init_config& cfg) {
     exec_command(cfg);
   }
   ::setpgid(command, command);
-  ::close(cfg.control_fd);
-  supervise(command);
+  supervise(cfg, command);
 }
 
 }  // namespace netpen::backends::rootless

@@ -11,6 +11,11 @@
 //      QUIT, USR1, USR2 and WINCH to the command, and when the command ends
 //      exits with its status (128+N for signal N); pid 1 exiting makes the
 //      kernel kill whatever is left in the namespace.
+//   5. job control: when the command is stopped (Ctrl-Z) the init tells the
+//      parent ("stopped"), which takes the terminal back and stops itself so
+//      the user's shell regains control; on SIGCONT (the shell's `fg` reaches
+//      netpen's process group, the init included) the init gives the terminal
+//      back to the command's group and continues it.
 #pragma once
 #include <signal.h>
 
@@ -29,6 +34,7 @@ struct init_config {
 inline constexpr std::string_view msg_maps_ready = "maps";
 inline constexpr std::string_view msg_setup_ok = "ok";
 inline constexpr std::string_view msg_run = "run";
+inline constexpr std::string_view msg_stopped = "stopped";
 inline constexpr char msg_error_tag = 'E';      // "E<code>\x1f<message>"
 inline constexpr char msg_error_separator = '\x1f';
 
