@@ -196,7 +196,9 @@ void endpoint::update_timers(time_point now) {
   const bool outstanding = snd_una_ != snd_max_;
   const bool can_send = state_ == state::established || state_ == state::close_wait;
   if (persist_active_) {
-    if (snd_wnd_ > 0 || !unsent) {
+    if (snd_wnd_ > 0 || !seq::lt(snd_una_, data_end())) {
+      // A probe byte the child has not taken goes out again in order.
+      if (snd_wnd_ > 0) snd_nxt_ = snd_una_;
       persist_active_ = false;
       persist_deadline_.reset();
       persist_backoff_ = 0;
