@@ -6,9 +6,9 @@
 #include <array>
 #include <string_view>
 
-#include "app/cli/hosts_file.hpp"
 #include "app/cli/policy_entry.hpp"
 #include "app/cli/validators.hpp"
+#include "net/dns/hosts_file.hpp"
 
 namespace netpen::app::cli {
 namespace {
@@ -41,8 +41,12 @@ result<void> add_policy(std::vector<policy_entry>& out, std::string_view list_fl
 }
 
 // Value syntax and files; no cross-flag checks.
-result<void> read_values(const raw_options& raw, const CLI::App& app, run_config& c) {
+result<void> read_values(const raw_options& raw, const CLI::App& app, const flag_names& shown, run_config& c) {
   auto given = [&](const char* name) { return app.count(name) > 0; };
+  auto name = [&](const std::string& canonical) {
+    auto it = shown.find(canonical);
+    return it == shown.end() ? canonical : it->second;
+  };
   if (given("--network-backend")) {
     if (raw.network_backend == "rootful") c.backend = backend_kind::rootful;
     else if (raw.network_backend != "rootless-internal")
@@ -59,7 +63,7 @@ result<void> read_values(const raw_options& raw, const CLI::App& app, run_config
   if (given("--hosts-file")) {
     auto contents = read_file_for("--hosts-file", raw.hosts_file);
     if (!contents) return unexpected<error>(contents.error());
-    auto entries = parse_hosts(raw.hosts_file, *contents);
+    auto entries = dns::parse_hosts(*contents, raw.hosts_file);
     if (!entries) return bad_value("--hosts-file", entries.error().message);
     c.hosts_file = raw.hosts_file;
     c.hosts_file_contents = std::move(*contents);
@@ -86,7 +90,7 @@ result<void> read_values(const raw_options& raw, const CLI::App& app, run_config
   c.proxy_only = raw.proxy_only;
 
   if (given("--output")) {
-    auto ok = check_output_path("--output", raw.output);
+    auto ok = check_output_path(name("--output"), raw.output);
     if (!ok) return unexpected<error>(ok.error());
     c.capture_path = raw.output;
   }
@@ -140,7 +144,7 @@ result<void> read_values(const raw_options& raw, const CLI::App& app, run_config
 
   c.analyse = raw.analyse;
   if (given("--log")) {
-    auto ok = check_output_path("--log", raw.log);
+    auto ok = check_output_path(name("--log"), raw.log);
     if (!ok) return unexpected<error>(ok.error());
     c.flow_log_path = raw.log;
   }
@@ -203,9 +207,9 @@ result<void> check_conflicts(const raw_options& raw, const CLI::App& app, const 
 
 }  // namespace
 
-result<run_config> build_run_config(const raw_options& raw, const CLI::App& app) {
+result<run_config> build_run_config(const raw_options& raw, const CLI::App& app, const flag_names& shown) {
   run_config config;
-  if (auto ok = read_values(raw, app, config); !ok) return unexpected<error>(ok.error());
+  if (auto ok = read_values(raw, app, shown, config); !ok) return unexpected<error>(ok.error());
   if (auto ok = check_conflicts(raw, app, config); !ok) return unexpected<error>(ok.error());
   return config;
 }

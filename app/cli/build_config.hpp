@@ -1,6 +1,7 @@
 // From raw option values to a validated run_config: value syntax, files,
 // conflicts between flags, and the "not supported yet" gate, in that order.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,13 @@
 
 namespace netpen::app::cli {
 
+// Canonical long name ("--output") -> the name the user typed ("--capture"),
+// so that messages name the flag as written.
+using flag_names = std::map<std::string, std::string>;
+
 // `app` is the app `raw` was parsed with (for counts). The command is not
 // checked here.
-result<run_config> build_run_config(const raw_options& raw, const CLI::App& app);
+result<run_config> build_run_config(const raw_options& raw, const CLI::App& app, const flag_names& shown);
 
 // `given` lists the options seen, by display name, in command-line order.
 // Rejects the first given flag whose feature has not

@@ -90,7 +90,7 @@ std::unique_ptr<CLI::App> make_options_app(raw_options& raw) {
   return app;
 }
 
-bool takes_value(const CLI::Option& opt) { return opt.get_type_size_max() > 0; }
+bool takes_value(const CLI::Option& opt) { return opt.get_expected_max() > 0; }
 
 bool repeatable(const CLI::Option& opt) {
   return opt.get_multi_option_policy() == CLI::MultiOptionPolicy::TakeAll;

@@ -19,6 +19,7 @@ namespace {
 struct scanned {
   std::vector<std::string> tokens;  // normalized "--long" / "--long=value" for CLI11
   std::vector<std::string> given;   // display names, command-line order
+  flag_names shown;                 // "--output" -> "--capture" when typed so
   std::vector<std::string> command;
   bool help = false;
   bool version = false;
@@ -26,19 +27,18 @@ struct scanned {
 
 unexpected<error> usage(std::string message) { return fail("usage", std::move(message)); }
 
+// Optimal string alignment distance (a swap of neighbours counts as one).
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0u : 1u)});
-      diag = up;
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
-  }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 // Records one occurrence of `opt`, typed as `typed`, with an optional value.
@@ -46,7 +46,9 @@ result<void> record(scanned& out, std::map<const CLI::Option*, int>& counts, con
                     std::string_view typed, const std::string* value) {
   std::string name = display_name(opt, typed);
   if (takes_value(opt) && !repeatable(opt) && ++counts[&opt] > 1) return usage(name + " given more than once");
+  if (value != nullptr && value->empty()) return fail("bad-value", name + ": empty value");
   const std::string& key = opt.get_lnames().front();
+  out.shown["--" + key] = name;
   if (key == "help") out.help = true;
   if (key == "version") out.version = true;
   out.tokens.push_back("--" + key + (value != nullptr ? "=" + *value : std::string()));
@@ -131,7 +133,7 @@ std::string unknown_option_message(std::string_view typed) {
   for (const CLI::Option* opt : app->get_options())
     for (const auto& l : opt->get_lnames()) {
       std::size_t d = edit_distance(typed.substr(2), l);
-      if (d < best_distance && d * 2 < l.size()) {
+      if (d < best_distance && d * 2 <= l.size()) {
         best_distance = d;
         best = "--" + l;
       }
@@ -146,6 +148,13 @@ result<command_line> parse_run(std::span<const std::string> args, command_mode m
   auto app = make_options_app(raw);
   scanned s;
   auto scan_ok = scan(*app, args, mode, context, s);
+  if (!scan_ok) {
+    // -h/--help anywhere among the options still means help.
+    for (const auto& arg : args) {
+      if (arg == "--") break;
+      if (arg == "-h" || arg == "--help") s.help = true;
+    }
+  }
   if (s.help) return help_command{help_text()};
   if (!scan_ok) return unexpected<error>(scan_ok.error());
   if (s.version) return version_command{};
@@ -159,7 +168,7 @@ result<command_line> parse_run(std::span<const std::string> args, command_mode m
     return usage(what);
   }
 
-  auto config = build_run_config(raw, *app);
+  auto config = build_run_config(raw, *app, s.shown);
   if (!config) return unexpected<error>(config.error());
   if (mode == command_mode::required && s.command.empty())
     return usage("no command given (usage: netpen [OPTIONS] -- COMMAND [ARGS...])");

@@ -203,12 +203,13 @@ result<proxy_spec> parse_proxy_uri(std::string_view flag, std::string_view text)
   return spec;
 }
 
-result<std::vector<port_range>> parse_port_list(std::string_view flag, std::string_view text) {
+result<std::vector<port_range>> parse_port_list(std::string_view flag, std::string_view whole) {
   std::vector<port_range> out;
+  std::string_view text = whole;
   while (true) {
     auto comma = text.find(',');
     std::string_view item = trim(text.substr(0, comma));
-    if (item.empty()) return bad_value(flag, "empty entry in the port list " + in_quotes(text));
+    if (item.empty()) return bad_value(flag, "empty entry in the port list " + in_quotes(whole));
     port_range range;
     auto dash = item.find('-');
     auto first = parse_port(item.substr(0, dash));

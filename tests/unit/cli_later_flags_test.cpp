@@ -1,0 +1,215 @@
+// [cli] flags whose features a later issue delivers: values validated first,
+// then "--X is not supported yet"; subcommands; policy entry syntax.
+#include <catch2/catch.hpp>
+
+#include "app/cli/policy_entry.hpp"
+#include "app/cli/validators.hpp"
+#include "tests/unit/cli_test_support.hpp"
+
+using namespace netpen::app;
+using namespace netpen::app::cli_test;
+
+namespace {
+
+void check_errors(const std::vector<std::pair<std::vector<std::string>, std::string>>& rows) {
+  for (const auto& [args, prefix] : rows) {
+    std::string line;
+    for (const auto& a : args) line += a + " ";
+    INFO("netpen " << line);
+    std::string msg = error_of(args);
+    CHECK(msg.substr(0, prefix.size()) == prefix);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("valid later flags are rejected as not supported yet", "[cli]") {
+  temp_file pw("secret\n");
+  temp_file allow("# scope\nexample.com\n*.example.org:443\n10.0.0.0/8\n[2001:db8::1]:8443\n");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> rows{
+      {{"--root", "x"}, "--root is not supported yet"},
+      {{"--network-backend", "rootful", "x"}, "--network-backend rootful is not supported yet"},
+      {{"--root", "--run-as-root", "x"}, "--root is not supported yet"},
+      {{"-p", "http://proxy.lab:3128", "x"}, "--proxy is not supported yet"},
+      {{"--proxy=socks5h://u:p%40ss@[2001:db8::1]:1080", "x"}, "--proxy is not supported yet"},
+      {{"-p", "https://10.0.0.1:443/", "--proxy-insecure", "x"}, "--proxy is not supported yet"},
+      {{"-p", "socks5://h:1", "-U", "me", "-P", "pw", "x"}, "--proxy is not supported yet"},
+      {{"-p", "socks5://h:1", "-U", "me", "--proxy-password-file", pw.path(), "x"}, "--proxy is not supported yet"},
+      {{"-o", "/tmp/x.pcapng", "x"}, "--output is not supported yet"},
+      {{"-c", "/tmp/x.pcapng", "-C", "both", "x"}, "--capture is not supported yet"},
+      {{"--offline", "x"}, "--offline is not supported yet"},
+      {{"-q", "--block-private", "x"}, "--block-private is not supported yet"},
+      {{"--block-metadata", "x"}, "--block-metadata is not supported yet"},
+      {{"--allow", "example.com,*.example.org:443", "--allow", "192.0.2.0/24", "x"}, "--allow is not supported yet"},
+      {{"--allow-file", allow.path(), "x"}, "--allow-file is not supported yet"},
+      {{"--deny", "[2001:db8::/32]:443", "x"}, "--deny is not supported yet"},
+      {{"--deny-file", allow.path(), "x"}, "--deny-file is not supported yet"},
+      {{"--default-policy", "deny", "x"}, "--default-policy is not supported yet"},
+      {{"--interactive", "--prompt-timeout", "5", "x"}, "--interactive is not supported yet"},
+      {{"--fail-on-leak", "x"}, "--fail-on-leak is not supported yet"},
+      {{"--host-port", "8080,9000-9010", "x"}, "--host-port is not supported yet"},
+      {{"--publish", "8080", "--publish=9090:80", "x"}, "--publish is not supported yet"},
+      {{"--analyse", "x"}, "--analyse is not supported yet"},
+      {{"--flow-log", "/tmp/flows.jsonl", "x"}, "--flow-log is not supported yet"},
+      {{"--log", "flows.jsonl", "x"}, "--log is not supported yet"},
+      {{"--summary", "x"}, "--summary is not supported yet"},
+      {{"--summary-format", "json", "x"}, "--summary-format is not supported yet"},
+  };
+  check_errors(rows);
+  auto r = parse({"--offline", "x"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == "not-supported");
+}
+
+TEST_CASE("bad values of later flags come before not supported", "[cli]") {
+  temp_file bad_allow("example.com\n\nbad entry!\n");
+  const std::string missing = "/nonexistent/file";
+  check_errors({
+      {{"-p", "ftp://h:21", "x"}, "--proxy: unsupported proxy scheme 'ftp' (http, https, socks5, socks5h)"},
+      {{"-p", "proxy.lab:3128", "x"}, "--proxy: 'proxy.lab:3128' is not a proxy URI"},
+      {{"-p", "http://proxy.lab", "x"}, "--proxy: 'http://proxy.lab': the proxy port is missing"},
+      {{"-p", "http://proxy.lab:0", "x"}, "--proxy: '0' is not a port (1-65535)"},
+      {{"-p", "http://2001:db8::1:3128", "x"}, "--proxy: 'http://2001:db8::1:3128': an IPv6 proxy address needs brackets"},
+      {{"-p", "http://[2001:db8::zz]:3128", "x"}, "--proxy: '2001:db8::zz' is not an IPv6 address"},
+      {{"-p", "http://pro_xy!:3128", "x"}, "--proxy: 'pro_xy!' is not a host name or IP address"},
+      {{"-p", "http://u:p%zz@h:1", "x"}, "--proxy: 'http://u:p%zz@h:1': bad percent-encoding in the password"},
+      {{"-p", "http://h:1/path", "x"}, "--proxy: 'http://h:1/path': a proxy URI has no path"},
+      {{"-p", "http://:3128", "x"}, "--proxy: 'http://:3128': the proxy host is missing"},
+      {{"--proxy-user", "me", "x"}, "--proxy-user requires --proxy"},
+      {{"--proxy-only", "x"}, "--proxy-only requires --proxy"},
+      {{"--proxy-insecure", "x"}, "--proxy-insecure requires --proxy"},
+      {{"-p", "http://h:1", "--proxy-insecure", "x"}, "--proxy-insecure requires an https:// proxy"},
+      {{"-p", "http://u@h:1", "-U", "v", "x"}, "--proxy-user conflicts with the user name in --proxy"},
+      {{"-p", "http://h:1", "-P", "pw", "x"}, "a proxy password needs a user name"},
+      {{"-p", "http://h:1", "-U", "u", "-P", "a", "--proxy-password-file", "/etc/hostname", "x"},
+       "--proxy-password conflicts with --proxy-password-file"},
+      {{"-p", "http://h:1", "--proxy-password-file", missing, "x"},
+       "--proxy-password-file: cannot read '/nonexistent/file': No such file or directory"},
+      {{"-o", "/nonexistent/dir/x.pcapng", "x"}, "--output: directory '/nonexistent/dir' does not exist"},
+      {{"-c", "/nonexistent/dir/x.pcapng", "x"}, "--capture: directory '/nonexistent/dir' does not exist"},
+      {{"-o", "/tmp", "x"}, "--output: '/tmp' is a directory"},
+      {{"-C", "egress", "x"}, "--capture-point requires --output"},
+      {{"-o", "/tmp/x.pcapng", "-C", "wire", "x"}, "--capture-point: 'wire' is not child, egress, wire-egress or both"},
+      {{"--allow", "exa mple.com", "x"}, "--allow: 'exa mple.com' is not a domain, *.domain, IP address or CIDR"},
+      {{"--allow", "example.com,,x.org", "x"}, "--allow: empty entry in 'example.com,,x.org'"},
+      {{"--deny", "10.0.0.0/33", "x"}, "--deny: '10.0.0.0/33': prefix length 33 is more than 32"},
+      {{"--deny", "2001:db8::/129", "x"}, "--deny: '2001:db8::/129': prefix length 129 is more than 128"},
+      {{"--deny", "example.com:0", "x"}, "--deny: 'example.com:0': '0' is not a port (1-65535)"},
+      {{"--allow-file", bad_allow.path(), "x"},
+       "--allow-file: " + bad_allow.path() + ":3: 'bad entry!' is not a domain"},
+      {{"--deny-file", missing, "x"}, "--deny-file: cannot read '/nonexistent/file'"},
+      {{"--default-policy", "maybe", "x"}, "--default-policy: 'maybe' is not allow or deny"},
+      {{"--offline", "--allow", "example.com", "x"}, "--allow conflicts with --offline"},
+      {{"--offline", "-p", "http://h:1", "x"}, "--proxy conflicts with --offline"},
+      {{"--interactive", "--default-policy", "allow", "x"}, "--interactive conflicts with --default-policy allow"},
+      {{"--prompt-timeout", "10", "x"}, "--prompt-timeout requires --interactive"},
+      {{"--interactive", "--prompt-timeout", "0", "x"}, "--prompt-timeout: '0' is not a positive number of seconds"},
+      {{"--interactive", "--prompt-timeout", "-5", "x"}, "--prompt-timeout: '-5' is not a positive number of seconds"},
+      {{"--interactive", "--prompt-timeout=1.5", "x"}, "--prompt-timeout: '1.5' is not a positive number"},
+      {{"--host-port", "80,70000", "x"}, "--host-port: '70000' is not a port (1-65535) or port range"},
+      {{"--host-port", "9010-9000", "x"}, "--host-port: '9010-9000' is an empty port range"},
+      {{"--host-port", "80,", "x"}, "--host-port: empty entry in the port list '80,'"},
+      {{"--publish", "a:80", "x"}, "--publish: 'a:80' is not [HOST_PORT:]PORT"},
+      {{"--publish", "8080:80", "--publish", "8080:81", "x"}, "--publish: host port 8080 is published twice"},
+      {{"--log", "/nonexistent/dir/f.jsonl", "x"}, "--log: directory '/nonexistent/dir' does not exist"},
+      {{"--summary-format", "yaml", "x"}, "--summary-format: 'yaml' is not text or json"},
+      {{"--proxy-only"}, "--proxy-only requires --proxy"},
+  });
+}
+
+TEST_CASE("values of later flags are parsed", "[cli]") {
+  // Reach the values by parsing `create NAME [OPTIONS]` pieces through the
+  // public validators.
+  auto proxy = cli::parse_proxy_uri("--proxy", "SOCKS5H://Us%65r:p%40ss@Proxy.Lab:1080/");
+  REQUIRE(proxy);
+  CHECK(proxy->scheme == proxy_scheme::socks5h);
+  CHECK(proxy->host == "proxy.lab");
+  CHECK(proxy->port == 1080);
+  CHECK(proxy->user == "User");
+  CHECK(proxy->password == "p@ss");
+  auto v6 = cli::parse_proxy_uri("-p", "https://[2001:db8::1]:443");
+  REQUIRE(v6);
+  CHECK(v6->host_v6);
+  CHECK(v6->host == "2001:db8::1");
+  auto ports = cli::parse_port_list("--host-port", "80, 9000-9010");
+  REQUIRE(ports);
+  REQUIRE(ports->size() == 2);
+  CHECK(ports->at(1).first == 9000);
+  CHECK(ports->at(1).last == 9010);
+  auto pub = cli::parse_publish("--publish", "8080");
+  REQUIRE(pub);
+  CHECK(pub->host_port == 8080);
+  CHECK(pub->sandbox_port == 8080);
+}
+
+TEST_CASE("policy entry syntax", "[cli]") {
+  struct row {
+    std::string text;
+    policy_entry_kind kind;
+    std::string value;
+    unsigned prefix;
+    std::optional<std::uint16_t> port;
+  };
+  const std::vector<row> rows{
+      {"example.com", policy_entry_kind::domain, "example.com", 0, {}},
+      {"Example.COM.", policy_entry_kind::domain, "example.com", 0, {}},
+      {"example.com:443", policy_entry_kind::domain, "example.com", 0, 443},
+      {"*.example.com", policy_entry_kind::wildcard, "example.com", 0, {}},
+      {"*.example.com:8443", policy_entry_kind::wildcard, "example.com", 0, 8443},
+      {"93.184.216.34", policy_entry_kind::ipv4, "93.184.216.34", 32, {}},
+      {"93.184.216.34:80", policy_entry_kind::ipv4, "93.184.216.34", 32, 80},
+      {"10.0.0.0/8", policy_entry_kind::cidr4, "10.0.0.0", 8, {}},
+      {"10.0.0.0/8:22", policy_entry_kind::cidr4, "10.0.0.0", 8, 22},
+      {"2001:db8::1", policy_entry_kind::ipv6, "2001:db8::1", 128, {}},
+      {"[2001:db8::1]:443", policy_entry_kind::ipv6, "2001:db8::1", 128, 443},
+      {"2001:db8::/32", policy_entry_kind::cidr6, "2001:db8::", 32, {}},
+      {"[2001:db8::/32]:53", policy_entry_kind::cidr6, "2001:db8::", 32, 53},
+      {"localhost", policy_entry_kind::domain, "localhost", 0, {}},
+  };
+  for (const auto& r : rows) {
+    INFO(r.text);
+    auto e = cli::parse_policy_entry(r.text);
+    REQUIRE(e);
+    CHECK(e->kind == r.kind);
+    CHECK(e->value == r.value);
+    CHECK(e->prefix == r.prefix);
+    CHECK(e->port == r.port);
+  }
+  for (const char* bad : {"", "*", "*.", "**.example.com", "ex*ample.com", "1.2.3", "1.2.3.4.5", "10.0.0.0/", "10.0.0.0/x",
+                          "example.com/8", "[1.2.3.4]:80", "[2001:db8::1", "-bad.com", "a..b", "example.com:",
+                          "example.com:http", "http://example.com"}) {
+    INFO(bad);
+    CHECK_FALSE(cli::parse_policy_entry(bad));
+  }
+}
+
+TEST_CASE("subcommands", "[cli]") {
+  temp_file log("{}\n");
+  check_errors({
+      {{"doctor"}, "'doctor' is not supported yet"},
+      {{"doctor", "--format", "json"}, "'doctor' is not supported yet"},
+      {{"doctor", "--format", "xml"}, "doctor: --format: 'xml' is not text or json"},
+      {{"doctor", "--frob"}, "doctor: unknown option '--frob'"},
+      {{"cleanup", "--dry-run"}, "'cleanup' is not supported yet"},
+      {{"cleanup", "extra"}, "cleanup: unexpected argument 'extra'"},
+      {{"list", "--format=text"}, "'list' is not supported yet"},
+      {{"destroy"}, "destroy: missing sandbox NAME"},
+      {{"destroy", "../x"}, "destroy: '../x' is not a sandbox name"},
+      {{"destroy", "box1"}, "'destroy' is not supported yet"},
+      {{"report", log.path(), "--format", "markdown"}, "'report' is not supported yet"},
+      {{"report", "/nonexistent/log"}, "report: cannot read '/nonexistent/log'"},
+      {{"report", log.path(), "--format", "pdf"}, "report: --format: 'pdf' is not text, markdown or json"},
+      {{"create", "box1", "--dns", "1.1.1.1"}, "'create' is not supported yet"},
+      {{"create", "box1", "--dns", "bad"}, "--dns: 'bad' is not an IPv4 or IPv6 address"},
+      {{"create", "box1", "curl"}, "create: unexpected argument 'curl'"},
+      {{"create"}, "create: missing sandbox NAME"},
+      {{"exec", "box1", "--", "curl"}, "'exec' is not supported yet"},
+      {{"exec", "box1"}, "exec: no command given"},
+      {{"completion"}, "completion: missing shell (bash, zsh or fish)"},
+      {{"completion", "powershell"}, "completion: 'powershell' is not bash, zsh or fish"},
+      {{"completion", "bash", "zsh"}, "completion: unexpected argument 'zsh'"},
+  });
+  auto r = parse({"doctor"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == "not-supported");
+}
