@@ -1,8 +1,56 @@
 // netpen's entry point: parse the command line, dispatch to a run or a
-// subcommand, and map every outcome to an exit status.
-#include <cstdio>
+// subcommand, and map every outcome to an exit status (2 for usage errors,
+// 1 for run-time failures, otherwise the command's own status).
+#include <fmt/format.h>
 
-int main() {
-  std::puts("netpen " NETPEN_VERSION);
-  return 0;
+#include <exception>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "app/cli/parse_command_line.hpp"
+#include "app/run.hpp"
+#include "net/common/log.hpp"
+
+namespace {
+
+int dispatch(const netpen::app::command_line& cmd) {
+  using namespace netpen::app;
+  return std::visit(
+      [](const auto& c) -> int {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, run_config>) {
+          if (c.quiet) netpen::log::set_level(netpen::log::level::quiet);
+          if (c.verbose) netpen::log::set_level(netpen::log::level::verbose);
+          return run_command(c);
+        } else if constexpr (std::is_same_v<T, version_command>) {
+          fmt::print("netpen {}\n", NETPEN_VERSION);
+          return 0;
+        } else if constexpr (std::is_same_v<T, help_command>) {
+          fmt::print("{}", c.text);
+          return 0;
+        } else {
+          netpen::log::error("this subcommand is not supported yet");
+          return 2;
+        }
+      },
+      cmd);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    auto parsed = netpen::app::parse_command_line(args);
+    if (!parsed) {
+      netpen::log::error("{}", parsed.error().message);
+      return 2;
+    }
+    return dispatch(*parsed);
+  } catch (const std::exception& e) {
+    netpen::log::error("internal error: {}", e.what());
+    return 1;
+  }
 }

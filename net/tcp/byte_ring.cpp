@@ -48,7 +48,9 @@ void byte_ring::consume(std::size_t n) {
   n = std::min(n, size_);
   if (capacity_ != 0) head_ = (head_ + n) % capacity_;
   size_ -= n;
-  if (size_ == 0) head_ = 0;
+  // The tail (head_ + size_) must not move here: the relay reads from the
+  // host socket straight into writable() and commits after the read, while
+  // ACKs may consume from the head in between.
 }
 
 }  // namespace netpen::tcp

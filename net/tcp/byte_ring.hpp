@@ -22,7 +22,9 @@ class byte_ring {
   // (precondition: offset + len <= size()).
   std::array<std::span<const std::byte>, 2> peek(std::size_t offset, std::size_t len) const;
   std::array<std::span<const std::byte>, 2> readable() const { return peek(0, size_); }
-  // The free region after the tail; follow with commit().
+  // The free region after the tail; follow with commit(). The spans stay
+  // valid across consume() (it never moves the tail), so a caller may fill
+  // them asynchronously while the head advances.
   std::array<std::span<std::byte>, 2> writable();
   // Makes n bytes of the writable region readable (n <= free()).
   void commit(std::size_t n);

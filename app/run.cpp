@@ -1,0 +1,114 @@
+// The run orchestration (see run.hpp). Order matters: the backend forks the
+// sandbox before any thread exists; the engine starts (threads) only after
+// the tap fd arrives; the command is launched only once the engine runs, so
+// it never sends a packet nobody reads. Any failure before launch() means
+// the command never runs (fail closed).
+#include "app/run.hpp"
+
+#include <asio/ip/address.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <array>
+#include <fstream>
+#include <sstream>
+
+#include "backends/sandbox.hpp"
+#include "net/common/log.hpp"
+#include "net/common/sandbox_addresses.hpp"
+#include "net/dns/hosts_file.hpp"
+#include "net/dns/resolv_conf.hpp"
+#include "net/relay/engine.hpp"
+
+namespace netpen::app {
+namespace {
+
+std::string read_file_or_empty(const char* path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int report(const error& e) {
+  log::error("{} [{}]", e.message, e.code);
+  return 1;
+}
+
+struct prepared_run {
+  backends::sandbox_spec spec;
+  relay::engine_options engine;
+};
+
+result<prepared_run> prepare(const run_config& cfg) {
+  prepared_run p;
+  p.spec.argv = cfg.command;
+
+  const auto host_resolv = dns::parse_resolv_conf(read_file_or_empty("/etc/resolv.conf"));
+  if (cfg.dns) {
+    p.engine.dns_upstreams.push_back({asio::ip::make_address(cfg.dns->address), cfg.dns->port});
+  } else {
+    p.engine.dns_upstreams = host_resolv.nameservers;
+    if (p.engine.dns_upstreams.empty())
+      return fail("no-resolver", "the host's /etc/resolv.conf names no nameserver; give one with --dns IP");
+  }
+  const std::array<asio::ip::address, 2> gateways{asio::ip::make_address(std::string(sandbox::gateway_ipv4)),
+                                                  asio::ip::make_address(std::string(sandbox::gateway_ipv6))};
+  p.spec.resolv_conf = dns::render_resolv_conf(gateways, host_resolv);
+
+  if (cfg.hosts_file) {
+    auto overlay = dns::parse_hosts(cfg.hosts_file_contents, *cfg.hosts_file);
+    if (!overlay) return unexpected<error>(overlay.error());
+    p.spec.hosts = dns::render_overlay(read_file_or_empty("/etc/hosts"), *overlay);
+    p.engine.hosts_overlay = std::move(*overlay);
+  }
+  return p;
+}
+
+void print_plan(const run_config& cfg, const prepared_run& p) {
+  std::string upstreams;
+  for (const auto& u : p.engine.dns_upstreams) upstreams += (upstreams.empty() ? "" : ", ") + dns::to_string(u);
+  fmt::print("netpen dry run (nothing is set up)\n");
+  fmt::print("  backend:     rootless (user, net, mount and pid namespaces; {} via /dev/net/tun)\n", sandbox::tap_name);
+  fmt::print("  link:        {} mtu {}: child {}/{} and {}/{}, gateway {} and {}\n", sandbox::tap_name,
+             sandbox::tap_mtu, sandbox::child_ipv4, sandbox::ipv4_prefix, sandbox::child_ipv6, sandbox::ipv6_prefix,
+             sandbox::gateway_ipv4, sandbox::gateway_ipv6);
+  fmt::print("  dns:         forced to the gateway; forwarded to {}\n", upstreams);
+  fmt::print("  hosts:       {}\n", cfg.hosts_file ? "overlay from " + *cfg.hosts_file : std::string("host's /etc/hosts"));
+  std::string cmd;
+  for (const auto& a : cfg.command) cmd += (cmd.empty() ? "" : " ") + a;
+  fmt::print("  command:     {}\n", cmd);
+}
+
+}  // namespace
+
+int run_command(const run_config& cfg) {
+  auto prepared = prepare(cfg);
+  if (!prepared) return report(prepared.error());
+  if (cfg.dry_run) {
+    print_plan(cfg, *prepared);
+    return 0;
+  }
+
+  auto sandbox = backends::make_rootless_sandbox(prepared->spec);
+  if (!sandbox) return report(sandbox.error());
+
+  const int tap = ::dup((*sandbox)->link_fd());
+  if (tap < 0) return report(error{"dup-failed", "cannot duplicate the tap descriptor"});
+  relay::engine engine(tap, std::move(prepared->engine));
+  if (auto started = engine.start(); !started) return report(started.error());
+
+  if (auto launched = (*sandbox)->launch(); !launched) {
+    engine.stop();
+    return report(launched.error());
+  }
+  const int status = (*sandbox)->wait();
+  engine.stop();
+  const auto st = engine.stats();
+  log::debug("relay: {} frames in ({} malformed, {} ignored), {} out ({} dropped), {} tcp flows, {} dns queries",
+             st.frames_in, st.frames_malformed, st.frames_ignored, st.frames_out, st.frames_out_dropped, st.tcp_flows,
+             st.dns_udp_queries);
+  return status;
+}
+
+}  // namespace netpen::app

@@ -1,0 +1,25 @@
+// A level-triggered wake-up for coroutines that share one strand: waiters
+// check their condition, then co_await wait(); notify() wakes all of them.
+// Built on a steady_timer that never expires (Asio 1.22 has no condition
+// variable for awaitables). Not thread-safe: use from the owning strand.
+#pragma once
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace netpen::relay {
+
+class async_event {
+ public:
+  explicit async_event(const asio::any_io_executor& ex) : timer_(ex, asio::steady_timer::time_point::max()) {}
+
+  asio::awaitable<void> wait() {
+    co_await timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+  void notify() { timer_.cancel(); }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+}  // namespace netpen::relay

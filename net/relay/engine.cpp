@@ -1,0 +1,254 @@
+// The relay engine's tap reader, dispatcher and lifecycle (see engine.hpp).
+#include "net/relay/engine.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <unistd.h>
+
+#include "net/common/log.hpp"
+#include "net/common/sandbox_addresses.hpp"
+#include "net/packet/neighbor.hpp"
+#include "net/relay/destination.hpp"
+#include "net/relay/tcp_flow.hpp"
+
+namespace netpen::relay {
+namespace {
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr int max_frames_per_wakeup = 64;
+constexpr std::size_t max_dns_in_flight = 512;
+
+tcp::segment_in to_segment(const packet::frame& f) {
+  tcp::segment_in s;
+  s.seq = f.tcp.seq;
+  s.ack = f.tcp.ack;
+  s.flags = f.tcp.flags;
+  s.window = f.tcp.window;
+  s.mss = f.tcp.mss;
+  s.wscale = f.tcp.wscale;
+  s.payload = f.payload;
+  return s;
+}
+
+flow_key key_of(const packet::frame& f) {
+  flow_key k;
+  k.protocol = f.protocol;
+  k.src = f.src;
+  k.dst = f.dst;
+  k.src_port = f.kind == packet::l4_kind::tcp ? f.tcp.src_port : f.udp.src_port;
+  k.dst_port = f.kind == packet::l4_kind::tcp ? f.tcp.dst_port : f.udp.dst_port;
+  return k;
+}
+
+void log_exception(std::exception_ptr e, const char* what) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log::warn("{} failed: {}", what, ex.what());
+  }
+}
+}  // namespace
+
+engine::engine(int tap_fd, engine_options opts)
+    : opts_(std::move(opts)),
+      dispatch_(asio::make_strand(ctx_.get_executor())),
+      tap_(dispatch_, tap_fd),
+      writer_(tap_fd),
+      isn_rng_(std::random_device{}()) {}
+
+engine::~engine() { stop(); }
+
+result<void> engine::start() {
+  dns_ = std::make_unique<dns::forwarder>(ctx_.get_executor(), opts_.dns_upstreams, opts_.hosts_overlay);
+  auto ep = dns_->start_tcp_service();
+  if (!ep) return unexpected<error>(ep.error());
+  dns_tcp_endpoint_ = *ep;
+
+  asio::error_code ec;
+  tap_.non_blocking(true, ec);
+  asio::co_spawn(dispatch_, read_tap(), [](std::exception_ptr e) { log_exception(e, "tap reader"); });
+
+  unsigned n = opts_.threads != 0 ? opts_.threads : std::max(2u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { ctx_.run(); });
+  log::debug("relay engine started with {} threads; DNS over TCP served at {}:{}", n,
+             dns_tcp_endpoint_.address().to_string(), dns_tcp_endpoint_.port());
+  return {};
+}
+
+void engine::stop() {
+  if (stopping_.exchange(true)) return;
+  if (!threads_.empty()) {
+    asio::post(dispatch_, [this] {
+      asio::error_code ignored;
+      tap_.cancel(ignored);
+      for (auto& [key, flow] : flows_) flow->shutdown();
+    });
+    {
+      std::unique_lock lock(live_mu_);
+      live_cv_.wait_for(lock, opts_.shutdown_grace, [this] { return live_flows_ == 0; });
+    }
+    if (dns_) dns_->stop();
+    ctx_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+  flows_.clear();
+  asio::error_code ignored;
+  tap_.close(ignored);
+}
+
+engine_stats engine::stats() const {
+  engine_stats s;
+  s.frames_in = frames_in_.load();
+  s.frames_malformed = malformed_.load();
+  s.frames_ignored = ignored_.load();
+  s.tcp_flows = tcp_flows_.load();
+  s.dns_udp_queries = dns_udp_.load();
+  s.udp_dropped = udp_dropped_.load();
+  s.frames_out = writer_.frames_sent();
+  s.frames_out_dropped = writer_.frames_dropped();
+  return s;
+}
+
+asio::awaitable<void> engine::read_tap() {
+  while (!stopping_.load()) {
+    auto buf = pool_.get();
+    auto [ec, n] = co_await tap_.async_read_some(asio::buffer(buf.whole().data(), buf.whole().size()), use_tuple);
+    if (ec) {
+      if (ec != asio::error::operation_aborted && !stopping_.load()) log::debug("tap read: {}", ec.message());
+      co_return;
+    }
+    buf.set_size(n);
+    handle_frame(std::move(buf));
+    // Drain what else is queued without going back through the reactor.
+    for (int i = 0; i < max_frames_per_wakeup; ++i) {
+      auto more = pool_.get();
+      const ssize_t r = ::read(tap_.native_handle(), more.whole().data(), more.whole().size());
+      if (r <= 0) break;
+      more.set_size(static_cast<std::size_t>(r));
+      handle_frame(std::move(more));
+    }
+  }
+}
+
+void engine::handle_frame(packet_buffer buf) {
+  frames_in_.fetch_add(1, std::memory_order_relaxed);
+  auto parsed = packet::parse_frame(buf.bytes());
+  if (!parsed) {
+    malformed_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const packet::frame& f = *parsed;
+  if (f.ethertype == packet::ethertype_arp || f.protocol == packet::proto_icmpv6) {
+    handle_neighbor(f, buf.bytes());
+    return;
+  }
+  if (f.ip_packet.empty() || !is_child(f.src)) {
+    ignored_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  switch (f.kind) {
+    case packet::l4_kind::tcp:
+      handle_tcp(std::move(buf), f);
+      return;
+    case packet::l4_kind::udp:
+      handle_udp(f);
+      return;
+    default:
+      ignored_.fetch_add(1, std::memory_order_relaxed);
+      return;
+  }
+}
+
+void engine::handle_neighbor(const packet::frame& f, std::span<const std::byte> raw) {
+  const auto gw4 = gateway_address(false);
+  const auto gw6 = gateway_address(true);
+  if (auto reply = packet::answer_neighbor_solicitation(f, raw, sandbox::gateway_mac, gw4, gw6)) {
+    writer_.send_frame(*reply);
+    return;
+  }
+  ignored_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void engine::handle_tcp(packet_buffer buf, const packet::frame& f) {
+  const flow_key key = key_of(f);
+  const auto seg = to_segment(f);
+  const bool syn = (seg.flags & packet::tcp_flag::syn) != 0;
+  const bool ack = (seg.flags & packet::tcp_flag::ack) != 0;
+  const bool rst = (seg.flags & packet::tcp_flag::rst) != 0;
+
+  auto it = flows_.find(key);
+  if (it != flows_.end() && it->second->finished()) {
+    flows_.erase(it);
+    it = flows_.end();
+  }
+  if (it != flows_.end()) {
+    it->second->deliver(std::move(buf), seg);
+    return;
+  }
+  if (syn && !ack && !rst && !stopping_.load()) {
+    tcp::config cfg;
+    cfg.mss = static_cast<std::uint16_t>(sandbox::tap_mtu - (key.dst.v6 ? 60 : 40));
+    auto flow = std::make_shared<tcp_flow>(*this, asio::make_strand(ctx_.get_executor()), key, seg,
+                                           static_cast<std::uint32_t>(isn_rng_()), cfg);
+    flows_.emplace(key, flow);
+    tcp_flows_.fetch_add(1, std::memory_order_relaxed);
+    flow_started();
+    flow->start();
+    return;
+  }
+  if (rst) return;  // never answer a RST
+  // No such connection: RST as RFC 9293 says for the CLOSED state.
+  const auto len = static_cast<std::uint32_t>(seg.payload.size() + (syn ? 1 : 0) +
+                                             ((seg.flags & packet::tcp_flag::fin) ? 1 : 0));
+  if (ack)
+    writer_.send_tcp_reset(key, seg.ack, 0, false);
+  else
+    writer_.send_tcp_reset(key, 0, seg.seq + len, true);
+}
+
+void engine::handle_udp(const packet::frame& f) {
+  const flow_key key = key_of(f);
+  if (key.dst_port != 53) {
+    // General UDP relaying arrives with the UDP flow table; until then, dropped.
+    udp_dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (dns_in_flight_.load() >= max_dns_in_flight) {
+    udp_dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  dns_udp_.fetch_add(1, std::memory_order_relaxed);
+  dns_in_flight_.fetch_add(1);
+  std::vector<std::byte> query(f.payload.begin(), f.payload.end());
+  asio::co_spawn(
+      ctx_.get_executor(),
+      [this, key, q = std::move(query)]() mutable -> asio::awaitable<void> {
+        auto reply = co_await dns_->answer(std::move(q), dns::transport::udp);
+        if (!reply.empty() && !stopping_.load()) writer_.send_udp(key, reply);
+      },
+      [this](std::exception_ptr e) {
+        dns_in_flight_.fetch_sub(1);
+        log_exception(e, "dns query");
+      });
+}
+
+void engine::flow_started() {
+  std::lock_guard lock(live_mu_);
+  ++live_flows_;
+}
+
+void engine::flow_finished(const flow_key& key, const tcp_flow* flow) {
+  asio::post(dispatch_, [this, key, flow] {
+    auto it = flows_.find(key);
+    if (it != flows_.end() && it->second.get() == flow) flows_.erase(it);
+  });
+  std::lock_guard lock(live_mu_);
+  --live_flows_;
+  live_cv_.notify_all();
+}
+
+}  // namespace netpen::relay

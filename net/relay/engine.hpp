@@ -1,0 +1,99 @@
+// The rootless relay engine: reads the child's frames from the tap, parses
+// each once, and dispatches them: TCP to per-flow coroutines (tcp_flow), UDP
+// port 53 (any address) to the DNS forwarder, ARP/NDP for the gateway to
+// the neighbour responder. Everything else is counted and dropped.
+//
+// Threads and ownership. One io_context runs on a small thread pool. The
+// tap reader and the flow table live on one "dispatch" strand; every flow
+// has its own strand. Frames are written back to the tap from any strand
+// (one writev per frame). stop() closes the tap, resets every flow, waits
+// (bounded) for all flow coroutines to finish, then joins the threads.
+#pragma once
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/strand.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "net/common/error.hpp"
+#include "net/dns/forwarder.hpp"
+#include "net/relay/flow_key.hpp"
+#include "net/relay/packet_pool.hpp"
+#include "net/relay/tap_writer.hpp"
+
+namespace netpen::relay {
+
+class tcp_flow;
+
+struct engine_options {
+  std::vector<dns::upstream_server> dns_upstreams;
+  dns::hosts_table hosts_overlay;
+  unsigned threads = 0;  // 0: one per core, at least 2
+  std::chrono::milliseconds connect_timeout{30000};
+  std::chrono::milliseconds shutdown_grace{2000};
+};
+
+struct engine_stats {
+  std::uint64_t frames_in = 0, frames_malformed = 0, frames_ignored = 0;
+  std::uint64_t tcp_flows = 0, dns_udp_queries = 0, udp_dropped = 0;
+  std::uint64_t frames_out = 0, frames_out_dropped = 0;
+};
+
+class engine {
+ public:
+  // Takes ownership of the tap fd.
+  engine(int tap_fd, engine_options opts);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  result<void> start();
+  void stop();
+  engine_stats stats() const;
+
+  // For flows.
+  tap_writer& writer() { return writer_; }
+  asio::ip::tcp::endpoint dns_tcp_endpoint() const { return dns_tcp_endpoint_; }
+  std::chrono::milliseconds connect_timeout() const { return opts_.connect_timeout; }
+  void flow_finished(const flow_key& key, const tcp_flow* flow);
+
+ private:
+  asio::awaitable<void> read_tap();
+  void handle_frame(packet_buffer buf);
+  void handle_tcp(packet_buffer buf, const packet::frame& f);
+  void handle_udp(const packet::frame& f);
+  void handle_neighbor(const packet::frame& f, std::span<const std::byte> raw);
+  void flow_started();
+
+  engine_options opts_;
+  packet_pool pool_;  // declared before ctx_: buffers held by pending handlers return here
+  asio::io_context ctx_;
+  asio::strand<asio::any_io_executor> dispatch_;
+  asio::posix::stream_descriptor tap_;
+  tap_writer writer_;
+  std::unique_ptr<dns::forwarder> dns_;
+  asio::ip::tcp::endpoint dns_tcp_endpoint_;
+  std::unordered_map<flow_key, std::shared_ptr<tcp_flow>, flow_key_hash> flows_;  // dispatch strand only
+  std::mt19937 isn_rng_;                                                          // dispatch strand only
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+
+  std::mutex live_mu_;
+  std::condition_variable live_cv_;
+  std::size_t live_flows_ = 0;
+  std::atomic<std::size_t> dns_in_flight_{0};
+
+  std::atomic<std::uint64_t> frames_in_{0}, malformed_{0}, ignored_{0}, tcp_flows_{0}, dns_udp_{0},
+      udp_dropped_{0};
+};
+
+}  // namespace netpen::relay

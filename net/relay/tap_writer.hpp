@@ -1,0 +1,37 @@
+// Sends frames to the child through the tap: TCP segments and UDP datagrams
+// built as headers in a small stack buffer plus the payload spans, written
+// with one writev (one frame per call; safe from any thread).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <span>
+
+#include "net/relay/flow_key.hpp"
+#include "net/tcp/tcp_endpoint.hpp"
+
+namespace netpen::relay {
+
+class tap_writer {
+ public:
+  explicit tap_writer(int fd) : fd_(fd) {}
+
+  // A segment of flow `k` (the child's view: src is the child) to the child.
+  void send_tcp(const flow_key& k, const tcp::segment_out& s);
+  // A RST|ACK answering an unexpected segment (no flow for it).
+  void send_tcp_reset(const flow_key& k, std::uint32_t seq, std::uint32_t ack, bool with_ack);
+  // A datagram to the child from (k.dst, k.dst_port) to (k.src, k.src_port).
+  void send_udp(const flow_key& k, std::span<const std::byte> payload);
+  // A prebuilt frame.
+  void send_frame(std::span<const std::byte> frame);
+
+  std::uint64_t frames_sent() const { return frames_.load(std::memory_order_relaxed); }
+  std::uint64_t frames_dropped() const { return dropped_.load(std::memory_order_relaxed); }
+
+ private:
+  void write_frame(std::span<const std::byte> header, std::span<const std::byte> p0, std::span<const std::byte> p1);
+  int fd_;
+  std::atomic<std::uint64_t> frames_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+};
+
+}  // namespace netpen::relay

@@ -1,0 +1,78 @@
+// One relayed TCP connection: the child's side is a tcp::endpoint (sans-I/O),
+// the far side a host socket (or the DNS forwarder's local TCP service).
+//
+// Theory of operation. Everything a flow does runs on its own strand.
+//   1. Created by the engine from the child's SYN; the endpoint stays silent.
+//   2. connect(): the host socket connects first (bounded by connect_timeout).
+//      Success -> endpoint.accept() -> SYN-ACK; failure or a forbidden
+//      destination -> endpoint.abort() -> RST to the child at once.
+//   3. Three coroutines share the strand until the endpoint closes:
+//        host_to_child  reads the host socket straight into the endpoint's tx
+//                       ring, only while it has room (the host socket's
+//                       receive buffer is the backpressure toward the remote);
+//        child_to_host  writes the endpoint's rx ring to the host socket; the
+//                       window we advertise is the ring's free space, so a
+//                       slow remote closes the child's window;
+//        timers         calls poll() at the endpoint's next deadline.
+//      Segments from the child arrive via deliver() (posted by the engine).
+//      Half-close: the child's FIN becomes shutdown(SHUT_WR) on the host
+//      socket after the data before it; EOF from the host becomes our FIN.
+//   4. A reset on either side resets the other (RST to the child; SO_LINGER 0
+//      close toward the remote). When the endpoint is closed the flow tells
+//      the engine, which drops it from the flow table.
+#pragma once
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+
+#include <atomic>
+#include <memory>
+
+#include "net/relay/async_event.hpp"
+#include "net/relay/flow_key.hpp"
+#include "net/relay/packet_pool.hpp"
+#include "net/tcp/tcp_endpoint.hpp"
+
+namespace netpen::relay {
+
+class engine;
+
+class tcp_flow : public std::enable_shared_from_this<tcp_flow> {
+ public:
+  tcp_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key,
+           const tcp::segment_in& syn, std::uint32_t isn, const tcp::config& cfg);
+
+  // Starts the flow's coroutine. Call once, right after construction.
+  void start();
+  // Hands a segment of this flow to the flow's strand (from the engine).
+  void deliver(packet_buffer buf, const tcp::segment_in& seg);
+  // Tears the flow down (engine shutdown): RST to the child, close the socket.
+  void shutdown();
+  // True once the flow has ended and may be replaced by a new SYN.
+  bool finished() const { return finished_.load(std::memory_order_acquire); }
+
+ private:
+  asio::awaitable<void> run();
+  asio::awaitable<bool> connect();
+  asio::awaitable<void> host_to_child();
+  asio::awaitable<void> child_to_host();
+  asio::awaitable<void> timers();
+  void on_segment(const tcp::segment_in& seg);
+  void flush();
+  void after_change();
+
+  engine& engine_;
+  asio::strand<asio::any_io_executor> strand_;
+  flow_key key_;
+  tcp::endpoint ep_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer deadline_timer_;
+  tcp::time_point armed_deadline_ = tcp::time_point::max();
+  async_event changed_;
+  bool connected_ = false;
+  bool host_closed_ = false;
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace netpen::relay
