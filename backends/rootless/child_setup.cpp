@@ -11,6 +11,7 @@ result<tap_device> set_up_sandbox(const sandbox_spec& spec) {
   if (auto r = make_mounts_private(); !r) return unexpected(r.error());
   if (auto r = mount_fresh_proc(); !r) return unexpected(r.error());
   auto tap = create_tap();
+  mount_fresh_sysfs();  // after the tap exists; shows lo and tap0 only
   if (!tap) return unexpected(tap.error());
   tune_tap_sysctls();
   if (auto r = configure_sandbox_links(tap->ifindex); !r) return unexpected(r.error());

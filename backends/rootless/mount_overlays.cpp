@@ -123,6 +123,15 @@ result<void> mount_fresh_proc() {
   return {};
 }
 
+void mount_fresh_sysfs() {
+  // sysfs shows the devices of the mounting process's network namespace, so
+  // without this /sys/class/net would list the host's interfaces. Not fatal:
+  // some hosts forbid sysfs mounts in user namespaces, and isolation does not
+  // depend on it.
+  if (::mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    log::debug("sandbox child: mounting sysfs failed ({}); /sys still shows the host's devices", std::strerror(errno));
+}
+
 result<void> apply_file_overlays(const std::string& resolv_conf, const std::optional<std::string>& hosts) {
   std::vector<std::string> own_dirs;
   if (is_dir("/run/systemd/resolve")) {

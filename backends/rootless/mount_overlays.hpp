@@ -16,6 +16,8 @@ namespace netpen::backends::rootless {
 
 result<void> make_mounts_private();
 result<void> mount_fresh_proc();
+// A sysfs of the sandbox's own network namespace on /sys (best effort).
+void mount_fresh_sysfs();
 result<void> apply_file_overlays(const std::string& resolv_conf, const std::optional<std::string>& hosts);
 
 // Follows symlinks of `path` (relative ones against their directory) up to
