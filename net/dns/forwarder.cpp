@@ -102,12 +102,16 @@ struct forwarder::state {
         if (registry->stopped()) co_return bytes{};
         bytes upstream_query = query;
         set_id(upstream_query, random_id());
-        auto strand = asio::make_strand(ex);
-        auto reply = co_await asio::co_spawn(
-            strand,
-            t == transport::udp ? exchange_udp(server, std::move(upstream_query), opts.timeout, registry)
-                                : exchange_tcp(server, std::move(upstream_query), opts.timeout, registry),
-            asio::use_awaitable);
+        // Two statements, not a conditional expression: GCC 12 coroutines
+        // mishandle temporaries (an awaitable chosen by ?:) across co_await.
+        asio::any_io_executor strand = asio::make_strand(ex);
+        result<bytes> reply = bytes{};
+        if (t == transport::udp)
+          reply = co_await asio::co_spawn(
+              strand, exchange_udp(server, std::move(upstream_query), opts.timeout, registry), asio::use_awaitable);
+        else
+          reply = co_await asio::co_spawn(
+              strand, exchange_tcp(server, std::move(upstream_query), opts.timeout, registry), asio::use_awaitable);
         if (!reply) {
           log::debug("DNS {}: {}", q.q.qname.text, reply.error().message);
           continue;
@@ -130,7 +134,8 @@ struct forwarder::state {
     if (registry->stopped()) co_return bytes{};
     auto q = parse_query(query);
     if (!q || q->hdr.is_response()) co_return bytes{};
-    if (auto local = answer_locally(*q, query, t)) {
+    std::optional<bytes> local = answer_locally(*q, query, t);
+    if (local) {
       notify(q->q.qname.text, *local);
       co_return std::move(*local);
     }
