@@ -64,6 +64,9 @@ TEST_CASE("window scaling: shift 0 when the ring fits in 16 bits, capped at 14",
   harness a(c, syn_opts{1460, 2, 1000});
   CHECK(a.ep->our_wscale() == 0);
   CHECK(a.ep->peer_wscale() == std::optional<std::uint8_t>(2));
+  c.rx_capacity = 65535;
+  harness e(c, syn_opts{1460, 2, 1000});
+  CHECK(e.ep->our_wscale() == 0);
   c.rx_capacity = 65536;
   harness b(c, syn_opts{1460, 0, 1000});
   CHECK(b.ep->our_wscale() == 1);

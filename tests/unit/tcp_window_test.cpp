@@ -49,8 +49,14 @@ TEST_CASE("an older segment does not change the window (SND.WL1/WL2)", "[tcp]") 
   h.send(bytes("abcd"));
   h.ack(1001, 3000);
   CHECK(h.ep->peer_window() == 3000);
-  h.raw(5001, 1001, F::ack, 10);  // older seq than the last window update
+  // A reordered, partially overlapping segment: acceptable, but its seq is
+  // older than the one that last set the window.
+  h.raw(5003, 1001, F::ack, 10, bytes("cdef"));
+  CHECK(h.ep->rx_size() == 6);
   CHECK(h.ep->peer_window() == 3000);
+  h.cseq = 5007;
+  h.ack(1001, 20);  // a current segment does update it
+  CHECK(h.ep->peer_window() == 20);
 }
 
 TEST_CASE("the child's scaled window is respected", "[tcp]") {
