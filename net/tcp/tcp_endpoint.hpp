@@ -18,6 +18,23 @@
 //   time_wait             both directions closed; kept briefly to re-ACK a retransmitted FIN
 //   closed                finished or reset (see was_reset)
 //
+// Refinements (implementation in tcp_endpoint.cpp, tcp_receive.cpp, tcp_send.cpp):
+// - syn_received starts at accept(); its timer is syn_received_timeout
+//   (then a RST, closed, was_reset). abort() closes at once but the RST is
+//   emitted by the next poll(), so poll once more after it. No RST in time_wait.
+// - We enter fin_wait_1 / last_ack when our FIN is actually sent (after
+//   all data queued before tx_close()), not when tx_close() is called.
+// - Retransmission is go-back-N from SND.UNA; the first segment after an
+//   RTO goes out even into a zero window. max_retransmissions retransmissions
+//   are allowed; the next timeout emits RST and closes. Three duplicate ACKs
+//   resend one segment (fast retransmit).
+// - Zero window: persist timer, 1-byte probes at SND.UNA with exponential
+//   backoff (capped at rto_max). Probes the child answers never exhaust;
+//   max_retransmissions unanswered probes in a row reset like an RTO.
+// - ACKs are only ever sent by poll(): one per poll for newly accepted data
+//   (or piggybacked on data), one per out-of-order segment (duplicate ACK).
+// - next_deadline() covers timers only; call poll() after any other call.
+//
 // Buffers: rx holds in-order child data not yet consumed by the relay (the
 // window we advertise is its free space); tx holds data from the host not
 // yet acknowledged by the child (unsent + in flight). Both are fixed-size
