@@ -16,3 +16,5 @@ add_library(netpen_options INTERFACE)
 target_link_libraries(netpen_options INTERFACE netpen_warnings netpen_sanitizers)
 target_include_directories(netpen_options INTERFACE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(netpen_options INTERFACE NETPEN_VERSION="${PROJECT_VERSION}")
+# Only link what is used: every shared library costs startup time.
+target_link_options(netpen_options INTERFACE -Wl,--as-needed)

@@ -1,73 +1,131 @@
 // answer_neighbor_solicitation: ARP replies and ICMPv6 Neighbor
-// Advertisements for the gateway, built and parsed with libtins.
+// Advertisements for the gateway, built byte by byte (libtins checks them in
+// the unit tests; keeping it out of the binary keeps startup fast: it pulls
+// in libpcap and a dozen more shared libraries).
 #include "net/packet/neighbor.hpp"
 
+#include <algorithm>
 #include <cstring>
-#include <tins/arp.h>
-#include <tins/ethernetII.h>
-#include <tins/exceptions.h>
-#include <tins/icmpv6.h>
-#include <tins/ipv6.h>
 
 namespace netpen::packet {
 namespace {
 
 constexpr std::uint8_t icmpv6_neighbor_solicit = 135;
+constexpr std::uint8_t icmpv6_neighbor_advert = 136;
+constexpr std::size_t eth_len = 14;
+constexpr std::size_t arp_len = 28;
 
-Tins::HWAddress<6> to_tins(const mac_address& m) { return Tins::HWAddress<6>(m.data()); }
-
-Tins::IPv4Address to_tins_v4(const ip_address& a) {
-  std::uint32_t be = 0;  // libtins takes the address as its in-memory big-endian value
-  std::memcpy(&be, a.bytes.data(), 4);
-  return Tins::IPv4Address(be);
+std::uint8_t u8(std::span<const std::byte> s, std::size_t i) { return std::to_integer<std::uint8_t>(s[i]); }
+std::uint16_t be16(std::span<const std::byte> s, std::size_t i) {
+  return static_cast<std::uint16_t>(u8(s, i) << 8 | u8(s, i + 1));
 }
 
-Tins::IPv6Address to_tins_v6(const ip_address& a) { return Tins::IPv6Address(a.bytes.data()); }
-
-std::vector<std::byte> to_bytes(const Tins::PDU::serialization_type& v) {
-  std::vector<std::byte> out(v.size());
-  if (!v.empty()) std::memcpy(out.data(), v.data(), v.size());
-  return out;
-}
-
-std::optional<std::vector<std::byte>> answer_arp(const Tins::EthernetII& eth, const mac_address& gw_mac,
-                                                 const ip_address& gw_v4) {
-  const auto* arp = eth.find_pdu<Tins::ARP>();
-  if (arp == nullptr || arp->opcode() != Tins::ARP::REQUEST) return std::nullopt;
-  if (arp->target_ip_addr() != to_tins_v4(gw_v4)) return std::nullopt;
-  Tins::EthernetII reply = Tins::ARP::make_arp_reply(arp->sender_ip_addr(), to_tins_v4(gw_v4),
-                                                     arp->sender_hw_addr(), to_tins(gw_mac));
-  reply.dst_addr(eth.src_addr());
-  return to_bytes(reply.serialize());
-}
-
-std::optional<std::vector<std::byte>> answer_ns(const Tins::EthernetII& eth, const mac_address& gw_mac,
-                                                const ip_address& gw_v6) {
-  const auto* ip6 = eth.find_pdu<Tins::IPv6>();
-  const auto* ns = eth.find_pdu<Tins::ICMPv6>();
-  if (ip6 == nullptr || ns == nullptr) return std::nullopt;
-  // RFC 4861 §7.1.1: hop limit 255 and code 0, else not a valid solicitation.
-  if (ns->type() != Tins::ICMPv6::NEIGHBOUR_SOLICIT || ns->code() != 0 || ip6->hop_limit() != 255) {
-    return std::nullopt;
+struct writer {
+  std::vector<std::byte> out;
+  void put(std::uint8_t b) { out.push_back(std::byte{b}); }
+  void put16(std::uint16_t v) {
+    put(static_cast<std::uint8_t>(v >> 8));
+    put(static_cast<std::uint8_t>(v));
   }
-  const Tins::IPv6Address gw = to_tins_v6(gw_v6);
-  if (ns->target_addr() != gw) return std::nullopt;
+  template <class R>
+  void put_range(const R& r) {
+    for (auto b : r) put(static_cast<std::uint8_t>(b));
+  }
+  void put_bytes(std::span<const std::byte> s) { out.insert(out.end(), s.begin(), s.end()); }
+  void ethernet(const mac_address& dst, const mac_address& src, std::uint16_t type) {
+    put_range(dst);
+    put_range(src);
+    put16(type);
+  }
+};
 
-  // A solicitation from the unspecified address (duplicate address
-  // detection) is answered to all-nodes, unsolicited (RFC 4861 §7.2.4).
-  const bool dad = ip6->src_addr() == Tins::IPv6Address();
-  Tins::ICMPv6 na(Tins::ICMPv6::NEIGHBOUR_ADVERT);
-  na.target_addr(gw);
-  na.router(1);
-  na.solicited(dad ? 0 : 1);
-  na.override(1);
-  na.target_link_layer_addr(to_tins(gw_mac));
+std::optional<std::vector<std::byte>> answer_arp(std::span<const std::byte> raw, const mac_address& gw_mac,
+                                                 const ip_address& gw_v4) {
+  if (raw.size() < eth_len + arp_len) return std::nullopt;
+  const auto arp = raw.subspan(eth_len, arp_len);
+  // Ethernet/IPv4 request (htype 1, ptype 0x0800, hlen 6, plen 4, op 1).
+  if (be16(arp, 0) != 1 || be16(arp, 2) != ethertype_ipv4 || u8(arp, 4) != 6 || u8(arp, 5) != 4 ||
+      be16(arp, 6) != 1)
+    return std::nullopt;
+  if (!std::equal(gw_v4.bytes.begin(), gw_v4.bytes.begin() + 4, reinterpret_cast<const std::uint8_t*>(&arp[24])))
+    return std::nullopt;
+  const auto sender_hw = arp.subspan(8, 6);
+  const auto sender_ip = arp.subspan(14, 4);
+  mac_address requester{};
+  std::memcpy(requester.data(), raw.data() + 6, 6);
 
-  Tins::IPv6 ip(dad ? Tins::IPv6Address("ff02::1") : ip6->src_addr(), gw);
-  ip.hop_limit(255);
-  const Tins::HWAddress<6> dst_mac = dad ? Tins::HWAddress<6>("33:33:00:00:00:01") : eth.src_addr();
-  Tins::EthernetII reply = Tins::EthernetII(dst_mac, to_tins(gw_mac)) / ip / na;
-  return to_bytes(reply.serialize());
+  writer w;
+  w.out.reserve(eth_len + arp_len);
+  w.ethernet(requester, gw_mac, ethertype_arp);
+  w.put16(1);
+  w.put16(ethertype_ipv4);
+  w.put(6);
+  w.put(4);
+  w.put16(2);  // reply
+  w.put_range(gw_mac);
+  w.put_range(std::span(gw_v4.bytes.data(), 4));
+  w.put_bytes(sender_hw);
+  w.put_bytes(sender_ip);
+  return std::move(w.out);
+}
+
+std::optional<std::vector<std::byte>> answer_ns(const frame& f, std::span<const std::byte> raw,
+                                                const mac_address& gw_mac, const ip_address& gw_v6) {
+  // RFC 4861 §7.1.1: hop limit 255, code 0, at least type+code+sum+reserved+target.
+  if (f.ttl != 255 || f.l4.size() < 24 || u8(f.l4, 1) != 0) return std::nullopt;
+  if (!std::equal(gw_v6.bytes.begin(), gw_v6.bytes.end(), reinterpret_cast<const std::uint8_t*>(&f.l4[8])))
+    return std::nullopt;
+
+  // From the unspecified address (duplicate address detection): answer to
+  // all-nodes, unsolicited (RFC 4861 §7.2.4).
+  const bool dad = std::all_of(f.src.bytes.begin(), f.src.bytes.end(), [](std::uint8_t b) { return b == 0; });
+  ip_address dst{};
+  dst.v6 = true;
+  mac_address dst_mac{};
+  if (dad) {
+    dst.bytes = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    dst_mac = {0x33, 0x33, 0, 0, 0, 1};
+  } else {
+    dst = f.src;
+    std::memcpy(dst_mac.data(), raw.data() + 6, 6);
+  }
+
+  writer icmp;
+  icmp.put(icmpv6_neighbor_advert);
+  icmp.put(0);
+  icmp.put16(0);                                       // checksum, below
+  icmp.put(static_cast<std::uint8_t>(0x80 | 0x20 | (dad ? 0 : 0x40)));  // router, override, solicited
+  icmp.put(0);
+  icmp.put16(0);
+  icmp.put_range(gw_v6.bytes);
+  icmp.put(2);  // option: target link-layer address, 1 unit of 8 bytes
+  icmp.put(1);
+  icmp.put_range(gw_mac);
+
+  writer pseudo;
+  pseudo.put_range(gw_v6.bytes);
+  pseudo.put_range(dst.bytes);
+  pseudo.put16(0);
+  pseudo.put16(static_cast<std::uint16_t>(icmp.out.size()));
+  pseudo.put16(0);
+  pseudo.put16(proto_icmpv6);
+  const auto sum = checksum_fold(checksum_partial(icmp.out, checksum_partial(pseudo.out)));
+  icmp.out[2] = std::byte{static_cast<std::uint8_t>(sum >> 8)};
+  icmp.out[3] = std::byte{static_cast<std::uint8_t>(sum)};
+
+  writer w;
+  w.out.reserve(eth_len + 40 + icmp.out.size());
+  w.ethernet(dst_mac, gw_mac, ethertype_ipv6);
+  w.put(0x60);
+  w.put(0);
+  w.put16(0);
+  w.put16(static_cast<std::uint16_t>(icmp.out.size()));
+  w.put(proto_icmpv6);
+  w.put(255);
+  w.put_range(gw_v6.bytes);
+  w.put_range(dst.bytes);
+  w.put_bytes(icmp.out);
+  return std::move(w.out);
 }
 
 }  // namespace
@@ -77,21 +135,11 @@ std::optional<std::vector<std::byte>> answer_neighbor_solicitation(const frame& 
                                                                    const mac_address& gw_mac,
                                                                    const ip_address& gw_v4,
                                                                    const ip_address& gw_v6) {
-  const bool is_arp = f.ethertype == ethertype_arp;
-  const bool is_icmpv6 = f.ethertype == ethertype_ipv6 && f.kind == l4_kind::icmp &&
-                         !f.l4.empty() && std::to_integer<std::uint8_t>(f.l4[0]) == icmpv6_neighbor_solicit;
-  if (!is_arp && !is_icmpv6) return std::nullopt;
-  if (raw.size() > 0xffffffffu) return std::nullopt;
-  try {
-    const Tins::EthernetII eth(reinterpret_cast<const std::uint8_t*>(raw.data()),
-                               static_cast<std::uint32_t>(raw.size()));
-    if (is_arp) return gw_v4.v6 ? std::nullopt : answer_arp(eth, gw_mac, gw_v4);
-    return gw_v6.v6 ? answer_ns(eth, gw_mac, gw_v6) : std::nullopt;
-  } catch (const Tins::malformed_packet&) {
-    return std::nullopt;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  if (f.ethertype == ethertype_arp) return gw_v4.v6 ? std::nullopt : answer_arp(raw, gw_mac, gw_v4);
+  const bool is_ns = f.ethertype == ethertype_ipv6 && f.kind == l4_kind::icmp && f.protocol == proto_icmpv6 &&
+                     !f.l4.empty() && u8(f.l4, 0) == icmpv6_neighbor_solicit;
+  if (!is_ns || !gw_v6.v6 || raw.size() < eth_len) return std::nullopt;
+  return answer_ns(f, raw, gw_mac, gw_v6);
 }
 
 }  // namespace netpen::packet
