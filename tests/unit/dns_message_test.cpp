@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <initializer_list>
+#include <random>
 
 #include "net/dns/message.hpp"
 
@@ -300,4 +301,21 @@ TEST_CASE("TCP framing", "[dns]") {
   CHECK(g->consumed == framed->size());
   CHECK_FALSE(frame_for_tcp(bytes(70000)));
   CHECK(next_tcp_frame(wire({0, 0}))->consumed == 2);
+}
+
+TEST_CASE("mutated messages never crash the parsers", "[dns]") {
+  std::mt19937 gen(12345);
+  const bytes base = sample_response();
+  for (int i = 0; i < 5000; ++i) {
+    bytes m = base;
+    const int flips = 1 + static_cast<int>(gen() % 4);
+    for (int k = 0; k < flips; ++k) m[gen() % m.size()] = static_cast<std::byte>(gen() & 0xff);
+    m.resize(gen() % (m.size() + 1));
+    (void)parse_query(m);
+    (void)extract_answers(m);
+    auto e = make_error_reply(m, rcode::servfail);
+    if (m.size() >= header_size) CHECK(e);
+    (void)make_address_reply(m, {asio::ip::make_address("192.0.2.1")}, 1);
+    (void)next_tcp_frame(m);
+  }
 }
