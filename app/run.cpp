@@ -7,6 +7,7 @@
 
 #include <asio/ip/address.hpp>
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <array>
@@ -33,6 +34,16 @@ std::string read_file_or_empty(const char* path) {
 int report(const error& e) {
   log::error("{} [{}]", e.message, e.code);
   return 1;
+}
+
+// The relay holds one host socket per flow; the default soft limit (often
+// 1024) would cap a connection-heavy command long before the hard limit.
+void raise_fd_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
 }
 
 struct prepared_run {
@@ -93,6 +104,7 @@ int run_command(const run_config& cfg) {
   auto sandbox = backends::make_rootless_sandbox(prepared->spec);
   if (!sandbox) return report(sandbox.error());
 
+  raise_fd_limit();  // after the fork: the command keeps its own limit
   const int tap = ::dup((*sandbox)->link_fd());
   if (tap < 0) return report(error{"dup-failed", "cannot duplicate the tap descriptor"});
   relay::engine engine(tap, std::move(prepared->engine));
@@ -105,9 +117,9 @@ int run_command(const run_config& cfg) {
   const int status = (*sandbox)->wait();
   engine.stop();
   const auto st = engine.stats();
-  log::debug("relay: {} frames in ({} malformed, {} ignored), {} out ({} dropped), {} tcp flows, {} dns queries",
+  log::debug("relay: {} frames in ({} malformed, {} ignored), {} out ({} dropped), {} tcp flows ({} resets for unknown flows), {} dns queries",
              st.frames_in, st.frames_malformed, st.frames_ignored, st.frames_out, st.frames_out_dropped, st.tcp_flows,
-             st.dns_udp_queries);
+             st.tcp_unknown_rst, st.dns_udp_queries);
   return status;
 }
 

@@ -108,6 +108,7 @@ engine_stats engine::stats() const {
   s.tcp_flows = tcp_flows_.load();
   s.dns_udp_queries = dns_udp_.load();
   s.udp_dropped = udp_dropped_.load();
+  s.tcp_unknown_rst = unknown_rst_.load();
   s.frames_out = writer_.frames_sent();
   s.frames_out_dropped = writer_.frames_dropped();
   return s;
@@ -186,6 +187,7 @@ void engine::handle_tcp(packet_buffer buf, const packet::frame& f) {
     it = flows_.end();
   }
   if (it != flows_.end()) {
+    if (syn && !ack) log::debug("{}: SYN for a live flow", to_string(key));
     it->second->deliver(std::move(buf), seg);
     return;
   }
@@ -201,6 +203,8 @@ void engine::handle_tcp(packet_buffer buf, const packet::frame& f) {
     return;
   }
   if (rst) return;  // never answer a RST
+  unknown_rst_.fetch_add(1, std::memory_order_relaxed);
+  log::debug("{}: segment for no connection (flags {:#x}): RST", to_string(key), seg.flags);
   // No such connection: RST as RFC 9293 says for the CLOSED state.
   const auto len = static_cast<std::uint32_t>(seg.payload.size() + (syn ? 1 : 0) +
                                              ((seg.flags & packet::tcp_flag::fin) ? 1 : 0));
@@ -241,10 +245,12 @@ void engine::flow_started() {
   ++live_flows_;
 }
 
-void engine::flow_finished(const flow_key& key, const tcp_flow* flow) {
-  asio::post(dispatch_, [this, key, flow] {
+void engine::flow_finished(const flow_key& key, std::shared_ptr<tcp_flow> flow) {
+  // The lambda keeps `flow` alive until the comparison: a raw pointer could
+  // match a new flow for the same (reused) port allocated at the same address.
+  asio::post(dispatch_, [this, key, flow = std::move(flow)] {
     auto it = flows_.find(key);
-    if (it != flows_.end() && it->second.get() == flow) flows_.erase(it);
+    if (it != flows_.end() && it->second == flow) flows_.erase(it);
   });
   std::lock_guard lock(live_mu_);
   --live_flows_;

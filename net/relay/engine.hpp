@@ -44,7 +44,7 @@ struct engine_options {
 
 struct engine_stats {
   std::uint64_t frames_in = 0, frames_malformed = 0, frames_ignored = 0;
-  std::uint64_t tcp_flows = 0, dns_udp_queries = 0, udp_dropped = 0;
+  std::uint64_t tcp_flows = 0, tcp_unknown_rst = 0, dns_udp_queries = 0, udp_dropped = 0;
   std::uint64_t frames_out = 0, frames_out_dropped = 0;
 };
 
@@ -64,7 +64,7 @@ class engine {
   tap_writer& writer() { return writer_; }
   asio::ip::tcp::endpoint dns_tcp_endpoint() const { return dns_tcp_endpoint_; }
   std::chrono::milliseconds connect_timeout() const { return opts_.connect_timeout; }
-  void flow_finished(const flow_key& key, const tcp_flow* flow);
+  void flow_finished(const flow_key& key, std::shared_ptr<tcp_flow> flow);
 
  private:
   asio::awaitable<void> read_tap();
@@ -93,7 +93,7 @@ class engine {
   std::atomic<std::size_t> dns_in_flight_{0};
 
   std::atomic<std::uint64_t> frames_in_{0}, malformed_{0}, ignored_{0}, tcp_flows_{0}, dns_udp_{0},
-      udp_dropped_{0};
+      udp_dropped_{0}, unknown_rst_{0};
 };
 
 }  // namespace netpen::relay

@@ -44,8 +44,10 @@ void tcp_flow::start() {
                        log::warn("tcp flow {} failed: {}", to_string(self->key_), ex.what());
                      }
                    }
+                   log::debug("{}: flow ended in {}{}", to_string(self->key_),
+                              tcp::to_string(self->ep_.current_state()), self->ep_.was_reset() ? (self->ep_.reset_by_peer() ? " (reset by child)" : " (reset by us)") : "");
                    self->finished_.store(true, std::memory_order_release);
-                   self->engine_.flow_finished(self->key_, self.get());
+                   self->engine_.flow_finished(self->key_, self);
                  });
 }
 
@@ -75,13 +77,16 @@ void tcp_flow::flush() {
 }
 
 void tcp_flow::after_change() {
-  if (ep_.is_closed() && !host_closed_) {
+  // In time_wait both directions are shut down and the host socket has done
+  // its job: release it now rather than hold an fd per flow for 2 s.
+  const bool done = ep_.is_closed() || ep_.current_state() == tcp::state::time_wait;
+  if (done && !host_closed_) {
     host_closed_ = true;
     asio::error_code ignored;
     if (ep_.was_reset() && socket_.is_open()) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
     socket_.close(ignored);  // cancels pending connect/read/write
-    deadline_timer_.cancel();
   }
+  if (ep_.is_closed()) deadline_timer_.cancel();
   changed_.notify();
 }
 
