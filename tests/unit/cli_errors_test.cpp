@@ -66,7 +66,7 @@ TEST_CASE("usage errors: command, unknown flags, missing values, repeats", "[cli
   });
 }
 
-TEST_CASE("--dns rejects what is not an address or port", "[cli]") {
+TEST_CASE("option --dns rejects what is not an address or port", "[cli]") {
   check_cases({
       {{"--dns", "1.2.3", "x"}, "--dns: '1.2.3' is not an IPv4 or IPv6 address", "bad-value"},
       {{"-d", "example.com", "x"}, "--dns: 'example.com' is not an IPv4 or IPv6 address"},
@@ -83,7 +83,7 @@ TEST_CASE("--dns rejects what is not an address or port", "[cli]") {
   });
 }
 
-TEST_CASE("--hosts-file must be readable and well-formed", "[cli]") {
+TEST_CASE("option --hosts-file must be readable and well-formed", "[cli]") {
   temp_file bad_addr("192.0.2.1 ok.lab\nnot-an-ip name\n");
   temp_file no_name("# header\n192.0.2.1\n");
   temp_file bad_name("192.0.2.1 bad!name\n");
@@ -99,7 +99,7 @@ TEST_CASE("--hosts-file must be readable and well-formed", "[cli]") {
       {{"{bad_addr}", bad_addr.path()}, {"{no_name}", no_name.path()}, {"{bad_name}", bad_name.path()}});
 }
 
-TEST_CASE("--hosts-file unreadable by permission", "[cli]") {
+TEST_CASE("option --hosts-file unreadable by permission", "[cli]") {
   temp_file secret("192.0.2.1 a.lab\n");
   ::chmod(secret.path().c_str(), 0);
   if (::geteuid() != 0) {

@@ -39,7 +39,7 @@ TEST_CASE("defaults", "[cli]") {
   CHECK(c.capture_at == capture_point::child);
 }
 
-TEST_CASE("--dns forms", "[cli]") {
+TEST_CASE("option --dns forms", "[cli]") {
   struct row {
     std::vector<std::string> args;
     std::string address;
@@ -65,7 +65,7 @@ TEST_CASE("--dns forms", "[cli]") {
   }
 }
 
-TEST_CASE("--hosts-file is read and kept", "[cli]") {
+TEST_CASE("option --hosts-file is read and kept", "[cli]") {
   temp_file hosts("# comment\n\n192.0.2.10 web.lab web   # trailing\n2001:db8::10\tweb6.lab\n");
   auto c = config_of({"--hosts-file", hosts.path(), "x"});
   REQUIRE(c.hosts_file);
@@ -90,7 +90,7 @@ TEST_CASE("output flags and short clusters", "[cli]") {
   CHECK(c.dns->address == "192.0.2.2");
 }
 
-TEST_CASE("--network-backend rootless-internal is accepted", "[cli]") {
+TEST_CASE("option --network-backend rootless-internal is accepted", "[cli]") {
   auto r = parse({"--network-backend", "rootless-internal", "x"});
   REQUIRE(r);
   CHECK(std::get<run_config>(*r).backend == backend_kind::rootless);

@@ -53,7 +53,7 @@ TEST_CASE("sandbox resolv.conf points only at the gateway", "[dns]") {
   CHECK(back.nameservers[0].address == gw[0]);
 }
 
-TEST_CASE("--dns values", "[dns]") {
+TEST_CASE("option --dns values", "[dns]") {
   auto v4 = parse_upstream("192.0.2.53");
   REQUIRE(v4);
   CHECK(*v4 == upstream_server{make_address("192.0.2.53"), 53});
