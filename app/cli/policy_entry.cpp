@@ -91,16 +91,11 @@ result<policy_entry> parse_policy_entry(std::string_view text) {
 
 result<std::vector<policy_entry>> parse_policy_list(std::string_view flag, std::string_view text) {
   std::vector<policy_entry> out;
-  std::string_view rest = text;
-  while (true) {
-    auto comma = rest.find(',');
-    std::string_view item = trim(rest.substr(0, comma));
+  for (std::string_view item : split_list(text)) {
     if (item.empty()) return bad_value(flag, "empty entry in " + in_quotes(text));
     auto entry = parse_policy_entry(item);
     if (!entry) return bad_value(flag, entry.error().message);
     out.push_back(std::move(*entry));
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
   }
   return out;
 }

@@ -102,6 +102,16 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
+std::vector<std::string_view> split_list(std::string_view text) {
+  std::vector<std::string_view> items;
+  while (true) {
+    const auto comma = text.find(',');
+    items.push_back(trim(text.substr(0, comma)));
+    if (comma == std::string_view::npos) return items;
+    text.remove_prefix(comma + 1);
+  }
+}
+
 unexpected<error> bad_value(std::string_view flag, std::string_view detail) {
   return fail("bad-value", std::string(flag) + ": " + std::string(detail));
 }
@@ -205,22 +215,14 @@ result<proxy_spec> parse_proxy_uri(std::string_view flag, std::string_view text)
 
 result<std::vector<port_range>> parse_port_list(std::string_view flag, std::string_view whole) {
   std::vector<port_range> out;
-  std::string_view text = whole;
-  while (true) {
-    auto comma = text.find(',');
-    std::string_view item = trim(text.substr(0, comma));
+  for (std::string_view item : split_list(whole)) {
     if (item.empty()) return bad_value(flag, "empty entry in the port list " + in_quotes(whole));
-    port_range range;
     auto dash = item.find('-');
     auto first = parse_port(item.substr(0, dash));
     auto last = dash == std::string_view::npos ? first : parse_port(item.substr(dash + 1));
     if (!first || !last) return bad_value(flag, in_quotes(item) + " is not a port (1-65535) or port range (FIRST-LAST)");
     if (*first > *last) return bad_value(flag, in_quotes(item) + " is an empty port range");
-    range.first = *first;
-    range.last = *last;
-    out.push_back(range);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
+    out.push_back(port_range{*first, *last});
   }
   return out;
 }

@@ -24,6 +24,9 @@ bool is_domain_name(std::string_view text);
 std::optional<std::uint16_t> parse_port(std::string_view text);
 std::string to_lower(std::string_view text);
 std::string_view trim(std::string_view text);
+// The items of a comma-separated list, each trimmed (empty items kept, so
+// callers can reject them with their own message).
+std::vector<std::string_view> split_list(std::string_view text);
 
 // An error with code "bad-value" and message "<flag>: <detail>".
 unexpected<error> bad_value(std::string_view flag, std::string_view detail);

@@ -32,11 +32,6 @@ terminal_state capture_terminal() {
   return s;
 }
 
-void take_terminal_foreground(int tty_fd) {
-  if (tty_fd < 0) return;
-  set_foreground(tty_fd, ::getpgrp());
-}
-
 void give_terminal_to(int tty_fd, pid_t pgrp) {
   if (tty_fd < 0 || pgrp <= 0) return;
   set_foreground(tty_fd, pgrp);

@@ -15,10 +15,6 @@ struct terminal_state {
 // netpen's own; only then is the terminal handed to the command.
 terminal_state capture_terminal();
 
-// In the command's process (already leader of its own group): makes that
-// group the terminal's foreground, with SIGTTOU ignored meanwhile.
-void take_terminal_foreground(int tty_fd);
-
 // Makes `pgrp` the terminal's foreground group (SIGTTOU ignored meanwhile);
 // the init uses it to give a continued command its terminal back.
 void give_terminal_to(int tty_fd, pid_t pgrp);

@@ -85,8 +85,11 @@ struct ids {
   std::string user, group;
 };
 
-ids invoking_ids() {
-  ids r{::getuid(), ::getgid(), {}, {}};
+ids invoking_ids() { return ids{::getuid(), ::getgid(), {}, {}}; }
+
+// Names are only needed to find /etc/subuid ranges for the helpers; looking
+// them up (NSS) on every run cost start-up time for nothing.
+ids with_names(ids r) {
   if (const passwd* pw = ::getpwuid(static_cast<uid_t>(r.uid))) r.user = pw->pw_name;
   if (const group* gr = ::getgrgid(static_cast<gid_t>(r.gid))) r.group = gr->gr_name;
   return r;
@@ -103,7 +106,8 @@ result<void> write_direct(pid_t pid, const ids& me, bool keep_ids) {
   return {};
 }
 
-result<void> write_with_helpers(pid_t pid, const ids& me, bool keep_ids) {
+result<void> write_with_helpers(pid_t pid, const ids& invoking, bool keep_ids) {
+  const ids me = with_names(invoking);
   const auto sub_u = parse_subid(read_file("/etc/subuid"), me.user, me.uid);
   const auto sub_g = parse_subid(read_file("/etc/subgid"), me.group.empty() ? me.user : me.group, me.gid);
   if (!sub_u || !sub_g)
@@ -181,7 +185,7 @@ result<void> write_id_maps(pid_t pid, bool keep_ids) {
                           "/etc/subuid and /etc/subgid have a range for '{}' (e.g. 'sudo usermod --add-subuids "
                           "100000-165535 --add-subgids 100000-165535 {}') and that newuidmap/newgidmap are "
                           "installed setuid (package uidmap)",
-                          direct_error, h.error().message, me.user, me.user));
+                          direct_error, h.error().message, with_names(me).user, with_names(me).user));
 }
 
 }  // namespace netpen::backends::rootless

@@ -11,15 +11,23 @@
 #include "net/common/sandbox_addresses.hpp"
 
 namespace netpen::relay {
-
-void tap_writer::send_tcp(const flow_key& k, const tcp::segment_out& s) {
-  packet::tcp_segment_spec spec;
+namespace {
+// Addressing of a frame from the far end of flow `k` back to the child.
+template <class Spec>
+Spec toward_child(const flow_key& k) {
+  Spec spec;
   spec.src_mac = sandbox::gateway_mac;
   spec.dst_mac = sandbox::child_mac;
   spec.src = k.dst;
   spec.dst = k.src;
   spec.src_port = k.dst_port;
   spec.dst_port = k.src_port;
+  return spec;
+}
+}  // namespace
+
+void tap_writer::send_tcp(const flow_key& k, const tcp::segment_out& s) {
+  auto spec = toward_child<packet::tcp_segment_spec>(k);
   spec.seq = s.seq;
   spec.ack = s.ack;
   spec.flags = s.flags;
@@ -41,13 +49,7 @@ void tap_writer::send_tcp_reset(const flow_key& k, std::uint32_t seq, std::uint3
 }
 
 void tap_writer::send_udp(const flow_key& k, std::span<const std::byte> payload) {
-  packet::udp_datagram_spec spec;
-  spec.src_mac = sandbox::gateway_mac;
-  spec.dst_mac = sandbox::child_mac;
-  spec.src = k.dst;
-  spec.dst = k.src;
-  spec.src_port = k.dst_port;
-  spec.dst_port = k.src_port;
+  auto spec = toward_child<packet::udp_datagram_spec>(k);
   spec.payload = payload;
   std::array<std::byte, packet::max_header_size> hdr;
   const auto n = packet::build_udp_headers(spec, hdr);
