@@ -37,7 +37,11 @@ int dispatch(const netpen::app::command_line& cmd) {
         } else if constexpr (std::is_same_v<T, help_command>) {
           fmt::print("{}", c.text);
           return 0;
+        } else if constexpr (std::is_same_v<T, completion_command>) {
+          netpen::log::error("'completion' is not supported yet");
+          return 2;
         } else {
+          // The parser rejects the other subcommands until their issues land.
           netpen::log::error("this subcommand is not supported yet");
           return 2;
         }
