@@ -1,7 +1,8 @@
 // The run orchestration (see run.hpp). Order matters: the backend forks the
-// sandbox before any thread exists; the engine starts (threads) only after
-// the tap fd arrives; the command is launched only once the engine runs, so
-// it never sends a packet nobody reads. Any failure before launch() means
+// sandbox before any thread exists; the engine starts (threads) while the
+// sandbox sets itself up and gets the tap when it is ready; the command is
+// launched only once the engine reads the tap, so it never sends a packet
+// nobody reads. Any failure before launch() means
 // the command never runs (fail closed).
 #include "app/run.hpp"
 
@@ -104,11 +105,21 @@ int run_command(const run_config& cfg) {
   auto sandbox = backends::make_rootless_sandbox(prepared->spec);
   if (!sandbox) return report(sandbox.error());
 
+  // The sandbox is forked: threads are safe now. Start the engine while the
+  // sandbox configures its network, then hand the engine the tap.
   raise_fd_limit();  // after the fork: the command keeps its own limit
-  const int tap = ::dup((*sandbox)->link_fd());
-  if (tap < 0) return report(error{"dup-failed", "cannot duplicate the tap descriptor"});
-  relay::engine engine(tap, std::move(prepared->engine));
+  relay::engine engine(std::move(prepared->engine));
   if (auto started = engine.start(); !started) return report(started.error());
+  if (auto ready = (*sandbox)->wait_ready(); !ready) {
+    engine.stop();
+    return report(ready.error());
+  }
+  const int tap = ::dup((*sandbox)->link_fd());
+  if (tap < 0) {
+    engine.stop();
+    return report(error{"dup-failed", "cannot duplicate the tap descriptor"});
+  }
+  engine.attach_tap(tap);
 
   if (auto launched = (*sandbox)->launch(); !launched) {
     engine.stop();

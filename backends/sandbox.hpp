@@ -25,8 +25,14 @@ class sandbox {
  public:
   virtual ~sandbox() = default;
 
-  // The engine's end of the link: for rootless, the tap fd (O_NONBLOCK,
-  // IFF_TAP|IFF_NO_PI), owned by the sandbox until release_link_fd().
+  // Waits until the sandbox's network is set up (phase 1b). Returned early
+  // so netpen can start its relay engine while the sandbox configures
+  // itself. On failure the sandbox is torn down and nothing ran.
+  virtual result<void> wait_ready() = 0;
+
+  // The engine's end of the link, valid after wait_ready(): for rootless,
+  // the tap fd (O_NONBLOCK, IFF_TAP|IFF_NO_PI), owned by the sandbox until
+  // release_link_fd().
   virtual int link_fd() const = 0;
 
   // Hands ownership of the link fd to the caller (the sandbox no longer
@@ -46,8 +52,10 @@ class sandbox {
   virtual pid_t init_pid() const = 0;
 };
 
-// Prepares a rootless sandbox (user+net+mount+pid namespaces, tap0). Must be
-// called before netpen starts any thread. On failure nothing is left behind
+// Starts a rootless sandbox (user+net+mount+pid namespaces, tap0): forks its
+// init and maps its ids, then returns while the init sets up its network
+// (finish with wait_ready()). Must be called before netpen starts any thread;
+// threads may start as soon as it returns. On failure nothing is left behind
 // and the error names the missing host feature and how to fix it.
 result<std::unique_ptr<sandbox>> make_rootless_sandbox(const sandbox_spec& spec);
 

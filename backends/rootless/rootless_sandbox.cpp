@@ -15,10 +15,12 @@
 //     makes mounts private, mounts /proc, creates tap0 in its own network
 //     namespace, configures lo and tap0 over rtnetlink, and applies the
 //     resolv.conf / hosts overlays on private tmpfs mounts (child_setup.*).
-//  5. The init sends "ok" with the tap fd (SCM_RIGHTS), or "E<code>\x1f<msg>"
-//     and exits; in that case the parent reaps it and returns the error:
-//     nothing has run and nothing is left (the namespaces die with it).
-//  6. launch() sends "run": the init forks and execs the command in its own
+//  5. make_rootless_sandbox returns here, so netpen can start its engine
+//     meanwhile. wait_ready() then receives "ok" with the tap fd
+//     (SCM_RIGHTS), or "E<code>\x1f<msg>" after which the init exits; the
+//     parent reaps it and returns the error: nothing has run and nothing is
+//     left (the namespaces die with it).
+//  6. launch() sends "run": the init spawns the command (posix_spawn) in its own
 //     process group (the terminal's foreground one when netpen had the
 //     terminal), then reaps, forwards signals and reports job-control stops
 //     over the control channel (sandbox_init.*).
@@ -54,13 +56,33 @@ namespace {
 
 using namespace rootless;
 
+error decode_child_error(const std::string& payload) {
+  const auto sep = payload.find(msg_error_separator);
+  if (payload.empty() || payload.front() != msg_error_tag || sep == std::string::npos)
+    return {"sandbox-setup", fmt::format("the sandbox reported an unexpected message '{}'", payload)};
+  return {payload.substr(1, sep - 1), payload.substr(sep + 1)};
+}
+
 class rootless_sandbox final : public sandbox {
  public:
-  rootless_sandbox(pid_t pid, unique_fd pidfd, unique_fd control, unique_fd tap, terminal_state term)
-      : pid_(pid), pidfd_(std::move(pidfd)), control_(std::move(control)), tap_(std::move(tap)), term_(term) {}
+  rootless_sandbox(pid_t pid, unique_fd pidfd, unique_fd control, terminal_state term)
+      : pid_(pid), pidfd_(std::move(pidfd)), control_(std::move(control)), term_(term) {}
 
   ~rootless_sandbox() override {
     if (!status_) kill_and_reap();
+  }
+
+  result<void> wait_ready() override {
+    if (tap_) return {};
+    auto reply = receive_message(control_.get());
+    if (!reply || reply->payload != msg_setup_ok || !reply->fd) {
+      kill_and_reap();
+      if (!reply) return fail("sandbox-setup", "the sandbox process died during setup");
+      return unexpected(decode_child_error(reply->payload));
+    }
+    log::debug("sandbox ready: tap fd {}", reply->fd.get());
+    tap_ = std::move(reply->fd);
+    return {};
   }
 
   int link_fd() const override { return tap_.get(); }
@@ -69,6 +91,7 @@ class rootless_sandbox final : public sandbox {
 
   result<void> launch() override {
     if (launched_) return fail("already-launched", "the sandbox's command was already started");
+    if (!tap_) return fail("not-ready", "the sandbox is not set up yet (wait_ready)");
     if (auto r = send_message(control_.get(), msg_run); !r) return r;
     launched_ = true;
     return {};
@@ -144,13 +167,6 @@ error clone_error(int e) {
   }
 }
 
-error decode_child_error(const std::string& payload) {
-  const auto sep = payload.find(msg_error_separator);
-  if (payload.empty() || payload.front() != msg_error_tag || sep == std::string::npos)
-    return {"sandbox-setup", fmt::format("the sandbox reported an unexpected message '{}'", payload)};
-  return {payload.substr(1, sep - 1), payload.substr(sep + 1)};
-}
-
 }  // namespace
 
 result<std::unique_ptr<sandbox>> make_rootless_sandbox(const sandbox_spec& spec) {
@@ -198,15 +214,7 @@ result<std::unique_ptr<sandbox>> make_rootless_sandbox(const sandbox_spec& spec)
     abandon(child);
     return unexpected(r.error());
   }
-  auto reply = receive_message(parent_end.get());
-  if (!reply || reply->payload != msg_setup_ok || !reply->fd) {
-    abandon(child);
-    if (!reply) return fail("sandbox-setup", "the sandbox process died during setup");
-    return unexpected(decode_child_error(reply->payload));
-  }
-  log::debug("sandbox ready: tap fd {}", reply->fd.get());
-  return std::make_unique<rootless_sandbox>(child, std::move(pidfd_owner), std::move(parent_end),
-                                            std::move(reply->fd), term);
+  return std::make_unique<rootless_sandbox>(child, std::move(pidfd_owner), std::move(parent_end), term);
 }
 
 }  // namespace netpen::backends

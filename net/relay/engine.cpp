@@ -52,11 +52,10 @@ void log_exception(std::exception_ptr e, const char* what) {
 }
 }  // namespace
 
-engine::engine(int tap_fd, engine_options opts)
+engine::engine(engine_options opts)
     : opts_(std::move(opts)),
       dispatch_(asio::make_strand(ctx_.get_executor())),
-      tap_(dispatch_, tap_fd),
-      writer_(tap_fd),
+      tap_(dispatch_),
       isn_rng_(std::random_device{}()) {}
 
 engine::~engine() { stop(); }
@@ -67,15 +66,25 @@ result<void> engine::start() {
   if (!ep) return unexpected<error>(ep.error());
   dns_tcp_endpoint_ = *ep;
 
-  asio::error_code ec;
-  tap_.non_blocking(true, ec);
-  asio::co_spawn(dispatch_, read_tap(), [](std::exception_ptr e) { log_exception(e, "tap reader"); });
-
   unsigned n = opts_.threads != 0 ? opts_.threads : std::max(2u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { ctx_.run(); });
   log::debug("relay engine started with {} threads; DNS over TCP served at {}:{}", n,
              dns_tcp_endpoint_.address().to_string(), dns_tcp_endpoint_.port());
   return {};
+}
+
+void engine::attach_tap(int tap_fd) {
+  writer_.set_fd(tap_fd);
+  asio::post(dispatch_, [this, tap_fd] {
+    asio::error_code ec;
+    tap_.assign(tap_fd, ec);
+    if (!ec) tap_.non_blocking(true, ec);
+    if (ec) {
+      log::warn("cannot use the tap: {}", ec.message());
+      return;
+    }
+    asio::co_spawn(dispatch_, read_tap(), [](std::exception_ptr e) { log_exception(e, "tap reader"); });
+  });
 }
 
 void engine::stop() {

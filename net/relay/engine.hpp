@@ -50,13 +50,15 @@ struct engine_stats {
 
 class engine {
  public:
-  // Takes ownership of the tap fd.
-  engine(int tap_fd, engine_options opts);
+  explicit engine(engine_options opts);
   ~engine();
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
+  // Starts the threads and the DNS forwarder; frames flow once attach_tap().
   result<void> start();
+  // Takes ownership of the tap fd and starts reading it (after start()).
+  void attach_tap(int tap_fd);
   void stop();
   engine_stats stats() const;
 

@@ -13,7 +13,9 @@ namespace netpen::relay {
 
 class tap_writer {
  public:
-  explicit tap_writer(int fd) : fd_(fd) {}
+  tap_writer() = default;
+  // Set once, before any frame can be sent (before the tap reader starts).
+  void set_fd(int fd) { fd_ = fd; }
 
   // A segment of flow `k` (the child's view: src is the child) to the child.
   void send_tcp(const flow_key& k, const tcp::segment_out& s);
@@ -29,7 +31,7 @@ class tap_writer {
 
  private:
   void write_frame(std::span<const std::byte> header, std::span<const std::byte> p0, std::span<const std::byte> p1);
-  int fd_;
+  int fd_ = -1;
   std::atomic<std::uint64_t> frames_{0};
   std::atomic<std::uint64_t> dropped_{0};
 };
