@@ -37,6 +37,27 @@ check_sigterm() { # SIGTERM to netpen reaches the command (its trap runs)
   wait "$bg" 2>/dev/null
 }
 
+check_netpen_killed() { # SIGKILL of netpen itself takes the whole tree down
+  local who=$1 ready=$LAB_TMP/ready-kill.$1 n=$((4000 + RANDOM % 900)) pid bg i
+  rm -f "$ready"
+  np_argv --as "$who" -- sh -c "sleep $n & echo ready > $ready; wait"
+  timeout -k 5 90 "${E2E_ARGV[@]}" > /dev/null 2>&1 < /dev/null &
+  bg=$!
+  if ! wait_for 20 test -s "$ready"; then
+    not_ok "[$who] SIGKILL of netpen kills the tree" "the command never started"
+    kill -KILL "$bg" 2>/dev/null
+    wait "$bg"
+    return
+  fi
+  pid=$(pgrep -P "$bg" | head -n 1)
+  [[ -n $pid ]] && kill -KILL "$pid"
+  for ((i = 0; i < 100; i++)); do kill -0 "$bg" 2>/dev/null || break; sleep 0.1; done
+  if wait_for 5 no_sleep_left "$n"; then ok "[$who] SIGKILL of netpen kills the tree (no 'sleep $n' left)"
+  else not_ok "[$who] SIGKILL of netpen kills the tree" "$(pgrep -af "^sleep $n\$")"
+    pkill -KILL -f "^sleep $n\$"; fi
+  wait "$bg" 2>/dev/null
+}
+
 for who in $(e2e_users); do
   before=$(leftovers)
   check_status "[$who] exit status passed through (7)" 7 np --as "$who" -- sh -c 'exit 7'
@@ -58,6 +79,7 @@ for who in $(e2e_users); do
   fi
 
   check_sigterm "$who"
+  if netpen_only "[$who] SIGKILL of netpen kills the tree"; then check_netpen_killed "$who"; fi
 
   if netpen_only "[$who] sandbox view (uid 0, lo + tap0)"; then
     check_output_eq "[$who] id -u inside is 0" 0 np --as "$who" -- id -u
