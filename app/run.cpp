@@ -128,9 +128,9 @@ int run_command(const run_config& cfg) {
   const int status = (*sandbox)->wait();
   engine.stop();
   const auto st = engine.stats();
-  log::debug("relay: {} frames in ({} malformed, {} ignored), {} out ({} dropped), {} tcp flows ({} resets for unknown flows), {} dns queries",
+  log::debug("relay: {} frames in ({} malformed, {} ignored), {} out ({} dropped), {} tcp flows ({} resets for unknown flows), {} udp flows ({} evicted, {} datagrams dropped), {} dns queries",
              st.frames_in, st.frames_malformed, st.frames_ignored, st.frames_out, st.frames_out_dropped, st.tcp_flows,
-             st.tcp_unknown_rst, st.dns_udp_queries);
+             st.tcp_unknown_rst, st.udp_flows, st.udp_evicted, st.udp_dropped, st.dns_udp_queries);
   return status;
 }
 

@@ -10,9 +10,11 @@
 
 #include "net/common/log.hpp"
 #include "net/common/sandbox_addresses.hpp"
+#include "net/packet/icmp.hpp"
 #include "net/packet/neighbor.hpp"
 #include "net/relay/destination.hpp"
 #include "net/relay/tcp_flow.hpp"
+#include "net/relay/udp_flow.hpp"
 
 namespace netpen::relay {
 namespace {
@@ -94,6 +96,7 @@ void engine::stop() {
       asio::error_code ignored;
       tap_.cancel(ignored);
       for (auto& [key, flow] : flows_) flow->shutdown();
+      for (auto& [key, flow] : udp_flows_) flow->shutdown();
     });
     {
       std::unique_lock lock(live_mu_);
@@ -105,6 +108,7 @@ void engine::stop() {
     threads_.clear();
   }
   flows_.clear();
+  udp_flows_.clear();
   asio::error_code ignored;
   tap_.close(ignored);
 }
@@ -118,6 +122,8 @@ engine_stats engine::stats() const {
   s.dns_udp_queries = dns_udp_.load();
   s.udp_dropped = udp_dropped_.load();
   s.tcp_unknown_rst = unknown_rst_.load();
+  s.udp_flows = udp_flows_total_.load();
+  s.udp_evicted = udp_evicted_.load();
   s.frames_out = writer_.frames_sent();
   s.frames_out_dropped = writer_.frames_dropped();
   return s;
@@ -165,7 +171,7 @@ void engine::handle_frame(packet_buffer buf) {
       handle_tcp(std::move(buf), f);
       return;
     case packet::l4_kind::udp:
-      handle_udp(f);
+      handle_udp(std::move(buf), f);
       return;
     default:
       ignored_.fetch_add(1, std::memory_order_relaxed);
@@ -223,13 +229,71 @@ void engine::handle_tcp(packet_buffer buf, const packet::frame& f) {
     writer_.send_tcp_reset(key, 0, seg.seq + len, true);
 }
 
-void engine::handle_udp(const packet::frame& f) {
+void engine::handle_udp(packet_buffer buf, const packet::frame& f) {
   const flow_key key = key_of(f);
-  if (key.dst_port != 53) {
-    // General UDP relaying arrives with the UDP flow table; until then, dropped.
+  if (key.dst_port == 53) {
+    handle_dns_udp(key, f);
+    return;
+  }
+  if (classify(key.dst, key.dst_port).kind != destination_kind::relay) {
     udp_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  auto it = udp_flows_.find(key);
+  if (it != udp_flows_.end() && it->second->finished()) {
+    udp_flows_.erase(it);
+    it = udp_flows_.end();
+  }
+  if (it == udp_flows_.end()) {
+    if (stopping_.load()) return;
+    make_room_for_udp_flow();
+    auto flow = std::make_shared<udp_flow>(*this, asio::make_strand(ctx_.get_executor()), key, opts_.udp);
+    it = udp_flows_.emplace(key, flow).first;
+    udp_flows_total_.fetch_add(1, std::memory_order_relaxed);
+    flow_started();
+    flow->start();
+  }
+  it->second->send(std::move(buf), f.payload, f.ip_packet, f.ttl);
+}
+
+// The table is full: the flow idle the longest makes room.
+void engine::make_room_for_udp_flow() {
+  if (udp_flows_.size() < opts_.udp.max_flows) return;
+  std::vector<decltype(udp_flows_)::iterator> entries;
+  entries.reserve(udp_flows_.size());
+  for (auto it = udp_flows_.begin(); it != udp_flows_.end(); ++it) entries.push_back(it);
+  const auto victim = oldest_idle(entries.size(), [&](std::size_t i) { return entries[i]->second->last_activity(); });
+  if (!victim) return;
+  entries[*victim]->second->shutdown();
+  udp_flows_.erase(entries[*victim]);
+  udp_evicted_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void engine::udp_port_unreachable(const flow_key& key, std::span<const std::byte> quoted_packet) {
+  if (quoted_packet.empty()) return;
+  log::debug("{}: port unreachable", to_string(key));
+  packet::icmp_error_spec spec;
+  spec.src_mac = sandbox::gateway_mac;
+  spec.dst_mac = sandbox::child_mac;
+  spec.from = key.dst;
+  spec.to = key.src;
+  spec.type = key.dst.v6 ? packet::icmp6::dest_unreachable : packet::icmp4::dest_unreachable;
+  spec.code = key.dst.v6 ? packet::icmp6::port_unreachable : packet::icmp4::port_unreachable;
+  spec.quoted_ip_packet = quoted_packet;
+  writer_.send_frame(packet::build_icmp_error(spec));
+}
+
+void engine::udp_flow_finished(const flow_key& key, std::shared_ptr<udp_flow> flow) {
+  asio::post(dispatch_, [this, key, flow = std::move(flow)] {
+    auto it = udp_flows_.find(key);
+    if (it != udp_flows_.end() && it->second == flow) udp_flows_.erase(it);
+  });
+  std::lock_guard lock(live_mu_);
+  --live_flows_;
+  live_cv_.notify_all();
+}
+
+void engine::handle_dns_udp(const flow_key& key, const packet::frame& f) {
   if (dns_in_flight_.load() >= max_dns_in_flight) {
     udp_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;

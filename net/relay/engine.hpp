@@ -29,10 +29,12 @@
 #include "net/relay/flow_key.hpp"
 #include "net/relay/packet_pool.hpp"
 #include "net/relay/tap_writer.hpp"
+#include "net/relay/udp_flow_policy.hpp"
 
 namespace netpen::relay {
 
 class tcp_flow;
+class udp_flow;
 
 struct engine_options {
   std::vector<dns::upstream_server> dns_upstreams;
@@ -40,11 +42,13 @@ struct engine_options {
   unsigned threads = 0;  // 0: one per core, at least 2
   std::chrono::milliseconds connect_timeout{30000};
   std::chrono::milliseconds shutdown_grace{2000};
+  udp_flow_policy udp;
 };
 
 struct engine_stats {
   std::uint64_t frames_in = 0, frames_malformed = 0, frames_ignored = 0;
-  std::uint64_t tcp_flows = 0, tcp_unknown_rst = 0, dns_udp_queries = 0, udp_dropped = 0;
+  std::uint64_t tcp_flows = 0, tcp_unknown_rst = 0, dns_udp_queries = 0, udp_flows = 0, udp_evicted = 0,
+                udp_dropped = 0;
   std::uint64_t frames_out = 0, frames_out_dropped = 0;
 };
 
@@ -67,12 +71,18 @@ class engine {
   asio::ip::tcp::endpoint dns_tcp_endpoint() const { return dns_tcp_endpoint_; }
   std::chrono::milliseconds connect_timeout() const { return opts_.connect_timeout; }
   void flow_finished(const flow_key& key, std::shared_ptr<tcp_flow> flow);
+  void udp_flow_finished(const flow_key& key, std::shared_ptr<udp_flow> flow);
+  // The destination refused a flow's datagram: tell the child (ICMP port
+  // unreachable from the destination, quoting `quoted_packet`).
+  void udp_port_unreachable(const flow_key& key, std::span<const std::byte> quoted_packet);
 
  private:
   asio::awaitable<void> read_tap();
   void handle_frame(packet_buffer buf);
   void handle_tcp(packet_buffer buf, const packet::frame& f);
-  void handle_udp(const packet::frame& f);
+  void handle_udp(packet_buffer buf, const packet::frame& f);
+  void handle_dns_udp(const flow_key& key, const packet::frame& f);
+  void make_room_for_udp_flow();
   void handle_neighbor(const packet::frame& f, std::span<const std::byte> raw);
   void flow_started();
 
@@ -85,6 +95,7 @@ class engine {
   std::unique_ptr<dns::forwarder> dns_;
   asio::ip::tcp::endpoint dns_tcp_endpoint_;
   std::unordered_map<flow_key, std::shared_ptr<tcp_flow>, flow_key_hash> flows_;  // dispatch strand only
+  std::unordered_map<flow_key, std::shared_ptr<udp_flow>, flow_key_hash> udp_flows_;  // dispatch strand only
   std::mt19937 isn_rng_;                                                          // dispatch strand only
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
@@ -95,7 +106,7 @@ class engine {
   std::atomic<std::size_t> dns_in_flight_{0};
 
   std::atomic<std::uint64_t> frames_in_{0}, malformed_{0}, ignored_{0}, tcp_flows_{0}, dns_udp_{0},
-      udp_dropped_{0}, unknown_rst_{0};
+      udp_dropped_{0}, unknown_rst_{0}, udp_flows_total_{0}, udp_evicted_{0};
 };
 
 }  // namespace netpen::relay

@@ -1,0 +1,136 @@
+// The relayed UDP flow's coroutines (see udp_flow.hpp for the theory).
+#include "net/relay/udp_flow.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <netinet/in.h>
+
+#include <algorithm>
+
+#include "net/common/log.hpp"
+#include "net/relay/engine.hpp"
+
+namespace netpen::relay {
+namespace {
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t max_datagram = 65535;
+constexpr std::size_t max_quote = 576;  // enough for any ICMP error's quote
+
+asio::ip::address to_asio(const packet::ip_address& a) {
+  if (a.v6) return asio::ip::address_v6(a.bytes);
+  return asio::ip::address_v4({a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]});
+}
+}  // namespace
+
+udp_flow::udp_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key,
+                   const udp_flow_policy& policy)
+    : engine_(eng), strand_(std::move(strand)), key_(key), policy_(policy), socket_(strand_), idle_timer_(strand_) {
+  touch();
+}
+
+void udp_flow::start() {
+  asio::co_spawn(strand_, [self = shared_from_this()]() { return self->run(); },
+                 [self = shared_from_this()](std::exception_ptr e) {
+                   if (e) {
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       log::warn("udp flow {} failed: {}", to_string(self->key_), ex.what());
+                     }
+                   }
+                   self->finished_.store(true, std::memory_order_release);
+                   self->engine_.udp_flow_finished(self->key_, self);
+                 });
+}
+
+void udp_flow::touch() {
+  last_activity_.store(udp_flow_policy::clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+void udp_flow::send(packet_buffer buf, std::span<const std::byte> payload, std::span<const std::byte> ip_packet,
+                    std::uint8_t ttl) {
+  asio::post(strand_, [self = shared_from_this(), b = std::move(buf), payload, ip_packet, ttl]() {
+    if (self->closed_ || !self->socket_.is_open()) return;
+    self->touch();
+    const auto quote = ip_packet.first(std::min(ip_packet.size(), max_quote));
+    self->last_packet_.assign(quote.begin(), quote.end());
+    self->set_ttl(ttl);
+    asio::error_code ec;
+    self->socket_.send(asio::buffer(payload.data(), payload.size()), 0, ec);
+    if (ec == asio::error::connection_refused) {
+      self->engine_.udp_port_unreachable(self->key_, self->last_packet_);
+    } else if (ec && ec != asio::error::would_block) {
+      log::debug("{}: send: {}", to_string(self->key_), ec.message());
+    }
+  });
+}
+
+void udp_flow::shutdown() {
+  asio::post(strand_, [self = shared_from_this()]() {
+    self->closed_ = true;
+    asio::error_code ignored;
+    self->socket_.close(ignored);
+    self->idle_timer_.cancel();
+  });
+}
+
+void udp_flow::set_ttl(std::uint8_t ttl) {
+  if (ttl == 0 || ttl == current_ttl_) return;
+  const int value = ttl;
+  const int level = key_.dst.v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  const int name = key_.dst.v6 ? IPV6_UNICAST_HOPS : IP_TTL;
+  if (::setsockopt(socket_.native_handle(), level, name, &value, sizeof value) == 0) current_ttl_ = ttl;
+}
+
+asio::awaitable<void> udp_flow::run() {
+  const asio::ip::udp::endpoint target(to_asio(key_.dst), key_.dst_port);
+  asio::error_code ec;
+  socket_.open(target.protocol(), ec);
+  if (!ec) socket_.non_blocking(true, ec);
+  if (!ec) socket_.connect(target, ec);
+  if (ec) {
+    log::debug("{}: cannot open host socket: {}", to_string(key_), ec.message());
+    co_return;
+  }
+  using namespace asio::experimental::awaitable_operators;
+  co_await (receive_loop() || watchdog());
+  closed_ = true;
+  asio::error_code ignored;
+  socket_.close(ignored);
+}
+
+asio::awaitable<void> udp_flow::receive_loop() {
+  std::vector<std::byte> buf(max_datagram);
+  for (;;) {
+    auto [ec, n] = co_await socket_.async_receive(asio::buffer(buf), use_tuple);
+    if (closed_) co_return;
+    if (ec == asio::error::connection_refused) {
+      engine_.udp_port_unreachable(key_, last_packet_);
+      continue;
+    }
+    if (ec) {
+      log::debug("{}: receive: {}", to_string(key_), ec.message());
+      co_return;
+    }
+    touch();
+    got_reply_ = true;
+    engine_.writer().send_udp(key_, std::span<const std::byte>(buf.data(), n));
+  }
+}
+
+asio::awaitable<void> udp_flow::watchdog() {
+  for (;;) {
+    idle_timer_.expires_at(policy_.expiry(last_activity(), got_reply_));
+    co_await idle_timer_.async_wait(use_tuple);
+    if (closed_) co_return;
+    if (policy_.expired(udp_flow_policy::clock::now(), last_activity(), got_reply_)) {
+      log::debug("{}: idle, expired", to_string(key_));
+      co_return;
+    }
+  }
+}
+
+}  // namespace netpen::relay
