@@ -13,6 +13,7 @@
 #include "net/packet/icmp.hpp"
 #include "net/packet/neighbor.hpp"
 #include "net/relay/destination.hpp"
+#include "net/relay/icmp_echo_flow.hpp"
 #include "net/relay/tcp_flow.hpp"
 #include "net/relay/udp_flow.hpp"
 
@@ -97,6 +98,7 @@ void engine::stop() {
       tap_.cancel(ignored);
       for (auto& [key, flow] : flows_) flow->shutdown();
       for (auto& [key, flow] : udp_flows_) flow->shutdown();
+      for (auto& [key, flow] : icmp_flows_) flow->shutdown();
     });
     {
       std::unique_lock lock(live_mu_);
@@ -109,6 +111,7 @@ void engine::stop() {
   }
   flows_.clear();
   udp_flows_.clear();
+  icmp_flows_.clear();
   asio::error_code ignored;
   tap_.close(ignored);
 }
@@ -159,8 +162,7 @@ void engine::handle_frame(packet_buffer buf) {
   }
   const packet::frame& f = *parsed;
   if (f.ethertype == packet::ethertype_arp || f.protocol == packet::proto_icmpv6) {
-    handle_neighbor(f, buf.bytes());
-    return;
+    if (answer_neighbor(f, buf.bytes()) || f.ethertype == packet::ethertype_arp) return;
   }
   if (f.ip_packet.empty() || !is_child(f.src)) {
     ignored_.fetch_add(1, std::memory_order_relaxed);
@@ -173,20 +175,75 @@ void engine::handle_frame(packet_buffer buf) {
     case packet::l4_kind::udp:
       handle_udp(std::move(buf), f);
       return;
+    case packet::l4_kind::icmp:
+      handle_icmp(f);
+      return;
     default:
       ignored_.fetch_add(1, std::memory_order_relaxed);
       return;
   }
 }
 
-void engine::handle_neighbor(const packet::frame& f, std::span<const std::byte> raw) {
+bool engine::answer_neighbor(const packet::frame& f, std::span<const std::byte> raw) {
   const auto gw4 = gateway_address(false);
   const auto gw6 = gateway_address(true);
   if (auto reply = packet::answer_neighbor_solicitation(f, raw, sandbox::gateway_mac, gw4, gw6)) {
     writer_.send_frame(*reply);
+    return true;
+  }
+  if (f.ethertype == packet::ethertype_arp) ignored_.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+// Echo requests: answered locally for the gateway (as a router would), else
+// relayed by a ping flow per (destination, identifier). Other ICMP from the
+// child (errors it sends, router solicitations, MLD) is not relayed.
+void engine::handle_icmp(const packet::frame& f) {
+  const auto echo = packet::parse_echo_request(f);
+  if (!echo) {
+    ignored_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  ignored_.fetch_add(1, std::memory_order_relaxed);
+  if (is_gateway(f.dst)) {
+    writer_.send_frame(packet::build_echo_reply(sandbox::gateway_mac, sandbox::child_mac, f.dst, f.src, 64, echo->id,
+                                                echo->seq, echo->payload));
+    return;
+  }
+  if (classify(f.dst, 1).kind != destination_kind::relay) {
+    ignored_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  flow_key key;
+  key.protocol = f.protocol;
+  key.src = f.src;
+  key.dst = f.dst;
+  key.src_port = echo->id;
+  auto it = icmp_flows_.find(key);
+  if (it != icmp_flows_.end() && it->second->finished()) {
+    icmp_flows_.erase(it);
+    it = icmp_flows_.end();
+  }
+  if (it == icmp_flows_.end()) {
+    if (stopping_.load() || icmp_flows_.size() >= opts_.udp.max_flows) {
+      ignored_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    auto flow = std::make_shared<icmp_echo_flow>(*this, asio::make_strand(ctx_.get_executor()), key, opts_.udp);
+    it = icmp_flows_.emplace(key, flow).first;
+    flow_started();
+    flow->start();
+  }
+  it->second->send(echo->seq, std::vector<std::byte>(echo->payload.begin(), echo->payload.end()), f.ttl);
+}
+
+void engine::icmp_flow_finished(const flow_key& key, std::shared_ptr<icmp_echo_flow> flow) {
+  asio::post(dispatch_, [this, key, flow = std::move(flow)] {
+    auto it = icmp_flows_.find(key);
+    if (it != icmp_flows_.end() && it->second == flow) icmp_flows_.erase(it);
+  });
+  std::lock_guard lock(live_mu_);
+  --live_flows_;
+  live_cv_.notify_all();
 }
 
 void engine::handle_tcp(packet_buffer buf, const packet::frame& f) {

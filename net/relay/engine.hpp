@@ -1,7 +1,8 @@
 // The rootless relay engine: reads the child's frames from the tap, parses
 // each once, and dispatches them: TCP to per-flow coroutines (tcp_flow), UDP
-// port 53 (any address) to the DNS forwarder, ARP/NDP for the gateway to
-// the neighbour responder. Everything else is counted and dropped.
+// port 53 (any address) to the DNS forwarder, other UDP to udp_flow, echo
+// requests to icmp_echo_flow, ARP/NDP for the gateway to the neighbour
+// responder. Everything else is counted and dropped.
 //
 // Threads and ownership. One io_context runs on a small thread pool. The
 // tap reader and the flow table live on one "dispatch" strand; every flow
@@ -35,6 +36,7 @@ namespace netpen::relay {
 
 class tcp_flow;
 class udp_flow;
+class icmp_echo_flow;
 
 struct engine_options {
   std::vector<dns::upstream_server> dns_upstreams;
@@ -72,6 +74,7 @@ class engine {
   std::chrono::milliseconds connect_timeout() const { return opts_.connect_timeout; }
   void flow_finished(const flow_key& key, std::shared_ptr<tcp_flow> flow);
   void udp_flow_finished(const flow_key& key, std::shared_ptr<udp_flow> flow);
+  void icmp_flow_finished(const flow_key& key, std::shared_ptr<icmp_echo_flow> flow);
   // The destination refused a flow's datagram: tell the child (ICMP port
   // unreachable from the destination, quoting `quoted_packet`).
   void udp_port_unreachable(const flow_key& key, std::span<const std::byte> quoted_packet);
@@ -83,7 +86,8 @@ class engine {
   void handle_udp(packet_buffer buf, const packet::frame& f);
   void handle_dns_udp(const flow_key& key, const packet::frame& f);
   void make_room_for_udp_flow();
-  void handle_neighbor(const packet::frame& f, std::span<const std::byte> raw);
+  bool answer_neighbor(const packet::frame& f, std::span<const std::byte> raw);
+  void handle_icmp(const packet::frame& f);
   void flow_started();
 
   engine_options opts_;
@@ -96,6 +100,7 @@ class engine {
   asio::ip::tcp::endpoint dns_tcp_endpoint_;
   std::unordered_map<flow_key, std::shared_ptr<tcp_flow>, flow_key_hash> flows_;  // dispatch strand only
   std::unordered_map<flow_key, std::shared_ptr<udp_flow>, flow_key_hash> udp_flows_;  // dispatch strand only
+  std::unordered_map<flow_key, std::shared_ptr<icmp_echo_flow>, flow_key_hash> icmp_flows_;  // dispatch strand only
   std::mt19937 isn_rng_;                                                          // dispatch strand only
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};

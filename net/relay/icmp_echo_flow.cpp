@@ -1,0 +1,188 @@
+// The relayed ping flow (see icmp_echo_flow.hpp for the theory).
+#include "net/relay/icmp_echo_flow.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "net/common/log.hpp"
+#include "net/common/sandbox_addresses.hpp"
+#include "net/packet/icmp.hpp"
+#include "net/relay/engine.hpp"
+
+namespace netpen::relay {
+namespace {
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t max_message = 65535;
+
+std::uint16_t be16(std::span<const std::byte> s, std::size_t i) {
+  return static_cast<std::uint16_t>(std::to_integer<unsigned>(s[i]) << 8 | std::to_integer<unsigned>(s[i + 1]));
+}
+
+// sockaddr for the destination (port 0: ICMP has none).
+socklen_t to_sockaddr(const packet::ip_address& a, sockaddr_storage& ss) {
+  std::memset(&ss, 0, sizeof ss);
+  if (a.v6) {
+    auto* s6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    s6->sin6_family = AF_INET6;
+    std::memcpy(&s6->sin6_addr, a.bytes.data(), 16);
+    return sizeof(sockaddr_in6);
+  }
+  auto* s4 = reinterpret_cast<sockaddr_in*>(&ss);
+  s4->sin_family = AF_INET;
+  std::memcpy(&s4->sin_addr, a.bytes.data(), 4);
+  return sizeof(sockaddr_in);
+}
+}  // namespace
+
+icmp_echo_flow::icmp_echo_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key,
+                               const udp_flow_policy& policy)
+    : engine_(eng),
+      strand_(std::move(strand)),
+      key_(key),
+      policy_(policy),
+      socket_(strand_),
+      idle_timer_(strand_),
+      last_activity_(udp_flow_policy::clock::now()) {}
+
+void icmp_echo_flow::start() {
+  asio::co_spawn(strand_, [self = shared_from_this()]() { return self->run(); },
+                 [self = shared_from_this()](std::exception_ptr e) {
+                   if (e) {
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       log::warn("ping flow {} failed: {}", to_string(self->key_), ex.what());
+                     }
+                   }
+                   self->finished_.store(true, std::memory_order_release);
+                   self->engine_.icmp_flow_finished(self->key_, self);
+                 });
+}
+
+bool icmp_echo_flow::open_socket() {
+  const int family = key_.dst.v6 ? AF_INET6 : AF_INET;
+  const int proto = key_.dst.v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+  int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+  raw_ = false;
+  if (fd < 0) {
+    fd = ::socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+    raw_ = true;
+  }
+  if (fd < 0) {
+    log::debug("{}: no ICMP socket (ping sockets not allowed by net.ipv4.ping_group_range, no raw "
+               "sockets without root): {}",
+               to_string(key_), std::strerror(errno));
+    return false;
+  }
+  sockaddr_storage ss;
+  const socklen_t len = to_sockaddr(key_.dst, ss);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    log::debug("{}: connect: {}", to_string(key_), std::strerror(errno));
+    ::close(fd);
+    return false;
+  }
+  asio::error_code ec;
+  socket_.assign(fd, ec);
+  return !ec;
+}
+
+void icmp_echo_flow::set_ttl(std::uint8_t ttl) {
+  if (ttl == 0 || ttl == current_ttl_) return;
+  const int value = ttl;
+  const int level = key_.dst.v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  const int name = key_.dst.v6 ? IPV6_UNICAST_HOPS : IP_TTL;
+  if (::setsockopt(socket_.native_handle(), level, name, &value, sizeof value) == 0) current_ttl_ = ttl;
+}
+
+void icmp_echo_flow::send(std::uint16_t seq, std::vector<std::byte> payload, std::uint8_t ttl) {
+  asio::post(strand_, [self = shared_from_this(), seq, p = std::move(payload), ttl]() {
+    if (self->closed_ || !self->socket_.is_open()) return;
+    self->last_activity_ = udp_flow_policy::clock::now();
+    self->set_ttl(ttl);
+    // Echo request: type, code, checksum, identifier, sequence, data. The
+    // kernel fills the checksum (ping sockets; ICMPv6 raw) or we do (IPv4 raw).
+    std::vector<std::byte> msg(8 + p.size());
+    msg[0] = std::byte{self->key_.dst.v6 ? packet::icmp6::echo_request : packet::icmp4::echo_request};
+    msg[4] = std::byte{static_cast<std::uint8_t>(self->key_.src_port >> 8)};
+    msg[5] = std::byte{static_cast<std::uint8_t>(self->key_.src_port)};
+    msg[6] = std::byte{static_cast<std::uint8_t>(seq >> 8)};
+    msg[7] = std::byte{static_cast<std::uint8_t>(seq)};
+    std::memcpy(msg.data() + 8, p.data(), p.size());
+    if (!self->key_.dst.v6) {
+      const auto sum = packet::checksum_fold(packet::checksum_partial(msg));
+      msg[2] = std::byte{static_cast<std::uint8_t>(sum >> 8)};
+      msg[3] = std::byte{static_cast<std::uint8_t>(sum)};
+    }
+    if (::send(self->socket_.native_handle(), msg.data(), msg.size(), MSG_DONTWAIT) < 0)
+      log::debug("{}: send: {}", to_string(self->key_), std::strerror(errno));
+  });
+}
+
+void icmp_echo_flow::shutdown() {
+  asio::post(strand_, [self = shared_from_this()]() {
+    self->closed_ = true;
+    asio::error_code ignored;
+    self->socket_.close(ignored);
+    self->idle_timer_.cancel();
+  });
+}
+
+void icmp_echo_flow::on_datagram(std::span<const std::byte> data) {
+  if (raw_ && !key_.dst.v6) {  // IPv4 raw sockets deliver the IP header too
+    if (data.empty()) return;
+    const std::size_t ihl = (std::to_integer<unsigned>(data[0]) & 0x0fu) * 4u;
+    if (data.size() < ihl) return;
+    data = data.subspan(ihl);
+  }
+  if (data.size() < 8) return;
+  const auto type = std::to_integer<std::uint8_t>(data[0]);
+  if (type != (key_.dst.v6 ? packet::icmp6::echo_reply : packet::icmp4::echo_reply)) return;
+  if (raw_ && be16(data, 4) != key_.src_port) return;  // someone else's reply
+  last_activity_ = udp_flow_policy::clock::now();
+  got_reply_ = true;
+  const auto frame = packet::build_echo_reply(sandbox::gateway_mac, sandbox::child_mac, key_.dst, key_.src, 64,
+                                              key_.src_port, be16(data, 6), data.subspan(8));
+  if (!frame.empty()) engine_.writer().send_frame(frame);
+}
+
+asio::awaitable<void> icmp_echo_flow::run() {
+  if (!open_socket()) co_return;
+  using namespace asio::experimental::awaitable_operators;
+  co_await (receive_loop() || watchdog());
+  closed_ = true;
+  asio::error_code ignored;
+  socket_.close(ignored);
+}
+
+asio::awaitable<void> icmp_echo_flow::receive_loop() {
+  std::vector<std::byte> buf(max_message);
+  for (;;) {
+    auto [ec] = co_await socket_.async_wait(asio::posix::stream_descriptor::wait_read, use_tuple);
+    if (closed_ || ec) co_return;
+    for (;;) {
+      const ssize_t n = ::recv(socket_.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT);
+      if (n < 0) break;  // EAGAIN, or an error report (errors are handled with traceroute)
+      on_datagram(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)));
+    }
+  }
+}
+
+asio::awaitable<void> icmp_echo_flow::watchdog() {
+  for (;;) {
+    idle_timer_.expires_at(policy_.expiry(last_activity_, got_reply_));
+    co_await idle_timer_.async_wait(use_tuple);
+    if (closed_) co_return;
+    if (policy_.expired(udp_flow_policy::clock::now(), last_activity_, got_reply_)) co_return;
+  }
+}
+
+}  // namespace netpen::relay
