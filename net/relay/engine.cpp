@@ -233,7 +233,10 @@ void engine::handle_icmp(const packet::frame& f) {
     flow_started();
     flow->start();
   }
-  it->second->send(echo->seq, std::vector<std::byte>(echo->payload.begin(), echo->payload.end()), f.ttl);
+  it->second->send(echo->seq, std::vector<std::byte>(echo->payload.begin(), echo->payload.end()),
+                   std::vector<std::byte>(f.ip_packet.begin(), f.ip_packet.begin() +
+                                                               static_cast<std::ptrdiff_t>(std::min<std::size_t>(f.ip_packet.size(), 576))),
+                   f.ttl);
 }
 
 void engine::icmp_flow_finished(const flow_key& key, std::shared_ptr<icmp_echo_flow> flow) {
@@ -327,15 +330,26 @@ void engine::make_room_for_udp_flow() {
 }
 
 void engine::udp_port_unreachable(const flow_key& key, std::span<const std::byte> quoted_packet) {
-  if (quoted_packet.empty()) return;
-  log::debug("{}: port unreachable", to_string(key));
+  icmp_report r;
+  r.type = key.dst.v6 ? packet::icmp6::dest_unreachable : packet::icmp4::dest_unreachable;
+  r.code = key.dst.v6 ? packet::icmp6::port_unreachable : packet::icmp4::port_unreachable;
+  r.offender = key.dst;
+  icmp_error_to_child(key, r, quoted_packet);
+}
+
+void engine::icmp_error_to_child(const flow_key& key, const icmp_report& report,
+                                 std::span<const std::byte> quoted_packet) {
+  if (quoted_packet.empty() || report.offender.v6 != key.src.v6) return;
+  log::debug("{}: ICMP type {} code {} from {}", to_string(key), report.type, report.code,
+             to_string(report.offender));
   packet::icmp_error_spec spec;
   spec.src_mac = sandbox::gateway_mac;
   spec.dst_mac = sandbox::child_mac;
-  spec.from = key.dst;
+  spec.from = report.offender;
   spec.to = key.src;
-  spec.type = key.dst.v6 ? packet::icmp6::dest_unreachable : packet::icmp4::dest_unreachable;
-  spec.code = key.dst.v6 ? packet::icmp6::port_unreachable : packet::icmp4::port_unreachable;
+  spec.type = report.type;
+  spec.code = report.code;
+  spec.rest = report.info;
   spec.quoted_ip_packet = quoted_packet;
   writer_.send_frame(packet::build_icmp_error(spec));
 }

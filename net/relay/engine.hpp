@@ -29,6 +29,7 @@
 #include "net/dns/forwarder.hpp"
 #include "net/relay/flow_key.hpp"
 #include "net/relay/packet_pool.hpp"
+#include "net/relay/socket_errors.hpp"
 #include "net/relay/tap_writer.hpp"
 #include "net/relay/udp_flow_policy.hpp"
 
@@ -78,6 +79,9 @@ class engine {
   // The destination refused a flow's datagram: tell the child (ICMP port
   // unreachable from the destination, quoting `quoted_packet`).
   void udp_port_unreachable(const flow_key& key, std::span<const std::byte> quoted_packet);
+  // An ICMP error the host got for a flow's packet (from `report.offender`),
+  // passed on to the child quoting the child's own packet.
+  void icmp_error_to_child(const flow_key& key, const icmp_report& report, std::span<const std::byte> quoted_packet);
 
  private:
   asio::awaitable<void> read_tap();

@@ -11,17 +11,20 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "net/common/log.hpp"
 #include "net/common/sandbox_addresses.hpp"
 #include "net/packet/icmp.hpp"
 #include "net/relay/engine.hpp"
+#include "net/relay/socket_errors.hpp"
 
 namespace netpen::relay {
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_message = 65535;
+constexpr std::size_t max_recent = 64;
 
 std::uint16_t be16(std::span<const std::byte> s, std::size_t i) {
   return static_cast<std::uint16_t>(std::to_integer<unsigned>(s[i]) << 8 | std::to_integer<unsigned>(s[i + 1]));
@@ -54,6 +57,9 @@ icmp_echo_flow::icmp_echo_flow(engine& eng, asio::strand<asio::any_io_executor> 
       last_activity_(udp_flow_policy::clock::now()) {}
 
 void icmp_echo_flow::start() {
+  // Opened here, not in run(): co_spawn defers run()'s first step behind
+  // send()s already posted, which would find no socket and drop the request.
+  opened_ = open_socket();
   asio::co_spawn(strand_, [self = shared_from_this()]() { return self->run(); },
                  [self = shared_from_this()](std::exception_ptr e) {
                    if (e) {
@@ -70,7 +76,7 @@ void icmp_echo_flow::start() {
 
 bool icmp_echo_flow::open_socket() {
   const int family = key_.dst.v6 ? AF_INET6 : AF_INET;
-  const int proto = key_.dst.v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+  const int proto = key_.dst.v6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP};
   int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
   raw_ = false;
   if (fd < 0) {
@@ -90,6 +96,7 @@ bool icmp_echo_flow::open_socket() {
     ::close(fd);
     return false;
   }
+  enable_error_queue(fd, key_.dst.v6);
   asio::error_code ec;
   socket_.assign(fd, ec);
   return !ec;
@@ -103,15 +110,19 @@ void icmp_echo_flow::set_ttl(std::uint8_t ttl) {
   if (::setsockopt(socket_.native_handle(), level, name, &value, sizeof value) == 0) current_ttl_ = ttl;
 }
 
-void icmp_echo_flow::send(std::uint16_t seq, std::vector<std::byte> payload, std::uint8_t ttl) {
-  asio::post(strand_, [self = shared_from_this(), seq, p = std::move(payload), ttl]() {
+void icmp_echo_flow::send(std::uint16_t seq, std::vector<std::byte> payload, std::vector<std::byte> ip_packet,
+                          std::uint8_t ttl) {
+  asio::post(strand_, [self = shared_from_this(), seq, p = std::move(payload), ip = std::move(ip_packet), ttl]() mutable {
     if (self->closed_ || !self->socket_.is_open()) return;
+    self->recent_.emplace_back(seq, std::move(ip));
+    if (self->recent_.size() > max_recent) self->recent_.pop_front();
     self->last_activity_ = udp_flow_policy::clock::now();
     self->set_ttl(ttl);
     // Echo request: type, code, checksum, identifier, sequence, data. The
     // kernel fills the checksum (ping sockets; ICMPv6 raw) or we do (IPv4 raw).
     std::vector<std::byte> msg(8 + p.size());
-    msg[0] = std::byte{self->key_.dst.v6 ? packet::icmp6::echo_request : packet::icmp4::echo_request};
+    const std::uint8_t type = self->key_.dst.v6 ? packet::icmp6::echo_request : packet::icmp4::echo_request;
+    msg[0] = std::byte{type};
     msg[4] = std::byte{static_cast<std::uint8_t>(self->key_.src_port >> 8)};
     msg[5] = std::byte{static_cast<std::uint8_t>(self->key_.src_port)};
     msg[6] = std::byte{static_cast<std::uint8_t>(seq >> 8)};
@@ -122,8 +133,12 @@ void icmp_echo_flow::send(std::uint16_t seq, std::vector<std::byte> payload, std
       msg[2] = std::byte{static_cast<std::uint8_t>(sum >> 8)};
       msg[3] = std::byte{static_cast<std::uint8_t>(sum)};
     }
-    if (::send(self->socket_.native_handle(), msg.data(), msg.size(), MSG_DONTWAIT) < 0)
-      log::debug("{}: send: {}", to_string(self->key_), std::strerror(errno));
+    // A pending error (an earlier request's ICMP error) fails the next send
+    // and the kernel drops that request: pass the error on, then send again.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (::send(self->socket_.native_handle(), msg.data(), msg.size(), MSG_DONTWAIT) >= 0 || errno == EAGAIN) break;
+      self->report_errors();
+    }
   });
 }
 
@@ -145,7 +160,8 @@ void icmp_echo_flow::on_datagram(std::span<const std::byte> data) {
   }
   if (data.size() < 8) return;
   const auto type = std::to_integer<std::uint8_t>(data[0]);
-  if (type != (key_.dst.v6 ? packet::icmp6::echo_reply : packet::icmp4::echo_reply)) return;
+  const std::uint8_t reply = key_.dst.v6 ? packet::icmp6::echo_reply : packet::icmp4::echo_reply;
+  if (type != reply) return;
   if (raw_ && be16(data, 4) != key_.src_port) return;  // someone else's reply
   last_activity_ = udp_flow_policy::clock::now();
   got_reply_ = true;
@@ -154,8 +170,20 @@ void icmp_echo_flow::on_datagram(std::span<const std::byte> data) {
   if (!frame.empty()) engine_.writer().send_frame(frame);
 }
 
+// Hands every queued ICMP error (Time Exceeded from a router for
+// traceroute -I, Unreachable) to the child from the hop that sent it.
+void icmp_echo_flow::report_errors() {
+  while (auto r = read_queued_error(socket_.native_handle(), key_.dst.v6)) {
+    // The original is the echo request as sent: its sequence is at bytes 6-7.
+    if (r->original.size() < 8) continue;
+    const auto seq = be16(r->original, 6);
+    const auto it = std::find_if(recent_.rbegin(), recent_.rend(), [&](const auto& e) { return e.first == seq; });
+    if (it != recent_.rend()) engine_.icmp_error_to_child(key_, *r, it->second);
+  }
+}
+
 asio::awaitable<void> icmp_echo_flow::run() {
-  if (!open_socket()) co_return;
+  if (!opened_) co_return;
   using namespace asio::experimental::awaitable_operators;
   co_await (receive_loop() || watchdog());
   closed_ = true;
@@ -164,15 +192,18 @@ asio::awaitable<void> icmp_echo_flow::run() {
 }
 
 asio::awaitable<void> icmp_echo_flow::receive_loop() {
+  // async_read_some, not async_wait: it reads speculatively before waiting.
+  // The reactor watches the fd edge-triggered, so an error that arrived
+  // before a plain wait was registered would never wake it.
   std::vector<std::byte> buf(max_message);
   for (;;) {
-    auto [ec] = co_await socket_.async_wait(asio::posix::stream_descriptor::wait_read, use_tuple);
-    if (closed_ || ec) co_return;
-    for (;;) {
-      const ssize_t n = ::recv(socket_.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT);
-      if (n < 0) break;  // EAGAIN, or an error report (errors are handled with traceroute)
-      on_datagram(std::span<const std::byte>(buf.data(), static_cast<std::size_t>(n)));
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf), use_tuple);
+    if (closed_ || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) co_return;
+    if (ec) {
+      report_errors();  // an ICMP error for a request (Time Exceeded, Unreachable)
+      continue;
     }
+    on_datagram(std::span<const std::byte>(buf.data(), n));
   }
 }
 

@@ -10,7 +10,9 @@
 //     identifier back. A raw socket sees every ICMP message the host gets:
 //     replies are matched on type and identifier (IPv4 raw reads include the
 //     IP header, which is skipped).
-//   - The child's TTL / hop limit is copied onto the socket.
+//   - The child's TTL / hop limit is copied onto the socket; with IP_RECVERR
+//     the errors that come back (a router's Time Exceeded: traceroute -I)
+//     are handed to the child from the hop that sent them.
 //   - Idle expiry as for UDP flows (udp_flow_policy).
 #pragma once
 #include <asio/awaitable.hpp>
@@ -19,6 +21,7 @@
 #include <asio/strand.hpp>
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -36,7 +39,9 @@ class icmp_echo_flow : public std::enable_shared_from_this<icmp_echo_flow> {
                  const udp_flow_policy& policy);
 
   void start();
-  void send(std::uint16_t seq, std::vector<std::byte> payload, std::uint8_t ttl);
+  // An echo request from the child; `ip_packet` is its whole IP packet (kept
+  // for quoting in ICMP errors, e.g. Time Exceeded for traceroute -I).
+  void send(std::uint16_t seq, std::vector<std::byte> payload, std::vector<std::byte> ip_packet, std::uint8_t ttl);
   void shutdown();
   bool finished() const { return finished_.load(std::memory_order_acquire); }
 
@@ -47,6 +52,7 @@ class icmp_echo_flow : public std::enable_shared_from_this<icmp_echo_flow> {
   bool open_socket();
   void on_datagram(std::span<const std::byte> data);
   void set_ttl(std::uint8_t ttl);
+  void report_errors();
 
   engine& engine_;
   asio::strand<asio::any_io_executor> strand_;
@@ -55,9 +61,13 @@ class icmp_echo_flow : public std::enable_shared_from_this<icmp_echo_flow> {
   asio::posix::stream_descriptor socket_;
   asio::steady_timer idle_timer_;
   bool raw_ = false;
+  bool opened_ = false;
   bool closed_ = false;
   bool got_reply_ = false;
   int current_ttl_ = -1;
+  // The child's recent requests by sequence number, to quote the right one
+  // when an error comes back (traceroute -I has many probes in flight).
+  std::deque<std::pair<std::uint16_t, std::vector<std::byte>>> recent_;
   udp_flow_policy::clock::time_point last_activity_;
   std::atomic<bool> finished_{false};
 };

@@ -12,6 +12,7 @@
 
 #include "net/common/log.hpp"
 #include "net/relay/engine.hpp"
+#include "net/relay/socket_errors.hpp"
 
 namespace netpen::relay {
 namespace {
@@ -31,7 +32,21 @@ udp_flow::udp_flow(engine& eng, asio::strand<asio::any_io_executor> strand, cons
   touch();
 }
 
+// Opened here, not in run(): co_spawn defers run()'s first step behind the
+// first datagram's send(), which would find no socket and drop it.
+bool udp_flow::open_socket() {
+  const asio::ip::udp::endpoint target(to_asio(key_.dst), key_.dst_port);
+  asio::error_code ec;
+  socket_.open(target.protocol(), ec);
+  if (!ec) socket_.non_blocking(true, ec);
+  if (!ec) socket_.connect(target, ec);
+  if (!ec) enable_error_queue(socket_.native_handle(), key_.dst.v6);
+  if (ec) log::debug("{}: cannot open host socket: {}", to_string(key_), ec.message());
+  return !ec;
+}
+
 void udp_flow::start() {
+  opened_ = open_socket();
   asio::co_spawn(strand_, [self = shared_from_this()]() { return self->run(); },
                  [self = shared_from_this()](std::exception_ptr e) {
                    if (e) {
@@ -58,14 +73,32 @@ void udp_flow::send(packet_buffer buf, std::span<const std::byte> payload, std::
     const auto quote = ip_packet.first(std::min(ip_packet.size(), max_quote));
     self->last_packet_.assign(quote.begin(), quote.end());
     self->set_ttl(ttl);
-    asio::error_code ec;
-    self->socket_.send(asio::buffer(payload.data(), payload.size()), 0, ec);
-    if (ec == asio::error::connection_refused) {
-      self->engine_.udp_port_unreachable(self->key_, self->last_packet_);
-    } else if (ec && ec != asio::error::would_block) {
-      log::debug("{}: send: {}", to_string(self->key_), ec.message());
+    // A pending error (an ICMP error for an earlier datagram) fails the next
+    // send and the kernel drops that datagram: pass it on, then send again.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      asio::error_code ec;
+      self->socket_.send(asio::buffer(payload.data(), payload.size()), 0, ec);
+      if (!ec || ec == asio::error::would_block) break;
+      self->report_errors(ec);
     }
   });
+}
+
+// A send or receive failed because an ICMP error came back for this flow:
+// pass each queued error on to the child (a router's Time Exceeded for a
+// traceroute probe, the destination's Port Unreachable). True when the
+// failure was such a report and the flow goes on.
+bool udp_flow::report_errors(const asio::error_code& ec) {
+  bool any = false;
+  while (auto r = read_queued_error(socket_.native_handle(), key_.dst.v6)) {
+    engine_.icmp_error_to_child(key_, *r, last_packet_);
+    any = true;
+  }
+  if (!any && ec == asio::error::connection_refused) {
+    engine_.udp_port_unreachable(key_, last_packet_);
+    any = true;
+  }
+  return any || ec == asio::error::host_unreachable || ec == asio::error::network_unreachable;
 }
 
 void udp_flow::shutdown() {
@@ -86,15 +119,7 @@ void udp_flow::set_ttl(std::uint8_t ttl) {
 }
 
 asio::awaitable<void> udp_flow::run() {
-  const asio::ip::udp::endpoint target(to_asio(key_.dst), key_.dst_port);
-  asio::error_code ec;
-  socket_.open(target.protocol(), ec);
-  if (!ec) socket_.non_blocking(true, ec);
-  if (!ec) socket_.connect(target, ec);
-  if (ec) {
-    log::debug("{}: cannot open host socket: {}", to_string(key_), ec.message());
-    co_return;
-  }
+  if (!opened_) co_return;
   using namespace asio::experimental::awaitable_operators;
   co_await (receive_loop() || watchdog());
   closed_ = true;
@@ -107,10 +132,7 @@ asio::awaitable<void> udp_flow::receive_loop() {
   for (;;) {
     auto [ec, n] = co_await socket_.async_receive(asio::buffer(buf), use_tuple);
     if (closed_) co_return;
-    if (ec == asio::error::connection_refused) {
-      engine_.udp_port_unreachable(key_, last_packet_);
-      continue;
-    }
+    if (ec && report_errors(ec)) continue;
     if (ec) {
       log::debug("{}: receive: {}", to_string(key_), ec.message());
       co_return;

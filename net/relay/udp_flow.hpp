@@ -8,11 +8,10 @@
 //     full the datagram is dropped, as a router would.
 //   - receive loop: every datagram from the far end goes back to the child
 //     from the flow's destination address and port.
-//   - errors: a connected socket reports the destination's ICMP port
-//     unreachable as ECONNREFUSED; the flow answers the child with a port
-//     unreachable quoting its last datagram, so clients fail at once.
-//     (Errors from intermediate hops need IP_RECVERR and its error queue:
-//     they come with traceroute support.)
+//   - errors: with IP_RECVERR / IPV6_RECVERR the kernel queues every ICMP
+//     error for the flow with the hop that sent it; the flow hands each to
+//     the child from that hop, quoting the child's last datagram (traceroute
+//     sees the real routers; a closed port fails at once).
 //   - expiry: udp_flow_policy (30 s without a reply, 180 s once answered);
 //     the watchdog closes the flow and the engine drops it from its table.
 #pragma once
@@ -56,6 +55,8 @@ class udp_flow : public std::enable_shared_from_this<udp_flow> {
   asio::awaitable<void> watchdog();
   void touch();
   void set_ttl(std::uint8_t ttl);
+  bool report_errors(const asio::error_code& ec);
+  bool open_socket();
 
   engine& engine_;
   asio::strand<asio::any_io_executor> strand_;
@@ -66,6 +67,7 @@ class udp_flow : public std::enable_shared_from_this<udp_flow> {
   std::vector<std::byte> last_packet_;  // the child's last IP packet (for ICMP quotes)
   int current_ttl_ = -1;
   bool got_reply_ = false;
+  bool opened_ = false;
   bool closed_ = false;
   std::atomic<udp_flow_policy::clock::rep> last_activity_{0};
   std::atomic<bool> finished_{false};
