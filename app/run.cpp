@@ -8,7 +8,10 @@
 
 #include <asio/ip/address.hpp>
 #include <fmt/format.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
@@ -47,6 +50,33 @@ void raise_fd_limit() {
   }
 }
 
+// Whether the host has a route toward the wider network for a family: a
+// UDP connect() to a documentation address is a route lookup and sends
+// nothing. Without one the tree gets no default route of that family, so
+// its own kernel fails at once (ENETUNREACH) instead of waiting on replies.
+bool host_has_default_route(bool v6) {
+  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (v6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(9);
+    ::inet_pton(AF_INET6, "2001:db8::1", &a->sin6_addr);
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(9);
+    ::inet_pton(AF_INET, "192.0.2.1", &a->sin_addr);
+    len = sizeof *a;
+  }
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+  ::close(fd);
+  return ok;
+}
+
 struct prepared_run {
   backends::sandbox_spec spec;
   relay::engine_options engine;
@@ -55,6 +85,8 @@ struct prepared_run {
 result<prepared_run> prepare(const run_config& cfg) {
   prepared_run p;
   p.spec.argv = cfg.command;
+  p.spec.ipv4_route = host_has_default_route(false);
+  p.spec.ipv6_route = host_has_default_route(true);
 
   const auto host_resolv = dns::parse_resolv_conf(read_file_or_empty("/etc/resolv.conf"));
   if (cfg.dns) {

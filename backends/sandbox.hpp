@@ -19,6 +19,8 @@ struct sandbox_spec {
   std::string resolv_conf;                  // contents for the tree's /etc/resolv.conf
   std::optional<std::string> hosts;         // contents for the tree's /etc/hosts (nullopt: unchanged)
   bool keep_uid = false;                    // run as the invoking uid inside instead of 0
+  bool ipv4_route = true;                   // give the tree an IPv4 default route via the gateway
+  bool ipv6_route = true;                   // ... and an IPv6 one (false when the host has none)
 };
 
 class sandbox {

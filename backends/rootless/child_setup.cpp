@@ -14,7 +14,8 @@ result<tap_device> set_up_sandbox(const sandbox_spec& spec) {
   mount_fresh_sysfs();  // after the tap exists; shows lo and tap0 only
   if (!tap) return unexpected(tap.error());
   tune_tap_sysctls();
-  if (auto r = configure_sandbox_links(tap->ifindex); !r) return unexpected(r.error());
+  if (auto r = configure_sandbox_links(tap->ifindex, {spec.ipv4_route, spec.ipv6_route}); !r)
+    return unexpected(r.error());
   if (auto r = apply_file_overlays(spec.resolv_conf, spec.hosts); !r) return unexpected(r.error());
   log::debug("sandbox child: setup complete (tap ifindex {})", tap->ifindex);
   return tap;

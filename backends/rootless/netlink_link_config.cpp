@@ -136,7 +136,7 @@ result<void> rtnetlink::transact(const char* what, nlmsghdr* nlh) {
   }
 }
 
-result<void> configure_sandbox_links(int tap_ifindex) {
+result<void> configure_sandbox_links(int tap_ifindex, default_routes routes) {
   auto nl = rtnetlink::open();
   if (!nl) return unexpected(nl.error());
   const int lo = static_cast<int>(::if_nametoindex("lo"));
@@ -187,11 +187,14 @@ result<void> configure_sandbox_links(int tap_ifindex) {
       });
       !r)
     return r;
-  if (auto r = nl->request("adding the IPv4 default route", [&](char* b, std::uint32_t s) {
-        return build_default_route(b, s, tap_ifindex, AF_INET, gw4);
-      });
-      !r)
-    return r;
+  if (routes.ipv4) {
+    if (auto r = nl->request("adding the IPv4 default route", [&](char* b, std::uint32_t s) {
+          return build_default_route(b, s, tap_ifindex, AF_INET, gw4);
+        });
+        !r)
+      return r;
+  }
+  if (!routes.ipv6) return {};
   return nl->request("adding the IPv6 default route", [&](char* b, std::uint32_t s) {
     return build_default_route(b, s, tap_ifindex, AF_INET6, gw6);
   });

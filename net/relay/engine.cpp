@@ -269,8 +269,8 @@ void engine::handle_tcp(packet_buffer buf, const packet::frame& f) {
   if (syn && !ack && !rst && !stopping_.load()) {
     tcp::config cfg;
     cfg.mss = static_cast<std::uint16_t>(sandbox::tap_mtu - (key.dst.v6 ? 60 : 40));
-    auto flow = std::make_shared<tcp_flow>(*this, asio::make_strand(ctx_.get_executor()), key, seg,
-                                           static_cast<std::uint32_t>(isn_rng_()), cfg);
+    auto flow = std::make_shared<tcp_flow>(*this, asio::make_strand(ctx_.get_executor()), key, seg, f.ip_packet,
+                                           f.ttl, static_cast<std::uint32_t>(isn_rng_()), cfg);
     flows_.emplace(key, flow);
     tcp_flows_.fetch_add(1, std::memory_order_relaxed);
     flow_started();
@@ -327,14 +327,6 @@ void engine::make_room_for_udp_flow() {
   entries[*victim]->second->shutdown();
   udp_flows_.erase(entries[*victim]);
   udp_evicted_.fetch_add(1, std::memory_order_relaxed);
-}
-
-void engine::udp_port_unreachable(const flow_key& key, std::span<const std::byte> quoted_packet) {
-  icmp_report r;
-  r.type = key.dst.v6 ? packet::icmp6::dest_unreachable : packet::icmp4::dest_unreachable;
-  r.code = key.dst.v6 ? packet::icmp6::port_unreachable : packet::icmp4::port_unreachable;
-  r.offender = key.dst;
-  icmp_error_to_child(key, r, quoted_packet);
 }
 
 void engine::icmp_error_to_child(const flow_key& key, const icmp_report& report,

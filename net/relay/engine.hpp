@@ -76,9 +76,6 @@ class engine {
   void flow_finished(const flow_key& key, std::shared_ptr<tcp_flow> flow);
   void udp_flow_finished(const flow_key& key, std::shared_ptr<udp_flow> flow);
   void icmp_flow_finished(const flow_key& key, std::shared_ptr<icmp_echo_flow> flow);
-  // The destination refused a flow's datagram: tell the child (ICMP port
-  // unreachable from the destination, quoting `quoted_packet`).
-  void udp_port_unreachable(const flow_key& key, std::span<const std::byte> quoted_packet);
   // An ICMP error the host got for a flow's packet (from `report.offender`),
   // passed on to the child quoting the child's own packet.
   void icmp_error_to_child(const flow_key& key, const icmp_report& report, std::span<const std::byte> quoted_packet);

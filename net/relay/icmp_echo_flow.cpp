@@ -92,7 +92,9 @@ bool icmp_echo_flow::open_socket() {
   sockaddr_storage ss;
   const socklen_t len = to_sockaddr(key_.dst, ss);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-    log::debug("{}: connect: {}", to_string(key_), std::strerror(errno));
+    const int err = errno;
+    log::debug("{}: connect: {}", to_string(key_), std::strerror(err));
+    open_error_ = icmp_report_for_errno(err, key_.dst);  // e.g. the host has no route
     ::close(fd);
     return false;
   }
@@ -113,6 +115,10 @@ void icmp_echo_flow::set_ttl(std::uint8_t ttl) {
 void icmp_echo_flow::send(std::uint16_t seq, std::vector<std::byte> payload, std::vector<std::byte> ip_packet,
                           std::uint8_t ttl) {
   asio::post(strand_, [self = shared_from_this(), seq, p = std::move(payload), ip = std::move(ip_packet), ttl]() mutable {
+    if (self->open_error_) {  // the host cannot reach the destination at all: say so at once
+      self->engine_.icmp_error_to_child(self->key_, *self->open_error_, ip);
+      return;
+    }
     if (self->closed_ || !self->socket_.is_open()) return;
     self->recent_.emplace_back(seq, std::move(ip));
     if (self->recent_.size() > max_recent) self->recent_.pop_front();
@@ -137,7 +143,12 @@ void icmp_echo_flow::send(std::uint16_t seq, std::vector<std::byte> payload, std
     // and the kernel drops that request: pass the error on, then send again.
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (::send(self->socket_.native_handle(), msg.data(), msg.size(), MSG_DONTWAIT) >= 0 || errno == EAGAIN) break;
-      self->report_errors();
+      const int err = errno;
+      if (!self->report_errors()) {  // nothing queued: the host's own verdict (no route)
+        if (auto r = icmp_report_for_errno(err, self->key_.dst))
+          self->engine_.icmp_error_to_child(self->key_, *r, self->recent_.back().second);
+        break;
+      }
     }
   });
 }
@@ -172,14 +183,17 @@ void icmp_echo_flow::on_datagram(std::span<const std::byte> data) {
 
 // Hands every queued ICMP error (Time Exceeded from a router for
 // traceroute -I, Unreachable) to the child from the hop that sent it.
-void icmp_echo_flow::report_errors() {
+bool icmp_echo_flow::report_errors() {
+  bool any = false;
   while (auto r = read_queued_error(socket_.native_handle(), key_.dst.v6)) {
+    any = true;
     // The original is the echo request as sent: its sequence is at bytes 6-7.
     if (r->original.size() < 8) continue;
     const auto seq = be16(r->original, 6);
     const auto it = std::find_if(recent_.rbegin(), recent_.rend(), [&](const auto& e) { return e.first == seq; });
     if (it != recent_.rend()) engine_.icmp_error_to_child(key_, *r, it->second);
   }
+  return any;
 }
 
 asio::awaitable<void> icmp_echo_flow::run() {

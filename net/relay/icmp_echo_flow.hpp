@@ -23,9 +23,11 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "net/relay/flow_key.hpp"
+#include "net/relay/socket_errors.hpp"
 #include "net/relay/udp_flow_policy.hpp"
 
 namespace netpen::relay {
@@ -52,7 +54,7 @@ class icmp_echo_flow : public std::enable_shared_from_this<icmp_echo_flow> {
   bool open_socket();
   void on_datagram(std::span<const std::byte> data);
   void set_ttl(std::uint8_t ttl);
-  void report_errors();
+  bool report_errors();
 
   engine& engine_;
   asio::strand<asio::any_io_executor> strand_;
@@ -62,6 +64,7 @@ class icmp_echo_flow : public std::enable_shared_from_this<icmp_echo_flow> {
   asio::steady_timer idle_timer_;
   bool raw_ = false;
   bool opened_ = false;
+  std::optional<icmp_report> open_error_;  // why the host socket could not connect
   bool closed_ = false;
   bool got_reply_ = false;
   int current_ttl_ = -1;

@@ -9,14 +9,36 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
+
+#include "net/packet/icmp.hpp"
 
 namespace netpen::relay {
 
-bool enable_error_queue(int fd, bool v6) {
-  const int on = 1;
-  return v6 ? ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on) == 0
-            : ::setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof on) == 0;
+bool enable_error_queue(int fd, bool v6, bool on) {
+  const int value = on ? 1 : 0;
+  return v6 ? ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &value, sizeof value) == 0
+            : ::setsockopt(fd, IPPROTO_IP, IP_RECVERR, &value, sizeof value) == 0;
+}
+
+std::optional<icmp_report> icmp_report_for_errno(int err, const packet::ip_address& dst) {
+  icmp_report r;
+  r.offender = dst;
+  r.type = dst.v6 ? packet::icmp6::dest_unreachable : packet::icmp4::dest_unreachable;
+  switch (err) {
+    case EHOSTUNREACH:
+      r.code = dst.v6 ? packet::icmp6::address_unreachable : packet::icmp4::host_unreachable;
+      return r;
+    case ENETUNREACH:
+      r.code = dst.v6 ? packet::icmp6::no_route : packet::icmp4::net_unreachable;
+      return r;
+    case ECONNREFUSED:
+      r.code = dst.v6 ? packet::icmp6::port_unreachable : packet::icmp4::port_unreachable;
+      return r;
+    default:
+      return std::nullopt;
+  }
 }
 
 std::optional<icmp_report> read_queued_error(int fd, bool v6) {

@@ -7,16 +7,30 @@
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <netinet/in.h>
+
+#include <algorithm>
 #include <array>
 
 #include "net/common/log.hpp"
 #include "net/relay/destination.hpp"
+#include "net/packet/icmp.hpp"
 #include "net/relay/engine.hpp"
+#include "net/relay/socket_errors.hpp"
 
 namespace netpen::relay {
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t min_read_room = 16 * 1024;
+constexpr std::size_t max_quote = 576;
+constexpr std::uint8_t default_ttl = 64;
+
+void set_ttl(int fd, bool v6, int ttl) {  // -1: the host's default
+  if (v6)
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl);
+  else
+    ::setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
+}
 
 asio::ip::address to_asio(const packet::ip_address& a) {
   if (a.v6) return asio::ip::address_v6(a.bytes);
@@ -25,10 +39,14 @@ asio::ip::address to_asio(const packet::ip_address& a) {
 }  // namespace
 
 tcp_flow::tcp_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key,
-                   const tcp::segment_in& syn, std::uint32_t isn, const tcp::config& cfg)
+                   const tcp::segment_in& syn, std::span<const std::byte> syn_packet, std::uint8_t syn_ttl,
+                   std::uint32_t isn, const tcp::config& cfg)
     : engine_(eng),
       strand_(std::move(strand)),
       key_(key),
+      syn_packet_(syn_packet.begin(), syn_packet.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                                                                syn_packet.size(), max_quote))),
+      syn_ttl_(syn_ttl),
       ep_(syn, isn, cfg, tcp::clock::now()),
       socket_(strand_),
       deadline_timer_(strand_),
@@ -91,9 +109,10 @@ void tcp_flow::after_change() {
 }
 
 asio::awaitable<void> tcp_flow::run() {
-  if (!co_await connect()) {
+  const auto connected = co_await connect();
+  if (connected != connect_result::connected) {
     ep_.abort();
-    flush();
+    if (connected == connect_result::reset) flush();  // else the ICMP error was the answer
     after_change();
     co_return;
   }
@@ -106,13 +125,13 @@ asio::awaitable<void> tcp_flow::run() {
   after_change();
 }
 
-asio::awaitable<bool> tcp_flow::connect() {
+asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
   const auto dest = classify(key_.dst, key_.dst_port);
   asio::ip::tcp::endpoint target;
   switch (dest.kind) {
     case destination_kind::forbidden:
       log::debug("{}: refused ({})", to_string(key_), dest.reason);
-      co_return false;
+      co_return connect_result::reset;
     case destination_kind::dns_forwarder:
       target = engine_.dns_tcp_endpoint();
       break;
@@ -128,16 +147,50 @@ asio::awaitable<bool> tcp_flow::connect() {
       socket_.cancel(ignored);
     }
   });
+  open_with_ttl(target);
   auto [ec] = co_await socket_.async_connect(target, use_tuple);
   limit.cancel();
   if (ec || ep_.is_closed()) {
     log::debug("{}: connect failed: {}", to_string(key_), ec ? ec.message() : "child gave up");
-    co_return false;
+    co_return ec ? report_connect_failure(ec) : connect_result::reset;
   }
   asio::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (socket_.is_open()) {
+    // Connected: back to the host's defaults. On an established socket the
+    // error queue would turn transient ICMP errors into resets.
+    enable_error_queue(socket_.native_handle(), key_.dst.v6, false);
+    if (syn_ttl_ < default_ttl) set_ttl(socket_.native_handle(), key_.dst.v6, -1);
+  }
   log::debug("{}: connected", to_string(key_));
-  co_return true;
+  co_return connect_result::connected;
+}
+
+// Opens the host socket with the error queue on and, when the child lowered
+// its SYN's TTL (traceroute -T), that TTL.
+void tcp_flow::open_with_ttl(const asio::ip::tcp::endpoint& target) {
+  asio::error_code ec;
+  socket_.open(target.protocol(), ec);
+  if (ec) return;  // async_connect reports it
+  enable_error_queue(socket_.native_handle(), key_.dst.v6, true);
+  if (syn_ttl_ != 0 && syn_ttl_ < default_ttl) set_ttl(socket_.native_handle(), key_.dst.v6, syn_ttl_);
+}
+
+// The connect failed: an ICMP error the host got (a router's Time Exceeded,
+// an Unreachable) is passed on to the child as such; so are unreachable
+// errors without one. Anything else (refused, timed out) is answered by RST.
+tcp_flow::connect_result tcp_flow::report_connect_failure(const asio::error_code& ec) {
+  if (socket_.is_open()) {
+    if (auto r = read_queued_error(socket_.native_handle(), key_.dst.v6)) {
+      engine_.icmp_error_to_child(key_, *r, syn_packet_);
+      return connect_result::icmp_sent;
+    }
+  }
+  if (ec == asio::error::connection_refused) return connect_result::reset;  // TCP's answer is RST
+  const auto r = icmp_report_for_errno(ec.value(), key_.dst);
+  if (!r) return connect_result::reset;
+  engine_.icmp_error_to_child(key_, *r, syn_packet_);
+  return connect_result::icmp_sent;
 }
 
 asio::awaitable<void> tcp_flow::host_to_child() {

@@ -3,9 +3,12 @@
 //
 // Theory of operation. Everything a flow does runs on its own strand.
 //   1. Created by the engine from the child's SYN; the endpoint stays silent.
-//   2. connect(): the host socket connects first (bounded by connect_timeout).
-//      Success -> endpoint.accept() -> SYN-ACK; failure or a forbidden
-//      destination -> endpoint.abort() -> RST to the child at once.
+//   2. connect(): the host socket connects first (bounded by connect_timeout),
+//      with the SYN's TTL when the child lowered it (traceroute -T).
+//      Success -> endpoint.accept() -> SYN-ACK. An ICMP error for the
+//      connect (unreachable, a router's Time Exceeded) goes to the child as
+//      the same ICMP error from the hop that sent it; any other failure or a
+//      forbidden destination -> endpoint.abort() -> RST, at once.
 //   3. Three coroutines share the strand until the endpoint closes:
 //        host_to_child  reads the host socket straight into the endpoint's tx
 //                       ring, only while it has room (the host socket's
@@ -28,6 +31,8 @@
 
 #include <atomic>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "net/relay/async_event.hpp"
 #include "net/relay/flow_key.hpp"
@@ -40,8 +45,11 @@ class engine;
 
 class tcp_flow : public std::enable_shared_from_this<tcp_flow> {
  public:
+  // syn_packet: the child's SYN as an IP packet (quoted in ICMP errors);
+  // syn_ttl: its TTL, copied onto the host socket when below the default.
   tcp_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key,
-           const tcp::segment_in& syn, std::uint32_t isn, const tcp::config& cfg);
+           const tcp::segment_in& syn, std::span<const std::byte> syn_packet, std::uint8_t syn_ttl,
+           std::uint32_t isn, const tcp::config& cfg);
 
   // Starts the flow's coroutine. Call once, right after construction.
   void start();
@@ -54,7 +62,10 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow> {
 
  private:
   asio::awaitable<void> run();
-  asio::awaitable<bool> connect();
+  enum class connect_result { connected, reset, icmp_sent };
+  asio::awaitable<connect_result> connect();
+  connect_result report_connect_failure(const asio::error_code& ec);
+  void open_with_ttl(const asio::ip::tcp::endpoint& target);
   asio::awaitable<void> host_to_child();
   asio::awaitable<void> child_to_host();
   asio::awaitable<void> timers();
@@ -65,6 +76,8 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow> {
   engine& engine_;
   asio::strand<asio::any_io_executor> strand_;
   flow_key key_;
+  std::vector<std::byte> syn_packet_;
+  std::uint8_t syn_ttl_;
   tcp::endpoint ep_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer deadline_timer_;

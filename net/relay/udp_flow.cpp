@@ -41,7 +41,10 @@ bool udp_flow::open_socket() {
   if (!ec) socket_.non_blocking(true, ec);
   if (!ec) socket_.connect(target, ec);
   if (!ec) enable_error_queue(socket_.native_handle(), key_.dst.v6);
-  if (ec) log::debug("{}: cannot open host socket: {}", to_string(key_), ec.message());
+  if (ec) {
+    log::debug("{}: cannot open host socket: {}", to_string(key_), ec.message());
+    open_error_ = icmp_report_for_errno(ec.value(), key_.dst);  // e.g. the host has no route
+  }
   return !ec;
 }
 
@@ -68,6 +71,10 @@ void udp_flow::touch() {
 void udp_flow::send(packet_buffer buf, std::span<const std::byte> payload, std::span<const std::byte> ip_packet,
                     std::uint8_t ttl) {
   asio::post(strand_, [self = shared_from_this(), b = std::move(buf), payload, ip_packet, ttl]() {
+    if (self->open_error_) {  // the host cannot reach the destination at all: say so at once
+      self->engine_.icmp_error_to_child(self->key_, *self->open_error_, ip_packet);
+      return;
+    }
     if (self->closed_ || !self->socket_.is_open()) return;
     self->touch();
     const auto quote = ip_packet.first(std::min(ip_packet.size(), max_quote));
@@ -94,11 +101,13 @@ bool udp_flow::report_errors(const asio::error_code& ec) {
     engine_.icmp_error_to_child(key_, *r, last_packet_);
     any = true;
   }
-  if (!any && ec == asio::error::connection_refused) {
-    engine_.udp_port_unreachable(key_, last_packet_);
-    any = true;
+  if (!any) {  // nothing queued: the host's own verdict (no route, refused)
+    if (auto r = icmp_report_for_errno(ec.value(), key_.dst)) {
+      engine_.icmp_error_to_child(key_, *r, last_packet_);
+      any = true;
+    }
   }
-  return any || ec == asio::error::host_unreachable || ec == asio::error::network_unreachable;
+  return any;
 }
 
 void udp_flow::shutdown() {

@@ -22,10 +22,12 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "net/relay/flow_key.hpp"
 #include "net/relay/packet_pool.hpp"
+#include "net/relay/socket_errors.hpp"
 #include "net/relay/udp_flow_policy.hpp"
 
 namespace netpen::relay {
@@ -68,6 +70,7 @@ class udp_flow : public std::enable_shared_from_this<udp_flow> {
   int current_ttl_ = -1;
   bool got_reply_ = false;
   bool opened_ = false;
+  std::optional<icmp_report> open_error_;  // why the host socket could not connect
   bool closed_ = false;
   std::atomic<udp_flow_policy::clock::rep> last_activity_{0};
   std::atomic<bool> finished_{false};

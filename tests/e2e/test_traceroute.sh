@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # e2e: traceroute through netpen shows the real hops: the child's TTL is
 # copied onto the host socket and the router's Time Exceeded comes back from
-# the router's own address. UDP mode and ICMP mode (-I), IPv4 and IPv6; the
+# the router's own address. UDP, ICMP (-I) and TCP SYN (-T) modes, IPv4 and IPv6; the
 # first hop is the lab router, the last the destination. As root and as the
 # unprivileged user.
 # shellcheck source=tests/e2e/lib.sh
@@ -13,9 +13,10 @@ hops() { # traceroute output -> "hop1 hop2 ..." (addresses, * for none)
 }
 
 for who in $(e2e_users); do
-  for mode in udp icmp; do
+  for mode in udp icmp tcp; do
     flag=""
     [[ $mode == icmp ]] && flag="-I"
+    [[ $mode == tcp ]] && flag="-T -p 80"
     run np --as "$who" -- traceroute $flag -n -w 2 -q 1 -m 6 203.0.113.10
     check_eq "[$who] traceroute ($mode, IPv4): router, then destination" "198.51.100.1 203.0.113.10" "$(hops <<< "$OUT")"
     run np --as "$who" -- traceroute -6 $flag -n -w 2 -q 1 -m 6 2001:db8:2::10
