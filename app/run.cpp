@@ -87,6 +87,8 @@ result<prepared_run> prepare(const run_config& cfg) {
   p.spec.argv = cfg.command;
   p.spec.ipv4_route = host_has_default_route(false);
   p.spec.ipv6_route = host_has_default_route(true);
+  p.engine.udp.unreplied = std::chrono::seconds(cfg.udp_timeout_s);
+  p.engine.udp.replied = std::chrono::seconds(cfg.udp_stream_timeout_s);
 
   const auto host_resolv = dns::parse_resolv_conf(read_file_or_empty("/etc/resolv.conf"));
   if (cfg.dns) {

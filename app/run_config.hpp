@@ -74,6 +74,8 @@ struct run_config {
   std::optional<default_policy> default_policy_choice;  // --default-policy (unset: deny iff allow rules)
   bool interactive = false;
   unsigned prompt_timeout_s = 30;                // --prompt-timeout
+  unsigned udp_timeout_s = 30;                   // --udp-timeout: idle expiry of an unanswered UDP flow
+  unsigned udp_stream_timeout_s = 180;           // --udp-stream-timeout: ... of one that got replies
   bool fail_on_leak = false;
   std::optional<std::string> egress_iface;       // -i/--iface (rootful only)
   std::vector<port_range> host_ports;            // --host-port

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <string_view>
+#include <tuple>
 
 #include "app/cli/policy_entry.hpp"
 #include "app/cli/validators.hpp"
@@ -124,6 +125,13 @@ result<void> read_values(const raw_options& raw, const CLI::App& app, const flag
     c.prompt_timeout_s = *secs;
   }
   c.fail_on_leak = raw.fail_on_leak;
+  for (auto [flag, text, out] : {std::tuple{"--udp-timeout", &raw.udp_timeout, &c.udp_timeout_s},
+                                 std::tuple{"--udp-stream-timeout", &raw.udp_stream_timeout, &c.udp_stream_timeout_s}}) {
+    if (!given(flag)) continue;
+    auto secs = parse_positive_seconds(flag, *text);
+    if (!secs) return unexpected<error>(secs.error());
+    *out = *secs;
+  }
 
   if (given("--iface")) {
     if (raw.iface.empty() || raw.iface.size() > 15 || raw.iface.find_first_of("/ \t:") != std::string::npos ||

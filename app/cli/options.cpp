@@ -77,6 +77,12 @@ std::unique_ptr<CLI::App> make_options_app(raw_options& raw) {
   many("--publish", raw.publish, "[HOST_PORT:]PORT", egress,
        "make a server listening inside the sandbox on PORT reachable on the host's 127.0.0.1:HOST_PORT");
 
+  const char* relay = "Relay";
+  value("--udp-timeout", raw.udp_timeout, "SECS", relay,
+        "a UDP flow that got no reply expires after SECS idle (default 30)");
+  value("--udp-stream-timeout", raw.udp_stream_timeout, "SECS", relay,
+        "a UDP flow that got replies expires after SECS idle (default 180)");
+
   const char* output = "Output";
   flag("--analyse", raw.analyse, output, "live event lines on stderr (DNS, TCP, UDP, ICMP; allowed/denied; process)");
   value("--log,--flow-log", raw.log, "PATH", output, "JSON Lines flow log (one event a line, schema_version)");

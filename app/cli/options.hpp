@@ -37,6 +37,8 @@ struct raw_options {
   std::string default_policy;
   bool interactive = false;
   std::string prompt_timeout;
+  std::string udp_timeout;
+  std::string udp_stream_timeout;
   bool fail_on_leak = false;
 
   std::string iface;
