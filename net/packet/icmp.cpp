@@ -3,6 +3,8 @@
 // written byte by byte with the checksum helpers from frame.hpp.
 #include "net/packet/icmp.hpp"
 
+#include "net/packet/byte_writer.hpp"
+
 #include <algorithm>
 
 namespace netpen::packet {
@@ -16,33 +18,7 @@ constexpr std::size_t ipv6_len = 40;
 constexpr std::size_t icmp_header_len = 8;
 constexpr std::size_t max_ip_payload = 65535;
 
-std::uint8_t u8(bytes b, std::size_t i) { return std::to_integer<std::uint8_t>(b[i]); }
-std::uint16_t be16(bytes b, std::size_t i) {
-  return static_cast<std::uint16_t>(u8(b, i) << 8 | u8(b, i + 1));
-}
-
-struct writer {
-  std::vector<std::byte> out;
-  void put(std::uint8_t b) { out.push_back(std::byte{b}); }
-  void put16(std::uint16_t v) {
-    put(static_cast<std::uint8_t>(v >> 8));
-    put(static_cast<std::uint8_t>(v));
-  }
-  void put32(std::uint32_t v) {
-    put16(static_cast<std::uint16_t>(v >> 16));
-    put16(static_cast<std::uint16_t>(v));
-  }
-  void put_first(const std::array<std::uint8_t, 16>& a, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) put(a[i]);
-  }
-  void put_mac(const mac_address& m) {
-    for (auto b : m) put(b);
-  }
-  void put16_at(std::size_t at, std::uint16_t v) {
-    out[at] = std::byte{static_cast<std::uint8_t>(v >> 8)};
-    out[at + 1] = std::byte{static_cast<std::uint8_t>(v)};
-  }
-};
+using writer = byte_writer;
 
 // Everything that varies between the ICMP frames built here.
 struct icmp_frame_spec {
@@ -128,20 +104,20 @@ bool v4_not_unicast(const ip_address& a) {
 
 // True if an IPv4 packet is a fragment other than the first.
 bool v4_later_fragment(bytes ip) {
-  return ip.size() >= ipv4_len && (be16(ip, 6) & 0x1fffu) != 0;
+  return ip.size() >= ipv4_len && (read_be16(ip, 6) & 0x1fffu) != 0;
 }
 
 // True if an IPv6 packet carries a fragment header with a non-zero offset.
 bool v6_later_fragment(bytes ip) {
   if (ip.size() < ipv6_len) return false;
-  std::uint8_t next = u8(ip, 6);
+  std::uint8_t next = read_u8(ip, 6);
   std::size_t off = ipv6_len;
   while (next == 0 || next == 43 || next == 60 || next == 44) {
     if (ip.size() - off < 8) return false;
-    if (next == 44) return (be16(ip, off + 2) & 0xfff8u) != 0;
-    const std::size_t len = (std::size_t{u8(ip, off + 1)} + 1) * 8;
+    if (next == 44) return (read_be16(ip, off + 2) & 0xfff8u) != 0;
+    const std::size_t len = (std::size_t{read_u8(ip, off + 1)} + 1) * 8;
     if (len > ip.size() - off) return false;
-    next = u8(ip, off);
+    next = read_u8(ip, off);
     off += len;
   }
   return false;
@@ -163,8 +139,8 @@ std::optional<echo> parse_echo_request(const frame& f) {
   if (f.kind != l4_kind::icmp || f.l4.size() < icmp_header_len) return std::nullopt;
   const bool v6 = f.ethertype == ethertype_ipv6;
   if (f.protocol != (v6 ? proto_icmpv6 : proto_icmp)) return std::nullopt;
-  if (u8(f.l4, 0) != (v6 ? icmp6::echo_request : icmp4::echo_request) || u8(f.l4, 1) != 0) return std::nullopt;
-  return echo{be16(f.l4, 4), be16(f.l4, 6), f.ttl, f.l4.subspan(icmp_header_len)};
+  if (read_u8(f.l4, 0) != (v6 ? icmp6::echo_request : icmp4::echo_request) || read_u8(f.l4, 1) != 0) return std::nullopt;
+  return echo{read_be16(f.l4, 4), read_be16(f.l4, 6), f.ttl, f.l4.subspan(icmp_header_len)};
 }
 
 std::vector<std::byte> build_echo_reply(const mac_address& src_mac, const mac_address& dst_mac,
@@ -184,7 +160,7 @@ bool may_answer_with_error(const frame& f) {
   if ((!v4 && !v6) || f.ip_packet.empty() || f.src.v6 != v6 || f.dst.v6 != v6) return false;
   if ((f.dst_mac[0] & 1u) != 0) return false;  // link-layer broadcast or multicast
   if (f.kind == l4_kind::icmp && !f.l4.empty()) {
-    const std::uint8_t type = u8(f.l4, 0);
+    const std::uint8_t type = read_u8(f.l4, 0);
     if (v6 ? type < 128 : is_v4_error_type(type)) return false;  // RFC 4443 §2.1: errors are 0..127
   }
   if (v4) {

@@ -4,6 +4,8 @@
 // in libpcap and a dozen more shared libraries).
 #include "net/packet/neighbor.hpp"
 
+#include "net/packet/byte_writer.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -15,37 +17,15 @@ constexpr std::uint8_t icmpv6_neighbor_advert = 136;
 constexpr std::size_t eth_len = 14;
 constexpr std::size_t arp_len = 28;
 
-std::uint8_t u8(std::span<const std::byte> s, std::size_t i) { return std::to_integer<std::uint8_t>(s[i]); }
-std::uint16_t be16(std::span<const std::byte> s, std::size_t i) {
-  return static_cast<std::uint16_t>(u8(s, i) << 8 | u8(s, i + 1));
-}
-
-struct writer {
-  std::vector<std::byte> out;
-  void put(std::uint8_t b) { out.push_back(std::byte{b}); }
-  void put16(std::uint16_t v) {
-    put(static_cast<std::uint8_t>(v >> 8));
-    put(static_cast<std::uint8_t>(v));
-  }
-  template <class R>
-  void put_range(const R& r) {
-    for (auto b : r) put(static_cast<std::uint8_t>(b));
-  }
-  void put_bytes(std::span<const std::byte> s) { out.insert(out.end(), s.begin(), s.end()); }
-  void ethernet(const mac_address& dst, const mac_address& src, std::uint16_t type) {
-    put_range(dst);
-    put_range(src);
-    put16(type);
-  }
-};
+using writer = byte_writer;
 
 std::optional<std::vector<std::byte>> answer_arp(std::span<const std::byte> raw, const mac_address& gw_mac,
                                                  const ip_address& gw_v4) {
   if (raw.size() < eth_len + arp_len) return std::nullopt;
   const auto arp = raw.subspan(eth_len, arp_len);
   // Ethernet/IPv4 request (htype 1, ptype 0x0800, hlen 6, plen 4, op 1).
-  if (be16(arp, 0) != 1 || be16(arp, 2) != ethertype_ipv4 || u8(arp, 4) != 6 || u8(arp, 5) != 4 ||
-      be16(arp, 6) != 1)
+  if (read_be16(arp, 0) != 1 || read_be16(arp, 2) != ethertype_ipv4 || read_u8(arp, 4) != 6 || read_u8(arp, 5) != 4 ||
+      read_be16(arp, 6) != 1)
     return std::nullopt;
   if (!std::equal(gw_v4.bytes.begin(), gw_v4.bytes.begin() + 4, reinterpret_cast<const std::uint8_t*>(&arp[24])))
     return std::nullopt;
@@ -72,7 +52,7 @@ std::optional<std::vector<std::byte>> answer_arp(std::span<const std::byte> raw,
 std::optional<std::vector<std::byte>> answer_ns(const frame& f, std::span<const std::byte> raw,
                                                 const mac_address& gw_mac, const ip_address& gw_v6) {
   // RFC 4861 §7.1.1: hop limit 255, code 0, at least type+code+sum+reserved+target.
-  if (f.ttl != 255 || f.l4.size() < 24 || u8(f.l4, 1) != 0) return std::nullopt;
+  if (f.ttl != 255 || f.l4.size() < 24 || read_u8(f.l4, 1) != 0) return std::nullopt;
   if (!std::equal(gw_v6.bytes.begin(), gw_v6.bytes.end(), reinterpret_cast<const std::uint8_t*>(&f.l4[8])))
     return std::nullopt;
 
@@ -137,7 +117,7 @@ std::optional<std::vector<std::byte>> answer_neighbor_solicitation(const frame& 
                                                                    const ip_address& gw_v6) {
   if (f.ethertype == ethertype_arp) return gw_v4.v6 ? std::nullopt : answer_arp(raw, gw_mac, gw_v4);
   const bool is_ns = f.ethertype == ethertype_ipv6 && f.kind == l4_kind::icmp && f.protocol == proto_icmpv6 &&
-                     !f.l4.empty() && u8(f.l4, 0) == icmpv6_neighbor_solicit;
+                     !f.l4.empty() && read_u8(f.l4, 0) == icmpv6_neighbor_solicit;
   if (!is_ns || !gw_v6.v6 || raw.size() < eth_len) return std::nullopt;
   return answer_ns(f, raw, gw_mac, gw_v6);
 }

@@ -240,13 +240,7 @@ void engine::handle_icmp(const packet::frame& f) {
 }
 
 void engine::icmp_flow_finished(const flow_key& key, std::shared_ptr<icmp_echo_flow> flow) {
-  asio::post(dispatch_, [this, key, flow = std::move(flow)] {
-    auto it = icmp_flows_.find(key);
-    if (it != icmp_flows_.end() && it->second == flow) icmp_flows_.erase(it);
-  });
-  std::lock_guard lock(live_mu_);
-  --live_flows_;
-  live_cv_.notify_all();
+  forget(icmp_flows_, key, std::move(flow));
 }
 
 void engine::handle_tcp(packet_buffer buf, const packet::frame& f) {
@@ -347,13 +341,7 @@ void engine::icmp_error_to_child(const flow_key& key, const icmp_report& report,
 }
 
 void engine::udp_flow_finished(const flow_key& key, std::shared_ptr<udp_flow> flow) {
-  asio::post(dispatch_, [this, key, flow = std::move(flow)] {
-    auto it = udp_flows_.find(key);
-    if (it != udp_flows_.end() && it->second == flow) udp_flows_.erase(it);
-  });
-  std::lock_guard lock(live_mu_);
-  --live_flows_;
-  live_cv_.notify_all();
+  forget(udp_flows_, key, std::move(flow));
 }
 
 void engine::handle_dns_udp(const flow_key& key, const packet::frame& f) {
@@ -381,16 +369,14 @@ void engine::flow_started() {
   ++live_flows_;
 }
 
-void engine::flow_finished(const flow_key& key, std::shared_ptr<tcp_flow> flow) {
-  // The lambda keeps `flow` alive until the comparison: a raw pointer could
-  // match a new flow for the same (reused) port allocated at the same address.
-  asio::post(dispatch_, [this, key, flow = std::move(flow)] {
-    auto it = flows_.find(key);
-    if (it != flows_.end() && it->second == flow) flows_.erase(it);
-  });
+void engine::flow_ended() {
   std::lock_guard lock(live_mu_);
   --live_flows_;
   live_cv_.notify_all();
+}
+
+void engine::flow_finished(const flow_key& key, std::shared_ptr<tcp_flow> flow) {
+  forget(flows_, key, std::move(flow));
 }
 
 }  // namespace netpen::relay

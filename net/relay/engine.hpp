@@ -13,6 +13,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/posix/stream_descriptor.hpp>
+#include <asio/post.hpp>
 #include <asio/strand.hpp>
 
 #include <atomic>
@@ -90,6 +91,19 @@ class engine {
   bool answer_neighbor(const packet::frame& f, std::span<const std::byte> raw);
   void handle_icmp(const packet::frame& f);
   void flow_started();
+  void flow_ended();
+  // A flow ended: drop it from its table on the dispatch strand. The lambda
+  // keeps `flow` alive until the comparison: a raw pointer could match a new
+  // flow for the same (reused) tuple allocated at the same address.
+  template <class Flow>
+  void forget(std::unordered_map<flow_key, std::shared_ptr<Flow>, flow_key_hash>& table, const flow_key& key,
+              std::shared_ptr<Flow> flow) {
+    asio::post(dispatch_, [&table, key, flow = std::move(flow)] {
+      auto it = table.find(key);
+      if (it != table.end() && it->second == flow) table.erase(it);
+    });
+    flow_ended();
+  }
 
   engine_options opts_;
   packet_pool pool_;  // declared before ctx_: buffers held by pending handlers return here

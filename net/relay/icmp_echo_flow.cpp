@@ -17,7 +17,9 @@
 #include "net/common/log.hpp"
 #include "net/common/sandbox_addresses.hpp"
 #include "net/packet/icmp.hpp"
+#include "net/packet/byte_writer.hpp"
 #include "net/relay/engine.hpp"
+#include "net/relay/host_socket.hpp"
 #include "net/relay/socket_errors.hpp"
 
 namespace netpen::relay {
@@ -26,9 +28,6 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_message = 65535;
 constexpr std::size_t max_recent = 64;
 
-std::uint16_t be16(std::span<const std::byte> s, std::size_t i) {
-  return static_cast<std::uint16_t>(std::to_integer<unsigned>(s[i]) << 8 | std::to_integer<unsigned>(s[i + 1]));
-}
 
 // sockaddr for the destination (port 0: ICMP has none).
 socklen_t to_sockaddr(const packet::ip_address& a, sockaddr_storage& ss) {
@@ -62,13 +61,7 @@ void icmp_echo_flow::start() {
   opened_ = open_socket();
   asio::co_spawn(strand_, [self = shared_from_this()]() { return self->run(); },
                  [self = shared_from_this()](std::exception_ptr e) {
-                   if (e) {
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       log::warn("ping flow {} failed: {}", to_string(self->key_), ex.what());
-                     }
-                   }
+                   log_flow_failure(e, "ping", self->key_);
                    self->finished_.store(true, std::memory_order_release);
                    self->engine_.icmp_flow_finished(self->key_, self);
                  });
@@ -106,10 +99,7 @@ bool icmp_echo_flow::open_socket() {
 
 void icmp_echo_flow::set_ttl(std::uint8_t ttl) {
   if (ttl == 0 || ttl == current_ttl_) return;
-  const int value = ttl;
-  const int level = key_.dst.v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-  const int name = key_.dst.v6 ? IPV6_UNICAST_HOPS : IP_TTL;
-  if (::setsockopt(socket_.native_handle(), level, name, &value, sizeof value) == 0) current_ttl_ = ttl;
+  if (set_socket_ttl(socket_.native_handle(), key_.dst.v6, ttl)) current_ttl_ = ttl;
 }
 
 void icmp_echo_flow::send(std::uint16_t seq, std::vector<std::byte> payload, std::vector<std::byte> ip_packet,
@@ -173,11 +163,11 @@ void icmp_echo_flow::on_datagram(std::span<const std::byte> data) {
   const auto type = std::to_integer<std::uint8_t>(data[0]);
   const std::uint8_t reply = key_.dst.v6 ? packet::icmp6::echo_reply : packet::icmp4::echo_reply;
   if (type != reply) return;
-  if (raw_ && be16(data, 4) != key_.src_port) return;  // someone else's reply
+  if (raw_ && packet::read_be16(data, 4) != key_.src_port) return;  // someone else's reply
   last_activity_ = udp_flow_policy::clock::now();
   got_reply_ = true;
   const auto frame = packet::build_echo_reply(sandbox::gateway_mac, sandbox::child_mac, key_.dst, key_.src, 64,
-                                              key_.src_port, be16(data, 6), data.subspan(8));
+                                              key_.src_port, packet::read_be16(data, 6), data.subspan(8));
   if (!frame.empty()) engine_.writer().send_frame(frame);
 }
 
@@ -189,7 +179,7 @@ bool icmp_echo_flow::report_errors() {
     any = true;
     // The original is the echo request as sent: its sequence is at bytes 6-7.
     if (r->original.size() < 8) continue;
-    const auto seq = be16(r->original, 6);
+    const auto seq = packet::read_be16(r->original, 6);
     const auto it = std::find_if(recent_.rbegin(), recent_.rend(), [&](const auto& e) { return e.first == seq; });
     if (it != recent_.rend()) engine_.icmp_error_to_child(key_, *r, it->second);
   }

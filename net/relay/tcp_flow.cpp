@@ -16,6 +16,7 @@
 #include "net/relay/destination.hpp"
 #include "net/packet/icmp.hpp"
 #include "net/relay/engine.hpp"
+#include "net/relay/host_socket.hpp"
 #include "net/relay/socket_errors.hpp"
 
 namespace netpen::relay {
@@ -25,17 +26,7 @@ constexpr std::size_t min_read_room = 16 * 1024;
 constexpr std::size_t max_quote = 576;
 constexpr std::uint8_t default_ttl = 64;
 
-void set_ttl(int fd, bool v6, int ttl) {  // -1: the host's default
-  if (v6)
-    ::setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl);
-  else
-    ::setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
-}
 
-asio::ip::address to_asio(const packet::ip_address& a) {
-  if (a.v6) return asio::ip::address_v6(a.bytes);
-  return asio::ip::address_v4({a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]});
-}
 }  // namespace
 
 tcp_flow::tcp_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key,
@@ -55,13 +46,7 @@ tcp_flow::tcp_flow(engine& eng, asio::strand<asio::any_io_executor> strand, cons
 void tcp_flow::start() {
   asio::co_spawn(strand_, [self = shared_from_this()]() { return self->run(); },
                  [self = shared_from_this()](std::exception_ptr e) {
-                   if (e) {
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       log::warn("tcp flow {} failed: {}", to_string(self->key_), ex.what());
-                     }
-                   }
+                   log_flow_failure(e, "tcp", self->key_);
                    log::debug("{}: flow ended in {}{}", to_string(self->key_),
                               tcp::to_string(self->ep_.current_state()), self->ep_.was_reset() ? (self->ep_.reset_by_peer() ? " (reset by child)" : " (reset by us)") : "");
                    self->finished_.store(true, std::memory_order_release);
@@ -160,7 +145,7 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
     // Connected: back to the host's defaults. On an established socket the
     // error queue would turn transient ICMP errors into resets.
     enable_error_queue(socket_.native_handle(), key_.dst.v6, false);
-    if (syn_ttl_ < default_ttl) set_ttl(socket_.native_handle(), key_.dst.v6, -1);
+    if (syn_ttl_ < default_ttl) set_socket_ttl(socket_.native_handle(), key_.dst.v6, -1);
   }
   log::debug("{}: connected", to_string(key_));
   co_return connect_result::connected;
@@ -173,7 +158,7 @@ void tcp_flow::open_with_ttl(const asio::ip::tcp::endpoint& target) {
   socket_.open(target.protocol(), ec);
   if (ec) return;  // async_connect reports it
   enable_error_queue(socket_.native_handle(), key_.dst.v6, true);
-  if (syn_ttl_ != 0 && syn_ttl_ < default_ttl) set_ttl(socket_.native_handle(), key_.dst.v6, syn_ttl_);
+  if (syn_ttl_ != 0 && syn_ttl_ < default_ttl) set_socket_ttl(socket_.native_handle(), key_.dst.v6, syn_ttl_);
 }
 
 // The connect failed: an ICMP error the host got (a router's Time Exceeded,

@@ -12,6 +12,7 @@
 
 #include "net/common/log.hpp"
 #include "net/relay/engine.hpp"
+#include "net/relay/host_socket.hpp"
 #include "net/relay/socket_errors.hpp"
 
 namespace netpen::relay {
@@ -20,10 +21,6 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_datagram = 65535;
 constexpr std::size_t max_quote = 576;  // enough for any ICMP error's quote
 
-asio::ip::address to_asio(const packet::ip_address& a) {
-  if (a.v6) return asio::ip::address_v6(a.bytes);
-  return asio::ip::address_v4({a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]});
-}
 }  // namespace
 
 udp_flow::udp_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key,
@@ -52,13 +49,7 @@ void udp_flow::start() {
   opened_ = open_socket();
   asio::co_spawn(strand_, [self = shared_from_this()]() { return self->run(); },
                  [self = shared_from_this()](std::exception_ptr e) {
-                   if (e) {
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       log::warn("udp flow {} failed: {}", to_string(self->key_), ex.what());
-                     }
-                   }
+                   log_flow_failure(e, "udp", self->key_);
                    self->finished_.store(true, std::memory_order_release);
                    self->engine_.udp_flow_finished(self->key_, self);
                  });
@@ -121,10 +112,7 @@ void udp_flow::shutdown() {
 
 void udp_flow::set_ttl(std::uint8_t ttl) {
   if (ttl == 0 || ttl == current_ttl_) return;
-  const int value = ttl;
-  const int level = key_.dst.v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-  const int name = key_.dst.v6 ? IPV6_UNICAST_HOPS : IP_TTL;
-  if (::setsockopt(socket_.native_handle(), level, name, &value, sizeof value) == 0) current_ttl_ = ttl;
+  if (set_socket_ttl(socket_.native_handle(), key_.dst.v6, ttl)) current_ttl_ = ttl;
 }
 
 asio::awaitable<void> udp_flow::run() {
