@@ -218,11 +218,7 @@ void engine::handle_icmp(const packet::frame& f) {
   key.src = f.src;
   key.dst = f.dst;
   key.src_port = echo->id;
-  auto it = icmp_flows_.find(key);
-  if (it != icmp_flows_.end() && it->second->finished()) {
-    icmp_flows_.erase(it);
-    it = icmp_flows_.end();
-  }
+  auto it = find_live(icmp_flows_, key);
   if (it == icmp_flows_.end()) {
     if (stopping_.load() || icmp_flows_.size() >= opts_.udp.max_flows) {
       ignored_.fetch_add(1, std::memory_order_relaxed);
@@ -250,11 +246,7 @@ void engine::handle_tcp(packet_buffer buf, const packet::frame& f) {
   const bool ack = (seg.flags & packet::tcp_flag::ack) != 0;
   const bool rst = (seg.flags & packet::tcp_flag::rst) != 0;
 
-  auto it = flows_.find(key);
-  if (it != flows_.end() && it->second->finished()) {
-    flows_.erase(it);
-    it = flows_.end();
-  }
+  auto it = find_live(flows_, key);
   if (it != flows_.end()) {
     if (syn && !ack) log::debug("{}: SYN for a live flow", to_string(key));
     it->second->deliver(std::move(buf), seg);
@@ -293,11 +285,7 @@ void engine::handle_udp(packet_buffer buf, const packet::frame& f) {
     udp_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  auto it = udp_flows_.find(key);
-  if (it != udp_flows_.end() && it->second->finished()) {
-    udp_flows_.erase(it);
-    it = udp_flows_.end();
-  }
+  auto it = find_live(udp_flows_, key);
   if (it == udp_flows_.end()) {
     if (stopping_.load()) return;
     make_room_for_udp_flow();

@@ -92,6 +92,17 @@ class engine {
   void handle_icmp(const packet::frame& f);
   void flow_started();
   void flow_ended();
+  // The live flow for `key` in `table`, or end(). A finished flow whose
+  // erase has not run yet is dropped here, so a new flow can take its tuple.
+  template <class Flow>
+  auto find_live(std::unordered_map<flow_key, std::shared_ptr<Flow>, flow_key_hash>& table, const flow_key& key) {
+    auto it = table.find(key);
+    if (it != table.end() && it->second->finished()) {
+      table.erase(it);
+      return table.end();
+    }
+    return it;
+  }
   // A flow ended: drop it from its table on the dispatch strand. The lambda
   // keeps `flow` alive until the comparison: a raw pointer could match a new
   // flow for the same (reused) tuple allocated at the same address.
