@@ -148,12 +148,7 @@ int run_command(const run_config& cfg) {
     engine.stop();
     return report(ready.error());
   }
-  const int tap = ::dup((*sandbox)->link_fd());
-  if (tap < 0) {
-    engine.stop();
-    return report(error{"dup-failed", "cannot duplicate the tap descriptor"});
-  }
-  engine.attach_tap(tap);
+  engine.attach_tap((*sandbox)->release_link_fd());  // the engine owns the tap from here
 
   if (auto launched = (*sandbox)->launch(); !launched) {
     engine.stop();

@@ -73,7 +73,7 @@ class rootless_sandbox final : public sandbox {
   }
 
   result<void> wait_ready() override {
-    if (tap_) return {};
+    if (ready_) return {};
     auto reply = receive_message(control_.get());
     if (!reply || reply->payload != msg_setup_ok || !reply->fd) {
       kill_and_reap();
@@ -82,6 +82,7 @@ class rootless_sandbox final : public sandbox {
     }
     log::debug("sandbox ready: tap fd {}", reply->fd.get());
     tap_ = std::move(reply->fd);
+    ready_ = true;
     return {};
   }
 
@@ -91,7 +92,7 @@ class rootless_sandbox final : public sandbox {
 
   result<void> launch() override {
     if (launched_) return fail("already-launched", "the sandbox's command was already started");
-    if (!tap_) return fail("not-ready", "the sandbox is not set up yet (wait_ready)");
+    if (!ready_) return fail("not-ready", "the sandbox is not set up yet (wait_ready)");
     if (auto r = send_message(control_.get(), msg_run); !r) return r;
     launched_ = true;
     return {};
@@ -137,6 +138,7 @@ class rootless_sandbox final : public sandbox {
   pid_t pid_;
   unique_fd pidfd_, control_, tap_;
   terminal_state term_;
+  bool ready_ = false;  // wait_ready() succeeded (the tap may since have been released)
   bool launched_ = false;
   std::optional<int> status_;
 };
