@@ -86,13 +86,22 @@ struct forwarder::state {
 
   std::optional<bytes> answer_locally(const parsed_query& q, byte_view query, transport t) {
     const bool v6 = q.q.qtype == type_aaaa;
-    if (q.hdr.opcode() != 0 || q.q.qclass != class_in || (q.q.qtype != type_a && !v6) ||
-        !overlay.contains(q.q.qname.text))
-      return std::nullopt;
-    auto reply = make_address_reply(query, overlay.lookup(q.q.qname.text, v6), opts.overlay_ttl,
-                                    t == transport::udp ? classic_udp_limit : max_message);
-    if (!reply) return std::nullopt;
-    return std::move(*reply);
+    const bool address_question = q.hdr.opcode() == 0 && q.q.qclass == class_in && (q.q.qtype == type_a || v6);
+    const std::size_t limit = t == transport::udp ? classic_udp_limit : max_message;
+    if (address_question && overlay.contains(q.q.qname.text)) {
+      auto reply = make_address_reply(query, overlay.lookup(q.q.qname.text, v6), opts.overlay_ttl, limit);
+      if (reply) return std::move(*reply);
+    }
+    if (!opts.synthetic) return std::nullopt;
+    std::optional<result<bytes>> reply;
+    if (address_question && !v6) {
+      const std::vector<asio::ip::address> one{opts.synthetic->address_for(q.q.qname.text)};
+      reply = make_address_reply(query, one, opts.overlay_ttl, limit);
+    } else {
+      reply = make_error_reply(query, rcode::noerror);  // NODATA: only the proxy resolves
+    }
+    if (!*reply) return bytes{};
+    return std::move(**reply);
   }
 
   asio::awaitable<bytes> forward(const parsed_query& q, bytes query, transport t) {

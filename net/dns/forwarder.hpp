@@ -2,7 +2,8 @@
 // intercepts (UDP or TCP, port 53 at any address). --hosts-file names are
 // answered locally for A/AAAA; everything else goes to the upstream
 // resolvers (--dns, or the host's resolv.conf nameservers) with timeout and
-// retries. Also serves DNS-over-TCP on an ephemeral loopback port to which
+// retries; in synthetic mode (socks5h://, --proxy-only) nothing is forwarded
+// and names get addresses the relay maps back to them. Also serves DNS-over-TCP on an ephemeral loopback port to which
 // the relay connects the child's TCP port-53 flows.
 #pragma once
 #include <asio/any_io_executor.hpp>
@@ -19,6 +20,7 @@
 #include "net/common/error.hpp"
 #include "net/dns/hosts_file.hpp"
 #include "net/dns/message.hpp"
+#include "net/dns/synthetic_names.hpp"
 #include "net/dns/upstream.hpp"
 
 namespace netpen::dns {
@@ -30,6 +32,9 @@ struct forwarder_options {
   int attempts = 2;                         // rounds over the whole server list
   std::uint32_t overlay_ttl = 60;           // TTL of locally answered records
   std::chrono::milliseconds tcp_idle_timeout{10000};  // TCP service, between queries
+  // When set, nothing is forwarded: A questions get a synthetic address
+  // (overlay names still get theirs), every other question NODATA.
+  std::shared_ptr<synthetic_names> synthetic{};
 };
 
 // Called after each answer with the question's name and the A/AAAA/CNAME

@@ -405,3 +405,36 @@ TEST_CASE("stop ends the TCP service and refuses new work", "[dns]") {
   }
   CHECK(closed);
 }
+
+TEST_CASE("synthetic mode answers A from the synthetic range and forwards nothing", "[dns][proxy]") {
+  asio::io_context ctx;
+  fake_upstream up(ctx, mode::answer);
+  hosts_table overlay;
+  overlay.add(make_address("10.1.2.3"), {"pinned.test"});
+  auto opts = fast();
+  opts.synthetic = std::make_shared<synthetic_names>();
+  forwarder fwd(ctx.get_executor(), {up.server()}, overlay, opts);
+  pool p(ctx);
+  const auto a = wait(ctx, fwd.answer(make_query(21, "Web.Example"), transport::udp));
+  auto recs = extract_answers(a);
+  REQUIRE(recs.size() == 1);
+  CHECK(synthetic_names::in_range(recs[0].address));
+  CHECK(opts.synthetic->name_for(recs[0].address) == "web.example");
+  // The same name keeps its address, over TCP too.
+  const auto again = wait(ctx, fwd.answer(make_query(22, "WEB.example"), transport::tcp));
+  REQUIRE(extract_answers(again).size() == 1);
+  CHECK(extract_answers(again)[0].address == recs[0].address);
+  // AAAA and other types: NODATA, so clients fall back to IPv4.
+  for (std::uint16_t t : {type_aaaa, std::uint16_t{15}, std::uint16_t{16}}) {
+    const auto r = wait(ctx, fwd.answer(make_query(23, "web.example", t), transport::udp));
+    CHECK(code_of(r) == rcode::noerror);
+    CHECK(parse_header(r)->ancount == 0);
+    CHECK(parse_header(r)->id == 23);
+  }
+  // Overlay names keep their real address.
+  const auto pinned = wait(ctx, fwd.answer(make_query(24, "pinned.test"), transport::udp));
+  REQUIRE(extract_answers(pinned).size() == 1);
+  CHECK(extract_answers(pinned)[0].address == make_address("10.1.2.3"));
+  CHECK(up.udp_queries == 0);
+  CHECK(up.tcp_queries == 0);
+}
