@@ -64,6 +64,7 @@ struct run_config {
   std::optional<std::string> proxy_password;     // -P, --proxy-password-file contents (or the URI's)
   bool proxy_insecure = false;                   // https proxy only
   bool proxy_only = false;                       // requires a proxy
+  bool proxy_password_in_argv = false;           // -P or a URI password: visible in ps, warn
   std::optional<std::string> capture_path;       // -o/--output, -c/--capture
   capture_point capture_at = capture_point::child;  // -C/--capture-point
   bool offline = false;

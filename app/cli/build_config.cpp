@@ -87,6 +87,11 @@ result<void> read_values(const raw_options& raw, const CLI::App& app, const flag
     if (!contents) return unexpected<error>(contents.error());
     c.proxy_password = strip_newline(std::move(*contents));
   }
+  c.proxy_password_in_argv = given("--proxy-password") || (c.proxy && c.proxy->password);
+  if (c.proxy && !c.proxy_password && c.proxy_user) {
+    if (const char* env = std::getenv("NETPEN_PROXY_PASSWORD"); env != nullptr && *env != '\0')
+      c.proxy_password = std::string(env);
+  }
   c.proxy_insecure = raw.proxy_insecure;
   c.proxy_only = raw.proxy_only;
 
@@ -194,6 +199,11 @@ result<void> check_conflicts(const raw_options& raw, const CLI::App& app, const 
       return conflict("a proxy password needs a user name (--proxy-user or USER@ in --proxy)");
     if (c.proxy_insecure && c.proxy->scheme != proxy_scheme::https)
       return conflict("--proxy-insecure requires an https:// proxy");
+    const bool socks = c.proxy->scheme == proxy_scheme::socks5 || c.proxy->scheme == proxy_scheme::socks5h;
+    if (socks && c.proxy_user && c.proxy_user->size() > 255)
+      return bad_value("--proxy-user", "a SOCKS5 user name is at most 255 bytes");
+    if (socks && c.proxy_password && c.proxy_password->size() > 255)
+      return bad_value("--proxy-password", "a SOCKS5 password is at most 255 bytes");
   }
   if (given("--capture-point") && !c.capture_path) return conflict("--capture-point requires --output");
   if (c.offline) {
@@ -223,9 +233,8 @@ result<run_config> build_run_config(const raw_options& raw, const CLI::App& app,
 }
 
 result<void> reject_unsupported(const run_config& config, const CLI::App& app, const std::vector<std::string>& given) {
-  static constexpr std::array<std::string_view, 28> later{
-      "root", "run-as-root", "proxy", "proxy-user", "proxy-password", "proxy-password-file", "proxy-insecure",
-      "proxy-only", "output", "capture-point", "offline", "block-private", "block-metadata", "allow",
+  static constexpr std::array<std::string_view, 22> later{
+      "root", "run-as-root", "output", "capture-point", "offline", "block-private", "block-metadata", "allow",
       "allow-file", "deny", "deny-file", "default-policy", "interactive", "prompt-timeout", "fail-on-leak",
       "iface", "host-port", "publish", "analyse", "log", "summary", "summary-format"};
   for (const auto& name : given) {

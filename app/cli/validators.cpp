@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -151,11 +152,23 @@ result<endpoint_spec> parse_dns_endpoint(std::string_view flag, std::string_view
   return ep;
 }
 
+std::string redact_proxy_uri(std::string_view text) {
+  const auto sep = text.find("://");
+  if (sep == std::string_view::npos) return std::string(text);
+  const auto authority_end = std::min(text.find('/', sep + 3), text.size());
+  const auto at = text.substr(0, authority_end).rfind('@');
+  if (at == std::string_view::npos || at < sep + 3) return std::string(text);
+  const auto colon = text.substr(0, at).find(':', sep + 3);
+  if (colon == std::string_view::npos) return std::string(text);
+  return std::string(text.substr(0, colon + 1)) + "***" + std::string(text.substr(at));
+}
+
 result<proxy_spec> parse_proxy_uri(std::string_view flag, std::string_view text) {
   proxy_spec spec;
+  const std::string shown = redact_proxy_uri(text);  // messages never show the password
   auto sep = text.find("://");
   if (sep == std::string_view::npos)
-    return bad_value(flag, in_quotes(text) + " is not a proxy URI (expected SCHEME://HOST:PORT)");
+    return bad_value(flag, in_quotes(shown) + " is not a proxy URI (expected SCHEME://HOST:PORT)");
   std::string scheme = to_lower(text.substr(0, sep));
   if (scheme == "http") spec.scheme = proxy_scheme::http;
   else if (scheme == "https") spec.scheme = proxy_scheme::https;
@@ -166,7 +179,7 @@ result<proxy_spec> parse_proxy_uri(std::string_view flag, std::string_view text)
   std::string_view authority = text.substr(sep + 3);
   if (auto slash = authority.find('/'); slash != std::string_view::npos) {
     if (slash + 1 != authority.size())
-      return bad_value(flag, in_quotes(text) + ": a proxy URI has no path");
+      return bad_value(flag, in_quotes(shown) + ": a proxy URI has no path");
     authority = authority.substr(0, slash);
   }
   if (auto at = authority.rfind('@'); at != std::string_view::npos) {
@@ -174,12 +187,12 @@ result<proxy_spec> parse_proxy_uri(std::string_view flag, std::string_view text)
     authority = authority.substr(at + 1);
     auto colon = userinfo.find(':');
     auto user = percent_decode(userinfo.substr(0, colon));
-    if (!user) return bad_value(flag, in_quotes(text) + ": bad percent-encoding in the user name");
-    if (user->empty()) return bad_value(flag, in_quotes(text) + ": empty user name before '@'");
+    if (!user) return bad_value(flag, in_quotes(shown) + ": bad percent-encoding in the user name");
+    if (user->empty()) return bad_value(flag, in_quotes(shown) + ": empty user name before '@'");
     spec.user = *user;
     if (colon != std::string_view::npos) {
       auto pass = percent_decode(userinfo.substr(colon + 1));
-      if (!pass) return bad_value(flag, in_quotes(text) + ": bad percent-encoding in the password");
+      if (!pass) return bad_value(flag, in_quotes(shown) + ": bad percent-encoding in the password");
       spec.password = *pass;
     }
   }
@@ -187,21 +200,21 @@ result<proxy_spec> parse_proxy_uri(std::string_view flag, std::string_view text)
   std::string_view port_text;
   if (!authority.empty() && authority.front() == '[') {
     auto close = authority.find(']');
-    if (close == std::string_view::npos) return bad_value(flag, in_quotes(text) + ": missing ']' after the IPv6 address");
+    if (close == std::string_view::npos) return bad_value(flag, in_quotes(shown) + ": missing ']' after the IPv6 address");
     host = authority.substr(1, close - 1);
     if (!is_ipv6(host)) return bad_value(flag, in_quotes(host) + " is not an IPv6 address");
     spec.host_v6 = true;
     std::string_view rest = authority.substr(close + 1);
-    if (rest.empty() || rest.front() != ':') return bad_value(flag, in_quotes(text) + ": the proxy port is missing");
+    if (rest.empty() || rest.front() != ':') return bad_value(flag, in_quotes(shown) + ": the proxy port is missing");
     port_text = rest.substr(1);
   } else {
     auto colon = authority.rfind(':');
-    if (colon == std::string_view::npos) return bad_value(flag, in_quotes(text) + ": the proxy port is missing");
+    if (colon == std::string_view::npos) return bad_value(flag, in_quotes(shown) + ": the proxy port is missing");
     host = authority.substr(0, colon);
     port_text = authority.substr(colon + 1);
     if (host.find(':') != std::string_view::npos)
-      return bad_value(flag, in_quotes(text) + ": an IPv6 proxy address needs brackets ([v6]:port)");
-    if (host.empty()) return bad_value(flag, in_quotes(text) + ": the proxy host is missing");
+      return bad_value(flag, in_quotes(shown) + ": an IPv6 proxy address needs brackets ([v6]:port)");
+    if (host.empty()) return bad_value(flag, in_quotes(shown) + ": the proxy host is missing");
     if (!is_ipv4(host) && !is_domain_name(host))
       return bad_value(flag, in_quotes(host) + " is not a host name or IP address");
   }

@@ -34,6 +34,8 @@ unexpected<error> bad_value(std::string_view flag, std::string_view detail);
 // Flag-level validators.
 result<endpoint_spec> parse_dns_endpoint(std::string_view flag, std::string_view text);
 result<proxy_spec> parse_proxy_uri(std::string_view flag, std::string_view text);
+// The URI with its password (if any) replaced by "***", for messages.
+std::string redact_proxy_uri(std::string_view text);
 result<std::vector<port_range>> parse_port_list(std::string_view flag, std::string_view text);
 result<publish_spec> parse_publish(std::string_view flag, std::string_view text);
 result<unsigned> parse_positive_seconds(std::string_view flag, std::string_view text);
