@@ -18,11 +18,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/proxy_setup.hpp"
 #include "backends/sandbox.hpp"
 #include "net/common/log.hpp"
 #include "net/common/sandbox_addresses.hpp"
 #include "net/dns/hosts_file.hpp"
 #include "net/dns/resolv_conf.hpp"
+#include "net/events/event.hpp"
 #include "net/relay/engine.hpp"
 
 namespace netpen::app {
@@ -102,6 +104,16 @@ result<prepared_run> prepare(const run_config& cfg) {
                                                   asio::ip::make_address(std::string(sandbox::gateway_ipv6))};
   p.spec.resolv_conf = dns::render_resolv_conf(gateways, host_resolv);
 
+  if (cfg.proxy) {
+    auto proxy = make_proxy_config(cfg);
+    if (!proxy) return unexpected<error>(proxy.error());
+    p.engine.proxy = std::move(*proxy);
+    p.engine.proxy_only = cfg.proxy_only;
+  }
+  p.engine.on_event = [](const events::event& e) {
+    if (log::current_level() >= log::level::normal) log::write_line("netpen: " + events::to_text(e));
+  };
+
   if (cfg.hosts_file) {
     auto overlay = dns::parse_hosts(cfg.hosts_file_contents, *cfg.hosts_file);
     if (!overlay) return unexpected<error>(overlay.error());
@@ -120,6 +132,15 @@ void print_plan(const run_config& cfg, const prepared_run& p) {
              sandbox::tap_mtu, sandbox::child_ipv4, sandbox::ipv4_prefix, sandbox::child_ipv6, sandbox::ipv6_prefix,
              sandbox::gateway_ipv4, sandbox::gateway_ipv6);
   fmt::print("  dns:         forced to the gateway; forwarded to {}\n", upstreams);
+  if (p.engine.proxy) {
+    const auto& px = *p.engine.proxy;
+    std::string addrs;
+    for (const auto& ep : px.endpoints) addrs += (addrs.empty() ? "" : ", ") + ep.address().to_string();
+    fmt::print("  proxy:       TCP through {} ({}){}\n", proxy::display(px), addrs,
+               cfg.proxy_only ? "; nothing else leaves (--proxy-only)" : "");
+    if (cfg.proxy_only || px.kind == proxy::scheme::socks5h)
+      fmt::print("  names:       answered from 198.18.0.0/15 and resolved by the proxy\n");
+  }
   fmt::print("  hosts:       {}\n", cfg.hosts_file ? "overlay from " + *cfg.hosts_file : std::string("host's /etc/hosts"));
   std::string cmd;
   for (const auto& a : cfg.command) cmd += (cmd.empty() ? "" : " ") + a;
@@ -129,6 +150,9 @@ void print_plan(const run_config& cfg, const prepared_run& p) {
 }  // namespace
 
 int run_command(const run_config& cfg) {
+  if (cfg.proxy_password_in_argv)
+    log::warn("a proxy password on the command line is visible to other users (ps); "
+              "prefer NETPEN_PROXY_PASSWORD or --proxy-password-file");
   auto prepared = prepare(cfg);
   if (!prepared) return report(prepared.error());
   if (cfg.dry_run) {

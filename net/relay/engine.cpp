@@ -12,6 +12,7 @@
 #include "net/common/sandbox_addresses.hpp"
 #include "net/packet/icmp.hpp"
 #include "net/packet/neighbor.hpp"
+#include "net/proxy/tls_setup.hpp"
 #include "net/relay/destination.hpp"
 #include "net/relay/icmp_echo_flow.hpp"
 #include "net/relay/tcp_flow.hpp"
@@ -64,7 +65,20 @@ engine::engine(engine_options opts)
 engine::~engine() { stop(); }
 
 result<void> engine::start() {
-  dns_ = std::make_unique<dns::forwarder>(ctx_.get_executor(), opts_.dns_upstreams, opts_.hosts_overlay);
+  dns::forwarder_options dns_opts;
+  if (opts_.proxy && (opts_.proxy_only || opts_.proxy->kind == proxy::scheme::socks5h)) {
+    synthetic_ = std::make_shared<dns::synthetic_names>();
+    dns_opts.synthetic = synthetic_;
+  }
+  if (opts_.proxy && opts_.proxy->kind == proxy::scheme::https) {
+    auto tls = proxy::make_tls_context(opts_.proxy->insecure);
+    if (!tls) return unexpected<error>(tls.error());
+    proxy_tls_ = std::move(*tls);
+  }
+  dns_ = std::make_unique<dns::forwarder>(ctx_.get_executor(), opts_.dns_upstreams, opts_.hosts_overlay, dns_opts);
+  dns_->on_answer([names = names_](const std::string& qname, const std::vector<dns::answer_record>& records) {
+    names->record(qname, records);
+  });
   auto ep = dns_->start_tcp_service();
   if (!ep) return unexpected<error>(ep.error());
   dns_tcp_endpoint_ = *ep;
@@ -218,6 +232,7 @@ void engine::handle_icmp(const packet::frame& f) {
   key.src = f.src;
   key.dst = f.dst;
   key.src_port = echo->id;
+  if (deny_datagram(key, f, key.dst.v6 ? "icmpv6" : "icmp")) return;
   auto it = find_live(icmp_flows_, key);
   if (it == icmp_flows_.end()) {
     if (stopping_.load() || icmp_flows_.size() >= opts_.udp.max_flows) {
@@ -285,6 +300,7 @@ void engine::handle_udp(packet_buffer buf, const packet::frame& f) {
     udp_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  if (deny_datagram(key, f, "udp")) return;
   auto it = find_live(udp_flows_, key);
   if (it == udp_flows_.end()) {
     if (stopping_.load()) return;

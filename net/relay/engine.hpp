@@ -11,6 +11,7 @@
 // (bounded) for all flow coroutines to finish, then joins the threads.
 #pragma once
 #include <asio/io_context.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/post.hpp>
@@ -28,6 +29,10 @@
 
 #include "net/common/error.hpp"
 #include "net/dns/forwarder.hpp"
+#include "net/dns/name_index.hpp"
+#include "net/dns/synthetic_names.hpp"
+#include "net/events/event.hpp"
+#include "net/proxy/proxy_config.hpp"
 #include "net/relay/flow_key.hpp"
 #include "net/relay/packet_pool.hpp"
 #include "net/relay/socket_errors.hpp"
@@ -47,6 +52,12 @@ struct engine_options {
   std::chrono::milliseconds connect_timeout{30000};
   std::chrono::milliseconds shutdown_grace{2000};
   udp_flow_policy udp;
+  // TCP leaves through this proxy when set (DNS to the forwarder excepted).
+  std::optional<proxy::proxy_config> proxy;
+  // Nothing but proxied TCP leaves: UDP and ping are denied, names are
+  // answered synthetically. socks5h:// answers names synthetically too.
+  bool proxy_only = false;
+  events::sink on_event;  // called from any thread
 };
 
 struct engine_stats {
@@ -77,6 +88,13 @@ class engine {
   void flow_finished(const flow_key& key, std::shared_ptr<tcp_flow> flow);
   void udp_flow_finished(const flow_key& key, std::shared_ptr<udp_flow> flow);
   void icmp_flow_finished(const flow_key& key, std::shared_ptr<icmp_echo_flow> flow);
+  // The upstream proxy for TCP, and its TLS context (https:// only).
+  const proxy::proxy_config* proxy() const { return opts_.proxy ? &*opts_.proxy : nullptr; }
+  asio::ssl::context* proxy_tls() { return proxy_tls_.get(); }
+  // The name the tree looked up for `a` (synthetic or from DNS answers).
+  std::optional<std::string> name_for(const packet::ip_address& a) const;
+  bool is_synthetic(const packet::ip_address& a) const;
+  void emit(events::event e) const;
   // An ICMP error the host got for a flow's packet (from `report.offender`),
   // passed on to the child quoting the child's own packet.
   void icmp_error_to_child(const flow_key& key, const icmp_report& report, std::span<const std::byte> quoted_packet);
@@ -88,6 +106,10 @@ class engine {
   void handle_udp(packet_buffer buf, const packet::frame& f);
   void handle_dns_udp(const flow_key& key, const packet::frame& f);
   void make_room_for_udp_flow();
+  // Under --proxy-only (or for a synthetic address) a datagram may not
+  // leave: the child gets "administratively prohibited", the user an event
+  // (once per flow). True when the packet was denied.
+  bool deny_datagram(const flow_key& key, const packet::frame& f, std::string_view protocol);
   bool answer_neighbor(const packet::frame& f, std::span<const std::byte> raw);
   void handle_icmp(const packet::frame& f);
   void flow_started();
@@ -123,6 +145,10 @@ class engine {
   asio::posix::stream_descriptor tap_;
   tap_writer writer_;
   std::unique_ptr<dns::forwarder> dns_;
+  std::shared_ptr<dns::name_index> names_ = std::make_shared<dns::name_index>();
+  std::shared_ptr<dns::synthetic_names> synthetic_;  // socks5h:// or --proxy-only
+  std::shared_ptr<asio::ssl::context> proxy_tls_;
+  std::unordered_map<flow_key, bool, flow_key_hash> denied_;  // dispatch strand only; events said once
   asio::ip::tcp::endpoint dns_tcp_endpoint_;
   std::unordered_map<flow_key, std::shared_ptr<tcp_flow>, flow_key_hash> flows_;  // dispatch strand only
   std::unordered_map<flow_key, std::shared_ptr<udp_flow>, flow_key_hash> udp_flows_;  // dispatch strand only

@@ -39,7 +39,7 @@ tcp_flow::tcp_flow(engine& eng, asio::strand<asio::any_io_executor> strand, cons
                                                                 syn_packet.size(), max_quote))),
       syn_ttl_(syn_ttl),
       ep_(syn, isn, cfg, tcp::clock::now()),
-      socket_(strand_),
+      stream_(strand_),
       deadline_timer_(strand_),
       changed_(strand_) {}
 
@@ -85,9 +85,7 @@ void tcp_flow::after_change() {
   const bool done = ep_.is_closed() || ep_.current_state() == tcp::state::time_wait;
   if (done && !host_closed_) {
     host_closed_ = true;
-    asio::error_code ignored;
-    if (ep_.was_reset() && socket_.is_open()) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
-    socket_.close(ignored);  // cancels pending connect/read/write
+    stream_.close(ep_.was_reset());  // cancels pending connect/read/write
   }
   if (ep_.is_closed()) deadline_timer_.cancel();
   changed_.notify();
@@ -103,6 +101,17 @@ asio::awaitable<void> tcp_flow::run() {
   }
   connected_ = true;
   ep_.accept(tcp::clock::now());
+  if (!early_.empty()) {
+    // What the proxy sent past its answer is the remote's first data.
+    std::size_t done = 0;
+    for (const auto span : ep_.tx_free_spans()) {
+      const std::size_t n = std::min(span.size(), early_.size() - done);
+      std::copy_n(early_.begin() + static_cast<std::ptrdiff_t>(done), n, span.begin());
+      done += n;
+    }
+    ep_.tx_commit(done);
+    early_.clear();
+  }
   flush();
   after_change();
   using namespace asio::experimental::awaitable_operators;
@@ -121,6 +130,7 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
       target = engine_.dns_tcp_endpoint();
       break;
     case destination_kind::relay:
+      if (engine_.proxy() != nullptr) co_return co_await connect_via_proxy();
       target = asio::ip::tcp::endpoint(to_asio(key_.dst), key_.dst_port);
       break;
   }
@@ -129,23 +139,24 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
   limit.async_wait([this](const asio::error_code& ec) {
     if (!ec) {
       asio::error_code ignored;
-      socket_.cancel(ignored);
+      stream_.socket().cancel(ignored);
     }
   });
   open_with_ttl(target);
-  auto [ec] = co_await socket_.async_connect(target, use_tuple);
+  auto& socket = stream_.socket();
+  auto [ec] = co_await socket.async_connect(target, use_tuple);
   limit.cancel();
   if (ec || ep_.is_closed()) {
     log::debug("{}: connect failed: {}", to_string(key_), ec ? ec.message() : "child gave up");
     co_return ec ? report_connect_failure(ec) : connect_result::reset;
   }
   asio::error_code ignored;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  if (socket_.is_open()) {
+  socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (socket.is_open()) {
     // Connected: back to the host's defaults. On an established socket the
     // error queue would turn transient ICMP errors into resets.
-    enable_error_queue(socket_.native_handle(), key_.dst.v6, false);
-    if (syn_ttl_ < default_ttl) set_socket_ttl(socket_.native_handle(), key_.dst.v6, -1);
+    enable_error_queue(socket.native_handle(), key_.dst.v6, false);
+    if (syn_ttl_ < default_ttl) set_socket_ttl(socket.native_handle(), key_.dst.v6, -1);
   }
   log::debug("{}: connected", to_string(key_));
   co_return connect_result::connected;
@@ -155,18 +166,19 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
 // its SYN's TTL (traceroute -T), that TTL.
 void tcp_flow::open_with_ttl(const asio::ip::tcp::endpoint& target) {
   asio::error_code ec;
-  socket_.open(target.protocol(), ec);
+  auto& socket = stream_.socket();
+  socket.open(target.protocol(), ec);
   if (ec) return;  // async_connect reports it
-  enable_error_queue(socket_.native_handle(), key_.dst.v6, true);
-  if (syn_ttl_ != 0 && syn_ttl_ < default_ttl) set_socket_ttl(socket_.native_handle(), key_.dst.v6, syn_ttl_);
+  enable_error_queue(socket.native_handle(), key_.dst.v6, true);
+  if (syn_ttl_ != 0 && syn_ttl_ < default_ttl) set_socket_ttl(socket.native_handle(), key_.dst.v6, syn_ttl_);
 }
 
 // The connect failed: an ICMP error the host got (a router's Time Exceeded,
 // an Unreachable) is passed on to the child as such; so are unreachable
 // errors without one. Anything else (refused, timed out) is answered by RST.
 tcp_flow::connect_result tcp_flow::report_connect_failure(const asio::error_code& ec) {
-  if (socket_.is_open()) {
-    if (auto r = read_queued_error(socket_.native_handle(), key_.dst.v6)) {
+  if (stream_.socket().is_open()) {
+    if (auto r = read_queued_error(stream_.socket().native_handle(), key_.dst.v6)) {
       engine_.icmp_error_to_child(key_, *r, syn_packet_);
       return connect_result::icmp_sent;
     }
@@ -185,7 +197,7 @@ asio::awaitable<void> tcp_flow::host_to_child() {
     const auto spans = ep_.tx_free_spans();
     const std::array<asio::mutable_buffer, 2> bufs{asio::buffer(spans[0].data(), spans[0].size()),
                                                   asio::buffer(spans[1].data(), spans[1].size())};
-    auto [ec, n] = co_await socket_.async_read_some(bufs, use_tuple);
+    auto [ec, n] = co_await stream_.read_some(bufs);
     if (ep_.is_closed()) co_return;
     if (n > 0) ep_.tx_commit(n);
     if (ec == asio::error::eof) {
@@ -211,8 +223,7 @@ asio::awaitable<void> tcp_flow::child_to_host() {
     while (!ep_.is_closed() && ep_.rx_size() == 0 && !ep_.rx_finished()) co_await changed_.wait();
     if (ep_.rx_size() == 0) {
       if (ep_.rx_finished() && !ep_.is_closed()) {
-        asio::error_code ignored;
-        socket_.shutdown(asio::socket_base::shutdown_send, ignored);
+        stream_.shutdown_send();
       }
       co_return;
     }
@@ -220,7 +231,7 @@ asio::awaitable<void> tcp_flow::child_to_host() {
     const auto spans = ep_.rx_data();
     const std::array<asio::const_buffer, 2> bufs{asio::buffer(spans[0].data(), spans[0].size()),
                                                 asio::buffer(spans[1].data(), spans[1].size())};
-    auto [ec, n] = co_await socket_.async_write_some(bufs, use_tuple);
+    auto [ec, n] = co_await stream_.write_some(bufs);
     if (ep_.is_closed()) co_return;
     if (ec) {
       log::debug("{}: host write: {}", to_string(key_), ec.message());

@@ -4,7 +4,11 @@
 // Theory of operation. Everything a flow does runs on its own strand.
 //   1. Created by the engine from the child's SYN; the endpoint stays silent.
 //   2. connect(): the host socket connects first (bounded by connect_timeout),
-//      with the SYN's TTL when the child lowered it (traceroute -T).
+//      with the SYN's TTL when the child lowered it (traceroute -T). With an
+//      upstream proxy it connects to the proxy instead and completes the
+//      proxy handshake (TLS, CONNECT or SOCKS5, asking for the name the
+//      tree looked up when there is one) within the same bound; a failure
+//      there is an RST to the child and a proxy_failed event.
 //      Success -> endpoint.accept() -> SYN-ACK. An ICMP error for the
 //      connect (unreachable, a router's Time Exceeded) goes to the child as
 //      the same ICMP error from the hop that sent it; any other failure or a
@@ -34,6 +38,7 @@
 #include <span>
 #include <vector>
 
+#include "net/proxy/host_stream.hpp"
 #include "net/relay/async_event.hpp"
 #include "net/relay/flow_key.hpp"
 #include "net/relay/packet_pool.hpp"
@@ -64,6 +69,8 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow> {
   asio::awaitable<void> run();
   enum class connect_result { connected, reset, icmp_sent };
   asio::awaitable<connect_result> connect();
+  asio::awaitable<connect_result> connect_via_proxy();
+  void report_proxy_failure(const std::string& reason, const std::optional<std::string>& name);
   connect_result report_connect_failure(const asio::error_code& ec);
   void open_with_ttl(const asio::ip::tcp::endpoint& target);
   asio::awaitable<void> host_to_child();
@@ -79,7 +86,8 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow> {
   std::vector<std::byte> syn_packet_;
   std::uint8_t syn_ttl_;
   tcp::endpoint ep_;
-  asio::ip::tcp::socket socket_;
+  proxy::host_stream stream_;
+  std::vector<std::byte> early_;  // tunnel bytes the proxy sent with its answer
   asio::steady_timer deadline_timer_;
   tcp::time_point armed_deadline_ = tcp::time_point::max();
   async_event changed_;

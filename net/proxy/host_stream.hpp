@@ -1,0 +1,71 @@
+// The host side of a relayed TCP flow: a plain TCP socket, or TLS over it
+// when the flow goes through an https:// proxy. The relay reads and writes
+// through this one type; socket() is always the TCP socket underneath (for
+// options, cancel and close). Use from the flow's strand only.
+//
+// Half-close: shutdown_send() shuts the TCP socket's sending side. Over TLS
+// it does nothing: a TLS close_notify ends the whole session for most
+// proxies, so the child's FIN waits until the remote side closes.
+#pragma once
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/stream.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <memory>
+#include <tuple>
+
+namespace netpen::proxy {
+
+class host_stream {
+ public:
+  using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
+  using io_result = std::tuple<asio::error_code, std::size_t>;
+
+  explicit host_stream(const asio::any_io_executor& ex) : plain_(ex) {}
+
+  asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
+  bool is_tls() const { return tls_ != nullptr; }
+  // Moves the (connected) socket under a TLS stream; the handshake is the caller's.
+  tls_stream& start_tls(asio::ssl::context& ctx) {
+    tls_ = std::make_unique<tls_stream>(std::move(plain_), ctx);
+    return *tls_;
+  }
+
+  template <class Buffers>
+  asio::awaitable<io_result> read_some(const Buffers& buffers) {
+    if (tls_) return tls_->async_read_some(buffers, asio::experimental::as_tuple(asio::use_awaitable));
+    return plain_.async_read_some(buffers, asio::experimental::as_tuple(asio::use_awaitable));
+  }
+  template <class Buffers>
+  asio::awaitable<io_result> write_some(const Buffers& buffers) {
+    if (tls_) return tls_->async_write_some(buffers, asio::experimental::as_tuple(asio::use_awaitable));
+    return plain_.async_write_some(buffers, asio::experimental::as_tuple(asio::use_awaitable));
+  }
+  template <class Buffers>
+  asio::awaitable<io_result> write_all(const Buffers& buffers) {
+    if (tls_) return asio::async_write(*tls_, buffers, asio::experimental::as_tuple(asio::use_awaitable));
+    return asio::async_write(plain_, buffers, asio::experimental::as_tuple(asio::use_awaitable));
+  }
+
+  void shutdown_send() {
+    if (tls_) return;
+    asio::error_code ignored;
+    plain_.shutdown(asio::socket_base::shutdown_send, ignored);
+  }
+  // Closes the socket (pending operations end with operation_aborted); with
+  // `reset`, an RST goes to the remote instead of a FIN.
+  void close(bool reset) {
+    auto& s = socket();
+    asio::error_code ignored;
+    if (reset && s.is_open()) s.set_option(asio::socket_base::linger(true, 0), ignored);
+    s.close(ignored);
+  }
+
+ private:
+  asio::ip::tcp::socket plain_;
+  std::unique_ptr<tls_stream> tls_;
+};
+
+}  // namespace netpen::proxy

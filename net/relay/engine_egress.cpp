@@ -1,0 +1,62 @@
+// The engine's view of where traffic may go beyond the flow rules: names for
+// addresses (synthetic or looked up), events, and the datagrams --proxy-only
+// keeps in (see engine.hpp). A denied datagram is answered the way a
+// firewall would: ICMP "administratively prohibited" from the gateway.
+#include <fmt/format.h>
+
+#include "net/relay/destination.hpp"
+#include "net/relay/engine.hpp"
+#include "net/relay/host_socket.hpp"
+
+namespace netpen::relay {
+namespace {
+
+constexpr std::size_t max_denied_remembered = 4096;
+constexpr std::size_t max_quote = 576;
+
+std::string endpoint_text(const packet::ip_address& a, std::uint16_t port) {
+  return a.v6 ? fmt::format("[{}]:{}", to_string(a), port) : fmt::format("{}:{}", to_string(a), port);
+}
+
+}  // namespace
+
+std::optional<std::string> engine::name_for(const packet::ip_address& a) const {
+  const auto address = to_asio(a);
+  if (synthetic_ && dns::synthetic_names::in_range(address)) return synthetic_->name_for(address);
+  return names_->lookup(address);
+}
+
+bool engine::is_synthetic(const packet::ip_address& a) const {
+  return synthetic_ && dns::synthetic_names::in_range(to_asio(a));
+}
+
+void engine::emit(events::event e) const {
+  if (opts_.on_event) opts_.on_event(e);
+}
+
+bool engine::deny_datagram(const flow_key& key, const packet::frame& f, std::string_view protocol) {
+  const bool synthetic = is_synthetic(key.dst);
+  if (!opts_.proxy_only && !synthetic) return false;
+  icmp_report report;
+  report.offender = gateway_address(key.dst.v6);
+  report.type = key.dst.v6 ? 1 : 3;    // destination unreachable
+  report.code = key.dst.v6 ? 1 : 13;   // administratively prohibited
+  icmp_error_to_child(key, report,
+                      f.ip_packet.first(std::min<std::size_t>(f.ip_packet.size(), max_quote)));
+  udp_dropped_.fetch_add(1, std::memory_order_relaxed);
+  if (denied_.size() >= max_denied_remembered) denied_.clear();
+  if (!denied_.emplace(key, true).second) return true;  // already said
+  events::event e;
+  e.what = events::kind::denied;
+  e.protocol = std::string(protocol);
+  const bool icmp = protocol.starts_with("icmp");  // src_port holds the echo id
+  e.source = icmp ? to_string(key.src) : endpoint_text(key.src, key.src_port);
+  e.destination = icmp ? to_string(key.dst) : endpoint_text(key.dst, key.dst_port);
+  e.name = name_for(key.dst);
+  e.reason = opts_.proxy_only ? "--proxy-only: only TCP through the proxy may leave"
+                              : "a name resolved for the proxy is reachable over TCP only";
+  emit(std::move(e));
+  return true;
+}
+
+}  // namespace netpen::relay

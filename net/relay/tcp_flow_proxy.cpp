@@ -1,0 +1,91 @@
+// A TCP flow's connect through the upstream proxy (see tcp_flow.hpp, step
+// 2): connect to the proxy's addresses in order, then the handshake for the
+// child's destination, all within the flow's connect timeout. The request
+// names the destination as the tree looked it up when the name index (or
+// the synthetic range) knows it, else by address.
+#include <asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include "net/proxy/handshake.hpp"
+#include "net/relay/engine.hpp"
+#include "net/relay/host_socket.hpp"
+#include "net/relay/tcp_flow.hpp"
+
+namespace netpen::relay {
+namespace {
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+std::string endpoint_text(const packet::ip_address& a, std::uint16_t port) {
+  return a.v6 ? fmt::format("[{}]:{}", to_string(a), port) : fmt::format("{}:{}", to_string(a), port);
+}
+}  // namespace
+
+asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_via_proxy() {
+  const proxy::proxy_config& px = *engine_.proxy();
+  proxy::connect_target target;
+  target.name = engine_.name_for(key_.dst);
+  if (target.name && !proxy::valid_target_name(*target.name)) target.name.reset();  // ask by address
+  target.address = key_.dst.bytes;
+  target.v6 = key_.dst.v6;
+  target.port = key_.dst_port;
+  if (!target.name && engine_.is_synthetic(key_.dst)) {
+    report_proxy_failure("this address stands for a name the run no longer knows", target.name);
+    co_return connect_result::reset;
+  }
+
+  asio::steady_timer limit(strand_);
+  limit.expires_after(engine_.connect_timeout());
+  limit.async_wait([this](const asio::error_code& ec) {
+    if (!ec) {
+      asio::error_code ignored;
+      stream_.socket().cancel(ignored);
+    }
+  });
+  auto timed_out = [&limit] { return limit.expiry() <= asio::steady_timer::clock_type::now(); };
+
+  asio::error_code ec = asio::error::host_not_found;
+  for (const auto& proxy_ep : px.endpoints) {
+    auto& socket = stream_.socket();
+    asio::error_code ignored;
+    socket.close(ignored);
+    socket.open(proxy_ep.protocol(), ec);
+    if (ec) continue;
+    auto [cec] = co_await socket.async_connect(proxy_ep, use_tuple);
+    ec = cec;
+    if (!ec || timed_out() || ep_.is_closed()) break;
+  }
+  if (ec || ep_.is_closed()) {
+    limit.cancel();
+    if (ep_.is_closed()) co_return connect_result::reset;  // the child gave up
+    report_proxy_failure(timed_out() ? "cannot reach the proxy: timed out" : "cannot reach the proxy: " + ec.message(),
+                         target.name);
+    co_return connect_result::reset;
+  }
+  asio::error_code ignored;
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+
+  auto tunnel = co_await proxy::handshake(stream_, px, engine_.proxy_tls(), target);
+  limit.cancel();
+  if (!tunnel) {
+    report_proxy_failure(timed_out() ? "the proxy did not answer in time" : tunnel.error().message, target.name);
+    co_return connect_result::reset;
+  }
+  if (ep_.is_closed()) co_return connect_result::reset;
+  early_ = std::move(*tunnel);
+  log::debug("{}: tunnel to {} open through {}", to_string(key_), proxy::host_for_request(target), proxy::display(px));
+  co_return connect_result::connected;
+}
+
+void tcp_flow::report_proxy_failure(const std::string& reason, const std::optional<std::string>& name) {
+  log::debug("{}: proxy failed: {}", to_string(key_), reason);
+  events::event e;
+  e.what = events::kind::proxy_failed;
+  e.protocol = "tcp";
+  e.source = endpoint_text(key_.src, key_.src_port);
+  e.destination = endpoint_text(key_.dst, key_.dst_port);
+  e.name = name;
+  e.reason = fmt::format("{} (via {})", reason, proxy::display(*engine_.proxy()));
+  engine_.emit(std::move(e));
+}
+
+}  // namespace netpen::relay
