@@ -55,10 +55,11 @@ run() {
   local o e
   o=$(mktemp) e=$(mktemp)
   E2E_LAST=$(printf '%q ' "$@")
-  case $1 in
-    np | in_host) "$1_argv" "${@:2}" ;;
-    *) E2E_ARGV=("$@") ;;
-  esac
+  if declare -F "$1_argv" > /dev/null; then # np, in_host, or a test's own NAME_argv
+    "$1_argv" "${@:2}"
+  else
+    E2E_ARGV=("$@")
+  fi
   # (the outer redirection hides bash's "Killed" notes for signal statuses)
   { timeout -k 5 "$E2E_TIMEOUT" "${E2E_ARGV[@]}" > "$o" 2> "$e" < /dev/null; } 2> /dev/null
   RC=$?
