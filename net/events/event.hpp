@@ -1,31 +1,67 @@
-// The relay's events: what happened to the tree's traffic that the user
-// should hear about. The relay raises them; the run decides where they go
-// (stderr lines now; the live view, JSON log and summary build on the same
-// records). An event never carries a proxy password.
+// The one event model: everything that happened to the tree's traffic that
+// someone may want to see. The relay raises events; one stream fans them
+// out to the live lines (--analyse), the JSON Lines log (--log), the run
+// summary (--summary) and the pcapng comments. An event never carries a
+// proxy password. Field meanings are documented for users in
+// docs/flow-log.md (the JSON form).
 #pragma once
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace netpen::events {
 
 enum class kind {
+  dns_query,     // the tree asked netpen's DNS forwarder something
+  dns_answer,    // ... and got this answer
+  flow_open,     // a TCP connection, UDP flow or ping flow started (or was refused)
+  flow_close,    // ... and ended: bytes each way, duration, how it ended
+  denied,        // traffic that was not allowed to leave (policy, --proxy-only)
   proxy_failed,  // the proxy handshake for a TCP flow failed: RST to the child
-  denied,        // a flow was not allowed to leave (e.g. UDP/ICMP under --proxy-only)
+  error,         // a runtime failure worth telling (cannot write the capture, ...)
+};
+
+// The process in the tree that owned the flow's socket.
+struct process_info {
+  int pid = 0;           // as the host sees it
+  int sandbox_pid = 0;   // as the tree sees it (its own pid namespace), 0 if unknown
+  std::string command;   // command line, arguments joined by spaces (truncated)
 };
 
 struct event {
-  kind what = kind::denied;
-  std::string protocol;             // "tcp", "udp", "icmp"
-  std::string source;               // "10.248.0.2:40000"
-  std::string destination;          // "203.0.113.10:80", "[2001:db8::1]:443"
+  kind what = kind::error;
+  std::chrono::system_clock::time_point time = std::chrono::system_clock::now();
+  std::string protocol;             // "tcp", "udp", "icmp", "icmpv6", "dns"
+  std::string source;               // "10.248.0.2:40000" ("[v6]:port"); address only for ICMP
+  std::string destination;          // "203.0.113.10:80"
   std::optional<std::string> name;  // the destination's DNS name, when the tree looked it up
-  std::string reason;               // a sentence for people
+  std::string reason;               // a sentence for people (denied, proxy_failed, error, refused opens)
+  std::string via;                  // flows: "direct", or the proxy (redacted)
+
+  // flow_close
+  std::uint64_t bytes_out = 0;      // from the tree
+  std::uint64_t bytes_in = 0;       // to the tree
+  std::chrono::milliseconds duration{0};
+  std::string end;                  // "closed", "reset", "refused", "timeout", "unreachable", "shutdown"
+
+  // dns_query / dns_answer
+  std::string query;                // the name asked
+  std::string query_type;           // "A", "AAAA", "TXT", "TYPE65", ...
+  std::string rcode;                // answers: "NOERROR", "NXDOMAIN", "SERVFAIL", ...
+  std::vector<std::string> answers; // answers: addresses and CNAME targets, in order
+  std::string transport;            // "udp" or "tcp"
+
+  std::optional<process_info> process;
 };
 
 using sink = std::function<void(const event&)>;
 
 std::string_view to_string(kind k);
+// One line for people, no timestamp, no colour:
 // "proxy failed: tcp 10.248.0.2:40000 -> web.lab.test (203.0.113.10:80): proxy answered 403 Forbidden"
 std::string to_text(const event& e);
 

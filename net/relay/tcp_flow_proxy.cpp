@@ -84,7 +84,9 @@ void tcp_flow::report_proxy_failure(const std::string& reason, const std::option
   e.source = endpoint_text(key_.src, key_.src_port);
   e.destination = endpoint_text(key_.dst, key_.dst_port);
   e.name = name;
-  e.reason = fmt::format("{} (via {})", reason, proxy::display(*engine_.proxy()));
+  e.reason = reason;
+  e.via = proxy::display(*engine_.proxy());
+  e.end = "refused";
   engine_.emit(std::move(e));
 }
 
