@@ -1,0 +1,23 @@
+// Small text helpers shared by the event outputs for people (live lines,
+// summary): byte counts, durations, and making untrusted strings safe to
+// print on a terminal.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace netpen::events {
+
+// "517 B", "3.2 KiB", "1.5 MiB", "2.0 GiB" (binary units, one decimal).
+std::string human_bytes(std::uint64_t bytes);
+// "0 ms", "499 ms", "1.234 s", "3m 05s", "1h 02m".
+std::string human_duration(std::chrono::milliseconds d);
+// Control characters (a DNS name or command line from the tree could carry
+// terminal escapes) replaced by "\xNN" (C0, DEL) or "\u00NN" (C1 in UTF-8);
+// everything else unchanged.
+std::string printable(std::string_view text);
+// `text` cut to at most `max` bytes (not inside a UTF-8 character), ending in "..." when cut.
+std::string shorten(std::string_view text, std::size_t max);
+
+}  // namespace netpen::events
