@@ -1,0 +1,146 @@
+// The summary as JSON and as Markdown (see summary.hpp; the text form is in
+// summary.cpp).
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "net/events/summary.hpp"
+#include "net/events/text_util.hpp"
+
+namespace netpen::events {
+namespace {
+
+using ordered = nlohmann::ordered_json;
+
+template <class T>
+ordered or_null(const std::optional<T>& value) {
+  return value ? ordered(*value) : ordered(nullptr);
+}
+
+ordered groups_json(const std::vector<event_group>& groups, bool with_via) {
+  ordered list = ordered::array();
+  for (const auto& g : groups) {
+    ordered item;
+    item["protocol"] = g.protocol;
+    item["destination"] = g.destination;
+    item["reason"] = g.reason;
+    if (with_via) item["via"] = g.via;
+    item["count"] = g.count;
+    list.push_back(std::move(item));
+  }
+  return list;
+}
+
+// Text safe inside a Markdown paragraph or table cell.
+std::string md(std::string_view text) {
+  std::string out;
+  for (char c : printable(text)) {
+    if (std::string_view("\\`*_[]<>|#").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string md_code(std::string_view text) {
+  const std::string safe = printable(text);
+  return safe.find('`') == std::string::npos ? "`" + safe + "`" : "`` " + safe + " ``";
+}
+
+void md_groups(std::string& out, std::string_view title, const std::vector<event_group>& groups, bool with_via) {
+  if (groups.empty()) return;
+  out += fmt::format("\n### {}\n\n| count | protocol | destination | reason |{}\n|--:|---|---|---|{}\n", title,
+                     with_via ? " via |" : "", with_via ? "---|" : "");
+  for (const auto& g : groups) {
+    out += fmt::format("| {} | {} | {} | {} |", g.count, md(g.protocol), md(g.destination), md(g.reason));
+    out += with_via ? fmt::format(" {} |\n", md(g.via)) : "\n";
+  }
+}
+
+}  // namespace
+
+std::string render_json(const summary& s) {
+  ordered j;
+  j["schema_version"] = 1;
+  j["netpen_version"] = s.netpen_version;
+  j["backend"] = s.backend;
+  j["command"] = s.command;
+  j["controls"] = s.controls;
+  j["capture"] = or_null(s.capture);
+  j["duration_ms"] = s.duration ? ordered(s.duration->count()) : ordered(nullptr);
+  j["exit_status"] = or_null(s.exit_status);
+  j["events"] = s.events;
+
+  ordered protocols = ordered::array();
+  for (const auto& p : s.protocols)
+    protocols.push_back({{"protocol", p.protocol}, {"flows", p.flows}, {"bytes_out", p.bytes_out},
+                         {"bytes_in", p.bytes_in}});
+  j["protocols"] = std::move(protocols);
+
+  ordered failures = ordered::array();
+  for (const auto& f : s.dns_failures)
+    failures.push_back({{"query", f.query}, {"query_type", f.query_type}, {"rcode", f.rcode}, {"count", f.count}});
+  j["dns"] = {{"queries", s.dns_queries}, {"answers", s.dns_answers}, {"failed", s.dns_failed},
+              {"failures", std::move(failures)}};
+
+  j["destinations"] = s.destinations;
+  ordered top = ordered::array();
+  for (const auto& d : s.top_destinations)
+    top.push_back({{"host", d.host}, {"address", d.address}, {"port", or_null(d.port)}, {"protocol", d.protocol},
+                   {"flows", d.flows}, {"bytes_out", d.bytes_out}, {"bytes_in", d.bytes_in}});
+  j["top_destinations"] = std::move(top);
+
+  j["denials"] = groups_json(s.denials, false);
+  j["proxy_failures"] = groups_json(s.proxy_failures, true);
+  j["errors"] = groups_json(s.errors, false);
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string render_markdown(const summary& s) {
+  std::string out = "## netpen run summary\n\n";
+  out += fmt::format("- **command:** {}\n", s.command.empty() ? "unknown" : md_code(s.command));
+  out += fmt::format("- **backend:** {}\n", s.backend.empty() ? "unknown" : md(s.backend));
+  std::string controls;
+  for (const auto& c : s.controls) controls += (controls.empty() ? "" : ", ") + md_code(c);
+  out += fmt::format("- **controls:** {}\n", controls.empty() ? "none" : controls);
+  if (s.capture) out += fmt::format("- **capture:** {}\n", md_code(*s.capture));
+  out += fmt::format("- **duration:** {}\n", s.duration ? human_duration(*s.duration) : "unknown");
+  if (!s.netpen_version.empty()) out += fmt::format("- **netpen:** {}\n", md(s.netpen_version));
+
+  out += "\n### Traffic\n\n";
+  if (s.protocols.empty()) {
+    out += "No flows.\n";
+  } else {
+    out += "| protocol | flows | bytes out | bytes in |\n|---|--:|--:|--:|\n";
+    for (const auto& p : s.protocols)
+      out += fmt::format("| {} | {} | {} | {} |\n", md(p.protocol), p.flows, human_bytes(p.bytes_out),
+                         human_bytes(p.bytes_in));
+  }
+
+  out += fmt::format("\n### DNS\n\n{} quer{}, {} answer{}, {} failed.\n", s.dns_queries,
+                     s.dns_queries == 1 ? "y" : "ies", s.dns_answers, s.dns_answers == 1 ? "" : "s", s.dns_failed);
+  if (!s.dns_failures.empty()) {
+    out += "\n| count | query | type | answer |\n|--:|---|---|---|\n";
+    for (const auto& f : s.dns_failures)
+      out += fmt::format("| {} | {} | {} | {} |\n", f.count, md(f.query), md(f.query_type), md(f.rcode));
+  }
+
+  if (!s.top_destinations.empty()) {
+    out += s.destinations > s.top_destinations.size()
+               ? fmt::format("\n### Top destinations ({} of {})\n\n", s.top_destinations.size(), s.destinations)
+               : std::string("\n### Destinations\n\n");
+    out += "| destination | port | protocol | flows | bytes out | bytes in |\n|---|--:|---|--:|--:|--:|\n";
+    for (const auto& d : s.top_destinations)
+      out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", md(d.host), d.port ? std::to_string(*d.port) : "-",
+                         md(d.protocol), d.flows, human_bytes(d.bytes_out), human_bytes(d.bytes_in));
+  }
+
+  md_groups(out, "Denied", s.denials, false);
+  md_groups(out, "Proxy failures", s.proxy_failures, true);
+  md_groups(out, "Errors", s.errors, false);
+
+  out += s.exit_status ? fmt::format("\n**exit status:** {}\n", *s.exit_status)
+                       : std::string("\n**exit status:** unknown (the run did not finish)\n");
+  return out;
+}
+
+}  // namespace netpen::events

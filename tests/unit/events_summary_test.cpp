@@ -1,0 +1,268 @@
+// Unit tests for the run summary (text, JSON, Markdown).
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "events_test_util.hpp"
+#include "net/events/json_event.hpp"
+#include "net/events/summary.hpp"
+
+using namespace netpen::events;
+using namespace std::chrono_literals;
+using netpen::events_test::at;
+using netpen::events_test::sample_events;
+
+namespace {
+
+run_info sample_run() {
+  run_info info;
+  info.netpen_version = "0.1.0";
+  info.backend = "rootless";
+  info.command = "curl -s https://example.com";
+  info.controls = {"dns 203.0.113.53", "proxy-only"};
+  info.capture = "/tmp/run.pcapng";
+  info.time = at(-12ms);
+  return info;
+}
+
+summary sample_summary(std::optional<run_end> end = run_end{0, 1234ms, at(1222ms)}) {
+  summary_builder b;
+  b.start(sample_run());
+  for (const auto& e : sample_events(at(0ms))) b.add(e);
+  if (end) b.finish(*end);
+  return b.result();
+}
+
+event close_to(std::string destination, std::optional<std::string> name, std::uint64_t out, std::uint64_t in,
+               std::string protocol = "tcp") {
+  event e;
+  e.what = kind::flow_close;
+  e.time = at(0ms);
+  e.protocol = std::move(protocol);
+  e.source = "10.248.0.2:40000";
+  e.destination = std::move(destination);
+  e.name = std::move(name);
+  e.bytes_out = out;
+  e.bytes_in = in;
+  e.end = "closed";
+  return e;
+}
+
+event denial(std::string source, std::string destination, std::string reason) {
+  event e;
+  e.what = kind::denied;
+  e.protocol = "udp";
+  e.source = std::move(source);
+  e.destination = std::move(destination);
+  e.reason = std::move(reason);
+  return e;
+}
+
+std::string last_line(const std::string& text) {
+  REQUIRE(text.ends_with('\n'));
+  const auto start = text.rfind('\n', text.size() - 2);
+  return text.substr(start == std::string::npos ? 0 : start + 1, text.size() - 1 - (start + 1));
+}
+
+}  // namespace
+
+TEST_CASE("the text summary of a small run, exactly", "[events]") {
+  CHECK(render_text(sample_summary()) == R"(netpen 0.1.0 run summary
+  command   curl -s https://example.com
+  backend   rootless
+  controls  dns 203.0.113.53
+            proxy-only
+  capture   /tmp/run.pcapng
+  duration  1.234 s
+
+traffic
+  protocol  flows  bytes out  bytes in
+  tcp           1      517 B   3.2 KiB
+
+dns: 1 query, 0 failed
+
+destinations by bytes
+  destination  port  protocol  flows  bytes out  bytes in
+  example.com   443  tcp           1      517 B   3.2 KiB
+
+denied: 1
+  count  protocol  destination     reason
+      1  udp       203.0.113.10:7  UDP is not allowed with --proxy-only
+
+proxy failures: 1
+  count  protocol  destination      reason                        via
+      1  tcp       example.com:443  proxy answered 403 Forbidden  http://u:***@proxy.lab.test:3128
+
+errors: 1
+  count  reason
+      1  cannot write the capture: No space left on device
+
+exit status: 0
+)");
+}
+
+TEST_CASE("the exit status is the last line, known or not", "[events]") {
+  CHECK(last_line(render_text(sample_summary(run_end{3, 10ms, at(0ms)}))) == "exit status: 3");
+  CHECK(last_line(render_text(sample_summary(std::nullopt))) == "exit status: unknown (the run did not finish)");
+  CHECK(last_line(render_markdown(sample_summary(run_end{130, 10ms, at(0ms)}))) == "**exit status:** 130");
+
+  summary_builder empty;
+  const std::string text = render_text(empty.result());
+  CHECK(text.find("command   unknown") != std::string::npos);
+  CHECK(text.find("controls  none") != std::string::npos);
+  CHECK(text.find("traffic: no flows") != std::string::npos);
+  CHECK(text.find("dns: no queries") != std::string::npos);
+  CHECK(last_line(text) == "exit status: unknown (the run did not finish)");
+}
+
+TEST_CASE("top destinations: ten, most bytes first, names over addresses", "[events]") {
+  summary_builder b;
+  for (int i = 1; i <= 12; ++i)
+    b.add(close_to(fmt::format("198.51.100.{}:443", i), std::nullopt, static_cast<std::uint64_t>(i) * 100, 0));
+  b.add(close_to("93.184.216.34:443", "example.com", 5000, 5000));
+  b.add(close_to("93.184.216.35:443", "example.com", 1, 1));  // same name and port: one destination
+  b.add(close_to("203.0.113.10", std::nullopt, 64, 64, "icmp"));
+  const summary s = b.result();
+  CHECK(s.destinations == 14);
+  REQUIRE(s.top_destinations.size() == 10);
+  CHECK(s.top_destinations[0].host == "example.com");
+  CHECK(s.top_destinations[0].address == "93.184.216.34");
+  CHECK(s.top_destinations[0].flows == 2);
+  CHECK(s.top_destinations[0].bytes_out == 5001);
+  CHECK(s.top_destinations[1].host == "198.51.100.12");
+  CHECK(s.top_destinations[1].port == 443);
+  CHECK(s.top_destinations[9].host == "198.51.100.4");
+  for (std::size_t i = 1; i < s.top_destinations.size(); ++i) {
+    const auto& prev = s.top_destinations[i - 1];
+    const auto& cur = s.top_destinations[i];
+    CHECK(prev.bytes_out + prev.bytes_in >= cur.bytes_out + cur.bytes_in);
+  }
+  const std::string text = render_text(s);
+  CHECK(text.find("top destinations by bytes (10 of 14)") != std::string::npos);
+  INFO(text);
+  CHECK(text.find("  example.com     443  tcp           2    4.9 KiB   4.9 KiB\n") != std::string::npos);
+}
+
+TEST_CASE("ICMP and IPv6 destinations", "[events]") {
+  summary_builder b;
+  b.add(close_to("203.0.113.10", std::nullopt, 64, 64, "icmp"));
+  b.add(close_to("[2001:db8::10]:443", std::nullopt, 1, 2));
+  b.add(close_to("2001:db8::10", std::nullopt, 8, 8, "icmpv6"));
+  const summary s = b.result();
+  REQUIRE(s.top_destinations.size() == 3);
+  CHECK(s.top_destinations[0].host == "203.0.113.10");
+  CHECK_FALSE(s.top_destinations[0].port);
+  CHECK(s.top_destinations[1].host == "2001:db8::10");
+  CHECK(s.top_destinations[1].protocol == "icmpv6");
+  CHECK_FALSE(s.top_destinations[1].port);
+  CHECK(s.top_destinations[2].address == "2001:db8::10");
+  CHECK(s.top_destinations[2].port == 443);
+}
+
+TEST_CASE("flows count once: an open with its close, a lone open, a lone close", "[events]") {
+  summary_builder b;
+  event open;
+  open.what = kind::flow_open;
+  open.protocol = "tcp";
+  open.source = "10.248.0.2:40000";
+  open.destination = "93.184.216.34:443";
+  open.name = "example.com";
+  b.add(open);
+  event close = open;
+  close.what = kind::flow_close;
+  close.name.reset();  // the close inherits the open's name
+  close.bytes_out = 10;
+  b.add(close);
+  open.source = "10.248.0.2:40001";
+  b.add(open);  // never closed (the log was cut)
+  b.add(close_to("198.51.100.1:80", std::nullopt, 5, 5));  // no open seen
+  const summary s = b.result();
+  REQUIRE(s.protocols.size() == 1);
+  CHECK(s.protocols[0].flows == 3);
+  CHECK(s.protocols[0].bytes_out == 15);
+  REQUIRE(s.top_destinations.size() == 2);
+  CHECK(s.top_destinations[0].host == "example.com");
+  CHECK(s.top_destinations[0].flows == 2);
+  CHECK(s.top_destinations[0].bytes_out == 10);
+}
+
+TEST_CASE("denials are grouped by destination and reason, most first", "[events]") {
+  summary_builder b;
+  b.add(denial("10.248.0.2:5353", "203.0.113.10:7", "UDP is not allowed with --proxy-only"));
+  for (int port = 6000; port < 6003; ++port)
+    b.add(denial(fmt::format("10.248.0.2:{}", port), "198.51.100.9:443", "UDP is not allowed with --proxy-only"));
+  b.add(denial("10.248.0.2:5354", "203.0.113.10:7", "UDP is not allowed with --proxy-only"));
+  b.add(denial("10.248.0.2:5355", "203.0.113.10:7", "blocked by --deny 203.0.113.0/24"));
+  event named = denial("10.248.0.2:5356", "203.0.113.10:7", "blocked by --deny 203.0.113.0/24");
+  named.name = "echo.lab.test";
+  b.add(named);
+  const summary s = b.result();
+  REQUIRE(s.denials.size() == 4);
+  CHECK(s.denials[0].destination == "198.51.100.9:443");
+  CHECK(s.denials[0].count == 3);
+  CHECK(s.denials[1].destination == "203.0.113.10:7");
+  CHECK(s.denials[1].reason == "UDP is not allowed with --proxy-only");
+  CHECK(s.denials[1].count == 2);
+  CHECK(s.denials[2].reason == "blocked by --deny 203.0.113.0/24");
+  CHECK(s.denials[3].destination == "echo.lab.test:7");
+  const std::string text = render_text(s);
+  CHECK(text.find("denied: 7\n") != std::string::npos);
+  CHECK(text.find("      3  udp       198.51.100.9:443  UDP is not allowed with --proxy-only\n") != std::string::npos);
+}
+
+TEST_CASE("DNS failures are counted and grouped", "[events]") {
+  summary_builder b;
+  event answer;
+  answer.what = kind::dns_answer;
+  answer.query = "nx.example.com";
+  answer.query_type = "A";
+  answer.rcode = "NXDOMAIN";
+  b.add(answer);
+  b.add(answer);
+  answer.rcode = "NOERROR";
+  b.add(answer);
+  answer.query = "broken.example";
+  answer.rcode = "SERVFAIL";
+  b.add(answer);
+  const summary s = b.result();
+  CHECK(s.dns_answers == 4);
+  CHECK(s.dns_failed == 3);
+  REQUIRE(s.dns_failures.size() == 2);
+  CHECK(s.dns_failures[0].query == "nx.example.com");
+  CHECK(s.dns_failures[0].count == 2);
+  CHECK(render_text(s).find("      2  nx.example.com  A     NXDOMAIN\n") != std::string::npos);
+}
+
+TEST_CASE("the JSON summary carries everything", "[events]") {
+  const auto j = nlohmann::json::parse(render_json(sample_summary()));
+  CHECK(j["schema_version"] == 1);
+  CHECK(j["command"] == "curl -s https://example.com");
+  CHECK(j["controls"].size() == 2);
+  CHECK(j["capture"] == "/tmp/run.pcapng");
+  CHECK(j["duration_ms"] == 1234);
+  CHECK(j["exit_status"] == 0);
+  CHECK(j["events"] == 7);
+  CHECK(j["protocols"][0]["bytes_in"] == 3300);
+  CHECK(j["dns"]["queries"] == 1);
+  CHECK(j["top_destinations"][0]["host"] == "example.com");
+  CHECK(j["top_destinations"][0]["port"] == 443);
+  CHECK(j["denials"][0]["count"] == 1);
+  CHECK(j["proxy_failures"][0]["via"] == "http://u:***@proxy.lab.test:3128");
+  CHECK(j["errors"].size() == 1);
+  const auto unfinished = nlohmann::json::parse(render_json(sample_summary(std::nullopt)));
+  CHECK(unfinished["exit_status"].is_null());
+  CHECK(unfinished["duration_ms"].is_null());
+}
+
+TEST_CASE("the Markdown summary: tables, escaped cells", "[events]") {
+  summary_builder b;
+  b.start(sample_run());
+  b.add(denial("10.248.0.2:1", "203.0.113.10:7", "a|b <script>"));
+  const std::string md = render_markdown(b.result());
+  CHECK(md.starts_with("## netpen run summary\n\n- **command:** `curl -s https://example.com`\n"));
+  CHECK(md.find("| count | protocol | destination | reason |\n|--:|---|---|---|\n") != std::string::npos);
+  CHECK(md.find("| 1 | udp | 203.0.113.10:7 | a\\|b \\<script\\> |\n") != std::string::npos);
+  CHECK(last_line(md) == "**exit status:** unknown (the run did not finish)");
+}
