@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/cli/parse_command_line.hpp"
+#include "app/report.hpp"
 #include "app/run.hpp"
 #include "net/common/log.hpp"
 
@@ -37,6 +38,8 @@ int dispatch(const netpen::app::command_line& cmd) {
         } else if constexpr (std::is_same_v<T, help_command>) {
           fmt::print("{}", c.text);
           return 0;
+        } else if constexpr (std::is_same_v<T, report_command>) {
+          return run_report(c);
         } else if constexpr (std::is_same_v<T, completion_command>) {
           netpen::log::error("'completion' is not supported yet");
           return 2;

@@ -93,8 +93,13 @@ struct cleanup_command { bool dry_run = false; };
 struct completion_command { std::string shell; };
 struct version_command {};
 struct help_command { std::string text; };
+enum class report_format { text, markdown, json };
+struct report_command {  // netpen report FLOW_LOG [--format ...] (app/report)
+  std::string flow_log;
+  report_format format = report_format::text;
+};
 
 using command_line = std::variant<run_config, doctor_command, cleanup_command, completion_command,
-                                  version_command, help_command>;
+                                  version_command, help_command, report_command>;
 
 }  // namespace netpen::app

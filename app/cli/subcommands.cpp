@@ -1,6 +1,7 @@
 // The subcommands of cli.md (doctor, cleanup, completion, create, exec,
 // destroy, list, report): recognised only as the first word, arguments
-// validated; all but `completion` are rejected as not supported yet.
+// validated; all but `completion` and `report` are rejected as not supported
+// yet.
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -116,9 +117,11 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
     if (sub == "destroy") {
       if (auto ok = check_name(sub, a->words.front()); !ok) return unexpected<error>(ok.error());
     }
-    if (sub == "report") {
-      auto contents = read_file_for("report", a->words.front());
-      if (!contents) return unexpected<error>(contents.error());
+    if (sub == "report") {  // the file is read (and its errors reported) by app/report
+      report_command report{a->words.front(), report_format::text};
+      if (a->format == "markdown") report.format = report_format::markdown;
+      if (a->format == "json") report.format = report_format::json;
+      return report;
     }
     return not_supported(sub);
   }

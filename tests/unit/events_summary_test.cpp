@@ -1,10 +1,13 @@
-// Unit tests for the run summary (text, JSON, Markdown).
+// Unit tests for the run summary (text, JSON, Markdown) and for
+// `netpen report`, which builds it from a saved flow log.
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
+#include "app/report.hpp"
+#include "cli_test_support.hpp"
 #include "events_test_util.hpp"
 #include "net/events/json_event.hpp"
 #include "net/events/summary.hpp"
@@ -265,4 +268,43 @@ TEST_CASE("the Markdown summary: tables, escaped cells", "[events]") {
   CHECK(md.find("| count | protocol | destination | reason |\n|--:|---|---|---|\n") != std::string::npos);
   CHECK(md.find("| 1 | udp | 203.0.113.10:7 | a\\|b \\<script\\> |\n") != std::string::npos);
   CHECK(last_line(md) == "**exit status:** unknown (the run did not finish)");
+}
+
+TEST_CASE("report: a saved log through the subcommand's function", "[events]") {
+  using netpen::app::render_report;
+  using netpen::app::report_format;
+  std::string log = run_start_line(sample_run()) + "\n";
+  for (const auto& e : sample_events(at(0ms))) log += to_json_line(e) + "\n";
+  log += run_end_line(run_end{0, 1234ms, at(1222ms)}) + "\n";
+  netpen::app::cli_test::temp_file file(log);
+
+  auto text = render_report(file.path(), report_format::text);
+  REQUIRE(text);
+  CHECK(text->text == render_text(sample_summary()));
+  CHECK(text->warnings.empty());
+  auto md = render_report(file.path(), report_format::markdown);
+  REQUIRE(md);
+  CHECK(md->text == render_markdown(sample_summary()));
+  auto json = render_report(file.path(), report_format::json);
+  REQUIRE(json);
+  CHECK(json->text == render_json(sample_summary()));
+
+  auto missing = render_report("/nonexistent/flow.jsonl", report_format::text);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message == "report: cannot read '/nonexistent/flow.jsonl': No such file or directory");
+
+  netpen::app::cli_test::temp_file bad(run_start_line(sample_run()) + "\n{\"schema_version\":1}\n");
+  auto broken = render_report(bad.path(), report_format::text);
+  REQUIRE_FALSE(broken);
+  CHECK(broken.error().code == "bad-flow-log");
+  CHECK(broken.error().message == "report: '" + bad.path() + "', line 2: no \"event\"");
+
+  // Killed mid-run: no run_end and a cut-off line; still a report, with warnings.
+  netpen::app::cli_test::temp_file cut(run_start_line(sample_run()) + "\n" + to_json_line(sample_events(at(0ms))[3]) +
+                                       "\n{\"schema_vers");
+  auto partial = render_report(cut.path(), report_format::text);
+  REQUIRE(partial);
+  CHECK(last_line(partial->text) == "exit status: unknown (the run did not finish)");
+  REQUIRE(partial->warnings.size() == 1);
+  CHECK(partial->warnings[0] == "report: '" + cut.path() + "' ends in a cut-off line (ignored)");
 }
