@@ -111,7 +111,11 @@ result<prepared_run> prepare(const run_config& cfg) {
     p.engine.proxy_only = cfg.proxy_only;
   }
   p.engine.on_event = [](const events::event& e) {
-    if (log::current_level() >= log::level::normal) log::write_line("netpen: " + events::to_text(e));
+    const bool warning = e.what == events::kind::proxy_failed || e.what == events::kind::denied ||
+                         e.what == events::kind::error;
+    if (warning && log::current_level() >= log::level::normal) log::write_line("netpen: " + events::to_text(e));
+    else if (!warning && log::debug_enabled()) log::write_line("netpen: debug: " + events::to_text(e) +
+                                                               (e.process ? fmt::format(" [{} {}]", e.process->pid, e.process->command) : ""));
   };
 
   if (cfg.hosts_file) {
@@ -166,7 +170,9 @@ int run_command(const run_config& cfg) {
   // The sandbox is forked: threads are safe now. Start the engine while the
   // sandbox configures its network, then hand the engine the tap.
   raise_fd_limit();  // after the fork: the command keeps its own limit
+  prepared->engine.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || log::debug_enabled();
   relay::engine engine(std::move(prepared->engine));
+  engine.set_tree((*sandbox)->init_pid());
   if (auto started = engine.start(); !started) return report(started.error());
   if (auto ready = (*sandbox)->wait_ready(); !ready) {
     engine.stop();

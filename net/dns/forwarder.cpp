@@ -68,6 +68,7 @@ struct forwarder::state {
 
   std::mutex mutex;
   std::shared_ptr<const answer_observer> observer;
+  std::shared_ptr<const exchange_observer> exchange;
   std::optional<tcp::endpoint> service_endpoint;
 
   void notify(const std::string& qname, byte_view reply) {
@@ -140,6 +141,23 @@ struct forwarder::state {
   }
 
   asio::awaitable<bytes> answer(bytes query, transport t) {
+    std::shared_ptr<const exchange_observer> cb;
+    {
+      std::lock_guard lock(mutex);
+      cb = exchange;
+    }
+    if (!cb || !*cb) co_return co_await answer_query(std::move(query), t);
+    bytes copy = query;
+    bytes reply = co_await answer_query(std::move(query), t);
+    try {
+      (*cb)(t, copy, reply);
+    } catch (const std::exception& e) {
+      log::warn("DNS exchange observer failed: {}", e.what());
+    }
+    co_return reply;
+  }
+
+  asio::awaitable<bytes> answer_query(bytes query, transport t) {
     if (registry->stopped()) co_return bytes{};
     auto q = parse_query(query);
     if (!q || q->hdr.is_response()) co_return bytes{};
@@ -254,6 +272,12 @@ result<tcp::endpoint> forwarder::start_tcp_service() {
   auto ex = acceptor->get_executor();
   asio::co_spawn(ex, accept_loop(state_, std::move(acceptor)), log_failure("DNS TCP service"));
   return ep;
+}
+
+void forwarder::on_exchange(exchange_observer cb) {
+  auto shared = std::make_shared<const exchange_observer>(std::move(cb));
+  std::lock_guard lock(state_->mutex);
+  state_->exchange = std::move(shared);
 }
 
 void forwarder::on_answer(answer_observer cb) {

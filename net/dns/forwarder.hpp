@@ -42,6 +42,10 @@ struct forwarder_options {
 using answer_observer =
     std::function<void(const std::string& qname, const std::vector<answer_record>& records)>;
 
+// Called after each query is answered (or dropped: empty reply), with both
+// messages. May be called from several threads at once.
+using exchange_observer = std::function<void(transport t, byte_view query, byte_view reply)>;
+
 class forwarder {
  public:
   // With no servers every forwarded query gets SERVFAIL.
@@ -68,6 +72,8 @@ class forwarder {
 
   // Replaces the answer observer (nullptr to remove).
   void on_answer(answer_observer cb);
+  // Replaces the exchange observer (nullptr to remove).
+  void on_exchange(exchange_observer cb);
 
   // Stops the TCP service and cancels outstanding upstream exchanges and
   // connections; afterwards no new work starts. Idempotent.

@@ -11,6 +11,7 @@
 #include "net/common/log.hpp"
 #include "net/common/sandbox_addresses.hpp"
 #include "net/packet/icmp.hpp"
+#include "net/dns/exchange_event.hpp"
 #include "net/packet/neighbor.hpp"
 #include "net/proxy/tls_setup.hpp"
 #include "net/relay/destination.hpp"
@@ -60,6 +61,7 @@ engine::engine(engine_options opts)
     : opts_(std::move(opts)),
       dispatch_(asio::make_strand(ctx_.get_executor())),
       tap_(dispatch_),
+      events_(asio::make_strand(ctx_.get_executor())),
       isn_rng_(std::random_device{}()) {}
 
 engine::~engine() { stop(); }
@@ -79,6 +81,17 @@ result<void> engine::start() {
   dns_->on_answer([names = names_](const std::string& qname, const std::vector<dns::answer_record>& records) {
     names->record(qname, records);
   });
+  if (opts_.observe) {
+    // UDP queries are published by handle_dns_udp (it knows the child's
+    // socket); TCP ones arrive here from the forwarder's TCP service.
+    dns_->on_exchange([this](dns::transport t, dns::byte_view query, dns::byte_view reply) {
+      if (t != dns::transport::tcp) return;
+      auto q = dns::query_event(query, "tcp");
+      auto a = dns::answer_event(query, reply, "tcp");
+      if (q) emit(std::move(*q));
+      if (a) emit(std::move(*a));
+    });
+  }
   auto ep = dns_->start_tcp_service();
   if (!ep) return unexpected<error>(ep.error());
   dns_tcp_endpoint_ = *ep;
@@ -92,6 +105,7 @@ result<void> engine::start() {
 
 void engine::attach_tap(int tap_fd) {
   writer_.set_fd(tap_fd);
+  writer_.set_observer(opts_.capture);
   asio::post(dispatch_, [this, tap_fd] {
     asio::error_code ec;
     tap_.assign(tap_fd, ec);
@@ -119,6 +133,7 @@ void engine::stop() {
       live_cv_.wait_for(lock, opts_.shutdown_grace, [this] { return live_flows_ == 0; });
     }
     if (dns_) dns_->stop();
+    drain_events();
     ctx_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
@@ -169,6 +184,7 @@ asio::awaitable<void> engine::read_tap() {
 
 void engine::handle_frame(packet_buffer buf) {
   frames_in_.fetch_add(1, std::memory_order_relaxed);
+  if (opts_.capture != nullptr) opts_.capture->frame(frame_direction::from_child, buf.bytes(), {}, {});
   auto parsed = packet::parse_frame(buf.bytes());
   if (!parsed) {
     malformed_.fetch_add(1, std::memory_order_relaxed);
@@ -359,8 +375,14 @@ void engine::handle_dns_udp(const flow_key& key, const packet::frame& f) {
   asio::co_spawn(
       ctx_.get_executor(),
       [this, key, q = std::move(query)]() mutable -> asio::awaitable<void> {
+        std::vector<std::byte> copy;
+        if (opts_.observe) {
+          copy = q;
+          dns_udp_exchange(key, copy, std::nullopt);  // now, while the asking socket surely exists
+        }
         auto reply = co_await dns_->answer(std::move(q), dns::transport::udp);
         if (!reply.empty() && !stopping_.load()) writer_.send_udp(key, reply);
+        if (opts_.observe) dns_udp_exchange(key, copy, reply);
       },
       [this](std::exception_ptr e) {
         dns_in_flight_.fetch_sub(1);

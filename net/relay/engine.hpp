@@ -34,6 +34,8 @@
 #include "net/events/event.hpp"
 #include "net/proxy/proxy_config.hpp"
 #include "net/relay/flow_key.hpp"
+#include "net/relay/flow_record.hpp"
+#include "net/relay/process_finder.hpp"
 #include "net/relay/packet_pool.hpp"
 #include "net/relay/socket_errors.hpp"
 #include "net/relay/tap_writer.hpp"
@@ -57,7 +59,12 @@ struct engine_options {
   // Nothing but proxied TCP leaves: UDP and ping are denied, names are
   // answered synthetically. socks5h:// answers names synthetically too.
   bool proxy_only = false;
-  events::sink on_event;  // called from any thread
+  events::sink on_event;  // called on one strand, one event at a time
+  // Publish DNS and flow open/close events too (and find their processes);
+  // without it only proxy failures and denials are published.
+  bool observe = false;
+  // The capture point at the tap (null: no capture). Must outlive the engine.
+  frame_observer* capture = nullptr;
 };
 
 struct engine_stats {
@@ -94,7 +101,17 @@ class engine {
   // The name the tree looked up for `a` (synthetic or from DNS answers).
   std::optional<std::string> name_for(const packet::ip_address& a) const;
   bool is_synthetic(const packet::ip_address& a) const;
-  void emit(events::event e) const;
+  void emit(events::event e);
+  // The sandbox's init: flows' processes are looked up among its tree.
+  void set_tree(pid_t init_pid);
+  bool observing() const { return opts_.observe; }
+  // A flow is open (connected, or its first datagram went out): flow_open.
+  void flow_opened(const flow_key& key, flow_record& record);
+  // A flow ended: flow_close, when its open was published.
+  void flow_closed(const flow_key& key, const flow_record& record);
+  // An event about the flow `key`, with its process (looked up now, or the
+  // one found when the flow opened); `last` forgets the flow afterwards.
+  void emit_for(events::event e, const flow_key& key, bool last);
   // An ICMP error the host got for a flow's packet (from `report.offender`),
   // passed on to the child quoting the child's own packet.
   void icmp_error_to_child(const flow_key& key, const icmp_report& report, std::span<const std::byte> quoted_packet);
@@ -149,6 +166,14 @@ class engine {
   std::shared_ptr<dns::synthetic_names> synthetic_;  // socks5h:// or --proxy-only
   std::shared_ptr<asio::ssl::context> proxy_tls_;
   std::unordered_map<flow_key, bool, flow_key_hash> denied_;  // dispatch strand only; events said once
+  // A DNS query over UDP (no reply yet: the dns_query event) or its answer.
+  void dns_udp_exchange(const flow_key& key, std::span<const std::byte> query,
+                        std::optional<std::span<const std::byte>> reply);
+  void drain_events();
+  events::event flow_event(events::kind what, const flow_key& key, const flow_record& record) const;
+  asio::strand<asio::any_io_executor> events_;  // every event is published from here, in order
+  std::unique_ptr<process_finder> finder_;      // events_ strand only
+  std::unordered_map<flow_key, std::optional<events::process_info>, flow_key_hash> owners_;  // events_ only
   asio::ip::tcp::endpoint dns_tcp_endpoint_;
   std::unordered_map<flow_key, std::shared_ptr<tcp_flow>, flow_key_hash> flows_;  // dispatch strand only
   std::unordered_map<flow_key, std::shared_ptr<udp_flow>, flow_key_hash> udp_flows_;  // dispatch strand only

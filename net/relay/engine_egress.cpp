@@ -14,9 +14,6 @@ namespace {
 constexpr std::size_t max_denied_remembered = 4096;
 constexpr std::size_t max_quote = 576;
 
-std::string endpoint_text(const packet::ip_address& a, std::uint16_t port) {
-  return a.v6 ? fmt::format("[{}]:{}", to_string(a), port) : fmt::format("{}:{}", to_string(a), port);
-}
 
 }  // namespace
 
@@ -30,9 +27,6 @@ bool engine::is_synthetic(const packet::ip_address& a) const {
   return synthetic_ && dns::synthetic_names::in_range(to_asio(a));
 }
 
-void engine::emit(events::event e) const {
-  if (opts_.on_event) opts_.on_event(e);
-}
 
 bool engine::deny_datagram(const flow_key& key, const packet::frame& f, std::string_view protocol) {
   const bool synthetic = is_synthetic(key.dst);
@@ -55,7 +49,7 @@ bool engine::deny_datagram(const flow_key& key, const packet::frame& f, std::str
   e.name = name_for(key.dst);
   e.reason = opts_.proxy_only ? "--proxy-only: only TCP through the proxy may leave"
                               : "a name resolved for the proxy is reachable over TCP only";
-  emit(std::move(e));
+  emit_for(std::move(e), key, true);
   return true;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "net/packet/frame.hpp"
 
@@ -36,5 +37,9 @@ struct flow_key_hash {
 // "tcp 10.248.0.2:40000 -> 203.0.113.10:80" for logs.
 std::string to_string(const flow_key& k);
 std::string to_string(const packet::ip_address& a);
+// "203.0.113.10:80", "[2001:db8::1]:443".
+std::string endpoint_text(const packet::ip_address& a, std::uint16_t port);
+// "tcp", "udp", "icmp", "icmpv6".
+std::string_view protocol_name(const flow_key& k);
 
 }  // namespace netpen::relay

@@ -59,9 +59,12 @@ void icmp_echo_flow::start() {
   // Opened here, not in run(): co_spawn defers run()'s first step behind
   // send()s already posted, which would find no socket and drop the request.
   opened_ = open_socket();
+  if (!opened_) record_.end = "unreachable";
+  engine_.flow_opened(key_, record_);
   asio::co_spawn(strand_, [self = shared_from_this()]() { return self->run(); },
                  [self = shared_from_this()](std::exception_ptr e) {
                    log_flow_failure(e, "ping", self->key_);
+                   self->engine_.flow_closed(self->key_, self->record_);
                    self->finished_.store(true, std::memory_order_release);
                    self->engine_.icmp_flow_finished(self->key_, self);
                  });
@@ -132,7 +135,11 @@ void icmp_echo_flow::send(std::uint16_t seq, std::vector<std::byte> payload, std
     // A pending error (an earlier request's ICMP error) fails the next send
     // and the kernel drops that request: pass the error on, then send again.
     for (int attempt = 0; attempt < 2; ++attempt) {
-      if (::send(self->socket_.native_handle(), msg.data(), msg.size(), MSG_DONTWAIT) >= 0 || errno == EAGAIN) break;
+      if (::send(self->socket_.native_handle(), msg.data(), msg.size(), MSG_DONTWAIT) >= 0) {
+        self->record_.bytes_out += p.size();
+        break;
+      }
+      if (errno == EAGAIN) break;
       const int err = errno;
       if (!self->report_errors()) {  // nothing queued: the host's own verdict (no route)
         if (auto r = icmp_report_for_errno(err, self->key_.dst))
@@ -145,6 +152,7 @@ void icmp_echo_flow::send(std::uint16_t seq, std::vector<std::byte> payload, std
 
 void icmp_echo_flow::shutdown() {
   asio::post(strand_, [self = shared_from_this()]() {
+    if (!self->closed_) self->record_.end = "shutdown";
     self->closed_ = true;
     asio::error_code ignored;
     self->socket_.close(ignored);
@@ -166,6 +174,7 @@ void icmp_echo_flow::on_datagram(std::span<const std::byte> data) {
   if (raw_ && packet::read_be16(data, 4) != key_.src_port) return;  // someone else's reply
   last_activity_ = udp_flow_policy::clock::now();
   got_reply_ = true;
+  record_.bytes_in += data.size() - 8;
   const auto frame = packet::build_echo_reply(sandbox::gateway_mac, sandbox::child_mac, key_.dst, key_.src, 64,
                                               key_.src_port, packet::read_be16(data, 6), data.subspan(8));
   if (!frame.empty()) engine_.writer().send_frame(frame);
@@ -216,7 +225,10 @@ asio::awaitable<void> icmp_echo_flow::watchdog() {
     idle_timer_.expires_at(policy_.expiry(last_activity_, got_reply_));
     co_await idle_timer_.async_wait(use_tuple);
     if (closed_) co_return;
-    if (policy_.expired(udp_flow_policy::clock::now(), last_activity_, got_reply_)) co_return;
+    if (policy_.expired(udp_flow_policy::clock::now(), last_activity_, got_reply_)) {
+      record_.end = "expired";
+      co_return;
+    }
   }
 }
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "net/relay/flow_key.hpp"
+#include "net/relay/flow_record.hpp"
 #include "net/relay/socket_errors.hpp"
 #include "net/relay/udp_flow_policy.hpp"
 
@@ -67,6 +68,7 @@ class icmp_echo_flow : public std::enable_shared_from_this<icmp_echo_flow> {
   std::optional<icmp_report> open_error_;  // why the host socket could not connect
   bool closed_ = false;
   bool got_reply_ = false;
+  flow_record record_;
   int current_ttl_ = -1;
   // The child's recent requests by sequence number, to quote the right one
   // when an error comes back (traceroute -I has many probes in flight).

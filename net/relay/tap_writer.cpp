@@ -72,6 +72,7 @@ void tap_writer::write_frame(std::span<const std::byte> header, std::span<const 
     const ssize_t n = ::writev(fd_, iov.data(), count);
     if (n >= 0) {
       frames_.fetch_add(1, std::memory_order_relaxed);
+      if (observer_ != nullptr) observer_->frame(frame_direction::to_child, header, p0, p1);
       return;
     }
     if (errno != EINTR) break;

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "net/relay/flow_key.hpp"
+#include "net/relay/frame_observer.hpp"
 #include "net/tcp/tcp_endpoint.hpp"
 
 namespace netpen::relay {
@@ -16,6 +17,8 @@ class tap_writer {
   tap_writer() = default;
   // Set once, before any frame can be sent (before the tap reader starts).
   void set_fd(int fd) { fd_ = fd; }
+  // Set once, before any frame can be sent; sees every frame written.
+  void set_observer(frame_observer* o) { observer_ = o; }
 
   // A segment of flow `k` (the child's view: src is the child) to the child.
   void send_tcp(const flow_key& k, const tcp::segment_out& s);
@@ -32,6 +35,7 @@ class tap_writer {
  private:
   void write_frame(std::span<const std::byte> header, std::span<const std::byte> p0, std::span<const std::byte> p1);
   int fd_ = -1;
+  frame_observer* observer_ = nullptr;
   std::atomic<std::uint64_t> frames_{0};
   std::atomic<std::uint64_t> dropped_{0};
 };

@@ -49,6 +49,8 @@ void tcp_flow::start() {
                    log_flow_failure(e, "tcp", self->key_);
                    log::debug("{}: flow ended in {}{}", to_string(self->key_),
                               tcp::to_string(self->ep_.current_state()), self->ep_.was_reset() ? (self->ep_.reset_by_peer() ? " (reset by child)" : " (reset by us)") : "");
+                   if (self->ep_.was_reset() && self->record_.end == "closed") self->record_.end = "reset";
+                   self->engine_.flow_closed(self->key_, self->record_);
                    self->finished_.store(true, std::memory_order_release);
                    self->engine_.flow_finished(self->key_, self);
                  });
@@ -60,6 +62,7 @@ void tcp_flow::deliver(packet_buffer buf, const tcp::segment_in& seg) {
 
 void tcp_flow::shutdown() {
   asio::post(strand_, [self = shared_from_this()]() {
+    if (!self->ep_.is_closed()) self->record_.end = "shutdown";
     self->ep_.abort();
     self->flush();
     self->after_change();
@@ -94,12 +97,15 @@ void tcp_flow::after_change() {
 asio::awaitable<void> tcp_flow::run() {
   const auto connected = co_await connect();
   if (connected != connect_result::connected) {
+    record_.end = connected == connect_result::icmp_sent ? "unreachable" : "refused";
+    engine_.flow_opened(key_, record_);
     ep_.abort();
     if (connected == connect_result::reset) flush();  // else the ICMP error was the answer
     after_change();
     co_return;
   }
   connected_ = true;
+  engine_.flow_opened(key_, record_);
   ep_.accept(tcp::clock::now());
   if (!early_.empty()) {
     // What the proxy sent past its answer is the remote's first data.
@@ -110,6 +116,7 @@ asio::awaitable<void> tcp_flow::run() {
       done += n;
     }
     ep_.tx_commit(done);
+    record_.bytes_in += done;
     early_.clear();
   }
   flush();
@@ -199,7 +206,10 @@ asio::awaitable<void> tcp_flow::host_to_child() {
                                                   asio::buffer(spans[1].data(), spans[1].size())};
     auto [ec, n] = co_await stream_.read_some(bufs);
     if (ep_.is_closed()) co_return;
-    if (n > 0) ep_.tx_commit(n);
+    if (n > 0) {
+      ep_.tx_commit(n);
+      record_.bytes_in += n;
+    }
     if (ec == asio::error::eof) {
       ep_.tx_close();
       flush();
@@ -241,6 +251,7 @@ asio::awaitable<void> tcp_flow::child_to_host() {
       co_return;
     }
     ep_.rx_consume(n);
+    record_.bytes_out += n;
     flush();
     after_change();
   }

@@ -41,6 +41,7 @@
 #include "net/proxy/host_stream.hpp"
 #include "net/relay/async_event.hpp"
 #include "net/relay/flow_key.hpp"
+#include "net/relay/flow_record.hpp"
 #include "net/relay/packet_pool.hpp"
 #include "net/tcp/tcp_endpoint.hpp"
 
@@ -88,6 +89,7 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow> {
   tcp::endpoint ep_;
   proxy::host_stream stream_;
   std::vector<std::byte> early_;  // tunnel bytes the proxy sent with its answer
+  flow_record record_;
   asio::steady_timer deadline_timer_;
   tcp::time_point armed_deadline_ = tcp::time_point::max();
   async_event changed_;

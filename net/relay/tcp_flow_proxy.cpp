@@ -15,9 +15,6 @@ namespace netpen::relay {
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-std::string endpoint_text(const packet::ip_address& a, std::uint16_t port) {
-  return a.v6 ? fmt::format("[{}]:{}", to_string(a), port) : fmt::format("{}:{}", to_string(a), port);
-}
 }  // namespace
 
 asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_via_proxy() {
@@ -72,6 +69,7 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_via_proxy() {
   }
   if (ep_.is_closed()) co_return connect_result::reset;
   early_ = std::move(*tunnel);
+  record_.via = proxy::display(px);
   log::debug("{}: tunnel to {} open through {}", to_string(key_), proxy::host_for_request(target), proxy::display(px));
   co_return connect_result::connected;
 }
@@ -87,7 +85,7 @@ void tcp_flow::report_proxy_failure(const std::string& reason, const std::option
   e.reason = reason;
   e.via = proxy::display(*engine_.proxy());
   e.end = "refused";
-  engine_.emit(std::move(e));
+  engine_.emit_for(std::move(e), key_, true);
 }
 
 }  // namespace netpen::relay

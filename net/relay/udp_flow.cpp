@@ -47,9 +47,12 @@ bool udp_flow::open_socket() {
 
 void udp_flow::start() {
   opened_ = open_socket();
+  if (!opened_) record_.end = "unreachable";
+  engine_.flow_opened(key_, record_);
   asio::co_spawn(strand_, [self = shared_from_this()]() { return self->run(); },
                  [self = shared_from_this()](std::exception_ptr e) {
                    log_flow_failure(e, "udp", self->key_);
+                   self->engine_.flow_closed(self->key_, self->record_);
                    self->finished_.store(true, std::memory_order_release);
                    self->engine_.udp_flow_finished(self->key_, self);
                  });
@@ -76,6 +79,7 @@ void udp_flow::send(packet_buffer buf, std::span<const std::byte> payload, std::
     for (int attempt = 0; attempt < 2; ++attempt) {
       asio::error_code ec;
       self->socket_.send(asio::buffer(payload.data(), payload.size()), 0, ec);
+      if (!ec) self->record_.bytes_out += payload.size();
       if (!ec || ec == asio::error::would_block) break;
       self->report_errors(ec);
     }
@@ -103,6 +107,7 @@ bool udp_flow::report_errors(const asio::error_code& ec) {
 
 void udp_flow::shutdown() {
   asio::post(strand_, [self = shared_from_this()]() {
+    if (!self->closed_) self->record_.end = "shutdown";
     self->closed_ = true;
     asio::error_code ignored;
     self->socket_.close(ignored);
@@ -136,6 +141,7 @@ asio::awaitable<void> udp_flow::receive_loop() {
     }
     touch();
     got_reply_ = true;
+    record_.bytes_in += n;
     engine_.writer().send_udp(key_, std::span<const std::byte>(buf.data(), n));
   }
 }
@@ -147,6 +153,7 @@ asio::awaitable<void> udp_flow::watchdog() {
     if (closed_) co_return;
     if (policy_.expired(udp_flow_policy::clock::now(), last_activity(), got_reply_)) {
       log::debug("{}: idle, expired", to_string(key_));
+      record_.end = "expired";
       co_return;
     }
   }

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "net/relay/flow_key.hpp"
+#include "net/relay/flow_record.hpp"
 #include "net/relay/packet_pool.hpp"
 #include "net/relay/socket_errors.hpp"
 #include "net/relay/udp_flow_policy.hpp"
@@ -72,6 +73,7 @@ class udp_flow : public std::enable_shared_from_this<udp_flow> {
   bool opened_ = false;
   std::optional<icmp_report> open_error_;  // why the host socket could not connect
   bool closed_ = false;
+  flow_record record_;
   std::atomic<udp_flow_policy::clock::rep> last_activity_{0};
   std::atomic<bool> finished_{false};
 };

@@ -1,0 +1,85 @@
+// The engine's event publishing (see engine.hpp): every event goes through
+// one strand, in order, so the outputs see a flow's open before its close
+// and the sink needs no locking. The owning process is looked up there, off
+// the flows' paths, when a flow opens (its socket certainly exists then) and
+// remembered until the flow's last event.
+#include <asio/post.hpp>
+
+#include <future>
+
+#include "net/dns/exchange_event.hpp"
+#include "net/relay/engine.hpp"
+
+namespace netpen::relay {
+
+void engine::set_tree(pid_t init_pid) {
+  asio::post(events_, [this, init_pid] { finder_ = std::make_unique<process_finder>(init_pid); });
+}
+
+events::event engine::flow_event(events::kind what, const flow_key& key, const flow_record& record) const {
+  events::event e;
+  e.what = what;
+  e.protocol = std::string(protocol_name(key));
+  const bool icmp = key.protocol == packet::proto_icmp || key.protocol == packet::proto_icmpv6;
+  e.source = icmp ? to_string(key.src) : endpoint_text(key.src, key.src_port);
+  e.destination = icmp ? to_string(key.dst) : endpoint_text(key.dst, key.dst_port);
+  e.name = name_for(key.dst);
+  e.via = record.via;
+  return e;
+}
+
+void engine::flow_opened(const flow_key& key, flow_record& record) {
+  if (!opts_.observe) return;
+  record.announced = true;
+  emit_for(flow_event(events::kind::flow_open, key, record), key, false);
+}
+
+void engine::flow_closed(const flow_key& key, const flow_record& record) {
+  if (!opts_.observe || !record.announced) return;
+  auto e = flow_event(events::kind::flow_close, key, record);
+  e.bytes_out = record.bytes_out;
+  e.bytes_in = record.bytes_in;
+  e.end = std::string(record.end);
+  e.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - record.opened);
+  emit_for(std::move(e), key, true);
+}
+
+void engine::emit(events::event e) {
+  asio::post(events_, [this, e = std::move(e)] {
+    if (opts_.on_event) opts_.on_event(e);
+  });
+}
+
+void engine::emit_for(events::event e, const flow_key& key, bool last) {
+  asio::post(events_, [this, e = std::move(e), key, last]() mutable {
+    auto it = owners_.find(key);
+    if (it == owners_.end()) {
+      std::optional<events::process_info> found;
+      if (finder_ && opts_.observe) found = finder_->find(key);
+      it = owners_.emplace(key, std::move(found)).first;
+    }
+    e.process = it->second;
+    if (last) owners_.erase(it);
+    if (opts_.on_event) opts_.on_event(e);
+  });
+}
+
+void engine::dns_udp_exchange(const flow_key& key, std::span<const std::byte> query,
+                              std::optional<std::span<const std::byte>> reply) {
+  if (!opts_.observe) return;
+  auto e = reply ? dns::answer_event(query, *reply, "udp") : dns::query_event(query, "udp");
+  if (!e) return;
+  e->source = endpoint_text(key.src, key.src_port);
+  e->destination = endpoint_text(key.dst, key.dst_port);
+  emit_for(std::move(*e), key, reply.has_value());
+}
+
+// Runs what is queued on the events strand before the engine stops (bounded).
+void engine::drain_events() {
+  std::promise<void> done;
+  auto f = done.get_future();
+  asio::post(events_, [&done] { done.set_value(); });
+  f.wait_for(std::chrono::seconds(2));
+}
+
+}  // namespace netpen::relay

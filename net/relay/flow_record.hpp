@@ -1,0 +1,22 @@
+// What a relayed flow keeps for its events: when it opened, the bytes each
+// way (payload only), where it went (direct or the proxy) and how it ended.
+// Owned and updated by the flow on its strand; read by the engine when the
+// flow reports its close.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace netpen::relay {
+
+struct flow_record {
+  std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
+  std::uint64_t bytes_out = 0;   // from the child
+  std::uint64_t bytes_in = 0;    // to the child
+  std::string via = "direct";
+  std::string_view end = "closed";  // "closed", "reset", "refused", "unreachable", "timeout", "expired", "shutdown"
+  bool announced = false;        // flow_open published: a close follows
+};
+
+}  // namespace netpen::relay

@@ -1,0 +1,89 @@
+// [events] the relay's pure pieces of event publishing: DNS exchanges as
+// events, and the /proc/net socket table lines the process finder reads.
+#include <catch2/catch.hpp>
+
+#include "net/dns/exchange_event.hpp"
+#include "net/relay/process_finder.hpp"
+
+using namespace netpen;
+
+namespace {
+
+dns::bytes query_for(std::string_view host, std::uint16_t qtype) {
+  dns::bytes q{std::byte{0x12}, std::byte{0x34}, std::byte{1}, std::byte{0}, std::byte{0}, std::byte{1},
+               std::byte{0},    std::byte{0},    std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}};
+  std::size_t start = 0;
+  while (start <= host.size()) {
+    auto dot = host.find('.', start);
+    if (dot == std::string_view::npos) dot = host.size();
+    q.push_back(static_cast<std::byte>(dot - start));
+    for (char c : host.substr(start, dot - start)) q.push_back(static_cast<std::byte>(c));
+    start = dot + 1;
+  }
+  q.push_back(std::byte{0});
+  for (unsigned v : {unsigned{qtype} >> 8u, unsigned{qtype} & 0xffu, 0u, 1u}) q.push_back(static_cast<std::byte>(v));
+  return q;
+}
+
+}  // namespace
+
+TEST_CASE("DNS type and rcode names", "[events]") {
+  CHECK(dns::type_name(1) == "A");
+  CHECK(dns::type_name(28) == "AAAA");
+  CHECK(dns::type_name(65) == "HTTPS");
+  CHECK(dns::type_name(999) == "TYPE999");
+  CHECK(dns::rcode_name(0) == "NOERROR");
+  CHECK(dns::rcode_name(3) == "NXDOMAIN");
+  CHECK(dns::rcode_name(11) == "RCODE11");
+}
+
+TEST_CASE("DNS exchanges become query and answer events", "[events]") {
+  const auto q = query_for("web.lab.test", dns::type_a);
+  auto qe = dns::query_event(q, "udp");
+  REQUIRE(qe);
+  CHECK(qe->what == events::kind::dns_query);
+  CHECK(qe->query == "web.lab.test");
+  CHECK(qe->query_type == "A");
+  CHECK(qe->transport == "udp");
+  auto reply = dns::make_address_reply(q, {asio::ip::make_address("203.0.113.10")}, 60);
+  REQUIRE(reply);
+  auto ae = dns::answer_event(q, *reply, "tcp");
+  REQUIRE(ae);
+  CHECK(ae->what == events::kind::dns_answer);
+  CHECK(ae->rcode == "NOERROR");
+  CHECK(ae->answers == std::vector<std::string>{"203.0.113.10"});
+  auto nx = dns::make_error_reply(q, dns::rcode::nxdomain);
+  CHECK(dns::answer_event(q, *nx, "udp")->rcode == "NXDOMAIN");
+  CHECK(dns::answer_event(q, {}, "udp")->rcode == "DROPPED");
+  CHECK_FALSE(dns::query_event(dns::bytes{std::byte{1}}, "udp"));
+}
+
+TEST_CASE("/proc/net socket lines are parsed", "[events]") {
+  auto tcp = relay::parse_proc_socket_line(
+      "   0: 0200F80A:8CF6 0A7100CB:0050 01 00000000:00000000 00:00000000 00000000     0        0 6187123 1 "
+      "0000000000000000 20 4 30 10 -1",
+      false);
+  REQUIRE(tcp);
+  CHECK(relay::to_string(tcp->local) == "10.248.0.2");
+  CHECK(tcp->local_port == 0x8cf6);
+  CHECK(relay::to_string(tcp->remote) == "203.0.113.10");
+  CHECK(tcp->remote_port == 80);
+  CHECK(tcp->inode == 6187123);
+  auto icmp = relay::parse_proc_socket_line(
+      "   59: 00000000:3830 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 6187505 2 "
+      "0000000061f1da62 0",
+      false);
+  REQUIRE(icmp);
+  CHECK(icmp->local_port == 0x3830);
+  CHECK(icmp->inode == 6187505);
+  auto v6 = relay::parse_proc_socket_line(
+      "  1: 65706EFD0000006E0000000002000000:A1B2 B80D0120000000000000000010000000:01BB 01 00000000:00000000 "
+      "00:00000000 00000000     0        0 77 1 0000000000000000 20 4 30 10 -1",
+      true);
+  REQUIRE(v6);
+  CHECK(relay::to_string(v6->local) == "fd6e:7065:6e00::2");
+  CHECK(relay::to_string(v6->remote) == "2001:db8::10");
+  CHECK(v6->remote_port == 443);
+  CHECK_FALSE(relay::parse_proc_socket_line("  sl  local_address rem_address   st", false));
+  CHECK_FALSE(relay::parse_proc_socket_line("0: zz:1 00:0 01 0:0 0:0 0 0 0 5", false));
+}
