@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "app/proxy_setup.hpp"
+#include "app/run_outputs.hpp"
 #include "backends/sandbox.hpp"
 #include "net/common/log.hpp"
 #include "net/common/sandbox_addresses.hpp"
@@ -110,13 +111,6 @@ result<prepared_run> prepare(const run_config& cfg) {
     p.engine.proxy = std::move(*proxy);
     p.engine.proxy_only = cfg.proxy_only;
   }
-  p.engine.on_event = [](const events::event& e) {
-    const bool warning = e.what == events::kind::proxy_failed || e.what == events::kind::denied ||
-                         e.what == events::kind::error;
-    if (warning && log::current_level() >= log::level::normal) log::write_line("netpen: " + events::to_text(e));
-    else if (!warning && log::debug_enabled()) log::write_line("netpen: debug: " + events::to_text(e) +
-                                                               (e.process ? fmt::format(" [{} {}]", e.process->pid, e.process->command) : ""));
-  };
 
   if (cfg.hosts_file) {
     auto overlay = dns::parse_hosts(cfg.hosts_file_contents, *cfg.hosts_file);
@@ -125,6 +119,22 @@ result<prepared_run> prepare(const run_config& cfg) {
     p.engine.hosts_overlay = std::move(*overlay);
   }
   return p;
+}
+
+// The run as the flow log, summary and capture describe it (no secrets).
+events::run_info describe(const run_config& cfg, const prepared_run& p) {
+  events::run_info info;
+  info.netpen_version = NETPEN_VERSION;
+  info.backend = "rootless";
+  for (const auto& a : cfg.command) info.command += (info.command.empty() ? "" : " ") + a;
+  std::string upstreams;
+  for (const auto& u : p.engine.dns_upstreams) upstreams += (upstreams.empty() ? "" : ",") + dns::to_string(u);
+  info.controls.push_back("dns " + upstreams);
+  if (cfg.hosts_file) info.controls.push_back("hosts-file " + *cfg.hosts_file);
+  if (p.engine.proxy) info.controls.push_back("proxy " + proxy::display(*p.engine.proxy));
+  if (cfg.proxy_only) info.controls.push_back("proxy-only");
+  info.capture = cfg.capture_path;
+  return info;
 }
 
 void print_plan(const run_config& cfg, const prepared_run& p) {
@@ -164,6 +174,13 @@ int run_command(const run_config& cfg) {
     return 0;
   }
 
+  // Outputs first: a flow log or capture that cannot be written stops the
+  // run before anything is set up.
+  auto outputs = run_outputs::open(cfg, describe(cfg, *prepared));
+  if (!outputs) return report(outputs.error());
+  prepared->engine.on_event = [out = outputs->get()](const events::event& e) { out->on_event(e); };
+  prepared->engine.capture = (*outputs)->capture();
+
   auto sandbox = backends::make_rootless_sandbox(prepared->spec);
   if (!sandbox) return report(sandbox.error());
 
@@ -171,7 +188,7 @@ int run_command(const run_config& cfg) {
   // sandbox configures its network, then hand the engine the tap.
   raise_fd_limit();  // after the fork: the command keeps its own limit
   prepared->engine.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || log::debug_enabled();
-  relay::engine engine(std::move(prepared->engine));
+  relay::engine engine(std::move(prepared->engine));  // after `outputs`: stops (and stops calling it) first
   engine.set_tree((*sandbox)->init_pid());
   if (auto started = engine.start(); !started) return report(started.error());
   if (auto ready = (*sandbox)->wait_ready(); !ready) {
@@ -186,6 +203,7 @@ int run_command(const run_config& cfg) {
   }
   const int status = (*sandbox)->wait();
   engine.stop();
+  (*outputs)->finish(status);
   const auto st = engine.stats();
   log::debug("relay: {} frames in ({} malformed, {} ignored), {} out ({} dropped), {} tcp flows ({} resets for unknown flows), {} udp flows ({} evicted, {} datagrams dropped), {} dns queries",
              st.frames_in, st.frames_malformed, st.frames_ignored, st.frames_out, st.frames_out_dropped, st.tcp_flows,

@@ -289,6 +289,7 @@ void engine::handle_tcp(packet_buffer buf, const packet::frame& f) {
     auto flow = std::make_shared<tcp_flow>(*this, asio::make_strand(ctx_.get_executor()), key, seg, f.ip_packet,
                                            f.ttl, static_cast<std::uint32_t>(isn_rng_()), cfg);
     flows_.emplace(key, flow);
+    prefetch_owner(key);
     tcp_flows_.fetch_add(1, std::memory_order_relaxed);
     flow_started();
     flow->start();

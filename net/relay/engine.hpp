@@ -170,6 +170,9 @@ class engine {
   void dns_udp_exchange(const flow_key& key, std::span<const std::byte> query,
                         std::optional<std::span<const std::byte>> reply);
   void drain_events();
+  // Looks the owner of a new flow up at once (its first packet), before the
+  // connect: short-lived clients may be gone by the time the flow opens.
+  void prefetch_owner(const flow_key& key);
   events::event flow_event(events::kind what, const flow_key& key, const flow_record& record) const;
   asio::strand<asio::any_io_executor> events_;  // every event is published from here, in order
   std::unique_ptr<process_finder> finder_;      // events_ strand only

@@ -50,6 +50,14 @@ void engine::emit(events::event e) {
   });
 }
 
+void engine::prefetch_owner(const flow_key& key) {
+  if (!opts_.observe) return;
+  asio::post(events_, [this, key] {
+    if (!finder_ || owners_.contains(key)) return;
+    owners_.emplace(key, finder_->find(key));
+  });
+}
+
 void engine::emit_for(events::event e, const flow_key& key, bool last) {
   asio::post(events_, [this, e = std::move(e), key, last]() mutable {
     auto it = owners_.find(key);

@@ -125,18 +125,30 @@ std::optional<std::uint64_t> process_finder::socket_inode(const flow_key& key) c
   return loose;
 }
 
+// The tree's pids: the init and its descendants, through each task's
+// "children" list (no walk over every process on the host).
+std::vector<pid_t> tree_pids(pid_t init) {
+  constexpr std::size_t max_processes = 4096;
+  std::vector<pid_t> out{init};
+  for (std::size_t i = 0; i < out.size() && out.size() < max_processes; ++i) {
+    const std::string tasks = "/proc/" + std::to_string(out[i]) + "/task";
+    DIR* dir = ::opendir(tasks.c_str());
+    if (dir == nullptr) continue;
+    while (dirent* t = ::readdir(dir)) {
+      if (t->d_name[0] == '.') continue;
+      std::ifstream in(tasks + "/" + t->d_name + "/children");
+      pid_t child = 0;
+      while (in >> child && out.size() < max_processes) out.push_back(child);
+    }
+    ::closedir(dir);
+  }
+  return out;
+}
+
 void process_finder::rescan() {
   owners_.clear();
-  processes_.clear();
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return;
-  while (dirent* d = ::readdir(proc)) {
-    pid_t pid = 0;
-    const std::string_view name(d->d_name);
-    auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
-    if (ec != std::errc() || p != name.data() + name.size()) continue;
-    const std::string base = "/proc/" + std::string(name);
-    if (pid != init_pid_ && read_link(base + "/ns/pid") != pid_namespace_) continue;
+  for (const pid_t pid : tree_pids(init_pid_)) {
+    const std::string base = "/proc/" + std::to_string(pid);
     DIR* fds = ::opendir((base + "/fd").c_str());
     if (fds == nullptr) continue;
     bool any = false;
@@ -146,13 +158,15 @@ void process_finder::rescan() {
       if (!target.starts_with("socket:[")) continue;
       std::uint64_t inode = 0;
       std::from_chars(target.data() + 8, target.data() + target.size() - 1, inode);
-      owners_.try_emplace(inode, pid);  // a shared socket: the first holder found
+      owners_.try_emplace(inode, pid);  // a shared socket: the first holder found (the parent)
       any = true;
     }
     ::closedir(fds);
-    if (any) processes_[pid] = events::process_info{pid, sandbox_pid(pid), command_line(pid)};
+    if (!any) continue;
+    events::process_info info{pid, sandbox_pid(pid), command_line(pid)};
+    auto& known = processes_[pid];
+    if (!info.command.empty() || known.pid != pid) known = std::move(info);  // a zombie keeps its old name
   }
-  ::closedir(proc);
 }
 
 std::optional<events::process_info> process_finder::owner(std::uint64_t inode, bool rescan_allowed) {

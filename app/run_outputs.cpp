@@ -1,0 +1,121 @@
+// A run's outputs (see run_outputs.hpp).
+#include "app/run_outputs.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+#include "net/common/log.hpp"
+#include "net/events/json_event.hpp"
+
+namespace netpen::app {
+namespace {
+
+bool is_warning(const events::event& e) {
+  return e.what == events::kind::proxy_failed || e.what == events::kind::denied || e.what == events::kind::error;
+}
+
+std::string describe_run(const events::run_info& info) {
+  std::string text = "command: " + info.command + "; backend: " + info.backend;
+  for (const auto& c : info.controls) text += "; " + c;
+  return text;
+}
+
+}  // namespace
+
+std::optional<std::pair<uid_t, gid_t>> invoking_user() {
+  if (::geteuid() != 0) return std::nullopt;
+  const char* u = std::getenv("SUDO_UID");
+  const char* g = std::getenv("SUDO_GID");
+  if (u == nullptr || g == nullptr) return std::nullopt;
+  unsigned uid = 0, gid = 0;
+  if (std::from_chars(u, u + std::strlen(u), uid).ec != std::errc() ||
+      std::from_chars(g, g + std::strlen(g), gid).ec != std::errc())
+    return std::nullopt;
+  return std::pair<uid_t, gid_t>{uid, gid};
+}
+
+result<std::unique_ptr<run_outputs>> run_outputs::open(const run_config& cfg, events::run_info info) {
+  std::unique_ptr<run_outputs> out(new run_outputs());
+  out->info_ = std::move(info);
+  if (cfg.analyse) out->live_.emplace(events::want_colour(STDERR_FILENO));
+  if (cfg.summary) {
+    out->summary_.emplace();
+    out->summary_->start(out->info_);
+    out->summary_format_ = cfg.summary_format;
+  }
+  const auto owner = invoking_user();
+  if (cfg.flow_log_path) {
+    const int fd = ::open(cfg.flow_log_path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return fail("flow-log", "cannot write the flow log '" + *cfg.flow_log_path + "': " + std::strerror(errno));
+    if (owner) (void)::fchown(fd, owner->first, owner->second);
+    out->log_ = ::fdopen(fd, "w");
+    if (out->log_ == nullptr) {
+      ::close(fd);
+      return fail("flow-log", "cannot write the flow log '" + *cfg.flow_log_path + "'");
+    }
+    out->write_log_line(events::run_start_line(out->info_));
+  }
+  if (cfg.capture_path) {
+    auto cap = capture::tree_capture::open(*cfg.capture_path, describe_run(out->info_), owner);
+    if (!cap) return unexpected<error>(cap.error());
+    out->capture_ = std::move(*cap);
+  }
+  return out;
+}
+
+run_outputs::~run_outputs() {
+  if (log_ != nullptr) std::fclose(log_);
+}
+
+void run_outputs::write_log_line(const std::string& line) {
+  if (log_ == nullptr) return;
+  std::fputs(line.c_str(), log_);
+  std::fputc('\n', log_);
+  std::fflush(log_);  // a reader (tail -f) sees each event as it happens
+}
+
+void run_outputs::on_event(const events::event& e) {
+  if (finished_) return;
+  if (live_) {
+    if (auto line = live_->format(e, info_.time)) log::write_line(*line);
+  } else if (is_warning(e) && log::current_level() >= log::level::normal) {
+    log::write_line("netpen: " + events::to_text(e));
+  } else if (!is_warning(e) && log::debug_enabled()) {
+    log::write_line("netpen: debug: " + events::to_text(e));
+  }
+  write_log_line(events::to_json_line(e));
+  if (summary_) summary_->add(e);
+  if (capture_) capture_->on_event(e);
+}
+
+void run_outputs::finish(int exit_status) {
+  if (finished_) return;
+  finished_ = true;
+  if (live_) {
+    if (auto line = live_->flush_folded()) log::write_line(*line);
+  }
+  if (capture_) {
+    capture_->close();
+    if (auto err = capture_->last_error()) log::warn("capture: {}", err->message);
+    if (capture_->packets_dropped() > 0)
+      log::warn("capture: {} packets were dropped (the disk could not keep up)", capture_->packets_dropped());
+  }
+  events::run_end end;
+  end.exit_status = exit_status;
+  end.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+  write_log_line(events::run_end_line(end));
+  if (summary_) {
+    summary_->finish(end);
+    const auto s = summary_->result();
+    std::string text = summary_format_ == output_format::json ? events::render_json(s) : events::render_text(s);
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    log::write_line(text);
+  }
+}
+
+}  // namespace netpen::app

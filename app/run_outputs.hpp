@@ -1,0 +1,50 @@
+// Where a run's events go: the live lines on stderr (--analyse), the JSON
+// Lines flow log (--log), the summary (--summary, printed after the command
+// ends), the pcapng capture (-o; its frame observer goes to the engine) and
+// the warnings everyone sees (proxy failures, denials, errors). One object
+// per run, fed on the engine's event strand; finish() ends every output.
+#pragma once
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "app/run_config.hpp"
+#include "capture/tree_capture.hpp"
+#include "net/common/error.hpp"
+#include "net/events/live_lines.hpp"
+#include "net/events/run_info.hpp"
+#include "net/events/summary.hpp"
+
+namespace netpen::app {
+
+class run_outputs {
+ public:
+  // Opens the log and the capture (errors before anything is set up).
+  static result<std::unique_ptr<run_outputs>> open(const run_config& cfg, events::run_info info);
+  ~run_outputs();
+
+  void on_event(const events::event& e);  // one thread at a time
+  relay::frame_observer* capture() { return capture_.get(); }
+  // After the engine stopped: the log's last record, the summary, the capture closed.
+  void finish(int exit_status);
+
+ private:
+  run_outputs() = default;
+  void write_log_line(const std::string& line);
+
+  events::run_info info_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::optional<events::live_formatter> live_;
+  std::FILE* log_ = nullptr;
+  std::optional<events::summary_builder> summary_;
+  output_format summary_format_ = output_format::text;
+  std::unique_ptr<capture::tree_capture> capture_;
+  bool finished_ = false;
+};
+
+// The invoking user when netpen runs as root for someone (SUDO_UID/SUDO_GID).
+std::optional<std::pair<uid_t, gid_t>> invoking_user();
+
+}  // namespace netpen::app
