@@ -96,3 +96,17 @@ TEST_CASE("SOCKS5 credentials longer than 255 bytes are refused up front", "[cli
   auto c = config_of({"-p", "http://h:1", "-U", long_name, "x"});  // HTTP has no such limit
   CHECK(c.proxy_user == long_name);
 }
+
+TEST_CASE("output flags give a run config", "[cli]") {
+  auto c = config_of({"--analyse", "--log", "/tmp/flows.jsonl", "--summary-format", "json", "-o", "/tmp/x.pcapng", "x"});
+  CHECK(c.analyse);
+  CHECK(c.flow_log_path == "/tmp/flows.jsonl");
+  CHECK(c.summary);
+  CHECK(c.summary_format == output_format::json);
+  CHECK(c.capture_path == "/tmp/x.pcapng");
+  CHECK(c.capture_at == capture_point::child);
+  c = config_of({"-c", "/tmp/y.pcapng", "-C", "child", "--flow-log", "f.jsonl", "x"});
+  CHECK(c.capture_path == "/tmp/y.pcapng");
+  CHECK(c.flow_log_path == "f.jsonl");
+  CHECK_FALSE(c.summary);
+}
