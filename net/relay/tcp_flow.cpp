@@ -142,13 +142,7 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
       break;
   }
   asio::steady_timer limit(strand_);
-  limit.expires_after(engine_.connect_timeout());
-  limit.async_wait([this](const asio::error_code& ec) {
-    if (!ec) {
-      asio::error_code ignored;
-      stream_.socket().cancel(ignored);
-    }
-  });
+  arm_connect_limit(limit);
   open_with_ttl(target);
   auto& socket = stream_.socket();
   auto [ec] = co_await socket.async_connect(target, use_tuple);
@@ -167,6 +161,18 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
   }
   log::debug("{}: connected", to_string(key_));
   co_return connect_result::connected;
+}
+
+// The connect (or proxy handshake) may take connect_timeout at most: then
+// the socket's pending operation is cancelled.
+void tcp_flow::arm_connect_limit(asio::steady_timer& limit) {
+  limit.expires_after(engine_.connect_timeout());
+  limit.async_wait([this](const asio::error_code& ec) {
+    if (!ec) {
+      asio::error_code ignored;
+      stream_.socket().cancel(ignored);
+    }
+  });
 }
 
 // Opens the host socket with the error queue on and, when the child lowered

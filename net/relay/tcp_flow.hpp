@@ -74,6 +74,7 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow> {
   void report_proxy_failure(const std::string& reason, const std::optional<std::string>& name);
   connect_result report_connect_failure(const asio::error_code& ec);
   void open_with_ttl(const asio::ip::tcp::endpoint& target);
+  void arm_connect_limit(asio::steady_timer& limit);
   asio::awaitable<void> host_to_child();
   asio::awaitable<void> child_to_host();
   asio::awaitable<void> timers();

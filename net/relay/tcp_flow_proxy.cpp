@@ -31,13 +31,7 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_via_proxy() {
   }
 
   asio::steady_timer limit(strand_);
-  limit.expires_after(engine_.connect_timeout());
-  limit.async_wait([this](const asio::error_code& ec) {
-    if (!ec) {
-      asio::error_code ignored;
-      stream_.socket().cancel(ignored);
-    }
-  });
+  arm_connect_limit(limit);
   auto timed_out = [&limit] { return limit.expiry() <= asio::steady_timer::clock_type::now(); };
 
   asio::error_code ec = asio::error::host_not_found;

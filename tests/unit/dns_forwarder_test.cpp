@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "net/dns/forwarder.hpp"
+#include "tests/unit/dns_test_util.hpp"
 
 using namespace netpen::dns;
 using namespace std::chrono_literals;
@@ -35,22 +36,7 @@ namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 const auto fake_address = make_address("192.0.2.1");
 
-bytes make_query(std::uint16_t id, std::string_view host, std::uint16_t qtype = type_a) {
-  bytes q{std::byte{static_cast<unsigned char>(id >> 8)}, std::byte{static_cast<unsigned char>(id & 0xff)},
-          std::byte{1}, std::byte{0}, std::byte{0}, std::byte{1}};
-  q.resize(12);
-  std::size_t start = 0;
-  while (start <= host.size()) {
-    auto dot = host.find('.', start);
-    if (dot == std::string_view::npos) dot = host.size();
-    q.push_back(static_cast<std::byte>(dot - start));
-    for (char c : host.substr(start, dot - start)) q.push_back(static_cast<std::byte>(c));
-    start = dot + 1;
-  }
-  q.push_back(std::byte{0});
-  for (auto v : {qtype >> 8, qtype & 0xff, 0, 1}) q.push_back(static_cast<std::byte>(v));
-  return q;
-}
+using netpen::dns_test::make_query;
 
 enum class mode { answer, silent, truncate, servfail, mismatch_first };
 

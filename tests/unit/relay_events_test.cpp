@@ -4,27 +4,12 @@
 
 #include "net/dns/exchange_event.hpp"
 #include "net/relay/process_finder.hpp"
+#include "tests/unit/dns_test_util.hpp"
 
 using namespace netpen;
 
 namespace {
-
-dns::bytes query_for(std::string_view host, std::uint16_t qtype) {
-  dns::bytes q{std::byte{0x12}, std::byte{0x34}, std::byte{1}, std::byte{0}, std::byte{0}, std::byte{1},
-               std::byte{0},    std::byte{0},    std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}};
-  std::size_t start = 0;
-  while (start <= host.size()) {
-    auto dot = host.find('.', start);
-    if (dot == std::string_view::npos) dot = host.size();
-    q.push_back(static_cast<std::byte>(dot - start));
-    for (char c : host.substr(start, dot - start)) q.push_back(static_cast<std::byte>(c));
-    start = dot + 1;
-  }
-  q.push_back(std::byte{0});
-  for (unsigned v : {unsigned{qtype} >> 8u, unsigned{qtype} & 0xffu, 0u, 1u}) q.push_back(static_cast<std::byte>(v));
-  return q;
-}
-
+dns::bytes query_for(std::string_view host, std::uint16_t qtype) { return dns_test::make_query(0x1234, host, qtype); }
 }  // namespace
 
 TEST_CASE("DNS type and rcode names", "[events]") {
