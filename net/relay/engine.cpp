@@ -248,7 +248,7 @@ void engine::handle_icmp(const packet::frame& f) {
   key.src = f.src;
   key.dst = f.dst;
   key.src_port = echo->id;
-  if (deny_datagram(key, f, key.dst.v6 ? "icmpv6" : "icmp")) return;
+  if (deny_datagram(key, f)) return;
   auto it = find_live(icmp_flows_, key);
   if (it == icmp_flows_.end()) {
     if (stopping_.load() || icmp_flows_.size() >= opts_.udp.max_flows) {
@@ -317,7 +317,7 @@ void engine::handle_udp(packet_buffer buf, const packet::frame& f) {
     udp_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (deny_datagram(key, f, "udp")) return;
+  if (deny_datagram(key, f)) return;
   auto it = find_live(udp_flows_, key);
   if (it == udp_flows_.end()) {
     if (stopping_.load()) return;

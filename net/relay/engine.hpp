@@ -112,6 +112,8 @@ class engine {
   // An event about the flow `key`, with its process (looked up now, or the
   // one found when the flow opened); `last` forgets the flow afterwards.
   void emit_for(events::event e, const flow_key& key, bool last);
+  // An event about the flow `key` with its protocol, endpoints, name and route filled in.
+  events::event flow_event(events::kind what, const flow_key& key, const flow_record& record) const;
   // An ICMP error the host got for a flow's packet (from `report.offender`),
   // passed on to the child quoting the child's own packet.
   void icmp_error_to_child(const flow_key& key, const icmp_report& report, std::span<const std::byte> quoted_packet);
@@ -126,7 +128,7 @@ class engine {
   // Under --proxy-only (or for a synthetic address) a datagram may not
   // leave: the child gets "administratively prohibited", the user an event
   // (once per flow). True when the packet was denied.
-  bool deny_datagram(const flow_key& key, const packet::frame& f, std::string_view protocol);
+  bool deny_datagram(const flow_key& key, const packet::frame& f);
   bool answer_neighbor(const packet::frame& f, std::span<const std::byte> raw);
   void handle_icmp(const packet::frame& f);
   void flow_started();
@@ -173,7 +175,6 @@ class engine {
   // Looks the owner of a new flow up at once (its first packet), before the
   // connect: short-lived clients may be gone by the time the flow opens.
   void prefetch_owner(const flow_key& key);
-  events::event flow_event(events::kind what, const flow_key& key, const flow_record& record) const;
   asio::strand<asio::any_io_executor> events_;  // every event is published from here, in order
   std::unique_ptr<process_finder> finder_;      // events_ strand only
   std::unordered_map<flow_key, std::optional<events::process_info>, flow_key_hash> owners_;  // events_ only

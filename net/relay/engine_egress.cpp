@@ -2,8 +2,6 @@
 // addresses (synthetic or looked up), events, and the datagrams --proxy-only
 // keeps in (see engine.hpp). A denied datagram is answered the way a
 // firewall would: ICMP "administratively prohibited" from the gateway.
-#include <fmt/format.h>
-
 #include "net/relay/destination.hpp"
 #include "net/relay/engine.hpp"
 #include "net/relay/host_socket.hpp"
@@ -13,7 +11,6 @@ namespace {
 
 constexpr std::size_t max_denied_remembered = 4096;
 constexpr std::size_t max_quote = 576;
-
 
 }  // namespace
 
@@ -27,8 +24,7 @@ bool engine::is_synthetic(const packet::ip_address& a) const {
   return synthetic_ && dns::synthetic_names::in_range(to_asio(a));
 }
 
-
-bool engine::deny_datagram(const flow_key& key, const packet::frame& f, std::string_view protocol) {
+bool engine::deny_datagram(const flow_key& key, const packet::frame& f) {
   const bool synthetic = is_synthetic(key.dst);
   if (!opts_.proxy_only && !synthetic) return false;
   icmp_report report;
@@ -40,13 +36,8 @@ bool engine::deny_datagram(const flow_key& key, const packet::frame& f, std::str
   udp_dropped_.fetch_add(1, std::memory_order_relaxed);
   if (denied_.size() >= max_denied_remembered) denied_.clear();
   if (!denied_.emplace(key, true).second) return true;  // already said
-  events::event e;
-  e.what = events::kind::denied;
-  e.protocol = std::string(protocol);
-  const bool icmp = protocol.starts_with("icmp");  // src_port holds the echo id
-  e.source = icmp ? to_string(key.src) : endpoint_text(key.src, key.src_port);
-  e.destination = icmp ? to_string(key.dst) : endpoint_text(key.dst, key.dst_port);
-  e.name = name_for(key.dst);
+  auto e = flow_event(events::kind::denied, key, flow_record{});
+  e.via.clear();  // it went nowhere
   e.reason = opts_.proxy_only ? "--proxy-only: only TCP through the proxy may leave"
                               : "a name resolved for the proxy is reachable over TCP only";
   emit_for(std::move(e), key, true);

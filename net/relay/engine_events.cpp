@@ -82,11 +82,12 @@ void engine::dns_udp_exchange(const flow_key& key, std::span<const std::byte> qu
   emit_for(std::move(*e), key, reply.has_value());
 }
 
-// Runs what is queued on the events strand before the engine stops (bounded).
+// Runs what is queued on the events strand before the engine stops (bounded;
+// the marker owns its promise, so a late run after a timeout is harmless).
 void engine::drain_events() {
-  std::promise<void> done;
-  auto f = done.get_future();
-  asio::post(events_, [&done] { done.set_value(); });
+  auto done = std::make_shared<std::promise<void>>();
+  auto f = done->get_future();
+  asio::post(events_, [done] { done->set_value(); });
   f.wait_for(std::chrono::seconds(2));
 }
 

@@ -93,7 +93,7 @@ std::optional<proc_socket_line> parse_proc_socket_line(std::string_view line, bo
 }
 
 process_finder::process_finder(pid_t init_pid)
-    : init_pid_(init_pid), pid_namespace_(read_link("/proc/" + std::to_string(init_pid) + "/ns/pid")) {}
+    : init_pid_(init_pid) {}
 
 std::optional<std::uint64_t> process_finder::socket_inode(const flow_key& key) const {
   const bool v6 = key.dst.v6;
@@ -179,7 +179,6 @@ std::optional<events::process_info> process_finder::owner(std::uint64_t inode, b
 }
 
 std::optional<events::process_info> process_finder::find(const flow_key& key) {
-  if (pid_namespace_.empty()) return std::nullopt;
   const auto inode = socket_inode(key);
   if (!inode) return std::nullopt;
   return owner(*inode, true);

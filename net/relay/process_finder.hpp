@@ -33,7 +33,6 @@ class process_finder {
   void rescan();
 
   pid_t init_pid_;
-  std::string pid_namespace_;  // readlink of /proc/<init>/ns/pid
   std::unordered_map<std::uint64_t, pid_t> owners_;  // socket inode -> pid
   std::unordered_map<pid_t, events::process_info> processes_;
 };

@@ -4,7 +4,6 @@
 // names the destination as the tree looked it up when the name index (or
 // the synthetic range) knows it, else by address.
 #include <asio/steady_timer.hpp>
-#include <fmt/format.h>
 
 #include "net/proxy/handshake.hpp"
 #include "net/relay/engine.hpp"
@@ -14,7 +13,6 @@
 namespace netpen::relay {
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-
 }  // namespace
 
 asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_via_proxy() {
@@ -64,17 +62,13 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_via_proxy() {
   if (ep_.is_closed()) co_return connect_result::reset;
   early_ = std::move(*tunnel);
   record_.via = proxy::display(px);
-  log::debug("{}: tunnel to {} open through {}", to_string(key_), proxy::host_for_request(target), proxy::display(px));
+  log::debug("{}: tunnel to {} open through {}", to_string(key_), proxy::host_for_request(target), record_.via);
   co_return connect_result::connected;
 }
 
 void tcp_flow::report_proxy_failure(const std::string& reason, const std::optional<std::string>& name) {
   log::debug("{}: proxy failed: {}", to_string(key_), reason);
-  events::event e;
-  e.what = events::kind::proxy_failed;
-  e.protocol = "tcp";
-  e.source = endpoint_text(key_.src, key_.src_port);
-  e.destination = endpoint_text(key_.dst, key_.dst_port);
+  auto e = engine_.flow_event(events::kind::proxy_failed, key_, record_);
   e.name = name;
   e.reason = reason;
   e.via = proxy::display(*engine_.proxy());
