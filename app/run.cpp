@@ -8,6 +8,7 @@
 
 #include <asio/ip/address.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -121,15 +122,21 @@ result<prepared_run> prepare(const run_config& cfg) {
   return p;
 }
 
+std::string upstream_list(const prepared_run& p, std::string_view separator) {
+  std::string out;
+  for (const auto& u : p.engine.dns_upstreams) out += (out.empty() ? "" : std::string(separator)) + dns::to_string(u);
+  return out;
+}
+
+std::string command_text(const run_config& cfg) { return fmt::format("{}", fmt::join(cfg.command, " ")); }
+
 // The run as the flow log, summary and capture describe it (no secrets).
 events::run_info describe(const run_config& cfg, const prepared_run& p) {
   events::run_info info;
   info.netpen_version = NETPEN_VERSION;
   info.backend = "rootless";
-  for (const auto& a : cfg.command) info.command += (info.command.empty() ? "" : " ") + a;
-  std::string upstreams;
-  for (const auto& u : p.engine.dns_upstreams) upstreams += (upstreams.empty() ? "" : ",") + dns::to_string(u);
-  info.controls.push_back("dns " + upstreams);
+  info.command = command_text(cfg);
+  info.controls.push_back("dns " + upstream_list(p, ","));
   if (cfg.hosts_file) info.controls.push_back("hosts-file " + *cfg.hosts_file);
   if (p.engine.proxy) info.controls.push_back("proxy " + proxy::display(*p.engine.proxy));
   if (cfg.proxy_only) info.controls.push_back("proxy-only");
@@ -138,14 +145,12 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
 }
 
 void print_plan(const run_config& cfg, const prepared_run& p) {
-  std::string upstreams;
-  for (const auto& u : p.engine.dns_upstreams) upstreams += (upstreams.empty() ? "" : ", ") + dns::to_string(u);
   fmt::print("netpen dry run (nothing is set up)\n");
   fmt::print("  backend:     rootless (user, net, mount and pid namespaces; {} via /dev/net/tun)\n", sandbox::tap_name);
   fmt::print("  link:        {} mtu {}: child {}/{} and {}/{}, gateway {} and {}\n", sandbox::tap_name,
              sandbox::tap_mtu, sandbox::child_ipv4, sandbox::ipv4_prefix, sandbox::child_ipv6, sandbox::ipv6_prefix,
              sandbox::gateway_ipv4, sandbox::gateway_ipv6);
-  fmt::print("  dns:         forced to the gateway; forwarded to {}\n", upstreams);
+  fmt::print("  dns:         forced to the gateway; forwarded to {}\n", upstream_list(p, ", "));
   if (p.engine.proxy) {
     const auto& px = *p.engine.proxy;
     std::string addrs;
@@ -156,9 +161,7 @@ void print_plan(const run_config& cfg, const prepared_run& p) {
       fmt::print("  names:       answered from 198.18.0.0/15 and resolved by the proxy\n");
   }
   fmt::print("  hosts:       {}\n", cfg.hosts_file ? "overlay from " + *cfg.hosts_file : std::string("host's /etc/hosts"));
-  std::string cmd;
-  for (const auto& a : cfg.command) cmd += (cmd.empty() ? "" : " ") + a;
-  fmt::print("  command:     {}\n", cmd);
+  fmt::print("  command:     {}\n", command_text(cfg));
 }
 
 }  // namespace

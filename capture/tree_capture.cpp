@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <vector>
 
@@ -15,33 +16,72 @@
 namespace netpen::capture {
 namespace {
 
-// The flow a frame belongs to, in the words the events use (child's view:
-// the child's endpoint first), or "" for frames that are not TCP/UDP.
-std::string flow_id(const packet::frame& f, relay::frame_direction d) {
-  if (f.kind != packet::l4_kind::tcp && f.kind != packet::l4_kind::udp) return {};
+// The flow a frame belongs to, as the child sees it (its own endpoint as
+// src), or nullopt for frames that are not TCP/UDP. No text: this runs for
+// every captured frame.
+std::optional<relay::flow_key> flow_of(const packet::frame& f, relay::frame_direction d) {
+  if (f.kind != packet::l4_kind::tcp && f.kind != packet::l4_kind::udp) return std::nullopt;
   const bool tcp = f.kind == packet::l4_kind::tcp;
   const std::uint16_t sport = tcp ? f.tcp.src_port : f.udp.src_port;
   const std::uint16_t dport = tcp ? f.tcp.dst_port : f.udp.dst_port;
   const bool out = d == relay::frame_direction::from_child;
-  return fmt::format("{} {} {}", tcp ? "tcp" : "udp", relay::endpoint_text(out ? f.src : f.dst, out ? sport : dport),
-                     relay::endpoint_text(out ? f.dst : f.src, out ? dport : sport));
+  relay::flow_key k;
+  k.protocol = f.protocol;
+  k.src = out ? f.src : f.dst;
+  k.dst = out ? f.dst : f.src;
+  k.src_port = out ? sport : dport;
+  k.dst_port = out ? dport : sport;
+  return k;
+}
+
+// An address literal in the events' text (no brackets).
+std::optional<packet::ip_address> parse_ip(const std::string& text) {
+  asio::error_code ec;
+  const auto addr = asio::ip::make_address(text, ec);
+  if (ec) return std::nullopt;
+  packet::ip_address a;
+  a.v6 = addr.is_v6();
+  if (a.v6) {
+    const auto b = addr.to_v6().to_bytes();
+    std::copy(b.begin(), b.end(), a.bytes.begin());
+  } else {
+    const auto b = addr.to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), a.bytes.begin());
+  }
+  return a;
+}
+
+// "10.248.0.2:40000" or "[fd6e::2]:40000" (the events' form) back to address and port.
+bool parse_endpoint(std::string_view text, packet::ip_address& a, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string host(text.substr(0, colon));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const auto addr = parse_ip(host);
+  if (!addr) return false;
+  a = *addr;
+  unsigned p = 0;
+  const auto digits = text.substr(colon + 1);
+  if (std::from_chars(digits.data(), digits.data() + digits.size(), p).ec != std::errc() || p > 0xffff) return false;
+  port = static_cast<std::uint16_t>(p);
+  return true;
+}
+
+// The flow an event is about, for TCP and UDP events.
+std::optional<relay::flow_key> flow_of(const events::event& e) {
+  relay::flow_key k;
+  if (e.protocol == "tcp") k.protocol = packet::proto_tcp;
+  else if (e.protocol == "udp") k.protocol = packet::proto_udp;
+  else return std::nullopt;
+  if (!parse_endpoint(e.source, k.src, k.src_port) || !parse_endpoint(e.destination, k.dst, k.dst_port))
+    return std::nullopt;
+  return k;
 }
 
 std::optional<name_record> record_for(const std::string& address, const std::string& name) {
-  asio::error_code ec;
-  const auto a = asio::ip::make_address(address, ec);
-  if (ec) return std::nullopt;
-  name_record r;
-  r.v6 = a.is_v6();
-  if (r.v6) {
-    const auto b = a.to_v6().to_bytes();
-    std::copy(b.begin(), b.end(), r.address.begin());
-  } else {
-    const auto b = a.to_v4().to_bytes();
-    std::copy(b.begin(), b.end(), r.address.begin());
-  }
-  r.names = {name};
-  return r;
+  const auto a = parse_ip(address);
+  if (!a) return std::nullopt;
+  return name_record{a->bytes, a->v6, {name}};
 }
 
 }  // namespace
@@ -81,7 +121,9 @@ void tree_capture::frame(relay::frame_direction d, std::span<const std::byte> he
     std::lock_guard lock(mutex_);
     if (!comments_.empty()) {
       if (auto f = packet::parse_frame(data)) {
-        if (auto it = comments_.find(flow_id(*f, d)); it != comments_.end()) comment = it->second;
+        if (const auto key = flow_of(*f, d)) {
+          if (auto it = comments_.find(*key); it != comments_.end()) comment = it->second;
+        }
       }
     }
   }
@@ -96,14 +138,15 @@ void tree_capture::on_event(const events::event& e) {
     if (!records.empty()) file_->names(records);
     return;
   }
-  if (e.protocol != "tcp" && e.protocol != "udp") return;
-  const std::string id = fmt::format("{} {} {}", e.protocol, e.source, e.destination);
+  if (e.what != events::kind::flow_open && e.what != events::kind::flow_close) return;
+  const auto id = flow_of(e);
+  if (!id) return;
   std::lock_guard lock(mutex_);
   if (e.what == events::kind::flow_open && e.process) {
-    comments_[id] = fmt::format("pid {} (sandbox pid {}): {}", e.process->pid, e.process->sandbox_pid,
+    comments_[*id] = fmt::format("pid {} (sandbox pid {}): {}", e.process->pid, e.process->sandbox_pid,
                                 e.process->command);
   } else if (e.what == events::kind::flow_close) {
-    comments_.erase(id);
+    comments_.erase(*id);
   }
 }
 

@@ -19,6 +19,7 @@
 #include "capture/capture_file.hpp"
 #include "net/common/error.hpp"
 #include "net/events/event.hpp"
+#include "net/relay/flow_key.hpp"
 #include "net/relay/frame_observer.hpp"
 
 namespace netpen::capture {
@@ -43,7 +44,7 @@ class tree_capture : public relay::frame_observer {
   explicit tree_capture(std::unique_ptr<capture_file> file) : file_(std::move(file)) {}
   std::unique_ptr<capture_file> file_;
   std::mutex mutex_;
-  std::unordered_map<std::string, std::string> comments_;  // "proto src dst" (child's view) -> comment
+  std::unordered_map<relay::flow_key, std::string, relay::flow_key_hash> comments_;  // child's view -> comment
 };
 
 }  // namespace netpen::capture
