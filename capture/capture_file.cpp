@@ -15,8 +15,9 @@ namespace netpen::capture {
 
 namespace {
 
-// A writer buffer larger than this after a burst is released, not kept.
-constexpr std::size_t keep_buffer_capacity = std::size_t{1} << 20;
+// A writer buffer larger than this after a burst is released, not kept
+// (below it, the two buffers are reused without new page faults).
+constexpr std::size_t keep_buffer_capacity = std::size_t{4} << 20;
 
 std::string describe(int err) { return std::generic_category().message(err); }
 
@@ -93,7 +94,16 @@ std::optional<error> capture_file::last_error() const {
 
 void capture_file::packet(std::uint32_t interface_id, std::uint64_t timestamp_ns, std::span<const std::byte> data,
                           std::uint32_t original_length, std::string_view comment) {
-  const auto size = enhanced_packet_size(data.size(), comment.size());
+  const std::span<const std::byte> pieces[] = {data};
+  packet(interface_id, timestamp_ns, pieces, original_length, comment);
+}
+
+void capture_file::packet(std::uint32_t interface_id, std::uint64_t timestamp_ns,
+                          std::span<const std::span<const std::byte>> pieces, std::uint32_t original_length,
+                          std::string_view comment) {
+  std::size_t length = 0;
+  for (const auto& p : pieces) length += p.size();
+  const auto size = enhanced_packet_size(length, comment.size());
   bool wake = false;
   {
     const std::lock_guard lk(mu_);
@@ -102,13 +112,17 @@ void capture_file::packet(std::uint32_t interface_id, std::uint64_t timestamp_ns
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    // The writer waits only while the queue is empty, so only the first
-    // block after that needs a wake-up.
-    wake = pending_.empty();
-    append_enhanced_packet(pending_, interface_id, timestamp_ns, data, original_length, comment);
+    wake = must_wake_locked(size);
+    append_enhanced_packet(pending_, interface_id, timestamp_ns, pieces, original_length, comment);
     ++pending_packets_;
   }
   if (wake) cv_.notify_one();
+}
+
+bool capture_file::must_wake_locked(std::size_t adding) const {
+  // The writer sleeps until the first block arrives, then gathers more for
+  // up to batch_wait; it is woken early only when a batch is full.
+  return pending_.empty() || (pending_.size() < batch_bytes && pending_.size() + adding >= batch_bytes);
 }
 
 void capture_file::names(const std::vector<name_record>& records) {
@@ -118,7 +132,7 @@ void capture_file::names(const std::vector<name_record>& records) {
   {
     const std::lock_guard lk(mu_);
     if (closing_ || failed_ || pending_.size() + in_flight_ + blocks.size() > max_queued_bytes_) return;
-    wake = pending_.empty();
+    wake = must_wake_locked(blocks.size());
     pending_.insert(pending_.end(), blocks.begin(), blocks.end());
   }
   if (wake) cv_.notify_one();
@@ -144,6 +158,8 @@ void capture_file::run() {
   for (;;) {
     cv_.wait(lk, [this] { return !pending_.empty() || closing_; });
     if (pending_.empty()) return;  // closing, and everything is written
+    // One write (and one wake-up) per batch, not per packet.
+    cv_.wait_for(lk, batch_wait, [this] { return pending_.size() >= batch_bytes || closing_; });
     writing.swap(pending_);
     const auto batch_packets = std::exchange(pending_packets_, 0);
     in_flight_ = writing.size();

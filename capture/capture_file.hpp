@@ -13,12 +13,17 @@
 // for an unknown interface id, and packets given after close() or after a
 // write error. An NRB that does not fit is dropped silently.
 //
+// The writer gathers blocks for up to batch_wait (or until batch_bytes are
+// queued) before each write, so a busy capture costs one wake-up per batch;
+// a kill loses at most that much.
+//
 // A write error stops writing for good. It is kept for last_error() and
 // passed once to the on_error callback, on the writer thread.
 #pragma once
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +44,8 @@
 namespace netpen::capture {
 
 inline constexpr std::size_t default_max_queued_bytes = std::size_t{32} << 20;
+inline constexpr std::size_t batch_bytes = std::size_t{1} << 20;
+inline constexpr std::chrono::milliseconds batch_wait{10};
 
 // Nanoseconds since the Unix epoch (CLOCK_REALTIME), the EPB timestamp unit.
 std::uint64_t wall_clock_ns();
@@ -66,6 +73,10 @@ class capture_file {
   // Thread-safe; queues an EPB (the data and comment are copied).
   void packet(std::uint32_t interface_id, std::uint64_t timestamp_ns, std::span<const std::byte> data,
               std::uint32_t original_length, std::string_view comment = {});
+  // The same, the data given as pieces in order (copied once, into the queue).
+  void packet(std::uint32_t interface_id, std::uint64_t timestamp_ns,
+              std::span<const std::span<const std::byte>> pieces, std::uint32_t original_length,
+              std::string_view comment = {});
   // Thread-safe; queues the NRB(s) for `records`.
   void names(const std::vector<name_record>& records);
 
@@ -82,6 +93,7 @@ class capture_file {
   capture_file(int fd, std::string path, std::size_t interface_count, std::size_t max_queued_bytes);
   void run();  // the writer thread
   void fail_locked(int err);
+  bool must_wake_locked(std::size_t adding) const;
 
   const std::string path_;
   const std::size_t interface_count_;

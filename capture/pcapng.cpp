@@ -132,22 +132,36 @@ bytes interface_description(const interface_info& info) {
 }
 
 void append_enhanced_packet(bytes& out, std::uint32_t interface_id, std::uint64_t timestamp_ns,
-                            std::span<const std::byte> data, std::uint32_t original_length,
+                            std::span<const std::span<const std::byte>> pieces, std::uint32_t original_length,
                             std::string_view comment) {
-  if (data.size() > max_captured_length) data = data.first(max_captured_length);
-  const auto captured = static_cast<std::uint32_t>(data.size());
+  std::size_t total = 0;
+  for (const auto& p : pieces) total += p.size();
+  const auto captured = static_cast<std::uint32_t>(std::min(total, max_captured_length));
   const auto start = begin_block(out, block_enhanced_packet);
   put32(out, interface_id);
   put32(out, static_cast<std::uint32_t>(timestamp_ns >> 32));
   put32(out, static_cast<std::uint32_t>(timestamp_ns & 0xFFFFFFFFu));
   put32(out, captured);
   put32(out, std::max(original_length, captured));
-  put_bytes(out, data);
+  std::size_t room = captured;
+  for (auto p : pieces) {
+    if (room == 0) break;
+    if (p.size() > room) p = p.first(room);
+    put_bytes(out, p);
+    room -= p.size();
+  }
   pad_from(out, start);
   option_writer opts(out, start);
   opts.text(opt_comment, comment);
   opts.finish();
   end_block(out, start);
+}
+
+void append_enhanced_packet(bytes& out, std::uint32_t interface_id, std::uint64_t timestamp_ns,
+                            std::span<const std::byte> data, std::uint32_t original_length,
+                            std::string_view comment) {
+  const std::span<const std::byte> pieces[] = {data};
+  append_enhanced_packet(out, interface_id, timestamp_ns, pieces, original_length, comment);
 }
 
 std::size_t enhanced_packet_size(std::size_t data_length, std::size_t comment_length) {

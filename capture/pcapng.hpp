@@ -74,6 +74,11 @@ bytes enhanced_packet(std::uint32_t interface_id, std::uint64_t timestamp_ns, st
 void append_enhanced_packet(bytes& out, std::uint32_t interface_id, std::uint64_t timestamp_ns,
                             std::span<const std::byte> data, std::uint32_t original_length,
                             std::string_view comment = {});
+// The same, the packet data given as pieces in order (a frame's headers and
+// payload spans); one copy of each piece, no temporary.
+void append_enhanced_packet(bytes& out, std::uint32_t interface_id, std::uint64_t timestamp_ns,
+                            std::span<const std::span<const std::byte>> pieces, std::uint32_t original_length,
+                            std::string_view comment = {});
 
 // The size of that block, or a few bytes more when the comment is cut.
 std::size_t enhanced_packet_size(std::size_t data_length, std::size_t comment_length);

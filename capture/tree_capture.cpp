@@ -10,27 +10,49 @@
 #include <cstring>
 #include <vector>
 
-#include "net/packet/frame.hpp"
+#include "net/packet/frame.hpp"  // ethertypes, protocol numbers, ip_address
 #include "net/relay/flow_key.hpp"
 
 namespace netpen::capture {
 namespace {
 
 // The flow a frame belongs to, as the child sees it (its own endpoint as
-// src), or nullopt for frames that are not TCP/UDP. No text: this runs for
-// every captured frame.
-std::optional<relay::flow_key> flow_of(const packet::frame& f, relay::frame_direction d) {
-  if (f.kind != packet::l4_kind::tcp && f.kind != packet::l4_kind::udp) return std::nullopt;
-  const bool tcp = f.kind == packet::l4_kind::tcp;
-  const std::uint16_t sport = tcp ? f.tcp.src_port : f.udp.src_port;
-  const std::uint16_t dport = tcp ? f.tcp.dst_port : f.udp.dst_port;
-  const bool out = d == relay::frame_direction::from_child;
+// src), or nullopt for frames that are not TCP/UDP over IPv4/IPv6 without
+// extension headers. Reads only the headers (all in the frame's first
+// piece) and checks nothing else: this runs for every captured frame, and a
+// wrong key only means no comment.
+std::optional<relay::flow_key> flow_of(std::span<const std::byte> head, relay::frame_direction d) {
+  auto at = [&](std::size_t i) { return std::to_integer<std::uint8_t>(head[i]); };
+  auto be16 = [&](std::size_t i) { return static_cast<std::uint16_t>(at(i) << 8 | at(i + 1)); };
+  constexpr std::size_t eth = 14;
+  if (head.size() < eth + 20) return std::nullopt;
+  const std::uint16_t ethertype = be16(12);
   relay::flow_key k;
-  k.protocol = f.protocol;
-  k.src = out ? f.src : f.dst;
-  k.dst = out ? f.dst : f.src;
-  k.src_port = out ? sport : dport;
-  k.dst_port = out ? dport : sport;
+  packet::ip_address src, dst;
+  std::size_t l4 = 0;
+  if (ethertype == packet::ethertype_ipv4) {
+    const std::size_t ihl = std::size_t{at(eth) & 0x0fu} * 4;
+    k.protocol = at(eth + 9);
+    std::memcpy(src.bytes.data(), head.data() + eth + 12, 4);
+    std::memcpy(dst.bytes.data(), head.data() + eth + 16, 4);
+    l4 = eth + ihl;
+  } else if (ethertype == packet::ethertype_ipv6) {
+    if (head.size() < eth + 40) return std::nullopt;
+    src.v6 = dst.v6 = true;
+    k.protocol = at(eth + 6);
+    std::memcpy(src.bytes.data(), head.data() + eth + 8, 16);
+    std::memcpy(dst.bytes.data(), head.data() + eth + 24, 16);
+    l4 = eth + 40;
+  } else {
+    return std::nullopt;
+  }
+  if ((k.protocol != packet::proto_tcp && k.protocol != packet::proto_udp) || head.size() < l4 + 4)
+    return std::nullopt;
+  const bool out = d == relay::frame_direction::from_child;
+  k.src = out ? src : dst;
+  k.dst = out ? dst : src;
+  k.src_port = be16(out ? l4 : l4 + 2);
+  k.dst_port = be16(out ? l4 + 2 : l4);
   return k;
 }
 
@@ -107,27 +129,18 @@ result<std::unique_ptr<tree_capture>> tree_capture::open(const std::string& path
 
 void tree_capture::frame(relay::frame_direction d, std::span<const std::byte> head, std::span<const std::byte> p0,
                          std::span<const std::byte> p1) {
-  thread_local std::vector<std::byte> whole;
-  std::span<const std::byte> data = head;
-  if (!p0.empty() || !p1.empty()) {
-    whole.resize(head.size() + p0.size() + p1.size());
-    std::memcpy(whole.data(), head.data(), head.size());
-    if (!p0.empty()) std::memcpy(whole.data() + head.size(), p0.data(), p0.size());
-    if (!p1.empty()) std::memcpy(whole.data() + head.size() + p0.size(), p1.data(), p1.size());
-    data = whole;
-  }
   std::string comment;
   {
     std::lock_guard lock(mutex_);
     if (!comments_.empty()) {
-      if (auto f = packet::parse_frame(data)) {
-        if (const auto key = flow_of(*f, d)) {
-          if (auto it = comments_.find(*key); it != comments_.end()) comment = it->second;
-        }
+      if (const auto key = flow_of(head, d)) {
+        if (auto it = comments_.find(*key); it != comments_.end()) comment = it->second;
       }
     }
   }
-  file_->packet(0, wall_clock_ns(), data, static_cast<std::uint32_t>(data.size()), comment);
+  const std::span<const std::byte> pieces[] = {head, p0, p1};
+  const auto length = static_cast<std::uint32_t>(head.size() + p0.size() + p1.size());
+  file_->packet(0, wall_clock_ns(), pieces, length, comment);
 }
 
 void tree_capture::on_event(const events::event& e) {

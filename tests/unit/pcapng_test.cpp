@@ -186,6 +186,28 @@ TEST_CASE("EPB: append_enhanced_packet matches enhanced_packet", "[pcapng]") {
   CHECK(rd::reader::parse(out).size() == 3);
 }
 
+TEST_CASE("EPB: pieces give the same block as their concatenation", "[pcapng]") {
+  const auto whole = pattern(301, 5);
+  const std::span<const std::byte> all(whole);
+  for (const std::size_t a : {0u, 1u, 14u, 54u}) {
+    for (const std::size_t b : {0u, 3u, 100u}) {
+      const std::span<const std::byte> pieces[] = {all.first(a), all.subspan(a, b), all.subspan(a + b)};
+      cap::bytes out;
+      cap::append_enhanced_packet(out, 1, 42, pieces, 400, "pid 1");
+      CHECK(out == cap::enhanced_packet(1, 42, whole, 400, "pid 1"));
+    }
+  }
+  SECTION("pieces beyond max_captured_length are cut like one span") {
+    const auto big = pattern(cap::max_captured_length + 9, 2);
+    const std::span<const std::byte> b(big);
+    const std::span<const std::byte> pieces[] = {b.first(100), b.subspan(100, cap::max_captured_length - 96),
+                                                 b.subspan(cap::max_captured_length + 4)};
+    cap::bytes out;
+    cap::append_enhanced_packet(out, 0, 0, pieces, static_cast<std::uint32_t>(big.size()));
+    CHECK(out == cap::enhanced_packet(0, 0, big, static_cast<std::uint32_t>(big.size())));
+  }
+}
+
 TEST_CASE("NRB: exact bytes", "[pcapng]") {
   CHECK(cap::name_resolution({v4(10, 0, 0, 1, {"a"})}) ==
         hex("04000000 1c000000 0100 0600 0a000001 61000000 0000 0000 1c000000"));
