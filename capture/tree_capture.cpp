@@ -12,6 +12,7 @@
 
 #include "net/packet/frame.hpp"  // ethertypes, protocol numbers, ip_address
 #include "net/relay/flow_key.hpp"
+#include "net/relay/host_socket.hpp"
 
 namespace netpen::capture {
 namespace {
@@ -61,16 +62,7 @@ std::optional<packet::ip_address> parse_ip(const std::string& text) {
   asio::error_code ec;
   const auto addr = asio::ip::make_address(text, ec);
   if (ec) return std::nullopt;
-  packet::ip_address a;
-  a.v6 = addr.is_v6();
-  if (a.v6) {
-    const auto b = addr.to_v6().to_bytes();
-    std::copy(b.begin(), b.end(), a.bytes.begin());
-  } else {
-    const auto b = addr.to_v4().to_bytes();
-    std::copy(b.begin(), b.end(), a.bytes.begin());
-  }
-  return a;
+  return relay::from_asio(addr);
 }
 
 // "10.248.0.2:40000" or "[fd6e::2]:40000" (the events' form) back to address and port.

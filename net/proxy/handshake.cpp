@@ -24,11 +24,11 @@ std::string io_failure(const asio::error_code& ec, const char* during) {
 asio::awaitable<result<void>> start_tls(host_stream& stream, const proxy_config& proxy, asio::ssl::context* ctx) {
   if (ctx == nullptr) co_return fail("proxy-tls", "no TLS context for an https proxy");
   auto& tls = stream.start_tls(*ctx);
-  if (auto ok = expect_peer(tls, proxy.host, proxy.host_is_name); !ok) co_return unexpected<error>(ok.error());
+  if (auto ok = expect_peer(tls.native_handle(), proxy.host, proxy.host_is_name); !ok) co_return unexpected<error>(ok.error());
   auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::client,
                                            asio::experimental::as_tuple(asio::use_awaitable));
   if (ec) {
-    std::string why = verify_failure(tls);
+    std::string why = verify_failure(tls.native_handle());
     if (why.empty()) why = ec.message();
     co_return fail("proxy-tls", "TLS with the proxy failed: " + why);
   }

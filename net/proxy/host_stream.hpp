@@ -1,7 +1,9 @@
 // The host side of a relayed TCP flow: a plain TCP socket, or TLS over it
 // when the flow goes through an https:// proxy. The relay reads and writes
 // through this one type; socket() is always the TCP socket underneath (for
-// options, cancel and close). Use from the flow's strand only.
+// options, cancel and close). Use from the flow's strand only. An observer
+// set with set_observer() sees the bytes each operation moved on the TCP
+// socket (under TLS: the TLS records).
 //
 // Half-close: shutdown_send() shuts the TCP socket's sending side. Over TLS
 // it does nothing: a TLS close_notify ends the whole session for most
@@ -16,16 +18,20 @@
 #include <memory>
 #include <tuple>
 
+#include "net/proxy/observed_socket.hpp"
+
 namespace netpen::proxy {
 
 class host_stream {
  public:
-  using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
+  using tls_stream = asio::ssl::stream<observed_socket>;
   using io_result = std::tuple<asio::error_code, std::size_t>;
 
   explicit host_stream(const asio::any_io_executor& ex) : plain_(ex) {}
 
-  asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
+  asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer().socket() : plain_.socket(); }
+  // Set before the first read or write (it moves under TLS with the socket).
+  void set_observer(byte_observer* o) { plain_.set_observer(o); }
   bool is_tls() const { return tls_ != nullptr; }
   // Moves the (connected) socket under a TLS stream; the handshake is the caller's.
   tls_stream& start_tls(asio::ssl::context& ctx) {
@@ -52,7 +58,7 @@ class host_stream {
   void shutdown_send() {
     if (tls_) return;
     asio::error_code ignored;
-    plain_.shutdown(asio::socket_base::shutdown_send, ignored);
+    plain_.socket().shutdown(asio::socket_base::shutdown_send, ignored);
   }
   // Closes the socket (pending operations end with operation_aborted); with
   // `reset`, an RST goes to the remote instead of a FIN.
@@ -64,7 +70,7 @@ class host_stream {
   }
 
  private:
-  asio::ip::tcp::socket plain_;
+  observed_socket plain_;
   std::unique_ptr<tls_stream> tls_;
 };
 

@@ -32,8 +32,7 @@ result<std::shared_ptr<asio::ssl::context>> make_tls_context(bool insecure) {
   return ctx;
 }
 
-result<void> expect_peer(asio::ssl::stream<asio::ip::tcp::socket>& tls, const std::string& host, bool host_is_name) {
-  SSL* ssl = tls.native_handle();
+result<void> expect_peer(SSL* ssl, const std::string& host, bool host_is_name) {
   if (host_is_name) {
     // SSL_set_tlsext_host_name() spelled out: the macro's C cast trips -Wold-style-cast.
     const long sni = SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
@@ -46,8 +45,8 @@ result<void> expect_peer(asio::ssl::stream<asio::ip::tcp::socket>& tls, const st
   return {};
 }
 
-std::string verify_failure(asio::ssl::stream<asio::ip::tcp::socket>& tls) {
-  const long rc = SSL_get_verify_result(tls.native_handle());
+std::string verify_failure(SSL* ssl) {
+  const long rc = SSL_get_verify_result(ssl);
   if (rc == X509_V_OK) return {};
   return X509_verify_cert_error_string(rc);
 }

@@ -17,9 +17,9 @@ namespace netpen::proxy {
 result<std::shared_ptr<asio::ssl::context>> make_tls_context(bool insecure);
 
 // Before the handshake: SNI (names only) and the name the certificate must carry.
-result<void> expect_peer(asio::ssl::stream<asio::ip::tcp::socket>& tls, const std::string& host, bool host_is_name);
+result<void> expect_peer(SSL* ssl, const std::string& host, bool host_is_name);
 
 // Why the certificate was refused, when it was ("certificate has expired").
-std::string verify_failure(asio::ssl::stream<asio::ip::tcp::socket>& tls);
+std::string verify_failure(SSL* ssl);
 
 }  // namespace netpen::proxy

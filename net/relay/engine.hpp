@@ -33,6 +33,7 @@
 #include "net/dns/synthetic_names.hpp"
 #include "net/events/event.hpp"
 #include "net/proxy/proxy_config.hpp"
+#include "net/relay/egress_observer.hpp"
 #include "net/relay/flow_key.hpp"
 #include "net/relay/flow_record.hpp"
 #include "net/relay/process_finder.hpp"
@@ -65,6 +66,9 @@ struct engine_options {
   bool observe = false;
   // The capture point at the tap (null: no capture). Must outlive the engine.
   frame_observer* capture = nullptr;
+  // The capture's egress points: each flow's host socket and its bytes
+  // (null: none). Must outlive the engine.
+  egress_observer* egress = nullptr;
 };
 
 struct engine_stats {
@@ -105,6 +109,7 @@ class engine {
   // The sandbox's init: flows' processes are looked up among its tree.
   void set_tree(pid_t init_pid);
   bool observing() const { return opts_.observe; }
+  egress_observer* egress() const { return opts_.egress; }
   // A flow is open (connected, or its first datagram went out): flow_open.
   void flow_opened(const flow_key& key, flow_record& record);
   // A flow ended: flow_close, when its open was published.

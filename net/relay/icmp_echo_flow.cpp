@@ -97,6 +97,7 @@ bool icmp_echo_flow::open_socket() {
   enable_error_queue(fd, key_.dst.v6);
   asio::error_code ec;
   socket_.assign(fd, ec);
+  if (!ec) egress_.open(engine_.egress(), fd, key_, raw_ ? std::optional(key_.src_port) : std::nullopt);
   return !ec;
 }
 
@@ -137,6 +138,7 @@ void icmp_echo_flow::send(std::uint16_t seq, std::vector<std::byte> payload, std
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (::send(self->socket_.native_handle(), msg.data(), msg.size(), MSG_DONTWAIT) >= 0) {
         self->record_.bytes_out += p.size();
+        self->egress_.data(host_direction::sent, msg);
         break;
       }
       if (errno == EAGAIN) break;
@@ -175,6 +177,7 @@ void icmp_echo_flow::on_datagram(std::span<const std::byte> data) {
   last_activity_ = udp_flow_policy::clock::now();
   got_reply_ = true;
   record_.bytes_in += data.size() - 8;
+  egress_.data(host_direction::received, data);
   const auto frame = packet::build_echo_reply(sandbox::gateway_mac, sandbox::child_mac, key_.dst, key_.src, 64,
                                               key_.src_port, packet::read_be16(data, 6), data.subspan(8));
   if (!frame.empty()) engine_.writer().send_frame(frame);
@@ -202,6 +205,7 @@ asio::awaitable<void> icmp_echo_flow::run() {
   closed_ = true;
   asio::error_code ignored;
   socket_.close(ignored);
+  egress_.close();
 }
 
 asio::awaitable<void> icmp_echo_flow::receive_loop() {

@@ -26,6 +26,7 @@
 #include <optional>
 #include <vector>
 
+#include "net/relay/datagram_egress.hpp"
 #include "net/relay/flow_key.hpp"
 #include "net/relay/flow_record.hpp"
 #include "net/relay/socket_errors.hpp"
@@ -69,6 +70,7 @@ class icmp_echo_flow : public std::enable_shared_from_this<icmp_echo_flow> {
   bool closed_ = false;
   bool got_reply_ = false;
   flow_record record_;
+  datagram_egress egress_;  // the host socket as the egress capture sees it
   int current_ttl_ = -1;
   // The child's recent requests by sequence number, to quote the right one
   // when an error comes back (traceroute -I has many probes in flight).

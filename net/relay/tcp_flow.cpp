@@ -89,6 +89,7 @@ void tcp_flow::after_change() {
   if (done && !host_closed_) {
     host_closed_ = true;
     stream_.close(ep_.was_reset());  // cancels pending connect/read/write
+    egress_closed();
   }
   if (ep_.is_closed()) deadline_timer_.cancel();
   changed_.notify();
@@ -144,13 +145,16 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
   asio::steady_timer limit(strand_);
   arm_connect_limit(limit);
   open_with_ttl(target);
+  if (dest.kind == destination_kind::relay) egress_opening(target);
   auto& socket = stream_.socket();
   auto [ec] = co_await socket.async_connect(target, use_tuple);
   limit.cancel();
   if (ec || ep_.is_closed()) {
     log::debug("{}: connect failed: {}", to_string(key_), ec ? ec.message() : "child gave up");
+    if (ec) egress_connect_failed(ec);
     co_return ec ? report_connect_failure(ec) : connect_result::reset;
   }
+  egress_connected();
   asio::error_code ignored;
   socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   if (socket.is_open()) {
@@ -217,6 +221,7 @@ asio::awaitable<void> tcp_flow::host_to_child() {
       record_.bytes_in += n;
     }
     if (ec == asio::error::eof) {
+      egress_fin(false);
       ep_.tx_close();
       flush();
       after_change();
@@ -224,6 +229,7 @@ asio::awaitable<void> tcp_flow::host_to_child() {
     }
     if (ec) {
       log::debug("{}: host read: {}", to_string(key_), ec.message());
+      host_reset_ = ec == asio::error::connection_reset;
       ep_.abort();
       flush();
       after_change();
@@ -240,6 +246,7 @@ asio::awaitable<void> tcp_flow::child_to_host() {
     if (ep_.rx_size() == 0) {
       if (ep_.rx_finished() && !ep_.is_closed()) {
         stream_.shutdown_send();
+        if (!stream_.is_tls()) egress_fin(true);
       }
       co_return;
     }
@@ -251,6 +258,7 @@ asio::awaitable<void> tcp_flow::child_to_host() {
     if (ep_.is_closed()) co_return;
     if (ec) {
       log::debug("{}: host write: {}", to_string(key_), ec.message());
+      host_reset_ = ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
       ep_.abort();
       flush();
       after_change();

@@ -40,6 +40,7 @@
 
 #include "net/proxy/host_stream.hpp"
 #include "net/relay/async_event.hpp"
+#include "net/relay/egress_observer.hpp"
 #include "net/relay/flow_key.hpp"
 #include "net/relay/flow_record.hpp"
 #include "net/relay/packet_pool.hpp"
@@ -49,7 +50,7 @@ namespace netpen::relay {
 
 class engine;
 
-class tcp_flow : public std::enable_shared_from_this<tcp_flow> {
+class tcp_flow : public std::enable_shared_from_this<tcp_flow>, private proxy::byte_observer {
  public:
   // syn_packet: the child's SYN as an IP packet (quoted in ICMP errors);
   // syn_ttl: its TTL, copied onto the host socket when below the default.
@@ -78,6 +79,14 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow> {
   asio::awaitable<void> host_to_child();
   asio::awaitable<void> child_to_host();
   asio::awaitable<void> timers();
+  // The host socket as the capture's egress points see it (tcp_flow_egress.cpp);
+  // each does nothing without an egress observer.
+  void egress_opening(const asio::ip::tcp::endpoint& target);
+  void egress_connected();
+  void egress_connect_failed(const asio::error_code& ec);
+  void egress_fin(bool sent);
+  void egress_closed();
+  void bytes(bool sent, std::span<const asio::const_buffer> buffers, std::size_t n) override;
   void on_segment(const tcp::segment_in& seg);
   void flush();
   void after_change();
@@ -96,6 +105,9 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow> {
   async_event changed_;
   bool connected_ = false;
   bool host_closed_ = false;
+  bool host_reset_ = false;    // the remote reset the connection
+  bool egress_open_ = false;   // conn_ was reported opened and not yet closed
+  host_conn conn_;
   std::atomic<bool> finished_{false};
 };
 

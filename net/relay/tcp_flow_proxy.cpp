@@ -39,8 +39,10 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_via_proxy() {
     socket.close(ignored);
     socket.open(proxy_ep.protocol(), ec);
     if (ec) continue;
+    egress_opening(proxy_ep);
     auto [cec] = co_await socket.async_connect(proxy_ep, use_tuple);
     ec = cec;
+    if (ec) egress_connect_failed(ec);
     if (!ec || timed_out() || ep_.is_closed()) break;
   }
   if (ec || ep_.is_closed()) {
@@ -50,6 +52,7 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_via_proxy() {
                          target.name);
     co_return connect_result::reset;
   }
+  egress_connected();
   asio::error_code ignored;
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
 

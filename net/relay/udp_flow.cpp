@@ -38,6 +38,7 @@ bool udp_flow::open_socket() {
   if (!ec) socket_.non_blocking(true, ec);
   if (!ec) socket_.connect(target, ec);
   if (!ec) enable_error_queue(socket_.native_handle(), key_.dst.v6);
+  if (!ec) egress_.open(engine_.egress(), socket_.native_handle(), key_);
   if (ec) {
     log::debug("{}: cannot open host socket: {}", to_string(key_), ec.message());
     open_error_ = icmp_report_for_errno(ec.value(), key_.dst);  // e.g. the host has no route
@@ -79,7 +80,10 @@ void udp_flow::send(packet_buffer buf, std::span<const std::byte> payload, std::
     for (int attempt = 0; attempt < 2; ++attempt) {
       asio::error_code ec;
       self->socket_.send(asio::buffer(payload.data(), payload.size()), 0, ec);
-      if (!ec) self->record_.bytes_out += payload.size();
+      if (!ec) {
+        self->record_.bytes_out += payload.size();
+        self->egress_.data(host_direction::sent, payload);
+      }
       if (!ec || ec == asio::error::would_block) break;
       self->report_errors(ec);
     }
@@ -127,6 +131,7 @@ asio::awaitable<void> udp_flow::run() {
   closed_ = true;
   asio::error_code ignored;
   socket_.close(ignored);
+  egress_.close();
 }
 
 asio::awaitable<void> udp_flow::receive_loop() {
@@ -142,7 +147,9 @@ asio::awaitable<void> udp_flow::receive_loop() {
     touch();
     got_reply_ = true;
     record_.bytes_in += n;
-    engine_.writer().send_udp(key_, std::span<const std::byte>(buf.data(), n));
+    const std::span<const std::byte> datagram(buf.data(), n);
+    egress_.data(host_direction::received, datagram);
+    engine_.writer().send_udp(key_, datagram);
   }
 }
 

@@ -25,6 +25,7 @@
 #include <optional>
 #include <vector>
 
+#include "net/relay/datagram_egress.hpp"
 #include "net/relay/flow_key.hpp"
 #include "net/relay/flow_record.hpp"
 #include "net/relay/packet_pool.hpp"
@@ -74,6 +75,7 @@ class udp_flow : public std::enable_shared_from_this<udp_flow> {
   std::optional<icmp_report> open_error_;  // why the host socket could not connect
   bool closed_ = false;
   flow_record record_;
+  datagram_egress egress_;  // the host socket as the egress capture sees it
   std::atomic<udp_flow_policy::clock::rep> last_activity_{0};
   std::atomic<bool> finished_{false};
 };
