@@ -121,6 +121,13 @@ std::size_t build_tcp_headers(const tcp_segment_spec& s, std::span<std::byte, ma
 // Same for UDP.
 std::size_t build_udp_headers(const udp_datagram_spec& s, std::span<std::byte, max_header_size> out);
 
+// The same two with the payload given as any number of pieces, in wire
+// order (s.payload is ignored): the frame is out[0..n) then each piece.
+std::size_t build_tcp_headers(const tcp_segment_spec& s, std::span<const std::span<const std::byte>> payload,
+                              std::span<std::byte, max_header_size> out);
+std::size_t build_udp_headers(const udp_datagram_spec& s, std::span<const std::span<const std::byte>> payload,
+                              std::span<std::byte, max_header_size> out);
+
 // Internet checksum helpers (RFC 1071), exposed for ICMP builders and tests.
 // checksum_partial adds `data` (16-bit big-endian words, an odd last byte
 // padded with zero) to `sum`; chain calls only at even offsets. checksum_fold

@@ -1,22 +1,23 @@
 // build_icmp_error / build_echo_reply / parse_echo_request /
-// may_answer_with_error: ICMP and ICMPv6 frames to and from the child,
-// written byte by byte with the checksum helpers from frame.hpp.
+// may_answer_with_error: ICMP and ICMPv6 frames to and from the child, the
+// Ethernet + IP part by write_ip_headers, the ICMP part byte by byte.
 #include "net/packet/icmp.hpp"
 
 #include "net/packet/byte_writer.hpp"
+#include "net/packet/ip_header.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace netpen::packet {
 namespace {
 
 using bytes = std::span<const std::byte>;
 
-constexpr std::size_t eth_len = 14;
-constexpr std::size_t ipv4_len = 20;
-constexpr std::size_t ipv6_len = 40;
+constexpr std::size_t ipv4_len = ipv4_header_size;
+constexpr std::size_t ipv6_len = ipv6_header_size;
 constexpr std::size_t icmp_header_len = 8;
-constexpr std::size_t max_ip_payload = 65535;
+constexpr std::size_t max_ip_payload = max_ip_length;
 
 using writer = byte_writer;
 
@@ -38,36 +39,14 @@ struct icmp_frame_spec {
 std::vector<std::byte> build_icmp_frame(const icmp_frame_spec& s) {
   const bool v6 = s.from.v6;
   const std::size_t icmp_len = icmp_header_len + s.body.size();
+  std::array<std::byte, max_ip_headers_size> headers{};
+  const auto ip = write_ip_headers({.src_mac = s.src_mac, .dst_mac = s.dst_mac, .src = s.from, .dst = s.to,
+                                    .protocol = v6 ? proto_icmpv6 : proto_icmp, .ttl = s.ttl, .tos = s.tos,
+                                    .dont_fragment = false},
+                                   icmp_len, headers);
   writer w;
-  w.out.reserve(eth_len + (v6 ? ipv6_len : ipv4_len) + icmp_len);
-  w.put_mac(s.dst_mac);
-  w.put_mac(s.src_mac);
-  w.put16(v6 ? ethertype_ipv6 : ethertype_ipv4);
-
-  std::uint32_t pseudo = 0;
-  if (v6) {
-    w.put32(6u << 28 | std::uint32_t{s.tos} << 20);  // version 6, traffic class, flow label 0
-    w.put16(static_cast<std::uint16_t>(icmp_len));
-    w.put(proto_icmpv6);
-    w.put(s.ttl);
-    w.put_first(s.from.bytes, 16);
-    w.put_first(s.to.bytes, 16);
-    pseudo = checksum_partial(bytes(w.out).subspan(eth_len + 8, 32));
-    pseudo += static_cast<std::uint32_t>(icmp_len >> 16) + static_cast<std::uint32_t>(icmp_len & 0xffffu);
-    pseudo += proto_icmpv6;
-  } else {
-    w.put(0x45);
-    w.put(s.tos);
-    w.put16(static_cast<std::uint16_t>(ipv4_len + icmp_len));
-    w.put16(0);  // identification
-    w.put16(0);  // flags, fragment offset
-    w.put(s.ttl);
-    w.put(proto_icmp);
-    w.put16(0);  // header checksum, below
-    w.put_first(s.from.bytes, 4);
-    w.put_first(s.to.bytes, 4);
-    w.put16_at(eth_len + 10, checksum_fold(checksum_partial(bytes(w.out).subspan(eth_len, ipv4_len))));
-  }
+  w.out.reserve(ip.size + icmp_len);
+  w.put_bytes(std::span(headers).first(ip.size));
 
   const std::size_t icmp_start = w.out.size();
   w.put(s.type);
@@ -76,6 +55,7 @@ std::vector<std::byte> build_icmp_frame(const icmp_frame_spec& s) {
   w.put32(s.rest);
   w.out.insert(w.out.end(), s.body.begin(), s.body.end());
   // ICMPv4 sums the message alone; ICMPv6 adds the pseudo-header.
+  const std::uint32_t pseudo = v6 ? ip.pseudo_sum : 0;
   w.put16_at(icmp_start + 2, checksum_fold(checksum_partial(bytes(w.out).subspan(icmp_start), pseudo)));
   return std::move(w.out);
 }
