@@ -130,6 +130,16 @@ std::string upstream_list(const prepared_run& p, std::string_view separator) {
 
 std::string command_text(const run_config& cfg) { return fmt::format("{}", fmt::join(cfg.command, " ")); }
 
+// The capture's file(s) and, unless it is the default `child`, its point.
+std::string capture_text(const run_config& cfg) {
+  static constexpr std::array<std::string_view, 4> names{"child", "egress", "wire-egress", "both"};
+  const auto at = names[static_cast<std::size_t>(cfg.capture_at)];
+  const auto paths = capture::tree_capture::paths_for(*cfg.capture_path, run_outputs::capture_point_of(cfg.capture_at));
+  std::string text = fmt::format("{}", fmt::join(paths, ", "));
+  if (cfg.capture_at != capture_point::child) text += fmt::format(" ({})", at);
+  return text;
+}
+
 // The run as the flow log, summary and capture describe it (no secrets).
 events::run_info describe(const run_config& cfg, const prepared_run& p) {
   events::run_info info;
@@ -140,7 +150,7 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
   if (cfg.hosts_file) info.controls.push_back("hosts-file " + *cfg.hosts_file);
   if (p.engine.proxy) info.controls.push_back("proxy " + proxy::display(*p.engine.proxy));
   if (cfg.proxy_only) info.controls.push_back("proxy-only");
-  info.capture = cfg.capture_path;
+  if (cfg.capture_path) info.capture = capture_text(cfg);
   return info;
 }
 
@@ -167,6 +177,11 @@ void print_plan(const run_config& cfg, const prepared_run& p) {
 }  // namespace
 
 int run_command(const run_config& cfg) {
+  if (cfg.capture_path && cfg.capture_at == capture_point::wire_egress && ::geteuid() != 0) {
+    log::error("--capture-point wire-egress needs root: it reads the host's interfaces (AF_PACKET); "
+               "'egress' shows the same flows without it");
+    return 2;
+  }
   if (cfg.proxy_password_in_argv)
     log::warn("a proxy password on the command line is visible to other users (ps); "
               "prefer NETPEN_PROXY_PASSWORD or --proxy-password-file");
@@ -182,7 +197,8 @@ int run_command(const run_config& cfg) {
   auto outputs = run_outputs::open(cfg, describe(cfg, *prepared));
   if (!outputs) return report(outputs.error());
   prepared->engine.on_event = [out = outputs->get()](const events::event& e) { out->on_event(e); };
-  prepared->engine.capture = (*outputs)->capture();
+  prepared->engine.capture = (*outputs)->capture_child();
+  prepared->engine.egress = (*outputs)->capture_egress();
 
   auto sandbox = backends::make_rootless_sandbox(prepared->spec);
   if (!sandbox) return report(sandbox.error());

@@ -27,6 +27,16 @@ std::string describe_run(const events::run_info& info) {
 
 }  // namespace
 
+capture::point run_outputs::capture_point_of(capture_point p) {
+  switch (p) {
+    case capture_point::child: return capture::point::child;
+    case capture_point::egress: return capture::point::egress;
+    case capture_point::wire_egress: return capture::point::wire_egress;
+    case capture_point::both: return capture::point::both;
+  }
+  return capture::point::child;
+}
+
 std::optional<std::pair<uid_t, gid_t>> invoking_user() {
   if (::geteuid() != 0) return std::nullopt;
   const char* u = std::getenv("SUDO_UID");
@@ -61,7 +71,8 @@ result<std::unique_ptr<run_outputs>> run_outputs::open(const run_config& cfg, ev
     out->write_log_line(events::run_start_line(out->info_));
   }
   if (cfg.capture_path) {
-    auto cap = capture::tree_capture::open(*cfg.capture_path, describe_run(out->info_), owner);
+    auto cap = capture::tree_capture::open(*cfg.capture_path, capture_point_of(cfg.capture_at),
+                                           describe_run(out->info_), owner);
     if (!cap) return unexpected<error>(cap.error());
     out->capture_ = std::move(*cap);
   }
@@ -101,7 +112,7 @@ void run_outputs::finish(int exit_status) {
   }
   if (capture_) {
     capture_->close();
-    if (auto err = capture_->last_error()) log::warn("capture: {}", err->message);
+    for (const auto& err : capture_->errors()) log::warn("capture: {}", err.message);
     if (capture_->packets_dropped() > 0)
       log::warn("capture: {} packets were dropped (the disk could not keep up)", capture_->packets_dropped());
   }

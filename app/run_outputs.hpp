@@ -1,6 +1,6 @@
 // Where a run's events go: the live lines on stderr (--analyse), the JSON
 // Lines flow log (--log), the summary (--summary, printed after the command
-// ends), the pcapng capture (-o; its frame observer goes to the engine) and
+// ends), the pcapng capture (-o; its observers go to the engine) and
 // the warnings everyone sees (proxy failures, denials, errors). One object
 // per run, fed on the engine's event strand; finish() ends every output.
 #pragma once
@@ -23,10 +23,13 @@ class run_outputs {
  public:
   // Opens the log and the capture (errors before anything is set up).
   static result<std::unique_ptr<run_outputs>> open(const run_config& cfg, events::run_info info);
+  static capture::point capture_point_of(capture_point p);
   ~run_outputs();
 
   void on_event(const events::event& e);  // one thread at a time
-  relay::frame_observer* capture() { return capture_.get(); }
+  // What the engine feeds the capture (null without one, or without that point).
+  relay::frame_observer* capture_child() { return capture_ ? capture_->child() : nullptr; }
+  relay::egress_observer* capture_egress() { return capture_ ? capture_->egress() : nullptr; }
   // After the engine stopped: the log's last record, the summary, the capture closed.
   void finish(int exit_status);
 

@@ -1,50 +1,72 @@
-// The tree's capture at the tap boundary (-C child): every frame the child
-// sent or received, as Ethernet with nanosecond timestamps, in one pcapng
-// file. It is both the relay's frame observer and an event consumer: a DNS
-// answer becomes a Name Resolution Block (queued before the packets that
-// use it), and once a flow's process is known each of the flow's packets
-// carries a comment naming it ("pid 4242 (sandbox pid 2): curl -s ...").
-// Memory is bounded by capture_file's queue; frames beyond it are counted
-// as dropped.
+// The run's capture: the pcapng file(s) of one capture point, fed by the
+// relay (frames at the tap, host sockets at egress) and by the event stream
+// (DNS answers become Name Resolution Blocks, flow opens name each flow's
+// process in its packets' comments).
+//
+//   child        PATH                          the tap (child_point)
+//   egress       PATH                          rebuilt host side (egress_point)
+//   wire-egress  PATH                          host interfaces, AF_PACKET (wire_point; root)
+//   both         BASE.child.pcapng and BASE.egress.pcapng, BASE = PATH
+//                without a trailing ".pcapng"
+//
+// Every file has the same Section Header (netpen's name and version, the run
+// described without secrets) and one Interface Description. Memory is
+// bounded by each capture_file's queue; packets beyond it are counted as
+// dropped.
 #pragma once
 #include <sys/types.h>
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "capture/capture_file.hpp"
+#include "capture/child_point.hpp"
+#include "capture/egress_point.hpp"
+#include "capture/flow_comments.hpp"
+#include "capture/wire_point.hpp"
 #include "net/common/error.hpp"
 #include "net/events/event.hpp"
-#include "net/relay/flow_key.hpp"
-#include "net/relay/frame_observer.hpp"
 
 namespace netpen::capture {
 
-class tree_capture : public relay::frame_observer {
+enum class point { child, egress, wire_egress, both };
+
+class tree_capture {
  public:
-  // `run_description`: the SHB comment (command, backend, options; no secrets).
-  static result<std::unique_ptr<tree_capture>> open(const std::string& path, const std::string& run_description,
+  // Error codes: those of capture_file::create and wire_tap::open.
+  static result<std::unique_ptr<tree_capture>> open(const std::string& path, point at,
+                                                    const std::string& run_description,
                                                     std::optional<std::pair<uid_t, gid_t>> owner);
+  // The files `open` writes for `path` at `at`, in order.
+  static std::vector<std::string> paths_for(const std::string& path, point at);
 
-  void frame(relay::frame_direction d, std::span<const std::byte> head, std::span<const std::byte> p0,
-             std::span<const std::byte> p1) override;  // any thread
-  void on_event(const events::event& e);                // the events strand
+  ~tree_capture();
 
+  // What the relay feeds: null when this capture has no such point.
+  relay::frame_observer* child() { return child_.get(); }
+  relay::egress_observer* egress();
+
+  void on_event(const events::event& e);  // the events strand
+  // Stops the packet socket (wire-egress) and writes out and closes every file.
   void close();
-  std::uint64_t packets_written() const { return file_->packets_written(); }
-  std::uint64_t packets_dropped() const { return file_->packets_dropped(); }
-  std::optional<error> last_error() const { return file_->last_error(); }
-  const std::string& path() const { return file_->path(); }
+
+  std::uint64_t packets_written() const;
+  std::uint64_t packets_dropped() const;  // queue full, and the kernel's drops at wire-egress
+  std::vector<error> errors() const;
+  const std::vector<std::string>& paths() const { return paths_; }
 
  private:
-  explicit tree_capture(std::unique_ptr<capture_file> file) : file_(std::move(file)) {}
-  std::unique_ptr<capture_file> file_;
-  std::mutex mutex_;
-  std::unordered_map<relay::flow_key, std::string, relay::flow_key_hash> comments_;  // child's view -> comment
+  tree_capture() = default;
+
+  std::vector<std::string> paths_;
+  std::vector<std::unique_ptr<capture_file>> files_;
+  flow_comments comments_;
+  std::unique_ptr<child_point> child_;
+  std::unique_ptr<egress_point> egress_;
+  std::unique_ptr<wire_point> wire_;
 };
 
 }  // namespace netpen::capture

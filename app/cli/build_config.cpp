@@ -237,8 +237,6 @@ result<void> reject_unsupported(const run_config& config, const CLI::App& app, c
       "root", "run-as-root", "offline", "block-private", "block-metadata", "allow",
       "allow-file", "deny", "deny-file", "default-policy", "interactive", "prompt-timeout", "fail-on-leak",
       "iface", "host-port", "publish"};
-  if (config.capture_path && config.capture_at != capture_point::child)
-    return fail("not-supported", "--capture-point: only 'child' is supported yet");
   for (const auto& name : given) {
     const CLI::Option* opt = app.get_option_no_throw(name);
     if (opt == nullptr || opt->get_lnames().empty()) continue;

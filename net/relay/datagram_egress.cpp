@@ -34,18 +34,19 @@ bool read_sockaddr(const sockaddr_storage& ss, packet::ip_address& a, std::uint1
 void datagram_egress::open(egress_observer* observer, int fd, const flow_key& child,
                            std::optional<std::uint16_t> icmp_id) {
   if (observer == nullptr) return;
-  sockaddr_storage local{}, remote{};
-  socklen_t local_len = sizeof local, remote_len = sizeof remote;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
-      ::getpeername(fd, reinterpret_cast<sockaddr*>(&remote), &remote_len) != 0)
-    return;
+  // The socket is connected to the child's destination (ping sockets do
+  // not answer getpeername).
+  sockaddr_storage local{};
+  socklen_t local_len = sizeof local;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) return;
   conn_ = host_conn{};
   conn_.protocol = child.protocol;
   conn_.child = child;
-  if (!read_sockaddr(local, conn_.local, conn_.local_port) ||
-      !read_sockaddr(remote, conn_.remote, conn_.remote_port))
-    return;
-  if (child.protocol != packet::proto_udp) {  // ICMP echo: identifier, no remote port
+  conn_.remote = child.dst;
+  if (!read_sockaddr(local, conn_.local, conn_.local_port)) return;
+  if (child.protocol == packet::proto_udp) {
+    conn_.remote_port = child.dst_port;
+  } else {  // ICMP echo: identifier, no remote port
     if (icmp_id) conn_.local_port = *icmp_id;
     conn_.remote_port = 0;
   }

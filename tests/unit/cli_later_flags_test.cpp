@@ -29,8 +29,6 @@ TEST_CASE("valid later flags are rejected as not supported yet", "[cli]") {
       {{"--root", "x"}, "--root is not supported yet"},
       {{"--network-backend", "rootful", "x"}, "--network-backend rootful is not supported yet"},
       {{"--root", "--run-as-root", "x"}, "--root is not supported yet"},
-      {{"-c", "/tmp/x.pcapng", "-C", "both", "x"}, "--capture-point: only 'child' is supported yet"},
-      {{"-o", "/tmp/x.pcapng", "-C", "egress", "x"}, "--capture-point: only 'child' is supported yet"},
       {{"--offline", "x"}, "--offline is not supported yet"},
       {{"-q", "--block-private", "x"}, "--block-private is not supported yet"},
       {{"--block-metadata", "x"}, "--block-metadata is not supported yet"},

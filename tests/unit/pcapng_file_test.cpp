@@ -25,24 +25,10 @@
 
 namespace cap = netpen::capture;
 namespace rd = pcapng_test;
+using rd::temp_dir;
 
 namespace {
 
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "netpen-pcapng-XXXXXX").string();
-    REQUIRE(::mkdtemp(templ.data()) != nullptr);
-    path = templ;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 const cap::section_info section{.hardware = {}, .os = "Linux", .application = "netpen test", .comment = "unit test"};
 const std::vector<cap::interface_info> two_interfaces{

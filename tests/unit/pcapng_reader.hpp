@@ -6,8 +6,12 @@
 // EPBs whose captured length fits the block and whose interface exists, NRB
 // records with at least one NUL-terminated name and a final nrb_record_end.
 #pragma once
+#include <catch2/catch.hpp>
+
 #include <cstddef>
+#include <cstdlib>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -20,6 +24,24 @@
 namespace pcapng_test {
 
 using bytes = std::vector<std::byte>;
+
+// A directory of its own for a test's files, removed afterwards.
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    std::string templ = (std::filesystem::temp_directory_path() / "netpen-capture-XXXXXX").string();
+    REQUIRE(::mkdtemp(templ.data()) != nullptr);
+    path = templ;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
 
 struct option {
   std::uint16_t code = 0;
