@@ -11,6 +11,7 @@
 
 #include "capture/tree_capture.hpp"
 #include "net/packet/frame.hpp"
+#include "tests/unit/packet_test_util.hpp"
 #include "tests/unit/pcapng_reader.hpp"
 
 namespace cap = netpen::capture;
@@ -18,17 +19,9 @@ namespace rd = pcapng_test;
 using netpen::relay::host_conn;
 using netpen::relay::host_direction;
 using netpen::relay::host_close;
+using packet_test::v4;
 
 namespace {
-
-netpen::packet::ip_address v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
-  netpen::packet::ip_address out;
-  out.bytes[0] = a;
-  out.bytes[1] = b;
-  out.bytes[2] = c;
-  out.bytes[3] = d;
-  return out;
-}
 
 // A relayed TCP flow: the child's 10.248.0.2:40000 -> 203.0.113.10:80 on a
 // host socket 198.51.100.2:51000 -> 203.0.113.10:80.
