@@ -8,6 +8,8 @@
 #include <variant>
 #include <vector>
 
+#include "net/policy/rule.hpp"
+
 namespace netpen::app {
 
 // A resolver address: IPv4 or IPv6 literal plus port (default 53).
@@ -31,14 +33,9 @@ struct proxy_spec {
   std::optional<std::string> password;  // from the URI's userinfo
 };
 
-// One allow/deny list entry (--allow, --deny, --allow-file, --deny-file).
-enum class policy_entry_kind { domain, wildcard, ipv4, ipv6, cidr4, cidr6 };
-struct policy_entry {
-  policy_entry_kind kind = policy_entry_kind::domain;
-  std::string value;       // domain lowercased without "*." and trailing dot, or address literal
-  std::uint8_t prefix = 0; // CIDR prefix length; 32/128 for a single address
-  std::optional<std::uint16_t> port;
-};
+// One allow/deny list entry (--allow, --deny, --allow-file, --deny-file):
+// the policy engine's rule, origin set to the flag or "file:line".
+using policy_entry = policy::rule;
 
 enum class capture_point { child, egress, wire_egress, both };
 enum class default_policy { allow, deny };

@@ -2,6 +2,7 @@
 #include "app/cli/policy_entry.hpp"
 
 #include "app/cli/validators.hpp"
+#include "net/policy/address_class.hpp"
 
 namespace netpen::app::cli {
 namespace {
@@ -16,13 +17,10 @@ unexpected<error> bad_entry(std::string_view text, std::string_view why = {}) {
 
 // Address or CIDR without port; v6_only when the text came from brackets.
 result<policy_entry> parse_address_part(std::string_view whole, std::string_view addr, bool v6_only) {
-  policy_entry entry;
   auto slash = addr.find('/');
-  std::string_view ip = addr.substr(0, slash);
-  bool v4 = !v6_only && is_ipv4(ip);
-  bool v6 = is_ipv6(ip);
-  if (!v4 && !v6) return bad_entry(whole);
-  unsigned max_prefix = v4 ? 32 : 128;
+  auto ip = policy::parse_ip(addr.substr(0, slash));
+  if (!ip || (v6_only && !ip->v6)) return bad_entry(whole);
+  unsigned max_prefix = ip->v6 ? 128 : 32;
   unsigned prefix = max_prefix;
   if (slash != std::string_view::npos) {
     std::string_view p = addr.substr(slash + 1);
@@ -33,13 +31,21 @@ result<policy_entry> parse_address_part(std::string_view whole, std::string_view
     for (char c : p) prefix = prefix * 10 + static_cast<unsigned>(c - '0');
     if (prefix > max_prefix)
       return bad_entry(whole, "prefix length " + std::string(p) + " is more than " + std::to_string(max_prefix));
-    entry.kind = v4 ? policy_entry_kind::cidr4 : policy_entry_kind::cidr6;
-  } else {
-    entry.kind = v4 ? policy_entry_kind::ipv4 : policy_entry_kind::ipv6;
   }
-  entry.value = std::string(ip);
-  entry.prefix = static_cast<std::uint8_t>(prefix);
-  return entry;
+  return policy::address_rule(*ip, prefix);
+}
+
+// The part before the port: address, CIDR, *.domain or domain.
+result<policy_entry> parse_host_part(std::string_view whole, std::string_view host, bool bracketed) {
+  if (bracketed || host.find(':') != std::string_view::npos) return parse_address_part(whole, host, true);
+  if (is_ipv4(host.substr(0, host.find('/'))) || host.find('/') != std::string_view::npos)
+    return parse_address_part(whole, host, false);
+  if (host.starts_with("*.")) {
+    if (!is_domain_name(host.substr(2))) return bad_entry(whole);
+    return policy::wildcard_rule(host.substr(2));
+  }
+  if (is_domain_name(host)) return policy::domain_rule(host);
+  return bad_entry(whole);
 }
 
 }  // namespace
@@ -64,28 +70,12 @@ result<policy_entry> parse_policy_entry(std::string_view text) {
     port_text = text.substr(colon + 1);
   }
 
-  result<policy_entry> entry = policy_entry{};
-  if (bracketed || host.find(':') != std::string_view::npos) {
-    entry = parse_address_part(text, host, true);
-  } else if (is_ipv4(host.substr(0, host.find('/'))) || host.find('/') != std::string_view::npos) {
-    entry = parse_address_part(text, host, false);
-  } else if (host.starts_with("*.")) {
-    if (!is_domain_name(host.substr(2))) return bad_entry(text);
-    entry->kind = policy_entry_kind::wildcard;
-    entry->value = to_lower(host.substr(2));
-  } else if (is_domain_name(host)) {
-    entry->kind = policy_entry_kind::domain;
-    entry->value = to_lower(host);
-  } else {
-    return bad_entry(text);
-  }
-  if (!entry) return entry;
-  if (!entry->value.empty() && entry->value.back() == '.') entry->value.pop_back();
-  if (port_text) {
-    auto port = parse_port(*port_text);
-    if (!port) return bad_entry(text, in_quotes(*port_text) + " is not a port (1-65535)");
-    entry->port = *port;
-  }
+  auto entry = parse_host_part(text, host, bracketed);
+  if (!entry || !port_text) return entry;
+  auto port = parse_port(*port_text);
+  if (!port) return bad_entry(text, in_quotes(*port_text) + " is not a port (1-65535)");
+  entry->port = *port;
+  entry->text = policy::rule_text(*entry);
   return entry;
 }
 
@@ -95,6 +85,7 @@ result<std::vector<policy_entry>> parse_policy_list(std::string_view flag, std::
     if (item.empty()) return bad_value(flag, "empty entry in " + in_quotes(text));
     auto entry = parse_policy_entry(item);
     if (!entry) return bad_value(flag, entry.error().message);
+    entry->origin = std::string(flag);
     out.push_back(std::move(*entry));
   }
   return out;
@@ -111,9 +102,10 @@ result<std::vector<policy_entry>> parse_policy_file(std::string_view flag, std::
     contents.remove_prefix(nl == std::string_view::npos ? contents.size() : nl + 1);
     line = trim(line.substr(0, line.find('#')));
     if (line.empty()) continue;
+    const std::string where = std::string(path) + ":" + std::to_string(line_no);
     auto entry = parse_policy_entry(line);
-    if (!entry)
-      return bad_value(flag, std::string(path) + ":" + std::to_string(line_no) + ": " + entry.error().message);
+    if (!entry) return bad_value(flag, where + ": " + entry.error().message);
+    entry->origin = where;
     out.push_back(std::move(*entry));
   }
   return out;

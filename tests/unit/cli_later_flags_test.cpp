@@ -130,37 +130,39 @@ TEST_CASE("values of later flags are parsed", "[cli]") {
 }
 
 TEST_CASE("policy entry syntax", "[cli]") {
+  using netpen::policy::rule_kind;
   struct row {
     std::string text;
-    policy_entry_kind kind;
-    std::string value;
+    rule_kind kind;
+    std::string normalised;  // rule.text
     unsigned prefix;
     std::optional<std::uint16_t> port;
   };
   const std::vector<row> rows{
-      {"example.com", policy_entry_kind::domain, "example.com", 0, {}},
-      {"Example.COM.", policy_entry_kind::domain, "example.com", 0, {}},
-      {"example.com:443", policy_entry_kind::domain, "example.com", 0, 443},
-      {"*.example.com", policy_entry_kind::wildcard, "example.com", 0, {}},
-      {"*.example.com:8443", policy_entry_kind::wildcard, "example.com", 0, 8443},
-      {"93.184.216.34", policy_entry_kind::ipv4, "93.184.216.34", 32, {}},
-      {"93.184.216.34:80", policy_entry_kind::ipv4, "93.184.216.34", 32, 80},
-      {"10.0.0.0/8", policy_entry_kind::cidr4, "10.0.0.0", 8, {}},
-      {"10.0.0.0/8:22", policy_entry_kind::cidr4, "10.0.0.0", 8, 22},
-      {"2001:db8::1", policy_entry_kind::ipv6, "2001:db8::1", 128, {}},
-      {"[2001:db8::1]:443", policy_entry_kind::ipv6, "2001:db8::1", 128, 443},
-      {"2001:db8::/32", policy_entry_kind::cidr6, "2001:db8::", 32, {}},
-      {"[2001:db8::/32]:53", policy_entry_kind::cidr6, "2001:db8::", 32, 53},
-      {"localhost", policy_entry_kind::domain, "localhost", 0, {}},
+      {"example.com", rule_kind::domain, "example.com", 0, {}},
+      {"Example.COM.", rule_kind::domain, "example.com", 0, {}},
+      {"example.com:443", rule_kind::domain, "example.com:443", 0, 443},
+      {"*.example.com", rule_kind::wildcard, "*.example.com", 0, {}},
+      {"*.example.com:8443", rule_kind::wildcard, "*.example.com:8443", 0, 8443},
+      {"93.184.216.34", rule_kind::address, "93.184.216.34", 32, {}},
+      {"93.184.216.34:80", rule_kind::address, "93.184.216.34:80", 32, 80},
+      {"10.0.0.0/8", rule_kind::cidr, "10.0.0.0/8", 8, {}},
+      {"10.0.0.0/8:22", rule_kind::cidr, "10.0.0.0/8:22", 8, 22},
+      {"2001:db8::1", rule_kind::address, "2001:db8::1", 128, {}},
+      {"[2001:db8::1]:443", rule_kind::address, "[2001:db8::1]:443", 128, 443},
+      {"2001:db8::/32", rule_kind::cidr, "2001:db8::/32", 32, {}},
+      {"[2001:db8::/32]:53", rule_kind::cidr, "[2001:db8::/32]:53", 32, 53},
+      {"localhost", rule_kind::domain, "localhost", 0, {}},
   };
   for (const auto& r : rows) {
     INFO(r.text);
     auto e = cli::parse_policy_entry(r.text);
     REQUIRE(e);
     CHECK(e->kind == r.kind);
-    CHECK(e->value == r.value);
+    CHECK(e->text == r.normalised);
     CHECK(e->prefix == r.prefix);
     CHECK(e->port == r.port);
+    CHECK(e->origin.empty());
   }
   for (const char* bad : {"", "*", "*.", "**.example.com", "ex*ample.com", "1.2.3", "1.2.3.4.5", "10.0.0.0/", "10.0.0.0/x",
                           "example.com/8", "[1.2.3.4]:80", "[2001:db8::1", "-bad.com", "a..b", "example.com:",

@@ -1,0 +1,153 @@
+// The policy engine: decides DNS questions and new flows from the run's
+// policy flags, allow/deny rules, what the tree's DNS answers taught it and
+// the decisions remembered in an interactive run. Pure: no I/O, no clock
+// (time is passed in); the relay and the DNS forwarder call it.
+//
+// Theory of operation
+// -------------------
+// Default: allow, unless any allow rule is given (then deny); an explicit
+// default overrides that; --interactive means deny-and-ask. The blocks win
+// over every rule, a deny rule wins over an allow rule, and a decision
+// remembered in an interactive run counts only where no rule decides. A rule
+// with a port matches that port only (never ICMP). Names are compared
+// lowercase without a trailing dot; a flow's destination is judged as its
+// IPv4 form when it is an IPv4-mapped IPv6 address.
+//
+// on_connect(ip, port): the first of these that applies decides.
+//   1. --offline                                      deny  "offline"
+//   2. --block-metadata and a metadata address        deny  "block-metadata"
+//   3. --block-private and a private address          deny  "block-private"
+//   4. a deny address/CIDR rule matching ip:port      deny  "deny-rule"
+//   5. a deny domain/wildcard rule matching a name that resolved to ip in
+//      this run (TTL still running), port matching   deny  "deny-rule"
+//   6. an allow address/CIDR rule matching ip:port    allow "allow-rule"
+//   7. an allow domain/wildcard rule matching such a name   allow "allowed-name"
+//   8. a remembered interactive deny, then allow (this IP, this IP:port, or
+//      a remembered domain that resolved to ip)       "interactive-deny" / "interactive-allow"
+//   9. the default: allow "default-allow"; with --interactive ask "ask";
+//      otherwise deny "not-allowed".
+// So an IP is allowed by name only because an allowed name resolved to it;
+// a direct connection to an IP no allowed name produced is denied under
+// default deny. Names are learned per address: two names sharing an address
+// (CDNs) share its verdict, a limit of judging flows by address.
+//
+// on_query(name): the first of these that applies decides.
+//   1. --offline                                      deny  "offline"
+//   2. a deny domain/wildcard rule without a port matching name
+//      (a deny rule with a port does not block resolution)  deny "deny-rule"
+//   3. an allow domain/wildcard rule matching name, any port   allow "allow-rule"
+//   4. a remembered interactive domain decision       "interactive-deny" / "interactive-allow"
+//   5. default allow                                  allow "default-allow"
+//   6. --interactive (the prompt can then show the name), or any allow
+//      address/CIDR rule (connections are judged by address)   allow "resolve-only"
+//   7. otherwise                                      deny  "not-allowed"
+// Domain match: "example.com" is that name only; "*.example.com" matches
+// a.example.com and a.b.example.com, not example.com.
+//
+// learn(name, addresses, ttl): each binding is valid for ttl seconds from
+// now (ttl 0: one second, so the connect that follows the answer works). The
+// table keeps at most policy_config::learned_limit bindings; past that, the
+// one learned or refreshed longest ago is dropped.
+//
+// Threads: on_query, on_connect, names_for and default_allow may be called
+// from several threads at once; learn and remember_* take an exclusive lock.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/packet/frame.hpp"
+#include "net/policy/learned_names.hpp"
+#include "net/policy/rule.hpp"
+
+namespace netpen::policy {
+
+struct policy_config {
+  bool offline = false, block_private = false, block_metadata = false;
+  std::vector<rule> allow, deny;
+  std::optional<bool> default_allow;  // unset: deny iff any allow rule
+  bool interactive = false;           // default deny, unknown destinations get `ask` (wins over default_allow)
+  std::size_t learned_limit = 65536;  // name -> address bindings kept
+};
+
+enum class verdict { allow, deny, ask };  // ask: only with interactive, for a destination no rule decides
+
+// The stable reason codes of decisions (events, summaries, --fail-on-leak).
+namespace reason {
+inline constexpr std::string_view offline = "offline";
+inline constexpr std::string_view block_metadata = "block-metadata";
+inline constexpr std::string_view block_private = "block-private";
+inline constexpr std::string_view deny_rule = "deny-rule";
+inline constexpr std::string_view allow_rule = "allow-rule";
+inline constexpr std::string_view allowed_name = "allowed-name";
+inline constexpr std::string_view interactive_allow = "interactive-allow";
+inline constexpr std::string_view interactive_deny = "interactive-deny";
+inline constexpr std::string_view default_allow = "default-allow";
+inline constexpr std::string_view not_allowed = "not-allowed";
+inline constexpr std::string_view ask = "ask";
+inline constexpr std::string_view resolve_only = "resolve-only";
+}  // namespace reason
+
+struct decision {
+  verdict what = verdict::deny;
+  std::string reason;  // one of policy::reason
+  std::string rule;    // the matched rule: "*.example.com:443 (--allow)"; empty when none
+  std::string name;    // the learned name through which a name rule matched a flow; else empty
+};
+
+class policy {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  explicit policy(policy_config c);
+
+  // A DNS question for `name` (compared lowercase, without a trailing dot).
+  decision on_query(std::string_view name) const;
+
+  // The tree's DNS answer for `name` gave these addresses, valid for ttl_s
+  // seconds from now. Call it for every name the answer vouches for (the
+  // question; CNAME targets if they should count too).
+  void learn(std::string_view name, std::span<const packet::ip_address> addresses, std::uint32_t ttl_s,
+             clock::time_point now);
+
+  // A new flow to ip:port (port ignored for ICMP); protocol packet::proto_tcp/udp/icmp/icmpv6.
+  decision on_connect(const packet::ip_address& ip, std::uint16_t port, std::uint8_t protocol,
+                      clock::time_point now) const;
+
+  // Interactive decisions remembered for the run (verdict::ask is ignored):
+  // this IP (one port, or every port when port is unset), or a domain and
+  // every address it resolves to in the run.
+  void remember_ip(const packet::ip_address& ip, std::optional<std::uint16_t> port, verdict v);
+  void remember_domain(std::string_view name, verdict v);
+
+  // The names the run learned for ip that are still valid, most recent first.
+  std::vector<std::string> names_for(const packet::ip_address& ip, clock::time_point now) const;
+
+  bool default_allow() const { return default_allow_; }
+  const policy_config& config() const { return config_; }
+
+ private:
+  std::optional<decision> blocked(const packet::ip_address& ip) const;
+  std::optional<decision> by_rules(const packet::ip_address& ip, std::uint16_t port,
+                                   const std::vector<std::string>& names) const;
+  std::optional<decision> by_memory(const packet::ip_address& ip, std::uint16_t port,
+                                    const std::vector<std::string>& names) const;
+  decision fallback_connect() const;
+  decision fallback_query() const;
+  void remember(rule r, verdict v);
+
+  const policy_config config_;
+  const bool default_allow_;
+  const bool any_address_allow_;
+  mutable std::shared_mutex mutex_;
+  learned_names learned_;
+  std::vector<rule> remembered_deny_, remembered_allow_;
+};
+
+}  // namespace netpen::policy
