@@ -40,6 +40,13 @@ pnp_argv() {
 
 # Lines a log gained since the mark: log_since FILE MARK.
 log_since() { tail -c +"$(($2 + 1))" "$1"; }
+# check_log DESC EREGEX FILE MARK: a line the log gained since MARK matches;
+# waits up to 5 s, since a proxy may log a request after answering it.
+log_has() { log_since "$2" "$3" | grep -qE -- "$1"; }
+check_log() {
+  wait_for 5 log_has "$2" "$3" "$4" || true
+  check_match "$1" "$2" "$(log_since "$3" "$4")"
+}
 mark() { stat -c %s "$1"; }
 
 urllib="import urllib.request; print(urllib.request.urlopen('http://hidden.lab.test/whoami', timeout=20).read().decode().strip())"
@@ -53,13 +60,11 @@ for who in $(e2e_users); do
   m=$(mark "$LOGS/tinyproxy.log")
   run np --as "$who" -p "$HTTP" -- curl -fsS -m 20 http://hidden.lab.test/whoami
   check_match "[$who] curl over HTTP CONNECT" "$whoami_re" "$OUT"
-  check_match "[$who] ... the proxy was asked for the name" 'CONNECT hidden\.lab\.test:80 HTTP' \
-    "$(log_since "$LOGS/tinyproxy.log" "$m")"
+  check_log "[$who] ... the proxy was asked for the name" 'CONNECT hidden\.lab\.test:80 HTTP' "$LOGS/tinyproxy.log" "$m"
   m=$(mark "$LOGS/tinyproxy.log")
   run np --as "$who" -p "$HTTP" -- curl -fsS -m 20 --cacert "$LAB_CA" https://hidden.lab.test/whoami
   check_match "[$who] HTTPS through the CONNECT tunnel" "$whoami_re" "$OUT"
-  check_match "[$who] ... CONNECT hidden.lab.test:443" 'CONNECT hidden\.lab\.test:443 HTTP' \
-    "$(log_since "$LOGS/tinyproxy.log" "$m")"
+  check_log "[$who] ... CONNECT hidden.lab.test:443" 'CONNECT hidden\.lab\.test:443 HTTP' "$LOGS/tinyproxy.log" "$m"
   run np --as "$who" -p "$HTTP" -- python3 -c "$urllib"
   check_match "[$who] python3 urllib through the proxy (no proxy variables)" "$whoami_re" "$OUT"
   run np --as "$who" -p "$HTTP" -- timeout 30 busybox wget -q -O - http://hidden.lab.test/whoami
@@ -81,8 +86,7 @@ for who in $(e2e_users); do
   run np --as "$who" -p "$AUTH" -U labuser -P "$SECRET" -- curl -fsS -m 20 http://hidden.lab.test/whoami
   check_match "[$who] -U/-P: Basic auth accepted" "$whoami_re" "$OUT"
   check_match "[$who] ... a warning suggests the variable or file" 'NETPEN_PROXY_PASSWORD or --proxy-password-file' "$ERR"
-  check_match "[$who] ... the authenticated CONNECT names the host" 'CONNECT hidden\.lab\.test:80' \
-    "$(log_since "$LOGS/tinyproxy-auth.log" "$m")"
+  check_log "[$who] ... the authenticated CONNECT names the host" 'CONNECT hidden\.lab\.test:80' "$LOGS/tinyproxy-auth.log" "$m"
   run pnp "$who" NETPEN_PROXY_PASSWORD="$SECRET" -- -p "http://labuser@proxy.lab.test:3129" -- \
     curl -fsS -m 20 http://hidden.lab.test/whoami
   check_match "[$who] user in the URI, password from NETPEN_PROXY_PASSWORD" "$whoami_re" "$OUT"
@@ -120,15 +124,14 @@ for who in $(e2e_users); do
   m=$(mark "$LOGS/danted.log")
   run np --as "$who" -p socks5://proxy.lab.test:1080 -- curl -fsS -m 20 http://hidden.lab.test/whoami
   check_match "[$who] SOCKS5 without auth" "$whoami_re" "$OUT"
-  check_match "[$who] ... ATYP domain with the name" 'ATYP: 3 address: hidden\.lab\.test\.80' \
-    "$(log_since "$LOGS/danted.log" "$m")"
+  check_log "[$who] ... ATYP domain with the name" 'ATYP: 3 address: hidden\.lab\.test\.80' "$LOGS/danted.log" "$m"
   run np --as "$who" -p socks5://203.0.113.20:1080 -- curl -fsS -m 20 http://203.0.113.30/whoami
   check_match "[$who] SOCKS5 to an address the tree never looked up (ATYP IPv4)" "$whoami_re" "$OUT"
   m=$(mark "$LOGS/danted-auth.log")
   run pnp "$who" NETPEN_PROXY_PASSWORD=socks-secret -- -p socks5://proxy.lab.test:1081 -U netpen-socks -- \
     curl -fsS -m 20 --cacert "$LAB_CA" https://hidden.lab.test/whoami
   check_match "[$who] SOCKS5 with username/password (RFC 1929)" "$whoami_re" "$OUT"
-  check_match "[$who] ... dante saw the user" 'username%netpen-socks@' "$(log_since "$LOGS/danted-auth.log" "$m")"
+  check_log "[$who] ... dante saw the user" 'username%netpen-socks@' "$LOGS/danted-auth.log" "$m"
   run pnp "$who" NETPEN_PROXY_PASSWORD=bad-secret -- -p socks5://proxy.lab.test:1081 -U netpen-socks -- \
     curl -sS -m 20 http://hidden.lab.test/whoami
   check_eq "[$who] SOCKS5 wrong password: reset" 7 "$RC"
