@@ -1,4 +1,5 @@
-// Names and the plain text form of events (see event.hpp).
+// Names, the plain text form and the policy decision's text of events (see
+// event.hpp).
 #include "net/events/event.hpp"
 
 #include <fmt/format.h>
@@ -14,12 +15,36 @@ std::string_view to_string(kind k) {
     case kind::denied: return "denied";
     case kind::proxy_failed: return "proxy failed";
     case kind::error: return "error";
+    case kind::warning: return "warning";
   }
   return "event";
 }
 
-std::string to_text(const event& e) {
+std::string policy_text(const event& e) {
+  if (e.policy.empty()) return "";
+  return e.rule.empty() ? e.policy : e.policy + " " + e.rule;
+}
+
+bool is_dns_denial(const event& e) { return e.what == kind::denied && e.protocol == "dns"; }
+
+std::string asked_name(const event& e) { return e.query.empty() ? e.name.value_or("") : e.query; }
+
+std::string asked_text(const event& e) {
+  return e.query_type.empty() ? asked_name(e) : asked_name(e) + " " + e.query_type;
+}
+
+namespace {
+
+// "tcp 10.248.0.2:40000 -> example.com (93.184.216.34:443)"; "dns evil.com A" for a denied query.
+std::string subject(const event& e) {
+  if (is_dns_denial(e)) return "dns " + asked_text(e);
   const std::string where = e.name ? fmt::format("{} ({})", *e.name, e.destination) : e.destination;
+  return fmt::format("{} {} -> {}", e.protocol, e.source, where);
+}
+
+}  // namespace
+
+std::string to_text(const event& e) {
   switch (e.what) {
     case kind::dns_query:
       return fmt::format("dns query: {} {} over {}", e.query, e.query_type, e.transport);
@@ -29,14 +54,15 @@ std::string to_text(const event& e) {
       return fmt::format("dns answer: {} {} {}{}{}", e.query, e.query_type, e.rcode, list.empty() ? "" : ": ", list);
     }
     case kind::flow_close:
-      return fmt::format("close: {} {} -> {}: {}, {} B out, {} B in, {} ms", e.protocol, e.source, where, e.end,
-                         e.bytes_out, e.bytes_in, e.duration.count());
+      return fmt::format("close: {}: {}, {} B out, {} B in, {} ms", subject(e), e.end, e.bytes_out, e.bytes_in,
+                         e.duration.count());
     default:
       break;
   }
-  std::string text = fmt::format("{}: {} {} -> {}", to_string(e.what), e.protocol, e.source, where);
+  std::string text = fmt::format("{}: {}", to_string(e.what), subject(e));
   if (!e.reason.empty()) text += ": " + e.reason;
   if (e.what == kind::proxy_failed && !e.via.empty()) text += " (via " + e.via + ")";
+  if (!e.policy.empty()) text += " [" + policy_text(e) + "]";
   return text;
 }
 

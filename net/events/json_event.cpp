@@ -119,6 +119,8 @@ result<event> read_event(const json& j, kind k, clock::time_point t) {
   f.text("dst", e.destination);
   f.optional_text("name", e.name);
   f.text("reason", e.reason);
+  f.text("policy", e.policy);
+  f.text("rule", e.rule);
   f.text("via", e.via);
   f.count("bytes_out", e.bytes_out);
   f.count("bytes_in", e.bytes_in);
@@ -230,13 +232,14 @@ std::string_view json_name(kind k) {
     case kind::denied: return "denied";
     case kind::proxy_failed: return "proxy_failed";
     case kind::error: return "error";
+    case kind::warning: return "warning";
   }
   return "error";
 }
 
 std::optional<kind> kind_from_json_name(std::string_view name) {
   for (kind k : {kind::dns_query, kind::dns_answer, kind::flow_open, kind::flow_close, kind::denied,
-                 kind::proxy_failed, kind::error})
+                 kind::proxy_failed, kind::error, kind::warning})
     if (json_name(k) == name) return k;
   return std::nullopt;
 }
@@ -248,6 +251,8 @@ std::string to_json_line(const event& e) {
   put_text(j, "dst", e.destination);
   if (e.name) j["name"] = *e.name;
   put_text(j, "reason", e.reason);
+  put_text(j, "policy", e.policy);
+  put_text(j, "rule", e.rule);
   put_text(j, "via", e.via);
   // Flow counters always on a close; elsewhere only if someone set them.
   const bool close = e.what == kind::flow_close;

@@ -27,8 +27,8 @@ inline constexpr int flow_log_schema_version = 1;
 std::string format_time(std::chrono::system_clock::time_point t);
 result<std::chrono::system_clock::time_point> parse_time(std::string_view text);
 
-// The "event" values: "dns_query", ..., "error" (event.hpp's to_string is
-// the text for people; these are the stable names for programs).
+// The "event" values: "dns_query", ..., "error", "warning" (event.hpp's
+// to_string is the text for people; these are the stable names for programs).
 std::string_view json_name(kind k);
 std::optional<kind> kind_from_json_name(std::string_view name);
 

@@ -27,6 +27,7 @@ std::string_view label(kind k) {
     case kind::denied: return "DENY";
     case kind::proxy_failed: return "PROXY";
     case kind::error: return "ERROR";
+    case kind::warning: return "WARN";
   }
   return "ERROR";
 }
@@ -40,6 +41,7 @@ std::string_view label_colour(kind k) {
     case kind::denied: return "\033[1;31m";    // bold red
     case kind::proxy_failed: return "\033[33m";  // yellow
     case kind::error: return "\033[1;31m";
+    case kind::warning: return "\033[33m";       // yellow
   }
   return "";
 }
@@ -50,8 +52,9 @@ std::string joined(const std::vector<std::string>& items) {
   return out;
 }
 
-// "src -> name (dst)", or as much of it as the event has.
+// "src -> name (dst)", or as much of it as the event has; "name A" for a denied DNS query.
 std::string flow_text(const event& e) {
+  if (is_dns_denial(e)) return asked_text(e);
   const std::string where = e.name ? fmt::format("{} ({})", *e.name, e.destination) : e.destination;
   if (e.source.empty()) return where.empty() ? "" : "-> " + where;
   if (where.empty()) return e.source;
@@ -69,6 +72,7 @@ std::string details(const event& e) {
     }
     case kind::flow_open: {
       std::string text = direct ? "" : "via " + e.via;
+      if (!e.policy.empty()) text += (text.empty() ? "" : ", ") + policy_text(e);
       if (!e.reason.empty()) text += (text.empty() ? "" : ": ") + e.reason;
       return text;
     }
@@ -81,7 +85,9 @@ std::string details(const event& e) {
     case kind::proxy_failed:
       return e.reason + (direct ? "" : fmt::format("{}(via {})", e.reason.empty() ? "" : " ", e.via));
     case kind::denied:
+      return e.policy.empty() ? e.reason : policy_text(e);
     case kind::error:
+    case kind::warning:
       return e.reason;
   }
   return e.reason;

@@ -7,6 +7,12 @@
 //   0.537s CLOSE tcp    10.248.0.2:40000      -> example.com (93.184.216.34:443)  closed, 517 B out, 3.2 KiB in, 500 ms  [4242 curl ...]
 //   0.612s DENY  udp    10.248.0.2:5353       -> 203.0.113.10:7  --proxy-only: only TCP through the proxy may leave  [4250 nc ...]
 //   (repeated 4 times)
+//   0.700s DENY  tcp    10.248.0.2:40002      -> 203.0.113.11:80  not-allowed  [4251 curl ...]
+//   0.710s DENY  dns    evil.com A  deny-rule *.evil.com (--deny)  [4251 curl ...]
+//   0.800s WARN  tcp    10.248.0.2:40003      -> 1.1.1.1:443  the tree talks to Cloudflare DNS over HTTPS ...
+//
+// Policy denials show the decision's code and rule instead of the sentence;
+// opens a policy allowed add theirs ("allow-rule web.lab.test (--allow)").
 //
 // Text from the tree (names, command lines) has its control characters
 // escaped, so it cannot drive the terminal.

@@ -13,6 +13,7 @@ namespace netpen::events {
 namespace {
 
 using detail::align;
+using detail::group_extra;
 using detail::table;
 
 constexpr std::size_t text_group_limit = 20;  // rows per group table in the text form
@@ -55,44 +56,40 @@ void most_first(std::vector<T>& items) {
   std::stable_sort(items.begin(), items.end(), [](const T& a, const T& b) { return a.count > b.count; });
 }
 
-void group_table(std::string& out, std::string_view title, const std::vector<event_group>& groups, bool with_via) {
+void group_table(std::string& out, std::string_view title, const std::vector<event_group>& groups,
+                 group_extra extra) {
   if (groups.empty()) return;
   std::uint64_t total = 0;
   for (const auto& g : groups) total += g.count;
   out += fmt::format("\n{}: {}\n", title, total);
-  // Columns nobody fills (errors often have no flow) are left out.
-  bool protocol = false, destination = false;
-  for (const auto& g : groups) {
-    protocol = protocol || !g.protocol.empty();
-    destination = destination || !g.destination.empty();
-  }
-  std::vector<align> columns{align::right};
+  const auto columns = detail::group_columns(groups, extra);
+  std::vector<align> alignment(columns.size() + 1, align::left);
+  alignment[0] = align::right;
+  table t(std::move(alignment));
   std::vector<std::string> header{"count"};
-  auto add_cells = [&](std::vector<std::string>& row, std::string proto, std::string dest, std::string reason,
-                       std::string via) {
-    if (protocol) row.push_back(std::move(proto));
-    if (destination) row.push_back(std::move(dest));
-    row.push_back(std::move(reason));
-    if (with_via) row.push_back(std::move(via));
-  };
-  add_cells(header, "protocol", "destination", "reason", "via");
-  columns.resize(header.size(), align::left);
-  table t(columns);
+  for (const auto& c : columns) header.emplace_back(c.header);
   t.row(std::move(header));
   for (std::size_t i = 0; i < groups.size() && i < text_group_limit; ++i) {
-    const auto& g = groups[i];
-    std::vector<std::string> row{std::to_string(g.count)};
-    add_cells(row, printable(g.protocol), printable(g.destination), printable(g.reason), printable(g.via));
+    std::vector<std::string> row{std::to_string(groups[i].count)};
+    for (const auto& c : columns) row.push_back(printable(groups[i].*c.field));
     t.row(std::move(row));
   }
   out += t.render("  ");
   if (groups.size() > text_group_limit) out += fmt::format("  ... and {} more\n", groups.size() - text_group_limit);
 }
 
+// The group an event counts in: a denied DNS query by the name asked, a
+// flow by its destination.
+event_group group_of(const event& e) {
+  const std::string where = is_dns_denial(e) ? asked_name(e) : destination_label(e, e.name);
+  const std::string via = e.what == kind::proxy_failed ? e.via : "";
+  return {e.protocol, where, e.reason, via, e.policy, e.rule, 1};
+}
+
 }  // namespace
 
 void summary_builder::grouped::add(event_group g) {
-  auto key = std::make_tuple(g.protocol, g.destination, g.reason, g.via);
+  auto key = std::make_tuple(g.protocol, g.destination, g.reason, g.via, g.policy, g.rule);
   auto it = index.find(key);
   if (it != index.end()) {
     groups[it->second].count += g.count;
@@ -179,13 +176,16 @@ void summary_builder::add(const event& e) {
       break;
     }
     case kind::denied:
-      denials_.add({e.protocol, destination_label(e, e.name), e.reason, "", 1});
+      denials_.add(group_of(e));
       break;
     case kind::proxy_failed:
-      proxy_failures_.add({e.protocol, destination_label(e, e.name), e.reason, e.via, 1});
+      proxy_failures_.add(group_of(e));
       break;
     case kind::error:
-      errors_.add({e.protocol, destination_label(e, e.name), e.reason, "", 1});
+      errors_.add(group_of(e));
+      break;
+    case kind::warning:
+      warnings_.add(group_of(e));
       break;
   }
 }
@@ -206,9 +206,11 @@ summary summary_builder::result() const {
   out.denials = denials_.groups;
   out.proxy_failures = proxy_failures_.groups;
   out.errors = errors_.groups;
+  out.warnings = warnings_.groups;
   most_first(out.denials);
   most_first(out.proxy_failures);
   most_first(out.errors);
+  most_first(out.warnings);
   return out;
 }
 
@@ -263,9 +265,10 @@ std::string render_text(const summary& s) {
     out += t.render("  ");
   }
 
-  group_table(out, "denied", s.denials, false);
-  group_table(out, "proxy failures", s.proxy_failures, true);
-  group_table(out, "errors", s.errors, false);
+  group_table(out, "denied", s.denials, group_extra::policy);
+  group_table(out, "proxy failures", s.proxy_failures, group_extra::via);
+  group_table(out, "errors", s.errors, group_extra::none);
+  group_table(out, "warnings", s.warnings, group_extra::none);
 
   out += s.exit_status ? fmt::format("\nexit status: {}\n", *s.exit_status)
                        : std::string("\nexit status: unknown (the run did not finish)\n");

@@ -1,6 +1,6 @@
 // The run summary (--summary, `netpen report`): what the run was, its
-// traffic by protocol, DNS, the top destinations, denials, proxy failures,
-// errors, and the exit status. summary_builder folds a run's event stream
+// traffic by protocol, DNS, the top destinations, denials (with the policy
+// code and rule), proxy failures, errors, warnings, and the exit status. summary_builder folds a run's event stream
 // into a summary; render_* print it as text (exit status on the last line),
 // JSON or Markdown. Pure: no I/O. Not thread-safe: feed it from one thread.
 #pragma once
@@ -34,12 +34,16 @@ struct destination_total {
   std::uint64_t bytes_in = 0;
 };
 
-// Events of one kind with the same protocol, destination, reason (and via).
+// Events of one kind with the same protocol, destination, reason, via,
+// policy and rule.
 struct event_group {
   std::string protocol;
-  std::string destination;  // "name:port" when the name is known, else the address as logged
+  std::string destination;  // "name:port" when the name is known, else the address as logged;
+                            // the name asked for a denied DNS query
   std::string reason;
   std::string via;          // proxy failures only
+  std::string policy;       // denials only: the policy reason code ("deny-rule"), empty without one
+  std::string rule;         // ... and the rule that matched, with its origin
   std::uint64_t count = 0;
 };
 
@@ -72,6 +76,7 @@ struct summary {
   std::vector<event_group> denials;                  // most frequent first, then first seen
   std::vector<event_group> proxy_failures;
   std::vector<event_group> errors;
+  std::vector<event_group> warnings;
 };
 
 inline constexpr std::size_t top_destination_count = 10;
@@ -92,7 +97,8 @@ class summary_builder {
   };
   struct grouped {
     std::vector<event_group> groups;  // first-seen order
-    std::map<std::tuple<std::string, std::string, std::string, std::string>, std::size_t> index;
+    std::map<std::tuple<std::string, std::string, std::string, std::string, std::string, std::string>, std::size_t>
+        index;
     void add(event_group g);
   };
 
@@ -104,7 +110,7 @@ class summary_builder {
   std::map<flow_id, open_flow> open_;
   std::map<destination_id, destination_total> destinations_;
   std::map<std::tuple<std::string, std::string, std::string>, std::size_t> dns_failure_index_;
-  grouped denials_, proxy_failures_, errors_;
+  grouped denials_, proxy_failures_, errors_, warnings_;
 };
 
 // Text for people: aligned sections, empty sections left out, and

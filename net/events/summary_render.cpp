@@ -5,26 +5,32 @@
 #include <nlohmann/json.hpp>
 
 #include "net/events/summary.hpp"
+#include "net/events/summary_table.hpp"
 #include "net/events/text_util.hpp"
 
 namespace netpen::events {
 namespace {
 
 using ordered = nlohmann::ordered_json;
+using detail::group_extra;
 
 template <class T>
 ordered or_null(const std::optional<T>& value) {
   return value ? ordered(*value) : ordered(nullptr);
 }
 
-ordered groups_json(const std::vector<event_group>& groups, bool with_via) {
+// Every group of a list has the same keys (via for proxy failures, policy
+// and rule for denials), empty strings included.
+ordered groups_json(const std::vector<event_group>& groups, group_extra extra) {
   ordered list = ordered::array();
   for (const auto& g : groups) {
     ordered item;
     item["protocol"] = g.protocol;
     item["destination"] = g.destination;
     item["reason"] = g.reason;
-    if (with_via) item["via"] = g.via;
+    if (extra == group_extra::via) item["via"] = g.via;
+    if (extra == group_extra::policy) item["policy"] = g.policy;
+    if (extra == group_extra::policy) item["rule"] = g.rule;
     item["count"] = g.count;
     list.push_back(std::move(item));
   }
@@ -46,13 +52,20 @@ std::string md_code(std::string_view text) {
   return safe.find('`') == std::string::npos ? "`" + safe + "`" : "`` " + safe + " ``";
 }
 
-void md_groups(std::string& out, std::string_view title, const std::vector<event_group>& groups, bool with_via) {
+void md_groups(std::string& out, std::string_view title, const std::vector<event_group>& groups,
+               group_extra extra) {
   if (groups.empty()) return;
-  out += fmt::format("\n### {}\n\n| count | protocol | destination | reason |{}\n|--:|---|---|---|{}\n", title,
-                     with_via ? " via |" : "", with_via ? "---|" : "");
+  const auto columns = detail::group_columns(groups, extra);
+  std::string header = "| count |", rule = "|--:|";
+  for (const auto& c : columns) {
+    header += fmt::format(" {} |", c.header);
+    rule += "---|";
+  }
+  out += fmt::format("\n### {}\n\n{}\n{}\n", title, header, rule);
   for (const auto& g : groups) {
-    out += fmt::format("| {} | {} | {} | {} |", g.count, md(g.protocol), md(g.destination), md(g.reason));
-    out += with_via ? fmt::format(" {} |\n", md(g.via)) : "\n";
+    out += fmt::format("| {} |", g.count);
+    for (const auto& c : columns) out += fmt::format(" {} |", md(g.*c.field));
+    out += "\n";
   }
 }
 
@@ -89,9 +102,10 @@ std::string render_json(const summary& s) {
                    {"flows", d.flows}, {"bytes_out", d.bytes_out}, {"bytes_in", d.bytes_in}});
   j["top_destinations"] = std::move(top);
 
-  j["denials"] = groups_json(s.denials, false);
-  j["proxy_failures"] = groups_json(s.proxy_failures, true);
-  j["errors"] = groups_json(s.errors, false);
+  j["denials"] = groups_json(s.denials, group_extra::policy);
+  j["proxy_failures"] = groups_json(s.proxy_failures, group_extra::via);
+  j["errors"] = groups_json(s.errors, group_extra::none);
+  j["warnings"] = groups_json(s.warnings, group_extra::none);
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
@@ -134,9 +148,10 @@ std::string render_markdown(const summary& s) {
                          md(d.protocol), d.flows, human_bytes(d.bytes_out), human_bytes(d.bytes_in));
   }
 
-  md_groups(out, "Denied", s.denials, false);
-  md_groups(out, "Proxy failures", s.proxy_failures, true);
-  md_groups(out, "Errors", s.errors, false);
+  md_groups(out, "Denied", s.denials, group_extra::policy);
+  md_groups(out, "Proxy failures", s.proxy_failures, group_extra::via);
+  md_groups(out, "Errors", s.errors, group_extra::none);
+  md_groups(out, "Warnings", s.warnings, group_extra::none);
 
   out += s.exit_status ? fmt::format("\n**exit status:** {}\n", *s.exit_status)
                        : std::string("\n**exit status:** unknown (the run did not finish)\n");

@@ -1,11 +1,15 @@
-// Internal to the summary's text form: a table of aligned columns, two
-// spaces apart, no trailing spaces. Widths count UTF-8 characters.
+// Internal to the summary's text and Markdown forms: a table of aligned
+// columns, two spaces apart, no trailing spaces (widths count UTF-8
+// characters), and the columns a list of event groups shows.
 #pragma once
 #include <algorithm>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "net/events/summary.hpp"
 
 namespace netpen::events::detail {
 
@@ -49,5 +53,31 @@ class table {
   std::vector<align> align_;
   std::vector<std::vector<std::string>> rows_;
 };
+
+// What a group list shows besides the reason: via (proxy failures) or the
+// policy code and rule (denials).
+enum class group_extra { none, via, policy };
+
+struct group_column {
+  std::string_view header;
+  std::string event_group::*field;
+};
+
+// The columns after "count": protocol, destination, policy and rule each
+// when any group has one (policy and rule for denials only), the reason,
+// and via for proxy failures.
+inline std::vector<group_column> group_columns(const std::vector<event_group>& groups, group_extra extra) {
+  auto any = [&](std::string event_group::*field) {
+    return std::any_of(groups.begin(), groups.end(), [&](const event_group& g) { return !(g.*field).empty(); });
+  };
+  std::vector<group_column> out;
+  if (any(&event_group::protocol)) out.push_back({"protocol", &event_group::protocol});
+  if (any(&event_group::destination)) out.push_back({"destination", &event_group::destination});
+  if (extra == group_extra::policy && any(&event_group::policy)) out.push_back({"policy", &event_group::policy});
+  if (extra == group_extra::policy && any(&event_group::rule)) out.push_back({"rule", &event_group::rule});
+  out.push_back({"reason", &event_group::reason});
+  if (extra == group_extra::via) out.push_back({"via", &event_group::via});
+  return out;
+}
 
 }  // namespace netpen::events::detail

@@ -11,6 +11,7 @@
 using namespace netpen::events;
 using namespace std::chrono_literals;
 using netpen::events_test::at;
+using netpen::events_test::dns_denial;
 using netpen::events_test::sample_events;
 
 namespace {
@@ -23,6 +24,8 @@ void check_same(const event& a, const event& b) {
   CHECK(a.destination == b.destination);
   CHECK(a.name == b.name);
   CHECK(a.reason == b.reason);
+  CHECK(a.policy == b.policy);
+  CHECK(a.rule == b.rule);
   CHECK(a.via == b.via);
   CHECK(a.bytes_out == b.bytes_out);
   CHECK(a.bytes_in == b.bytes_in);
@@ -66,7 +69,50 @@ TEST_CASE("every event kind survives a JSON round trip", "[events]") {
     check_same(*back, e);
     kinds.insert(e.what);
   }
-  CHECK(kinds.size() == 7);
+  CHECK(kinds.size() == 8);
+}
+
+TEST_CASE("policy denials and warnings, exactly and back", "[events]") {
+  const auto events = sample_events(at(0ms));
+  CHECK(to_json_line(events[7]) ==
+        R"({"schema_version":1,"time":"2026-11-22T10:35:03.023456Z","event":"denied","protocol":"tcp",)"
+        R"("src":"10.248.0.2:40002","dst":"203.0.113.11:443","name":"tracker.evil.com",)"
+        R"x("reason":"a deny rule matches the destination","policy":"deny-rule","rule":"*.evil.com (--deny)",)x"
+        R"("process":{"pid":4242,"sandbox_pid":7,"command":"curl -s https://example.com"}})");
+  CHECK(to_json_line(events[8]) ==
+        R"({"schema_version":1,"time":"2026-11-22T10:35:03.073456Z","event":"warning","protocol":"tcp",)"
+        R"("src":"10.248.0.2:40003","dst":"1.1.1.1:443","reason":"the tree talks to Cloudflare DNS over HTTPS )"
+        R"((1.1.1.1:443): names it resolves there bypass name policy",)"
+        R"("process":{"pid":4242,"sandbox_pid":7,"command":"curl -s https://example.com"}})");
+
+  event dns = dns_denial("evil.com", "A", at(0ms));  // refused by the default: no rule
+  dns.name = "evil.com";
+  dns.policy = "not-allowed";
+  dns.rule.clear();
+  const auto back = from_json_line(to_json_line(dns));
+  REQUIRE(back);
+  check_same(*back, dns);
+  CHECK(to_json_line(dns).find(R"("name":"evil.com","reason":"a deny rule matches the name","policy":"not-allowed",)"
+                               R"("query":"evil.com")") != std::string::npos);
+  CHECK(to_json_line(dns).find("\"rule\"") == std::string::npos);
+
+  event open = events[2];  // an allowed flow under a policy
+  open.policy = "allow-rule";
+  open.rule = "10.0.0.0/8 (allow.txt:3)";
+  check_same(from_json_line(to_json_line(open)).value(), open);
+}
+
+TEST_CASE("lines without policy fields (older logs) read as no policy", "[events]") {
+  auto e = from_json_line(R"({"schema_version":1,"time":"2026-11-22T10:35:02Z","event":"denied","reason":"no"})");
+  REQUIRE(e);
+  CHECK(e->policy.empty());
+  CHECK(e->rule.empty());
+  CHECK(error_of(R"({"schema_version":1,"time":"2026-11-22T10:35:02Z","event":"denied","policy":7})") ==
+        "bad-flow-log: \"policy\" is not a string");
+  CHECK(error_of(R"({"schema_version":1,"time":"2026-11-22T10:35:02Z","event":"denied","rule":[]})") ==
+        "bad-flow-log: \"rule\" is not a string");
+  CHECK(kind_from_json_name("warning") == kind::warning);
+  CHECK(json_name(kind::warning) == "warning");
 }
 
 TEST_CASE("a flow_close line, exactly", "[events]") {
@@ -220,7 +266,9 @@ TEST_CASE("parse_log reads a whole log", "[events]") {
   REQUIRE(log);
   REQUIRE(log->start);
   CHECK(log->start->command == "curl x");
-  CHECK(log->events.size() == sample_events(at(0ms)).size());
+  REQUIRE(log->events.size() == sample_events(at(0ms)).size());
+  CHECK(log->events[7].rule == "*.evil.com (--deny)");
+  CHECK(log->events[8].what == kind::warning);
   REQUIRE(log->end);
   CHECK(log->end->exit_status == 3);
   CHECK(log->skipped == 0);

@@ -15,6 +15,7 @@
 using namespace netpen::events;
 using namespace std::chrono_literals;
 using netpen::events_test::at;
+using netpen::events_test::dns_denial;
 using netpen::events_test::sample_events;
 
 namespace {
@@ -73,6 +74,10 @@ TEST_CASE("one aligned line per event kind, without colour", "[events]") {
       "  0.712s PROXY tcp    10.248.0.2:40000      -> example.com (93.184.216.34:443)  proxy answered 403 Forbidden "
       "(via http://u:***@proxy.lab.test:3128)  [4242 curl -s https://example.com]",
       "  0.812s ERROR -      cannot write the capture: No space left on device",
+      "  0.912s DENY  tcp    10.248.0.2:40002      -> tracker.evil.com (203.0.113.11:443)  "
+      "deny-rule *.evil.com (--deny)  [4242 curl -s https://example.com]",
+      "  0.962s WARN  tcp    10.248.0.2:40003      -> 1.1.1.1:443  the tree talks to Cloudflare DNS over HTTPS "
+      "(1.1.1.1:443): names it resolves there bypass name policy  [4242 curl -s https://example.com]",
   };
   CHECK(lines == expected);
   CHECK_FALSE(f.flush_folded());
@@ -93,6 +98,44 @@ TEST_CASE("colour wraps the same text in ANSI codes", "[events]") {
   event denied = sample_events(at(0ms))[4];
   live_formatter c2(true);
   CHECK(c2.format(denied, at(0ms))->find("\033[1;31mDENY \033[0m") != std::string::npos);
+}
+
+TEST_CASE("policy decisions: the code and rule, compactly", "[events]") {
+  live_formatter f(false);
+  event denied = sample_events(at(0ms))[7];
+  denied.name.reset();
+  denied.process.reset();
+  denied.source = "10.248.0.2:40000";
+  denied.destination = "203.0.113.11:80";
+  denied.policy = "not-allowed";
+  denied.rule.clear();
+  CHECK(f.format(denied, at(0ms)).value() ==
+        "  0.900s DENY  tcp    10.248.0.2:40000      -> 203.0.113.11:80  not-allowed");
+
+  CHECK(f.format(dns_denial("evil.com", "A", at(0ms)), at(0ms)).value() ==
+        "  0.000s DENY  dns    evil.com A  deny-rule *.evil.com (--deny)");
+
+  event open = sample_events(at(0ms))[2];
+  open.process.reset();
+  open.name = "web.lab.test";
+  open.policy = "allow-rule";
+  open.rule = "web.lab.test (--allow)";
+  CHECK(f.format(open, at(0ms)).value() ==
+        "  0.025s OPEN  tcp    10.248.0.2:40000      -> web.lab.test (93.184.216.34:443)  "
+        "allow-rule web.lab.test (--allow)");
+  open.via = "socks5h://gw:1080";
+  open.policy = "allowed-name";
+  open.rule.clear();
+  CHECK(f.format(open, at(0ms)).value().ends_with("  via socks5h://gw:1080, allowed-name"));
+
+  // Without a policy code a denial keeps its sentence (--proxy-only).
+  CHECK(f.format(sample_events(at(0ms))[4], at(0ms)).value().find("UDP is not allowed with --proxy-only") !=
+        std::string::npos);
+}
+
+TEST_CASE("warnings are yellow in colour", "[events]") {
+  live_formatter f(true);
+  CHECK(f.format(sample_events(at(0ms))[8], at(0ms))->find("\033[33mWARN \033[0m") != std::string::npos);
 }
 
 TEST_CASE("consecutive duplicates are folded, time aside", "[events]") {

@@ -15,6 +15,7 @@
 using namespace netpen::events;
 using namespace std::chrono_literals;
 using netpen::events_test::at;
+using netpen::events_test::dns_denial;
 using netpen::events_test::sample_events;
 
 namespace {
@@ -63,6 +64,15 @@ event denial(std::string source, std::string destination, std::string reason) {
   return e;
 }
 
+event policy_denial(std::string protocol, std::string destination, std::string code, std::string rule) {
+  event e = denial("10.248.0.2:40000", std::move(destination), "not allowed by the policy");
+  e.protocol = std::move(protocol);
+  e.policy = std::move(code);
+  e.rule = std::move(rule);
+  return e;
+}
+
+
 std::string last_line(const std::string& text) {
   REQUIRE(text.ends_with('\n'));
   const auto start = text.rfind('\n', text.size() - 2);
@@ -90,9 +100,10 @@ destinations by bytes
   destination  port  protocol  flows  bytes out  bytes in
   example.com   443  tcp           1      517 B   3.2 KiB
 
-denied: 1
-  count  protocol  destination     reason
-      1  udp       203.0.113.10:7  UDP is not allowed with --proxy-only
+denied: 2
+  count  protocol  destination           policy     rule                 reason
+      1  udp       203.0.113.10:7                                        UDP is not allowed with --proxy-only
+      1  tcp       tracker.evil.com:443  deny-rule  *.evil.com (--deny)  a deny rule matches the destination
 
 proxy failures: 1
   count  protocol  destination      reason                        via
@@ -101,6 +112,10 @@ proxy failures: 1
 errors: 1
   count  reason
       1  cannot write the capture: No space left on device
+
+warnings: 1
+  count  protocol  destination  reason
+      1  tcp       1.1.1.1:443  the tree talks to Cloudflare DNS over HTTPS (1.1.1.1:443): names it resolves there bypass name policy
 
 exit status: 0
 )");
@@ -215,6 +230,70 @@ TEST_CASE("denials are grouped by destination and reason, most first", "[events]
   CHECK(text.find("      3  udp       198.51.100.9:443  UDP is not allowed with --proxy-only\n") != std::string::npos);
 }
 
+TEST_CASE("denials are grouped by policy code and rule; DNS denials by the name asked", "[events]") {
+  summary_builder b;
+  for (int i = 0; i < 3; ++i) b.add(policy_denial("tcp", "203.0.113.11:80", "not-allowed", ""));
+  b.add(policy_denial("tcp", "203.0.113.11:80", "deny-rule", "203.0.113.0/24 (deny.txt:2)"));
+  b.add(dns_denial("evil.com", "A", at(0ms)));
+  b.add(dns_denial("evil.com", "AAAA", at(0ms)));
+  const summary s = b.result();
+  REQUIRE(s.denials.size() == 3);  // most first
+  CHECK(s.denials[0].policy == "not-allowed");
+  CHECK(s.denials[0].rule.empty());
+  CHECK(s.denials[0].count == 3);
+  CHECK(s.denials[1].protocol == "dns");
+  CHECK(s.denials[1].destination == "evil.com");
+  CHECK(s.denials[1].count == 2);
+  CHECK(s.denials[2].rule == "203.0.113.0/24 (deny.txt:2)");
+
+  const std::string text = render_text(s);
+  INFO(text);
+  CHECK(text.find("denied: 6\n"
+                  "  count  protocol  destination      policy       rule                         reason\n"
+                  "      3  tcp       203.0.113.11:80  not-allowed                               not allowed by the "
+                  "policy\n"
+                  "      2  dns       evil.com         deny-rule    *.evil.com (--deny)          a deny rule matches "
+                  "the name\n"
+                  "      1  tcp       203.0.113.11:80  deny-rule    203.0.113.0/24 (deny.txt:2)  not allowed by the "
+                  "policy\n") != std::string::npos);
+  const auto j = nlohmann::json::parse(render_json(s));
+  CHECK(j["denials"][0]["policy"] == "not-allowed");
+  CHECK(j["denials"][0]["rule"] == "");
+  CHECK(j["denials"][1]["rule"] == "*.evil.com (--deny)");
+  CHECK(j["denials"][1]["count"] == 2);
+  CHECK(render_markdown(s).find("| count | protocol | destination | policy | rule | reason |\n"
+                                "|--:|---|---|---|---|---|\n"
+                                "| 3 | tcp | 203.0.113.11:80 | not-allowed |  | not allowed by the policy |\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("warnings have a section of their own; empty sections are left out", "[events]") {
+  summary_builder quiet;
+  quiet.add(close_to("93.184.216.34:443", "example.com", 1, 1));
+  const std::string text = render_text(quiet.result());
+  for (const char* section : {"denied", "proxy failures", "errors", "warnings"}) {
+    INFO(section);
+    CHECK(text.find(std::string("\n") + section) == std::string::npos);
+  }
+  CHECK(render_markdown(quiet.result()).find("### Warnings") == std::string::npos);
+  CHECK(nlohmann::json::parse(render_json(quiet.result()))["warnings"] == nlohmann::json::array());
+
+  summary_builder b;
+  const event warning = sample_events(at(0ms))[8];
+  b.add(warning);
+  b.add(warning);
+  const summary s = b.result();
+  REQUIRE(s.warnings.size() == 1);
+  CHECK(s.warnings[0].count == 2);
+  CHECK(s.warnings[0].destination == "1.1.1.1:443");
+  CHECK(render_text(s).find("\nwarnings: 2\n"
+                            "  count  protocol  destination  reason\n"
+                            "      2  tcp       1.1.1.1:443  the tree") != std::string::npos);
+  CHECK(render_markdown(s).find("### Warnings\n\n| count | protocol | destination | reason |\n") != std::string::npos);
+  CHECK(nlohmann::json::parse(render_json(s))["warnings"][0]["count"] == 2);
+  CHECK(s.denials.empty());
+}
+
 TEST_CASE("DNS failures are counted and grouped", "[events]") {
   summary_builder b;
   event answer;
@@ -246,12 +325,15 @@ TEST_CASE("the JSON summary carries everything", "[events]") {
   CHECK(j["capture"] == "/tmp/run.pcapng");
   CHECK(j["duration_ms"] == 1234);
   CHECK(j["exit_status"] == 0);
-  CHECK(j["events"] == 7);
+  CHECK(j["events"] == 9);
   CHECK(j["protocols"][0]["bytes_in"] == 3300);
   CHECK(j["dns"]["queries"] == 1);
   CHECK(j["top_destinations"][0]["host"] == "example.com");
   CHECK(j["top_destinations"][0]["port"] == 443);
   CHECK(j["denials"][0]["count"] == 1);
+  CHECK(j["denials"][1]["policy"] == "deny-rule");
+  CHECK(j["denials"][1]["rule"] == "*.evil.com (--deny)");
+  CHECK(j["warnings"][0]["destination"] == "1.1.1.1:443");
   CHECK(j["proxy_failures"][0]["via"] == "http://u:***@proxy.lab.test:3128");
   CHECK(j["errors"].size() == 1);
   const auto unfinished = nlohmann::json::parse(render_json(sample_summary(std::nullopt)));

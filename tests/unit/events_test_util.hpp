@@ -1,7 +1,10 @@
-// Helpers for the [events] unit tests: a fixed clock and one event of every
-// kind with every field that kind carries.
+// Helpers for the [events] unit tests: a fixed clock, one event of every
+// kind with every field that kind carries (and a policy denial), and a
+// refused DNS query.
 #pragma once
 #include <chrono>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "net/events/event.hpp"
@@ -15,6 +18,23 @@ inline std::chrono::system_clock::time_point at(std::chrono::microseconds offset
 }
 
 inline events::process_info curl() { return {4242, 7, "curl -s https://example.com"}; }
+
+// A DNS query refused by "*.evil.com (--deny)".
+inline events::event dns_denial(std::string query, std::string type, std::chrono::system_clock::time_point t) {
+  events::event e;
+  e.what = events::kind::denied;
+  e.time = t;
+  e.protocol = "dns";
+  e.source = "10.248.0.2:51000";
+  e.destination = "10.248.0.1:53";
+  e.query = std::move(query);
+  e.query_type = std::move(type);
+  e.transport = "udp";
+  e.reason = "a deny rule matches the name";
+  e.policy = "deny-rule";
+  e.rule = "*.evil.com (--deny)";
+  return e;
+}
 
 inline std::vector<events::event> sample_events(std::chrono::system_clock::time_point t) {
   using namespace std::chrono_literals;
@@ -81,6 +101,29 @@ inline std::vector<events::event> sample_events(std::chrono::system_clock::time_
   err.time = t + 800ms;
   err.reason = "cannot write the capture: No space left on device";
   out.push_back(err);
+
+  events::event policy = open;
+  policy.what = kind::denied;
+  policy.time = t + 900ms;
+  policy.source = "10.248.0.2:40002";
+  policy.destination = "203.0.113.11:443";
+  policy.name = "tracker.evil.com";
+  policy.via.clear();
+  policy.reason = "a deny rule matches the destination";
+  policy.policy = "deny-rule";
+  policy.rule = "*.evil.com (--deny)";
+  out.push_back(policy);
+
+  events::event warning = open;
+  warning.what = kind::warning;
+  warning.time = t + 950ms;
+  warning.source = "10.248.0.2:40003";
+  warning.destination = "1.1.1.1:443";
+  warning.name.reset();
+  warning.via.clear();
+  warning.reason =
+      "the tree talks to Cloudflare DNS over HTTPS (1.1.1.1:443): names it resolves there bypass name policy";
+  out.push_back(warning);
   return out;
 }
 
