@@ -86,6 +86,22 @@ struct prepared_run {
   relay::engine_options engine;
 };
 
+// The run's policy, or nullopt when no policy flag was given (everything may leave).
+std::optional<policy::policy_config> policy_config_of(const run_config& cfg) {
+  if (!cfg.offline && !cfg.block_private && !cfg.block_metadata && cfg.allow.empty() && cfg.deny.empty() &&
+      !cfg.default_policy_choice && !cfg.interactive)
+    return std::nullopt;
+  policy::policy_config pc;
+  pc.offline = cfg.offline;
+  pc.block_private = cfg.block_private;
+  pc.block_metadata = cfg.block_metadata;
+  pc.allow = cfg.allow;
+  pc.deny = cfg.deny;
+  if (cfg.default_policy_choice) pc.default_allow = *cfg.default_policy_choice == default_policy::allow;
+  pc.interactive = cfg.interactive;
+  return pc;
+}
+
 result<prepared_run> prepare(const run_config& cfg) {
   prepared_run p;
   p.spec.argv = cfg.command;
@@ -112,6 +128,8 @@ result<prepared_run> prepare(const run_config& cfg) {
     p.engine.proxy = std::move(*proxy);
     p.engine.proxy_only = cfg.proxy_only;
   }
+
+  if (auto pc = policy_config_of(cfg)) p.engine.policy = std::make_shared<policy::policy>(std::move(*pc));
 
   if (cfg.hosts_file) {
     auto overlay = dns::parse_hosts(cfg.hosts_file_contents, *cfg.hosts_file);
@@ -140,6 +158,27 @@ std::string capture_text(const run_config& cfg) {
   return text;
 }
 
+// The policy in force, as the run's description lists it.
+std::vector<std::string> policy_controls(const run_config& cfg) {
+  std::vector<std::string> out;
+  auto rules = [](const std::vector<policy_entry>& list) {
+    std::vector<std::string> texts;
+    for (const auto& r : list) texts.push_back(r.text);
+    return fmt::format("{}", fmt::join(texts, ", "));
+  };
+  if (cfg.offline) out.emplace_back("offline");
+  if (cfg.block_private) out.emplace_back("block-private");
+  if (cfg.block_metadata) out.emplace_back("block-metadata");
+  if (!cfg.allow.empty()) out.push_back("allow " + rules(cfg.allow));
+  if (!cfg.deny.empty()) out.push_back("deny " + rules(cfg.deny));
+  if (cfg.default_policy_choice)
+    out.push_back(std::string("default ") + (*cfg.default_policy_choice == default_policy::allow ? "allow" : "deny"));
+  else if (!cfg.allow.empty())
+    out.emplace_back("default deny");
+  if (cfg.fail_on_leak) out.emplace_back("fail-on-leak");
+  return out;
+}
+
 // The run as the flow log, summary and capture describe it (no secrets).
 events::run_info describe(const run_config& cfg, const prepared_run& p) {
   events::run_info info;
@@ -150,6 +189,7 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
   if (cfg.hosts_file) info.controls.push_back("hosts-file " + *cfg.hosts_file);
   if (p.engine.proxy) info.controls.push_back("proxy " + proxy::display(*p.engine.proxy));
   if (cfg.proxy_only) info.controls.push_back("proxy-only");
+  for (auto& c : policy_controls(cfg)) info.controls.push_back(std::move(c));
   if (cfg.capture_path) info.capture = capture_text(cfg);
   return info;
 }
@@ -220,8 +260,12 @@ int run_command(const run_config& cfg) {
     engine.stop();
     return report(launched.error());
   }
-  const int status = (*sandbox)->wait();
+  int status = (*sandbox)->wait();
   engine.stop();
+  if (cfg.fail_on_leak && status == 0 && (*outputs)->denied() > 0) {
+    log::error("--fail-on-leak: {} attempt(s) to reach something the policy denies", (*outputs)->denied());
+    status = 1;
+  }
   (*outputs)->finish(status);
   const auto st = engine.stats();
   log::debug("relay: {} frames in ({} malformed, {} ignored), {} out ({} dropped), {} tcp flows ({} resets for unknown flows), {} udp flows ({} evicted, {} datagrams dropped), {} dns queries",

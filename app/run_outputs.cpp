@@ -16,7 +16,8 @@ namespace netpen::app {
 namespace {
 
 bool is_warning(const events::event& e) {
-  return e.what == events::kind::proxy_failed || e.what == events::kind::denied || e.what == events::kind::error;
+  return e.what == events::kind::proxy_failed || e.what == events::kind::denied || e.what == events::kind::error ||
+         e.what == events::kind::warning;
 }
 
 std::string describe_run(const events::run_info& info) {
@@ -92,6 +93,7 @@ void run_outputs::write_log_line(const std::string& line) {
 
 void run_outputs::on_event(const events::event& e) {
   if (finished_) return;
+  if (e.what == events::kind::denied) ++denied_;
   if (live_) {
     if (auto line = live_->format(e, info_.time)) log::write_line(*line);
   } else if (is_warning(e) && log::current_level() >= log::level::normal) {

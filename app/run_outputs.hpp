@@ -30,6 +30,8 @@ class run_outputs {
   // What the engine feeds the capture (null without one, or without that point).
   relay::frame_observer* capture_child() { return capture_ ? capture_->child() : nullptr; }
   relay::egress_observer* capture_egress() { return capture_ ? capture_->egress() : nullptr; }
+  // Denied events seen so far (for --fail-on-leak).
+  std::uint64_t denied() const { return denied_; }
   // After the engine stopped: the log's last record, the summary, the capture closed.
   void finish(int exit_status);
 
@@ -45,6 +47,7 @@ class run_outputs {
   output_format summary_format_ = output_format::text;
   std::unique_ptr<capture::tree_capture> capture_;
   bool finished_ = false;
+  std::uint64_t denied_ = 0;
 };
 
 // The invoking user when netpen runs as root for someone (SUDO_UID/SUDO_GID).

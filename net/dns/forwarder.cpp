@@ -89,6 +89,10 @@ struct forwarder::state {
     const bool v6 = q.q.qtype == type_aaaa;
     const bool address_question = q.hdr.opcode() == 0 && q.q.qclass == class_in && (q.q.qtype == type_a || v6);
     const std::size_t limit = t == transport::udp ? classic_udp_limit : max_message;
+    if (opts.allow_query && !opts.allow_query(q.q.qname.text)) {
+      auto refused = make_error_reply(query, rcode::nxdomain);
+      return refused ? std::move(*refused) : bytes{};
+    }
     if (address_question && overlay.contains(q.q.qname.text)) {
       auto reply = make_address_reply(query, overlay.lookup(q.q.qname.text, v6), opts.overlay_ttl, limit);
       if (reply) return std::move(*reply);

@@ -77,9 +77,11 @@ result<void> engine::start() {
     if (!tls) return unexpected<error>(tls.error());
     proxy_tls_ = std::move(*tls);
   }
+  if (opts_.policy) dns_opts.allow_query = [this](const std::string& qname) { return query_allowed(qname); };
   dns_ = std::make_unique<dns::forwarder>(ctx_.get_executor(), opts_.dns_upstreams, opts_.hosts_overlay, dns_opts);
-  dns_->on_answer([names = names_](const std::string& qname, const std::vector<dns::answer_record>& records) {
+  dns_->on_answer([this, names = names_](const std::string& qname, const std::vector<dns::answer_record>& records) {
     names->record(qname, records);
+    learn_names(qname, records);
   });
   if (opts_.observe) {
     // UDP queries are published by handle_dns_udp (it knows the child's
@@ -248,8 +250,8 @@ void engine::handle_icmp(const packet::frame& f) {
   key.src = f.src;
   key.dst = f.dst;
   key.src_port = echo->id;
-  if (deny_datagram(key, f)) return;
   auto it = find_live(icmp_flows_, key);
+  if (deny_datagram(key, f, it == icmp_flows_.end())) return;
   if (it == icmp_flows_.end()) {
     if (stopping_.load() || icmp_flows_.size() >= opts_.udp.max_flows) {
       ignored_.fetch_add(1, std::memory_order_relaxed);
@@ -317,11 +319,12 @@ void engine::handle_udp(packet_buffer buf, const packet::frame& f) {
     udp_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (deny_datagram(key, f)) return;
   auto it = find_live(udp_flows_, key);
+  if (deny_datagram(key, f, it == udp_flows_.end())) return;
   if (it == udp_flows_.end()) {
     if (stopping_.load()) return;
     make_room_for_udp_flow();
+    warn_if_encrypted_dns(key);
     auto flow = std::make_shared<udp_flow>(*this, asio::make_strand(ctx_.get_executor()), key, opts_.udp);
     it = udp_flows_.emplace(key, flow).first;
     udp_flows_total_.fetch_add(1, std::memory_order_relaxed);

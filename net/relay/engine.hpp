@@ -25,6 +25,7 @@
 #include <random>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "net/common/error.hpp"
@@ -32,6 +33,7 @@
 #include "net/dns/name_index.hpp"
 #include "net/dns/synthetic_names.hpp"
 #include "net/events/event.hpp"
+#include "net/policy/policy.hpp"
 #include "net/proxy/proxy_config.hpp"
 #include "net/relay/egress_observer.hpp"
 #include "net/relay/flow_key.hpp"
@@ -69,6 +71,9 @@ struct engine_options {
   // The capture's egress points: each flow's host socket and its bytes
   // (null: none). Must outlive the engine.
   egress_observer* egress = nullptr;
+  // Allow/deny decisions for DNS questions and new flows (null: everything
+  // may leave). Shared: the run reads it too.
+  std::shared_ptr<policy::policy> policy;
 };
 
 struct engine_stats {
@@ -110,6 +115,15 @@ class engine {
   void set_tree(pid_t init_pid);
   bool observing() const { return opts_.observe; }
   egress_observer* egress() const { return opts_.egress; }
+  // The policy's denial of a new flow to key.dst, or nullopt when it may
+  // go (engine_policy.cpp). No side effects.
+  std::optional<policy::decision> policy_denies(const flow_key& key) const;
+  // The denied event for that decision.
+  events::event denied_event(const flow_key& key, const policy::decision& d) const;
+  // With a policy in force, a new flow to a well-known encrypted-DNS
+  // endpoint (DoH, DoT, DoQ) gets one warning event per destination: names
+  // resolved there bypass the name policy.
+  void warn_if_encrypted_dns(const flow_key& key);
   // A flow is open (connected, or its first datagram went out): flow_open.
   void flow_opened(const flow_key& key, flow_record& record);
   // A flow ended: flow_close, when its open was published.
@@ -130,10 +144,11 @@ class engine {
   void handle_udp(packet_buffer buf, const packet::frame& f);
   void handle_dns_udp(const flow_key& key, const packet::frame& f);
   void make_room_for_udp_flow();
-  // Under --proxy-only (or for a synthetic address) a datagram may not
-  // leave: the child gets "administratively prohibited", the user an event
-  // (once per flow). True when the packet was denied.
-  bool deny_datagram(const flow_key& key, const packet::frame& f);
+  // Under --proxy-only (or for a synthetic address), or when the policy
+  // denies a new flow (`is_new`), a datagram may not leave: the child gets
+  // "administratively prohibited", the user an event (once per flow). True
+  // when the packet was denied.
+  bool deny_datagram(const flow_key& key, const packet::frame& f, bool is_new);
   bool answer_neighbor(const packet::frame& f, std::span<const std::byte> raw);
   void handle_icmp(const packet::frame& f);
   void flow_started();
@@ -172,7 +187,14 @@ class engine {
   std::shared_ptr<dns::name_index> names_ = std::make_shared<dns::name_index>();
   std::shared_ptr<dns::synthetic_names> synthetic_;  // socks5h:// or --proxy-only
   std::shared_ptr<asio::ssl::context> proxy_tls_;
-  std::unordered_map<flow_key, bool, flow_key_hash> denied_;  // dispatch strand only; events said once
+  // A datagram may not leave: the child gets ICMP "administratively
+  // prohibited" and, once per flow, the user the event `e`.
+  void refuse_datagram(const flow_key& key, const packet::frame& f, events::event e);
+  bool query_allowed(const std::string& qname);  // the forwarder's filter (engine_policy.cpp)
+  void learn_names(const std::string& qname, const std::vector<dns::answer_record>& records);
+  std::unordered_map<flow_key, bool, flow_key_hash> denied_;
+  std::mutex encrypted_dns_mutex_;
+  std::unordered_set<std::string> encrypted_dns_warned_;  // destinations already warned about  // dispatch strand only; events said once
   // A DNS query over UDP (no reply yet: the dns_query event) or its answer.
   void dns_udp_exchange(const flow_key& key, std::span<const std::byte> query,
                         std::optional<std::span<const std::byte>> reply);

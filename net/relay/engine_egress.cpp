@@ -24,9 +24,22 @@ bool engine::is_synthetic(const packet::ip_address& a) const {
   return synthetic_ && dns::synthetic_names::in_range(to_asio(a));
 }
 
-bool engine::deny_datagram(const flow_key& key, const packet::frame& f) {
-  const bool synthetic = is_synthetic(key.dst);
-  if (!opts_.proxy_only && !synthetic) return false;
+bool engine::deny_datagram(const flow_key& key, const packet::frame& f, bool is_new) {
+  if (opts_.proxy_only || is_synthetic(key.dst)) {
+    auto e = flow_event(events::kind::denied, key, flow_record{});
+    e.reason = opts_.proxy_only ? "--proxy-only: only TCP through the proxy may leave"
+                                : "a name resolved for the proxy is reachable over TCP only";
+    refuse_datagram(key, f, std::move(e));
+    return true;
+  }
+  if (!is_new) return false;
+  const auto d = policy_denies(key);
+  if (!d) return false;
+  refuse_datagram(key, f, denied_event(key, *d));
+  return true;
+}
+
+void engine::refuse_datagram(const flow_key& key, const packet::frame& f, events::event e) {
   icmp_report report;
   report.offender = gateway_address(key.dst.v6);
   report.type = key.dst.v6 ? 1 : 3;    // destination unreachable
@@ -35,13 +48,9 @@ bool engine::deny_datagram(const flow_key& key, const packet::frame& f) {
                       f.ip_packet.first(std::min<std::size_t>(f.ip_packet.size(), max_quote)));
   udp_dropped_.fetch_add(1, std::memory_order_relaxed);
   if (denied_.size() >= max_denied_remembered) denied_.clear();
-  if (!denied_.emplace(key, true).second) return true;  // already said
-  auto e = flow_event(events::kind::denied, key, flow_record{});
+  if (!denied_.emplace(key, true).second) return;  // already said
   e.via.clear();  // it went nowhere
-  e.reason = opts_.proxy_only ? "--proxy-only: only TCP through the proxy may leave"
-                              : "a name resolved for the proxy is reachable over TCP only";
   emit_for(std::move(e), key, true);
-  return true;
 }
 
 }  // namespace netpen::relay

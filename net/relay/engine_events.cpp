@@ -8,6 +8,7 @@
 #include <future>
 
 #include "net/dns/exchange_event.hpp"
+#include "net/relay/destination.hpp"
 #include "net/relay/engine.hpp"
 
 namespace netpen::relay {
@@ -31,7 +32,13 @@ events::event engine::flow_event(events::kind what, const flow_key& key, const f
 void engine::flow_opened(const flow_key& key, flow_record& record) {
   if (!opts_.observe) return;
   record.announced = true;
-  emit_for(flow_event(events::kind::flow_open, key, record), key, false);
+  auto e = flow_event(events::kind::flow_open, key, record);
+  if (opts_.policy && classify(key.dst, key.dst_port).kind == destination_kind::relay) {
+    const auto d = opts_.policy->on_connect(key.dst, key.dst_port, key.protocol, policy::policy::clock::now());
+    e.policy = d.reason;  // why it may go
+    e.rule = d.rule;
+  }
+  emit_for(std::move(e), key, false);
 }
 
 void engine::flow_closed(const flow_key& key, const flow_record& record) {

@@ -99,9 +99,9 @@ asio::awaitable<void> tcp_flow::run() {
   const auto connected = co_await connect();
   if (connected != connect_result::connected) {
     record_.end = connected == connect_result::icmp_sent ? "unreachable" : "refused";
-    engine_.flow_opened(key_, record_);
+    if (connected != connect_result::denied) engine_.flow_opened(key_, record_);
     ep_.abort();
-    if (connected == connect_result::reset) flush();  // else the ICMP error was the answer
+    if (connected != connect_result::icmp_sent) flush();  // else the ICMP error was the answer
     after_change();
     co_return;
   }
@@ -138,6 +138,12 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
       target = engine_.dns_tcp_endpoint();
       break;
     case destination_kind::relay:
+      if (auto denied = engine_.policy_denies(key_)) {
+        log::debug("{}: denied by policy ({})", to_string(key_), denied->reason);
+        engine_.emit_for(engine_.denied_event(key_, *denied), key_, true);
+        co_return connect_result::denied;
+      }
+      engine_.warn_if_encrypted_dns(key_);
       if (engine_.proxy() != nullptr) co_return co_await connect_via_proxy();
       target = asio::ip::tcp::endpoint(to_asio(key_.dst), key_.dst_port);
       break;

@@ -69,7 +69,9 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>, private proxy::b
 
  private:
   asio::awaitable<void> run();
-  enum class connect_result { connected, reset, icmp_sent };
+  // denied: the policy refused it (an RST, and a denied event instead of
+  // flow open/close events).
+  enum class connect_result { connected, reset, icmp_sent, denied };
   asio::awaitable<connect_result> connect();
   asio::awaitable<connect_result> connect_via_proxy();
   void report_proxy_failure(const std::string& reason, const std::optional<std::string>& name);

@@ -29,23 +29,30 @@ TEST_CASE("valid later flags are rejected as not supported yet", "[cli]") {
       {{"--root", "x"}, "--root is not supported yet"},
       {{"--network-backend", "rootful", "x"}, "--network-backend rootful is not supported yet"},
       {{"--root", "--run-as-root", "x"}, "--root is not supported yet"},
-      {{"--offline", "x"}, "--offline is not supported yet"},
-      {{"-q", "--block-private", "x"}, "--block-private is not supported yet"},
-      {{"--block-metadata", "x"}, "--block-metadata is not supported yet"},
-      {{"--allow", "example.com,*.example.org:443", "--allow", "192.0.2.0/24", "x"}, "--allow is not supported yet"},
-      {{"--allow-file", allow.path(), "x"}, "--allow-file is not supported yet"},
-      {{"--deny", "[2001:db8::/32]:443", "x"}, "--deny is not supported yet"},
-      {{"--deny-file", allow.path(), "x"}, "--deny-file is not supported yet"},
-      {{"--default-policy", "deny", "x"}, "--default-policy is not supported yet"},
       {{"--interactive", "--prompt-timeout", "5", "x"}, "--interactive is not supported yet"},
-      {{"--fail-on-leak", "x"}, "--fail-on-leak is not supported yet"},
       {{"--host-port", "8080,9000-9010", "x"}, "--host-port is not supported yet"},
       {{"--publish", "8080", "--publish=9090:80", "x"}, "--publish is not supported yet"},
   };
   check_errors(rows);
-  auto r = parse({"--offline", "x"});
+  auto r = parse({"--interactive", "x"});
   REQUIRE_FALSE(r);
   CHECK(r.error().code == "not-supported");
+}
+
+TEST_CASE("policy flags are accepted", "[cli]") {
+  temp_file allow("# scope\nexample.com\n*.example.org:443\n10.0.0.0/8\n[2001:db8::1]:8443\n");
+  auto r = parse({"--offline", "--block-private", "--block-metadata", "--fail-on-leak", "x"});
+  REQUIRE(r);
+  const auto& c = std::get<netpen::app::run_config>(*r);
+  CHECK((c.offline && c.block_private && c.block_metadata && c.fail_on_leak));
+  auto lists = parse({"--allow", "example.com,*.example.org:443", "--allow-file", allow.path(), "--deny",
+                      "[2001:db8::/32]:443", "--default-policy", "deny", "x"});
+  REQUIRE(lists);
+  const auto& l = std::get<netpen::app::run_config>(*lists);
+  CHECK(l.allow.size() == 6);
+  CHECK(l.deny.size() == 1);
+  REQUIRE(l.default_policy_choice);
+  CHECK(*l.default_policy_choice == netpen::app::default_policy::deny);
 }
 
 TEST_CASE("bad values of later flags come before not supported", "[cli]") {

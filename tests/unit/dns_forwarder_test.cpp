@@ -424,3 +424,32 @@ TEST_CASE("synthetic mode answers A from the synthetic range and forwards nothin
   CHECK(up.udp_queries == 0);
   CHECK(up.tcp_queries == 0);
 }
+
+TEST_CASE("a refused name gets NXDOMAIN at once, overlay names too; others are forwarded", "[dns][policy]") {
+  asio::io_context ctx;
+  fake_upstream up(ctx, mode::answer);
+  hosts_table overlay;
+  overlay.add(make_address("10.1.2.3"), {"pinned.test"});
+  auto opts = fast();
+  std::vector<std::string> asked;
+  std::mutex asked_mutex;
+  opts.allow_query = [&](const std::string& name) {
+    const std::lock_guard lock(asked_mutex);
+    asked.push_back(name);
+    return name != "evil.test" && name != "pinned.test";
+  };
+  forwarder fwd(ctx.get_executor(), {up.server()}, overlay, opts);
+  pool p(ctx);
+  for (const auto t : {transport::udp, transport::tcp}) {
+    const auto refused = wait(ctx, fwd.answer(make_query(30, "evil.test"), t));
+    CHECK(code_of(refused) == rcode::nxdomain);
+    CHECK(parse_header(refused)->id == 30);
+  }
+  CHECK(code_of(wait(ctx, fwd.answer(make_query(31, "pinned.test"), transport::udp))) == rcode::nxdomain);
+  CHECK(up.udp_queries == 0);
+  CHECK(up.tcp_queries == 0);
+  const auto ok = wait(ctx, fwd.answer(make_query(32, "good.test"), transport::udp));
+  CHECK(code_of(ok) == rcode::noerror);
+  CHECK(up.udp_queries == 1);
+  CHECK(asked == std::vector<std::string>{"evil.test", "evil.test", "pinned.test", "good.test"});
+}
