@@ -115,6 +115,10 @@ class engine {
   void set_tree(pid_t init_pid);
   bool observing() const { return opts_.observe; }
   egress_observer* egress() const { return opts_.egress; }
+  // Completes once the owner lookup started at the flow's SYN has run (at
+  // once when not observing): a TCP flow waits for it before its SYN-ACK,
+  // while the child's process is certainly alive (blocked in connect()).
+  asio::awaitable<void> owner_looked_up();
   // The policy's denial of a new flow to key.dst, or nullopt when it may
   // go (engine_policy.cpp). No side effects.
   std::optional<policy::decision> policy_denies(const flow_key& key) const;

@@ -2,8 +2,11 @@
 // one strand, in order, so the outputs see a flow's open before its close
 // and the sink needs no locking. The owning process is looked up there, off
 // the flows' paths, when a flow opens (its socket certainly exists then) and
-// remembered until the flow's last event.
+// remembered until the flow's last event. A TCP flow's SYN-ACK waits for
+// that lookup (owner_looked_up), so a client that connects, talks and exits
+// in a millisecond is still found.
 #include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <future>
 
@@ -63,6 +66,12 @@ void engine::prefetch_owner(const flow_key& key) {
     if (!finder_ || owners_.contains(key)) return;
     owners_.emplace(key, finder_->find(key));
   });
+}
+
+asio::awaitable<void> engine::owner_looked_up() {
+  if (!opts_.observe) co_return;
+  // The lookup was posted to events_ at the SYN; this runs after it.
+  co_await asio::post(events_, asio::use_awaitable);
 }
 
 void engine::emit_for(events::event e, const flow_key& key, bool last) {

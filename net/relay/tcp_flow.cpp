@@ -106,6 +106,7 @@ asio::awaitable<void> tcp_flow::run() {
     co_return;
   }
   connected_ = true;
+  co_await engine_.owner_looked_up();
   engine_.flow_opened(key_, record_);
   ep_.accept(tcp::clock::now());
   if (!early_.empty()) {
