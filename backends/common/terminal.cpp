@@ -5,8 +5,17 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+
 namespace netpen::backends {
 namespace {
+
+using steady = std::chrono::steady_clock;
+constexpr auto borrow_grace = std::chrono::seconds(1);
+
+std::atomic<bool> borrowed_now{false};
+std::atomic<steady::rep> borrow_ended{0};  // steady_clock ticks; 0 = never borrowed
 
 // tcsetpgrp from a background group raises SIGTTOU unless it is ignored.
 void set_foreground(int fd, pid_t pgrp) {
@@ -41,6 +50,19 @@ void restore_terminal(const terminal_state& state) {
   if (state.fd < 0) return;
   if (::tcgetpgrp(state.fd) == state.netpen_pgrp) return;
   set_foreground(state.fd, state.netpen_pgrp);
+}
+
+void note_terminal_borrowed(bool borrowed) {
+  // The end time is stored first, so a reader that sees "not borrowed" also
+  // sees when it stopped.
+  if (!borrowed) borrow_ended.store(steady::now().time_since_epoch().count());
+  borrowed_now.store(borrowed);
+}
+
+bool terminal_recently_borrowed() {
+  if (borrowed_now.load()) return true;
+  const auto ended = borrow_ended.load();
+  return ended != 0 && steady::now() - steady::time_point(steady::duration(ended)) < borrow_grace;
 }
 
 }  // namespace netpen::backends

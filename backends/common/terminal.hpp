@@ -23,4 +23,13 @@ void give_terminal_to(int tty_fd, pid_t pgrp);
 // if the command had it (no-op when the state says no handover happened).
 void restore_terminal(const terminal_state& state);
 
+// Set by a prompt (app/interactive) around borrowing the terminal from the
+// command: the command may stop on SIGTTIN meanwhile, and that stop is not
+// the user's Ctrl-Z (the prompt continues it when it gives the terminal
+// back). Thread-safe.
+void note_terminal_borrowed(bool borrowed);
+// True while the terminal is borrowed and for one second after, so a stop
+// report that arrives late is still recognised.
+bool terminal_recently_borrowed();
+
 }  // namespace netpen::backends

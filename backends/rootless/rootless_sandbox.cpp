@@ -114,11 +114,14 @@ class rootless_sandbox final : public sandbox {
   // A message from the running init: the command was stopped (Ctrl-Z).
   // With the terminal handed over, netpen takes it back and stops itself
   // like any job, so the user's shell regains control; once continued, it
-  // continues the init, which resumes the command in the foreground.
+  // continues the init, which resumes the command in the foreground. A stop
+  // while an --interactive prompt borrows the terminal (the command read it
+  // and got SIGTTIN) is ignored: the prompt continues the command when it
+  // gives the terminal back.
   bool on_control() {
     auto m = receive_message(control_.get());
     if (!m) return false;
-    if (m->payload == msg_stopped && term_.fd >= 0) {
+    if (m->payload == msg_stopped && term_.fd >= 0 && !terminal_recently_borrowed()) {
       restore_terminal(term_);
       ::kill(::getpid(), SIGTSTP);
       ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGCONT, nullptr, 0U);

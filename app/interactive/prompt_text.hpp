@@ -1,0 +1,42 @@
+// The words of the --interactive prompt, and which key means what. Pure:
+// the terminal I/O is in terminal_approver.cpp.
+//
+// Text from the sandbox (the command line, names it resolved) is untrusted:
+// control characters are shown as '?', so it cannot move the cursor or
+// rewrite the choices on screen.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "net/policy/approval.hpp"
+
+namespace netpen::app::interactive {
+
+// "netpen: tcp to web.lab.test (203.0.113.10:80) by pid 4242 (sandbox pid 2): curl ..."
+std::string question_line(const policy::approval_request& request);
+// "  allow [y] once  [a] always 203.0.113.10  [d] always web.lab.test  deny [n]  details [?]  (denied in 30 s) "
+// ([d] only when a name is known).
+std::string choices_line(const policy::approval_request& request, std::chrono::seconds left);
+// Both lines, separated by a newline (none after the second: the cursor waits there).
+std::string prompt_lines(const policy::approval_request& request, std::chrono::seconds left);
+// The details ([?] / [i]): process, names, address, port and protocol, one per line.
+std::string details_text(const policy::approval_request& request);
+// "netpen: allowed once", "netpen: denied (timeout)", ...
+std::string outcome_line(const policy::approval_request& request, policy::approval answer);
+
+// The answer a key gives: y once, a the address, d the name (only when
+// has_name), n deny; nothing for any other key.
+std::optional<policy::approval> answer_for(char key, bool has_name);
+// '?' and 'i' show the details.
+bool shows_details(char key);
+
+// `text` with control characters (C0, DEL, C1) replaced by '?'.
+std::string printable(std::string_view text);
+// `line` cut to at most `columns` characters (UTF-8 aware), ending in "..."
+// when cut; unchanged when columns is 0 (width unknown).
+std::string fit_width(std::string line, std::size_t columns);
+
+}  // namespace netpen::app::interactive
