@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "app/proxy_setup.hpp"
+#include "app/interactive/terminal_approver.hpp"
 #include "app/run_outputs.hpp"
 #include "backends/sandbox.hpp"
 #include "net/common/log.hpp"
@@ -237,6 +238,17 @@ int run_command(const run_config& cfg) {
   auto outputs = run_outputs::open(cfg, describe(cfg, *prepared));
   if (!outputs) return report(outputs.error());
   prepared->engine.on_event = [out = outputs->get()](const events::event& e) { out->on_event(e); };
+  // --interactive: the terminal that asks, before anything is set up.
+  std::unique_ptr<interactive::terminal_approver> approver;
+  if (cfg.interactive) {
+    auto opened = interactive::terminal_approver::open(std::chrono::seconds(cfg.prompt_timeout_s));
+    if (!opened) {
+      log::error("{}", opened.error().message);
+      return 2;
+    }
+    approver = std::move(*opened);
+    prepared->engine.approver = approver.get();
+  }
   prepared->engine.capture = (*outputs)->capture_child();
   prepared->engine.egress = (*outputs)->capture_egress();
 
@@ -246,7 +258,8 @@ int run_command(const run_config& cfg) {
   // The sandbox is forked: threads are safe now. Start the engine while the
   // sandbox configures its network, then hand the engine the tap.
   raise_fd_limit();  // after the fork: the command keeps its own limit
-  prepared->engine.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || log::debug_enabled();
+  prepared->engine.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
+                             log::debug_enabled();
   relay::engine engine(std::move(prepared->engine));  // after `outputs`: stops (and stops calling it) first
   engine.set_tree((*sandbox)->init_pid());
   if (auto started = engine.start(); !started) return report(started.error());
@@ -261,6 +274,7 @@ int run_command(const run_config& cfg) {
     return report(launched.error());
   }
   int status = (*sandbox)->wait();
+  if (approver) approver->close();  // questions still out are denied: nothing is left waiting
   engine.stop();
   if (cfg.fail_on_leak && status == 0 && (*outputs)->denied() > 0) {
     log::error("--fail-on-leak: {} attempt(s) to reach something the policy denies", (*outputs)->denied());

@@ -233,8 +233,7 @@ result<run_config> build_run_config(const raw_options& raw, const CLI::App& app,
 }
 
 result<void> reject_unsupported(const run_config& config, const CLI::App& app, const std::vector<std::string>& given) {
-  static constexpr std::array<std::string_view, 7> later{
-      "root", "run-as-root", "interactive", "prompt-timeout", "iface", "host-port", "publish"};
+  static constexpr std::array<std::string_view, 5> later{"root", "run-as-root", "iface", "host-port", "publish"};
   for (const auto& name : given) {
     const CLI::Option* opt = app.get_option_no_throw(name);
     if (opt == nullptr || opt->get_lnames().empty()) continue;

@@ -33,6 +33,7 @@
 #include "net/dns/name_index.hpp"
 #include "net/dns/synthetic_names.hpp"
 #include "net/events/event.hpp"
+#include "net/policy/approval.hpp"
 #include "net/policy/policy.hpp"
 #include "net/proxy/proxy_config.hpp"
 #include "net/relay/egress_observer.hpp"
@@ -74,6 +75,9 @@ struct engine_options {
   // Allow/deny decisions for DNS questions and new flows (null: everything
   // may leave). Shared: the run reads it too.
   std::shared_ptr<policy::policy> policy;
+  // --interactive: asked about destinations the policy leaves open (`ask`);
+  // without one such destinations are denied. Must outlive the engine.
+  policy::approver* approver = nullptr;
 };
 
 struct engine_stats {
@@ -122,6 +126,9 @@ class engine {
   // The policy's denial of a new flow to key.dst, or nullopt when it may
   // go (engine_policy.cpp). No side effects.
   std::optional<policy::decision> policy_denies(const flow_key& key) const;
+  // The verdict on a new TCP flow (allow or deny), asking the user when the
+  // policy says `ask` (engine_approval.cpp); runs on the flow's strand.
+  asio::awaitable<policy::decision> judge(const flow_key& key);
   // The denied event for that decision.
   events::event denied_event(const flow_key& key, const policy::decision& d) const;
   // With a policy in force, a new flow to a well-known encrypted-DNS
@@ -196,9 +203,20 @@ class engine {
   void refuse_datagram(const flow_key& key, const packet::frame& f, events::event e);
   bool query_allowed(const std::string& qname);  // the forwarder's filter (engine_policy.cpp)
   void learn_names(const std::string& qname, const std::vector<dns::answer_record>& records);
-  std::unordered_map<flow_key, bool, flow_key_hash> denied_;
+  std::unordered_map<flow_key, bool, flow_key_hash> denied_;  // dispatch strand only; events said once
   std::mutex encrypted_dns_mutex_;
-  std::unordered_set<std::string> encrypted_dns_warned_;  // destinations already warned about  // dispatch strand only; events said once
+  std::unordered_set<std::string> encrypted_dns_warned_;  // destinations already warned about
+  // --interactive for datagrams (dispatch strand only): destinations with a
+  // question out (their packets are dropped meanwhile), and flows the user
+  // allowed once (consumed when the flow starts).
+  std::unordered_set<std::string> asking_;
+  std::unordered_set<flow_key, flow_key_hash> allowed_once_;
+  // Asks the approver about a datagram flow's destination (engine_approval.cpp).
+  void ask_for_datagram(const flow_key& key);
+  // The request the approver shows (on the events strand: names, process).
+  policy::approval_request approval_request_for(const flow_key& key);
+  // The decision an answer stands for, remembered in the policy as it says.
+  policy::decision apply_answer(const flow_key& key, const std::vector<std::string>& names, policy::approval a);
   // A DNS query over UDP (no reply yet: the dns_query event) or its answer.
   void dns_udp_exchange(const flow_key& key, std::span<const std::byte> query,
                         std::optional<std::span<const std::byte>> reply);

@@ -33,8 +33,18 @@ bool engine::deny_datagram(const flow_key& key, const packet::frame& f, bool is_
     return true;
   }
   if (!is_new) return false;
-  const auto d = policy_denies(key);
+  auto d = policy_denies(key);
   if (!d) return false;
+  if (d->what == policy::verdict::ask) {
+    if (allowed_once_.erase(key) > 0) return false;  // the user said "once": this flow
+    if (opts_.approver != nullptr) {
+      ask_for_datagram(key);
+      udp_dropped_.fetch_add(1, std::memory_order_relaxed);
+      return true;  // held (dropped) until answered
+    }
+    d->what = policy::verdict::deny;
+    d->reason = policy::reason::not_allowed;
+  }
   refuse_datagram(key, f, denied_event(key, *d));
   return true;
 }

@@ -36,9 +36,13 @@ void engine::flow_opened(const flow_key& key, flow_record& record) {
   if (!opts_.observe) return;
   record.announced = true;
   auto e = flow_event(events::kind::flow_open, key, record);
-  if (opts_.policy && classify(key.dst, key.dst_port).kind == destination_kind::relay) {
+  if (!record.policy.empty()) {
+    e.policy = record.policy;  // why it may go
+    e.rule = record.rule;
+  } else if (opts_.policy && classify(key.dst, key.dst_port).kind == destination_kind::relay) {
     const auto d = opts_.policy->on_connect(key.dst, key.dst_port, key.protocol, policy::policy::clock::now());
-    e.policy = d.reason;  // why it may go
+    // `ask` for a flow that opened: the user allowed it once.
+    e.policy = d.what == policy::verdict::ask ? std::string(policy::reason::interactive_allow) : d.reason;
     e.rule = d.rule;
   }
   emit_for(std::move(e), key, false);

@@ -11,6 +11,7 @@
 namespace netpen::relay {
 
 struct flow_record {
+  std::string policy, rule;  // the policy decision that let it through, when known
   std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
   std::uint64_t bytes_out = 0;   // from the child
   std::uint64_t bytes_in = 0;    // to the child

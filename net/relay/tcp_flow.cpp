@@ -138,16 +138,22 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
     case destination_kind::dns_forwarder:
       target = engine_.dns_tcp_endpoint();
       break;
-    case destination_kind::relay:
-      if (auto denied = engine_.policy_denies(key_)) {
-        log::debug("{}: denied by policy ({})", to_string(key_), denied->reason);
-        engine_.emit_for(engine_.denied_event(key_, *denied), key_, true);
+    case destination_kind::relay: {
+      // Named before the if: GCC 12 mishandles co_await in conditions.
+      const policy::decision verdict = co_await engine_.judge(key_);
+      if (verdict.what != policy::verdict::allow) {
+        log::debug("{}: denied by policy ({})", to_string(key_), verdict.reason);
+        engine_.emit_for(engine_.denied_event(key_, verdict), key_, true);
         co_return connect_result::denied;
       }
+      record_.policy = verdict.reason;
+      record_.rule = verdict.rule;
+      if (ep_.is_closed()) co_return connect_result::reset;  // the child gave up while we asked
       engine_.warn_if_encrypted_dns(key_);
       if (engine_.proxy() != nullptr) co_return co_await connect_via_proxy();
       target = asio::ip::tcp::endpoint(to_asio(key_.dst), key_.dst_port);
       break;
+    }
   }
   asio::steady_timer limit(strand_);
   arm_connect_limit(limit);

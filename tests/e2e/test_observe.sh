@@ -4,9 +4,10 @@
 # complaint, and host traffic made at the same time outside the tree is not
 # in it; packets carry the owning process; the file belongs to the invoking
 # user. The JSON flow log (--log) starts with run_start, ends with run_end,
-# and names curl's pid and command; --analyse prints live lines; --summary
-# appears only when asked and ends with the exit status; `netpen report`
-# summarises a saved log. As root and as the unprivileged user.
+# and names curl's pid and command (also for one-shot curls); --analyse
+# prints live lines; --summary appears only when asked and ends with the
+# exit status; `netpen report` summarises a saved log. As root and as the
+# unprivileged user.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup
@@ -91,4 +92,14 @@ check_eq "under sudo: the flow log too" netpen-test "$(stat -c %U "$log" 2> /dev
 check_status "a capture in a missing directory: usage error before anything runs" 2 \
   np -o /nonexistent/dir/x.pcapng -- touch "$LAB_TMP/never"
 check_eq "... and the command never ran" no "$([[ -e $LAB_TMP/never ]] && echo yes || echo no)"
+
+# Short-lived clients are named too: a TCP flow's SYN-ACK waits for the lookup.
+log=$LAB_TMP/oneshot.jsonl
+run np --log "$log" -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do curl -fsS -o /dev/null http://web.lab.test/whoami; done'
+check_output_eq "ten one-shot curls: each TCP flow names its curl" "10 of 10" python3 -c "
+import json
+flows = [e for e in map(json.loads, open('$log')) if e['event'] == 'flow_open' and e.get('protocol') == 'tcp']
+named = [e for e in flows if e.get('process', {}).get('command', '').startswith('curl ')]
+print(len(named), 'of', len(flows))
+"
 e2e_finish

@@ -29,12 +29,11 @@ TEST_CASE("valid later flags are rejected as not supported yet", "[cli]") {
       {{"--root", "x"}, "--root is not supported yet"},
       {{"--network-backend", "rootful", "x"}, "--network-backend rootful is not supported yet"},
       {{"--root", "--run-as-root", "x"}, "--root is not supported yet"},
-      {{"--interactive", "--prompt-timeout", "5", "x"}, "--interactive is not supported yet"},
       {{"--host-port", "8080,9000-9010", "x"}, "--host-port is not supported yet"},
       {{"--publish", "8080", "--publish=9090:80", "x"}, "--publish is not supported yet"},
   };
   check_errors(rows);
-  auto r = parse({"--interactive", "x"});
+  auto r = parse({"--publish", "8080", "x"});
   REQUIRE_FALSE(r);
   CHECK(r.error().code == "not-supported");
 }
@@ -45,6 +44,10 @@ TEST_CASE("policy flags are accepted", "[cli]") {
   REQUIRE(r);
   const auto& c = std::get<netpen::app::run_config>(*r);
   CHECK((c.offline && c.block_private && c.block_metadata && c.fail_on_leak));
+  auto inter = parse({"--interactive", "--prompt-timeout", "5", "x"});
+  REQUIRE(inter);
+  CHECK(std::get<netpen::app::run_config>(*inter).interactive);
+  CHECK(std::get<netpen::app::run_config>(*inter).prompt_timeout_s == 5);
   auto lists = parse({"--allow", "example.com,*.example.org:443", "--allow-file", allow.path(), "--deny",
                       "[2001:db8::/32]:443", "--default-policy", "deny", "x"});
   REQUIRE(lists);
