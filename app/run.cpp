@@ -176,6 +176,7 @@ std::vector<std::string> policy_controls(const run_config& cfg) {
     out.push_back(std::string("default ") + (*cfg.default_policy_choice == default_policy::allow ? "allow" : "deny"));
   else if (!cfg.allow.empty())
     out.emplace_back("default deny");
+  if (cfg.interactive) out.push_back(fmt::format("interactive (denied after {} s)", cfg.prompt_timeout_s));
   if (cfg.fail_on_leak) out.emplace_back("fail-on-leak");
   return out;
 }
@@ -212,6 +213,8 @@ void print_plan(const run_config& cfg, const prepared_run& p) {
       fmt::print("  names:       answered from 198.18.0.0/15 and resolved by the proxy\n");
   }
   fmt::print("  hosts:       {}\n", cfg.hosts_file ? "overlay from " + *cfg.hosts_file : std::string("host's /etc/hosts"));
+  const auto policy = policy_controls(cfg);
+  fmt::print("  policy:      {}\n", policy.empty() ? std::string("none (everything may leave)") : fmt::format("{}", fmt::join(policy, "; ")));
   fmt::print("  command:     {}\n", command_text(cfg));
 }
 
