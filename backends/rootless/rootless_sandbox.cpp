@@ -114,14 +114,17 @@ class rootless_sandbox final : public sandbox {
   // A message from the running init: the command was stopped (Ctrl-Z).
   // With the terminal handed over, netpen takes it back and stops itself
   // like any job, so the user's shell regains control; once continued, it
-  // continues the init, which resumes the command in the foreground. A stop
-  // while an --interactive prompt borrows the terminal (the command read it
-  // and got SIGTTIN) is ignored: the prompt continues the command when it
-  // gives the terminal back.
+  // continues the init, which resumes the command in the foreground. A
+  // SIGTTIN/SIGTTOU stop while an --interactive prompt borrows the terminal
+  // (or just did) is ignored: the command read the terminal meanwhile, and
+  // the prompt continues it when it gives the terminal back. Ctrl-Z always
+  // stops the job.
   bool on_control() {
     auto m = receive_message(control_.get());
     if (!m) return false;
-    if (m->payload == msg_stopped && term_.fd >= 0 && !terminal_recently_borrowed()) {
+    const bool tty_stop = m->payload == msg_stopped_tty;
+    if (tty_stop && terminal_recently_borrowed()) return true;
+    if ((m->payload == msg_stopped || tty_stop) && term_.fd >= 0) {
       restore_terminal(term_);
       ::kill(::getpid(), SIGTSTP);
       ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGCONT, nullptr, 0U);

@@ -109,7 +109,8 @@ sigset_t init_signals() {
       if (p != command) continue;
       if (WIFSTOPPED(status)) {
         stopped = true;
-        (void)send_message(cfg.control_fd, msg_stopped);
+        const int why = WSTOPSIG(status);
+        (void)send_message(cfg.control_fd, why == SIGTTIN || why == SIGTTOU ? msg_stopped_tty : msg_stopped);
       } else if (WIFCONTINUED(status)) {
         stopped = false;
       } else {

@@ -34,7 +34,8 @@ struct init_config {
 inline constexpr std::string_view msg_maps_ready = "maps";
 inline constexpr std::string_view msg_setup_ok = "ok";
 inline constexpr std::string_view msg_run = "run";
-inline constexpr std::string_view msg_stopped = "stopped";
+inline constexpr std::string_view msg_stopped = "stopped";            // Ctrl-Z, SIGSTOP
+inline constexpr std::string_view msg_stopped_tty = "stopped-tty";    // SIGTTIN/SIGTTOU: the terminal was not its
 inline constexpr char msg_error_tag = 'E';      // "E<code>\x1f<message>"
 inline constexpr char msg_error_separator = '\x1f';
 
