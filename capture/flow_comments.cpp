@@ -2,7 +2,6 @@
 #include "capture/flow_comments.hpp"
 
 #include <asio/ip/address.hpp>
-#include <fmt/format.h>
 
 #include <charconv>
 #include <optional>
@@ -61,8 +60,7 @@ void flow_comments::on_event(const events::event& e) {
   if (!id) return;
   const std::lock_guard lock(mutex_);
   if (e.what == events::kind::flow_open && e.process) {
-    comments_[*id] = fmt::format("pid {} (sandbox pid {}): {}", e.process->pid, e.process->sandbox_pid,
-                                e.process->command);
+    comments_[*id] = events::to_text(*e.process);
   } else if (e.what == events::kind::flow_close) {
     comments_.erase(*id);
   }

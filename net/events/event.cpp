@@ -44,6 +44,10 @@ std::string subject(const event& e) {
 
 }  // namespace
 
+std::string to_text(const process_info& p) {
+  return fmt::format("pid {} (sandbox pid {}): {}", p.pid, p.sandbox_pid, p.command);
+}
+
 std::string to_text(const event& e) {
   switch (e.what) {
     case kind::dns_query:

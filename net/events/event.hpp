@@ -66,6 +66,8 @@ struct event {
 using sink = std::function<void(const event&)>;
 
 std::string_view to_string(kind k);
+// "pid 4242 (sandbox pid 2): curl -s https://example.com" (capture comments, prompts).
+std::string to_text(const process_info& p);
 // One line for people, no timestamp, no colour:
 // "proxy failed: tcp 10.248.0.2:40000 -> web.lab.test (203.0.113.10:80): proxy answered 403 Forbidden"
 // "denied: dns evil.com A: the name is denied [deny-rule *.evil.com (--deny)]"

@@ -123,8 +123,9 @@ class engine {
   // once when not observing): a TCP flow waits for it before its SYN-ACK,
   // while the child's process is certainly alive (blocked in connect()).
   asio::awaitable<void> owner_looked_up();
-  // The policy's denial of a new flow to key.dst, or nullopt when it may
-  // go (engine_policy.cpp). No side effects.
+  // The policy's verdict on a new flow to key.dst when it is not a plain
+  // allow (deny, or ask under --interactive); nullopt when it may go
+  // (engine_policy.cpp). No side effects.
   std::optional<policy::decision> policy_denies(const flow_key& key) const;
   // The verdict on a new TCP flow (allow or deny), asking the user when the
   // policy says `ask` (engine_approval.cpp); runs on the flow's strand.
@@ -215,8 +216,8 @@ class engine {
   void ask_for_datagram(const flow_key& key);
   // The request the approver shows (on the events strand: names, process).
   policy::approval_request approval_request_for(const flow_key& key);
-  // The decision an answer stands for, remembered in the policy as it says.
-  policy::decision apply_answer(const flow_key& key, const std::vector<std::string>& names, policy::approval a);
+  // An answer remembered in the policy as it says (allow once: nothing).
+  void remember_answer(const flow_key& key, const std::vector<std::string>& names, policy::approval a);
   // A DNS query over UDP (no reply yet: the dns_query event) or its answer.
   void dns_udp_exchange(const flow_key& key, std::span<const std::byte> query,
                         std::optional<std::span<const std::byte>> reply);

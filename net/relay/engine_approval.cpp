@@ -12,7 +12,6 @@
 #include <asio/associated_executor.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
-#include <fmt/format.h>
 
 #include "net/relay/engine.hpp"
 
@@ -36,37 +35,29 @@ policy::approval_request engine::approval_request_for(const flow_key& key) {
   if (finder_) {  // events_ strand: the owners table lives there
     auto it = owners_.find(key);
     if (it == owners_.end()) it = owners_.emplace(key, finder_->find(key)).first;
-    if (it->second)
-      r.process = fmt::format("pid {} (sandbox pid {}): {}", it->second->pid, it->second->sandbox_pid,
-                              it->second->command);
+    if (it->second) r.process = events::to_text(*it->second);
   }
   return r;
 }
 
-policy::decision engine::apply_answer(const flow_key& key, const std::vector<std::string>& names,
-                                      policy::approval a) {
-  const std::string address = to_string(key.dst);
+void engine::remember_answer(const flow_key& key, const std::vector<std::string>& names, policy::approval a) {
   switch (a) {
     case policy::approval::allow_once:
-      return verdict(policy::verdict::allow, policy::reason::interactive_allow, address + " (once)");
-    case policy::approval::allow_address:
-      opts_.policy->remember_ip(key.dst, std::nullopt, policy::verdict::allow);
-      return verdict(policy::verdict::allow, policy::reason::interactive_allow, address + " (interactive)");
+      return;  // this flow only
     case policy::approval::allow_name:
       if (!names.empty()) {
         opts_.policy->remember_domain(names.front(), policy::verdict::allow);
-        return verdict(policy::verdict::allow, policy::reason::interactive_allow, names.front() + " (interactive)");
+        return;
       }
+      [[fallthrough]];
+    case policy::approval::allow_address:
       opts_.policy->remember_ip(key.dst, std::nullopt, policy::verdict::allow);
-      return verdict(policy::verdict::allow, policy::reason::interactive_allow, address + " (interactive)");
+      return;
     case policy::approval::deny:
-      opts_.policy->remember_ip(key.dst, std::nullopt, policy::verdict::deny);
-      return verdict(policy::verdict::deny, policy::reason::interactive_deny, address + " (interactive)");
     case policy::approval::timeout:
       opts_.policy->remember_ip(key.dst, std::nullopt, policy::verdict::deny);
-      return verdict(policy::verdict::deny, policy::reason::interactive_deny, address + " (no answer)");
+      return;
   }
-  return verdict(policy::verdict::deny, policy::reason::interactive_deny, address);
 }
 
 asio::awaitable<policy::decision> engine::judge(const flow_key& key) {
@@ -86,7 +77,7 @@ asio::awaitable<policy::decision> engine::judge(const flow_key& key) {
           auto request = approval_request_for(key);
           auto names = request.names;
           opts_.approver->ask(std::move(request), [this, ex, key, h, names](policy::approval a) {
-            apply_answer(key, names, a);
+            remember_answer(key, names, a);
             asio::post(ex, [h, a]() mutable { std::move(*h)(a); });
           });
         });
@@ -109,9 +100,11 @@ void engine::ask_for_datagram(const flow_key& key) {
     opts_.approver->ask(std::move(request), [this, key, destination, names](policy::approval a) {
       asio::post(dispatch_, [this, key, destination, names, a] {
         asking_.erase(destination);
-        const auto d = apply_answer(key, names, a);
+        remember_answer(key, names, a);
         if (a == policy::approval::allow_once) allowed_once_.insert(key);
-        if (d.what == policy::verdict::deny) emit_for(denied_event(key, d), key, true);
+        // A denial is now the policy's own (interactive-deny and its rule).
+        if (auto d = policy_denies(key); d && d->what == policy::verdict::deny)
+          emit_for(denied_event(key, *d), key, true);
       });
     });
   });
