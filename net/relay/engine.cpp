@@ -98,6 +98,7 @@ result<void> engine::start() {
   if (!ep) return unexpected<error>(ep.error());
   dns_tcp_endpoint_ = *ep;
 
+  work_.emplace(ctx_.get_executor());
   unsigned n = opts_.threads != 0 ? opts_.threads : std::max(2u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { ctx_.run(); });
   log::debug("relay engine started with {} threads; DNS over TCP served at {}:{}", n,
@@ -136,6 +137,7 @@ void engine::stop() {
     }
     if (dns_) dns_->stop();
     drain_events();
+    work_.reset();
     ctx_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();

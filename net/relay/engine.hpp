@@ -10,6 +10,7 @@
 // (one writev per frame). stop() closes the tap, resets every flow, waits
 // (bounded) for all flow coroutines to finish, then joins the threads.
 #pragma once
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -22,6 +23,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -192,6 +194,10 @@ class engine {
   engine_options opts_;
   packet_pool pool_;  // declared before ctx_: buffers held by pending handlers return here
   asio::io_context ctx_;
+  // Keeps the threads in run() until stop() has drained the events: without
+  // it they return as soon as the last socket closes, and work posted after
+  // that (the final events) would never run.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   asio::strand<asio::any_io_executor> dispatch_;
   asio::posix::stream_descriptor tap_;
   tap_writer writer_;
