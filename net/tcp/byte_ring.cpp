@@ -6,11 +6,18 @@
 
 namespace netpen::tcp {
 
-// for_overwrite: the pages stay untouched (and unbacked) until used, so an
-// idle flow with multi-megabyte rings costs little resident memory.
-byte_ring::byte_ring(std::size_t capacity)
-    : buf_(std::make_unique_for_overwrite<std::byte[]>(std::max<std::size_t>(capacity, 1))),
-      capacity_(capacity) {}
+byte_ring::byte_ring(std::size_t capacity) : capacity_(capacity) {}
+
+// for_overwrite: the pages stay untouched (and unbacked) until used.
+void byte_ring::allocate() {
+  if (!buf_) buf_ = std::make_unique_for_overwrite<std::byte[]>(std::max<std::size_t>(capacity_, 1));
+}
+
+void byte_ring::release() {
+  if (size_ != 0) return;
+  buf_.reset();
+  head_ = 0;
+}
 
 std::array<std::span<const std::byte>, 2> byte_ring::peek(std::size_t offset, std::size_t len) const {
   offset = std::min(offset, size_);
@@ -25,6 +32,7 @@ std::array<std::span<const std::byte>, 2> byte_ring::peek(std::size_t offset, st
 std::array<std::span<std::byte>, 2> byte_ring::writable() {
   std::size_t len = free();
   if (len == 0) return {};
+  allocate();
   std::size_t start = (head_ + size_) % capacity_;
   std::size_t first = std::min(len, capacity_ - start);
   return {std::span<std::byte>(buf_.get() + start, first), std::span<std::byte>(buf_.get(), len - first)};
@@ -33,6 +41,7 @@ std::array<std::span<std::byte>, 2> byte_ring::writable() {
 void byte_ring::commit(std::size_t n) { size_ += std::min(n, free()); }
 
 std::size_t byte_ring::write(std::span<const std::byte> data) {
+  if (data.empty()) return 0;
   auto spans = writable();
   std::size_t done = 0;
   for (auto& s : spans) {

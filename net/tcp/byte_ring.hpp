@@ -1,6 +1,8 @@
-// A fixed-capacity byte ring buffer (allocated once, never grows) used for
-// the TCP endpoint's rx and tx queues. Readable and writable regions are
-// exposed as up to two spans because they may wrap around the end.
+// A fixed-capacity byte ring buffer used for the TCP endpoint's rx and tx
+// queues. Readable and writable regions are exposed as up to two spans
+// because they may wrap around the end. The storage is allocated when
+// first written and can be given back while the ring is empty (release()),
+// so thousands of idle connections cost no buffer memory.
 #pragma once
 #include <array>
 #include <cstddef>
@@ -17,6 +19,11 @@ class byte_ring {
   std::size_t size() const { return size_; }
   std::size_t free() const { return capacity_ - size_; }
   bool empty() const { return size_ == 0; }
+  // Whether the storage is allocated now.
+  bool allocated() const { return buf_ != nullptr; }
+  // Frees the storage when the ring is empty (no span handed out earlier
+  // may be used afterwards); the next write allocates it again.
+  void release();
 
   // `len` readable bytes starting `offset` bytes after the head
   // (precondition: offset + len <= size()).
@@ -26,6 +33,7 @@ class byte_ring {
   // valid across consume() (it never moves the tail), so a caller may fill
   // them asynchronously while the head advances.
   std::array<std::span<std::byte>, 2> writable();
+  // (writable() allocates the storage.)
   // Makes n bytes of the writable region readable (n <= free()).
   void commit(std::size_t n);
   // Copies up to free() bytes in; returns how many.
@@ -34,6 +42,7 @@ class byte_ring {
   void consume(std::size_t n);
 
  private:
+  void allocate();
   std::unique_ptr<std::byte[]> buf_;
   std::size_t capacity_ = 0;
   std::size_t head_ = 0;

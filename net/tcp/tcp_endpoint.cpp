@@ -101,6 +101,15 @@ bool endpoint::rx_finished() const { return rx_fin_ && rx_.empty(); }
 
 // --- tx ---------------------------------------------------------------------
 
+bool endpoint::idle_with_buffers() const {
+  return rx_.empty() && tx_.empty() && (rx_.allocated() || tx_.allocated());
+}
+
+void endpoint::release_buffers() {
+  rx_.release();
+  tx_.release();
+}
+
 std::size_t endpoint::tx_free() const { return tx_closed_ || state_ == state::closed ? 0 : tx_.free(); }
 
 std::array<std::span<std::byte>, 2> endpoint::tx_free_spans() {

@@ -113,6 +113,18 @@ struct config {
   duration syn_received_timeout = std::chrono::seconds(75);
 };
 
+// Where in-order data from the child may go straight away, before (instead
+// of) being copied into the rx ring: the relay's host socket. take() gets
+// the payload of an in-order segment when nothing is queued ahead of it and
+// returns how many leading bytes it accepted (0..size); the rest is queued.
+class rx_sink {
+ public:
+  virtual std::size_t take(std::span<const std::byte> payload) = 0;
+
+ protected:
+  ~rx_sink() = default;
+};
+
 class endpoint {
  public:
   // Creates the endpoint from the child's SYN. `isn` is our initial sequence
@@ -120,7 +132,8 @@ class endpoint {
   endpoint(const segment_in& syn, std::uint32_t isn, const config& cfg, time_point now);
 
   // Feeds one segment from the child. Never emits directly: call poll().
-  void on_segment(const segment_in& seg, time_point now);
+  // With a sink, in-order data is offered to it first (see rx_sink).
+  void on_segment(const segment_in& seg, time_point now, rx_sink* sink = nullptr);
 
   // The host side is connected: answer the SYN with SYN-ACK (on next poll).
   void accept(time_point now);
@@ -149,6 +162,15 @@ class endpoint {
   void tx_close();
   // All tx data (and our FIN, if closed) acknowledged by the child.
   bool tx_drained() const;
+
+  // --- memory ---------------------------------------------------------------
+  // Whether both rings are empty and at least one holds storage.
+  bool idle_with_buffers() const;
+  // Whether the tx ring holds storage now (tx_free_spans() allocates it).
+  bool tx_has_storage() const { return tx_.allocated(); }
+  // Gives the storage of empty rings back (an idle connection then holds no
+  // buffer memory); spans handed out earlier must not be used afterwards.
+  void release_buffers();
 
   // --- output and time -----------------------------------------------------
   // Emits every segment due now: SYN-ACK, data within the child's window
@@ -180,10 +202,10 @@ class endpoint {
   std::uint32_t fin_seq() const { return data_end(); }
   bool fin_acked() const;
   std::size_t eff_mss() const;
-  void on_synchronized_segment(const segment_in& seg, time_point now);
+  void on_synchronized_segment(const segment_in& seg, time_point now, rx_sink* sink);
   bool acceptable(const segment_in& seg) const;
   bool process_ack(const segment_in& seg, time_point now);
-  void process_data(const segment_in& seg, time_point now);
+  void process_data(const segment_in& seg, time_point now, rx_sink* sink);
   void enter_time_wait(time_point now);
   void fail(bool by_peer);
   void queue_reset(std::uint32_t seq, std::optional<std::uint32_t> ack);

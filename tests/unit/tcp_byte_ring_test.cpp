@@ -52,3 +52,20 @@ TEST_CASE("byte ring: writable spans survive consume emptying the ring", "[tcp][
   r.commit(body.size());
   CHECK(read_all(r) == "netpen-ok");
 }
+
+TEST_CASE("byte_ring allocates on first write and releases only when empty", "[tcp][ring]") {
+  byte_ring r(16);
+  CHECK_FALSE(r.allocated());
+  CHECK(r.free() == 16);
+  const std::string s = "abcdef";
+  CHECK(r.write(std::as_bytes(std::span(s))) == 6);
+  CHECK(r.allocated());
+  r.release();  // not empty: kept
+  CHECK(r.allocated());
+  CHECK(read_all(r) == "abcdef");
+  r.consume(6);
+  r.release();
+  CHECK_FALSE(r.allocated());
+  CHECK(r.write(std::as_bytes(std::span(s))) == 6);
+  CHECK(read_all(r) == "abcdef");
+}
