@@ -11,7 +11,7 @@ namespace netpen::tcp {
 
 namespace flag = packet::tcp_flag;
 
-void endpoint::on_segment(const segment_in& seg, time_point now) {
+void endpoint::on_segment(const segment_in& seg, time_point now, rx_sink* sink) {
   const bool rst = (seg.flags & flag::rst) != 0;
   const bool syn = (seg.flags & flag::syn) != 0;
   const bool ack = (seg.flags & flag::ack) != 0;
@@ -46,11 +46,11 @@ void endpoint::on_segment(const segment_in& seg, time_point now) {
     default:
       break;
   }
-  on_synchronized_segment(seg, now);
+  on_synchronized_segment(seg, now, sink);
   if (state_ != state::closed) update_timers(now);
 }
 
-void endpoint::on_synchronized_segment(const segment_in& seg, time_point now) {
+void endpoint::on_synchronized_segment(const segment_in& seg, time_point now, rx_sink* sink) {
   if (!acceptable(seg)) {
     // Old duplicates, keep-alives, retransmitted FINs, data beyond the
     // window: answer with an ACK. Never answer a RST.
@@ -72,7 +72,7 @@ void endpoint::on_synchronized_segment(const segment_in& seg, time_point now) {
   }
   if ((seg.flags & flag::ack) == 0) return;
   if (!process_ack(seg, now)) return;
-  process_data(seg, now);
+  process_data(seg, now, sink);
 }
 
 // RFC 9293 section 3.10.7.4, first check. A zero window still accepts a
@@ -154,7 +154,7 @@ bool endpoint::process_ack(const segment_in& seg, time_point now) {
   return true;
 }
 
-void endpoint::process_data(const segment_in& seg, time_point now) {
+void endpoint::process_data(const segment_in& seg, time_point now, rx_sink* sink) {
   if (state_ != state::established && state_ != state::fin_wait_1 && state_ != state::fin_wait_2) {
     return;  // the child's FIN is in: anything acceptable here carries no new text
   }
@@ -177,8 +177,10 @@ void endpoint::process_data(const segment_in& seg, time_point now) {
     return;
   }
   if (!payload.empty()) {
-    std::size_t n = std::min(payload.size(), rx_.free());
-    rx_.write(payload.first(n));
+    // Nothing queued ahead: the sink may take it without a copy into rx.
+    const std::size_t taken = sink != nullptr && rx_.empty() ? std::min(sink->take(payload), payload.size()) : 0;
+    std::size_t n = taken + std::min(payload.size() - taken, rx_.free());
+    if (n > taken) rx_.write(payload.subspan(taken, n - taken));
     rcv_nxt_ = seq::add(rcv_nxt_, n);
     ack_pending_ = true;
     if (n < payload.size()) fin = false;  // the FIN lies beyond our window

@@ -80,6 +80,7 @@ struct harness {
   std::uint32_t cseq = 0;      // child's next sequence number
   std::uint32_t cack = 0;      // what the child acknowledges (our next byte expected)
   std::uint16_t cwin = 65535;  // child's raw window field for later segments
+  netpen::tcp::rx_sink* sink = nullptr;  // offered in-order data first when set
 
   explicit harness(config c = small_config(), syn_opts o = {}, std::uint32_t ours = 1000,
                    std::uint32_t theirs = 5000)
@@ -116,7 +117,7 @@ struct harness {
     s.flags = flags;
     s.window = window;
     s.payload = payload;
-    ep->on_segment(s, now);
+    ep->on_segment(s, now, sink);
   }
   // The child sends `payload` (with ACK) at its current sequence and advances.
   void send(const std::vector<std::byte>& payload, std::uint8_t extra = 0) {
