@@ -44,6 +44,34 @@ class host_stream {
     if (tls_) return tls_->async_read_some(buffers, asio::experimental::as_tuple(asio::use_awaitable));
     return plain_.async_read_some(buffers, asio::experimental::as_tuple(asio::use_awaitable));
   }
+  // Plain streams only: completes when the socket has something to read
+  // (data, EOF or an error), without handing the socket a buffer, so the
+  // caller's buffer need not exist while it waits.
+  asio::awaitable<asio::error_code> wait_readable() {
+    auto [ec] = co_await plain_.socket().async_wait(asio::socket_base::wait_read,
+                                                    asio::experimental::as_tuple(asio::use_awaitable));
+    co_return ec;
+  }
+  // Plain streams only: reads what is queued now; would_block when nothing
+  // is (the socket is switched to non-blocking mode).
+  template <class Buffers>
+  io_result read_now(const Buffers& buffers) {
+    asio::error_code ec;
+    auto& s = plain_.socket();
+    if (!s.non_blocking()) s.non_blocking(true, ec);
+    const std::size_t n = ec ? 0 : plain_.read_some_now(buffers, ec);
+    return {ec, n};
+  }
+  // Plain streams only: writes what the send buffer takes now; would_block
+  // when it is full.
+  template <class Buffers>
+  io_result write_now(const Buffers& buffers) {
+    asio::error_code ec;
+    auto& s = plain_.socket();
+    if (!s.non_blocking()) s.non_blocking(true, ec);
+    const std::size_t n = ec ? 0 : plain_.write_some_now(buffers, ec);
+    return {ec, n};
+  }
   template <class Buffers>
   asio::awaitable<io_result> write_some(const Buffers& buffers) {
     if (tls_) return tls_->async_write_some(buffers, asio::experimental::as_tuple(asio::use_awaitable));

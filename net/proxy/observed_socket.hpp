@@ -51,6 +51,22 @@ class observed_socket {
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
     return start<true>(buffers, std::forward<Token>(token));
   }
+  // A write that never waits (the socket is non-blocking): would_block
+  // when the send buffer is full.
+  template <class ConstBuffers>
+  std::size_t write_some_now(const ConstBuffers& buffers, asio::error_code& ec) {
+    const std::size_t n = socket_.write_some(buffers, ec);
+    if (observer_ != nullptr && n > 0) report(*observer_, true, buffers, n);
+    return n;
+  }
+  // A read that never waits (the socket is non-blocking): would_block when
+  // nothing is queued.
+  template <class MutableBuffers>
+  std::size_t read_some_now(const MutableBuffers& buffers, asio::error_code& ec) {
+    const std::size_t n = socket_.read_some(buffers, ec);
+    if (observer_ != nullptr && n > 0) report(*observer_, false, buffers, n);
+    return n;
+  }
 
  private:
   template <class Buffers, class Handler>

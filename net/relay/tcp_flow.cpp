@@ -2,6 +2,7 @@
 #include "net/relay/tcp_flow.hpp"
 
 #include <asio/co_spawn.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
@@ -25,6 +26,8 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t min_read_room = 16 * 1024;
 constexpr std::size_t max_quote = 576;
 constexpr std::uint8_t default_ttl = 64;
+// How long a flow's rings must stay empty before their storage is freed.
+constexpr auto buffer_release_delay = std::chrono::seconds(2);
 
 
 }  // namespace
@@ -57,7 +60,9 @@ void tcp_flow::start() {
 }
 
 void tcp_flow::deliver(packet_buffer buf, const tcp::segment_in& seg) {
-  asio::post(strand_, [self = shared_from_this(), b = std::move(buf), seg]() { self->on_segment(seg); });
+  // dispatch: when the flow's strand is idle the segment is handled right
+  // here on the tap reader's thread, without a wake-up of another thread.
+  asio::dispatch(strand_, [self = shared_from_this(), b = std::move(buf), seg]() { self->on_segment(seg); });
 }
 
 void tcp_flow::shutdown() {
@@ -70,9 +75,38 @@ void tcp_flow::shutdown() {
 }
 
 void tcp_flow::on_segment(const tcp::segment_in& seg) {
-  ep_.on_segment(seg, tcp::clock::now());
+  ep_.on_segment(seg, tcp::clock::now(), this);
+  write_now();
   flush();
   after_change();
+}
+
+// The child's data goes to the host socket at once when no write is pending
+// (the common case): straight from the frame (take), or what is queued in
+// the rx ring (write_now), so a request leaves without waking child_to_host
+// and bulk data is not copied into the ring first. What the socket does not
+// take now (would_block, errors) is child_to_host's.
+bool tcp_flow::can_write_now() const {
+  return connected_ && !writing_ && !host_closed_ && !stream_.is_tls();
+}
+
+std::size_t tcp_flow::take(std::span<const std::byte> payload) {
+  if (!can_write_now()) return 0;
+  const auto [ec, n] = stream_.write_now(asio::buffer(payload.data(), payload.size()));
+  record_.bytes_out += n;
+  return n;
+}
+
+void tcp_flow::write_now() {
+  if (!can_write_now() || ep_.rx_size() == 0) return;
+  const auto spans = ep_.rx_data();
+  const std::array<asio::const_buffer, 2> bufs{asio::buffer(spans[0].data(), spans[0].size()),
+                                              asio::buffer(spans[1].data(), spans[1].size())};
+  const auto [ec, n] = stream_.write_now(bufs);
+  if (n > 0) {
+    ep_.rx_consume(n);
+    record_.bytes_out += n;
+  }
 }
 
 // Emits everything the endpoint has due and re-arms the deadline timer.
@@ -220,14 +254,25 @@ tcp_flow::connect_result tcp_flow::report_connect_failure(const asio::error_code
   return connect_result::icmp_sent;
 }
 
+// Reads the host socket into the tx ring. A plain socket is read only once
+// it is readable, so while an idle flow waits its ring holds no storage (the
+// timers give it back); under TLS the read is handed the ring's free space.
 asio::awaitable<void> tcp_flow::host_to_child() {
   for (;;) {
     while (!ep_.is_closed() && ep_.tx_free() < min_read_room) co_await changed_.wait();
     if (ep_.is_closed()) co_return;
-    const auto spans = ep_.tx_free_spans();
-    const std::array<asio::mutable_buffer, 2> bufs{asio::buffer(spans[0].data(), spans[0].size()),
-                                                  asio::buffer(spans[1].data(), spans[1].size())};
-    auto [ec, n] = co_await stream_.read_some(bufs);
+    asio::error_code ec;
+    std::size_t n = 0;
+    if (stream_.is_tls()) {
+      std::tie(ec, n) = co_await stream_.read_some(tx_buffers());
+    } else {
+      if (!ep_.tx_has_storage()) ec = co_await stream_.wait_readable();
+      if (!ec && !ep_.is_closed()) std::tie(ec, n) = stream_.read_now(tx_buffers());
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = co_await stream_.wait_readable();
+        if (!ec) continue;
+      }
+    }
     if (ep_.is_closed()) co_return;
     if (n > 0) {
       ep_.tx_commit(n);
@@ -253,6 +298,11 @@ asio::awaitable<void> tcp_flow::host_to_child() {
   }
 }
 
+std::array<asio::mutable_buffer, 2> tcp_flow::tx_buffers() {
+  const auto spans = ep_.tx_free_spans();
+  return {asio::buffer(spans[0].data(), spans[0].size()), asio::buffer(spans[1].data(), spans[1].size())};
+}
+
 asio::awaitable<void> tcp_flow::child_to_host() {
   for (;;) {
     while (!ep_.is_closed() && ep_.rx_size() == 0 && !ep_.rx_finished()) co_await changed_.wait();
@@ -267,7 +317,9 @@ asio::awaitable<void> tcp_flow::child_to_host() {
     const auto spans = ep_.rx_data();
     const std::array<asio::const_buffer, 2> bufs{asio::buffer(spans[0].data(), spans[0].size()),
                                                 asio::buffer(spans[1].data(), spans[1].size())};
+    writing_ = true;
     auto [ec, n] = co_await stream_.write_some(bufs);
+    writing_ = false;
     if (ep_.is_closed()) co_return;
     if (ec) {
       log::debug("{}: host write: {}", to_string(key_), ec.message());
@@ -284,11 +336,17 @@ asio::awaitable<void> tcp_flow::child_to_host() {
   }
 }
 
+// Calls poll() at the endpoint's deadlines. A flow whose rings stayed empty
+// for buffer_release_delay gives their storage back (not under TLS, where a
+// pending read holds the tx ring).
 asio::awaitable<void> tcp_flow::timers() {
   while (!ep_.is_closed()) {
     armed_deadline_ = ep_.next_deadline().value_or(tcp::time_point::max());
-    deadline_timer_.expires_at(armed_deadline_);
-    co_await deadline_timer_.async_wait(use_tuple);
+    const bool idle = !stream_.is_tls() && ep_.idle_with_buffers();
+    deadline_timer_.expires_at(idle ? std::min(armed_deadline_, tcp::clock::now() + buffer_release_delay)
+                                    : armed_deadline_);
+    auto [ec] = co_await deadline_timer_.async_wait(use_tuple);
+    if (!ec && idle && ep_.idle_with_buffers()) ep_.release_buffers();
     flush();
     after_change();
   }

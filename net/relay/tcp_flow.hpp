@@ -16,11 +16,17 @@
 //   3. Three coroutines share the strand until the endpoint closes:
 //        host_to_child  reads the host socket straight into the endpoint's tx
 //                       ring, only while it has room (the host socket's
-//                       receive buffer is the backpressure toward the remote);
-//        child_to_host  writes the endpoint's rx ring to the host socket; the
-//                       window we advertise is the ring's free space, so a
-//                       slow remote closes the child's window;
-//        timers         calls poll() at the endpoint's next deadline.
+//                       receive buffer is the backpressure toward the remote),
+//                       and only once the socket is readable (no buffer is
+//                       held while waiting);
+//        child_to_host  writes the endpoint's rx ring to the host socket when
+//                       the socket did not take it at once (on_segment
+//                       writes first); the window we advertise is the
+//                       ring's free space, so a slow remote closes the
+//                       child's window;
+//        timers         calls poll() at the endpoint's next deadline, and
+//                       frees the rings' storage once they stayed empty
+//                       for 2 s (an idle flow holds no buffer memory).
 //      Segments from the child arrive via deliver() (posted by the engine).
 //      Half-close: the child's FIN becomes shutdown(SHUT_WR) on the host
 //      socket after the data before it; EOF from the host becomes our FIN.
@@ -33,6 +39,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <span>
@@ -50,7 +57,7 @@ namespace netpen::relay {
 
 class engine;
 
-class tcp_flow : public std::enable_shared_from_this<tcp_flow>, private proxy::byte_observer {
+class tcp_flow : public std::enable_shared_from_this<tcp_flow>, private proxy::byte_observer, private tcp::rx_sink {
  public:
   // syn_packet: the child's SYN as an IP packet (quoted in ICMP errors);
   // syn_ttl: its TTL, copied onto the host socket when below the default.
@@ -81,6 +88,8 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>, private proxy::b
   asio::awaitable<void> host_to_child();
   asio::awaitable<void> child_to_host();
   asio::awaitable<void> timers();
+  // The tx ring's free space as buffers for a host read (allocates it).
+  std::array<asio::mutable_buffer, 2> tx_buffers();
   // The host socket as the capture's egress points see it (tcp_flow_egress.cpp);
   // each does nothing without an egress observer.
   void egress_opening(const asio::ip::tcp::endpoint& target);
@@ -90,6 +99,11 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>, private proxy::b
   void egress_closed();
   void bytes(bool sent, std::span<const asio::const_buffer> buffers, std::size_t n) override;
   void on_segment(const tcp::segment_in& seg);
+  // The endpoint's rx_sink: the child's in-order data straight from its
+  // frame to the host socket, when the socket takes it now.
+  std::size_t take(std::span<const std::byte> payload) override;
+  void write_now();
+  bool can_write_now() const;
   void flush();
   void after_change();
 
@@ -107,6 +121,7 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>, private proxy::b
   async_event changed_;
   bool connected_ = false;
   bool host_closed_ = false;
+  bool writing_ = false;       // child_to_host has a write pending
   bool host_reset_ = false;    // the remote reset the connection
   bool egress_open_ = false;   // conn_ was reported opened and not yet closed
   host_conn conn_;
