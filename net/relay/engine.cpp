@@ -8,6 +8,8 @@
 #include <asio/use_awaitable.hpp>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "net/common/log.hpp"
 #include "net/common/sandbox_addresses.hpp"
 #include "net/packet/icmp.hpp"
@@ -45,6 +47,18 @@ flow_key key_of(const packet::frame& f) {
   k.src_port = f.kind == packet::l4_kind::tcp ? f.tcp.src_port : f.udp.src_port;
   k.dst_port = f.kind == packet::l4_kind::tcp ? f.tcp.dst_port : f.udp.dst_port;
   return k;
+}
+
+// The relay shares the machine with the command and its peers: half the
+// cores (one on a 2-core machine, where a second relay thread only adds
+// cross-thread wake-ups: measured in docs/performance.md). NETPEN_THREADS
+// overrides it.
+unsigned default_threads() {
+  if (const char* v = std::getenv("NETPEN_THREADS")) {
+    const int n = std::atoi(v);
+    if (n >= 1 && n <= 64) return static_cast<unsigned>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency() / 2);
 }
 
 void log_exception(std::exception_ptr e, const char* what) {
@@ -99,7 +113,7 @@ result<void> engine::start() {
   dns_tcp_endpoint_ = *ep;
 
   work_.emplace(ctx_.get_executor());
-  unsigned n = opts_.threads != 0 ? opts_.threads : std::max(2u, std::thread::hardware_concurrency());
+  const unsigned n = opts_.threads != 0 ? opts_.threads : default_threads();
   for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { ctx_.run(); });
   log::debug("relay engine started with {} threads; DNS over TCP served at {}:{}", n,
              dns_tcp_endpoint_.address().to_string(), dns_tcp_endpoint_.port());

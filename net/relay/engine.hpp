@@ -4,7 +4,8 @@
 // requests to icmp_echo_flow, ARP/NDP for the gateway to the neighbour
 // responder. Everything else is counted and dropped.
 //
-// Threads and ownership. One io_context runs on a small thread pool. The
+// Threads and ownership. One io_context runs on a small thread pool (half
+// the cores, at least one). The
 // tap reader and the flow table live on one "dispatch" strand; every flow
 // has its own strand. Frames are written back to the tap from any strand
 // (one writev per frame). stop() closes the tap, resets every flow, waits
@@ -56,7 +57,7 @@ class icmp_echo_flow;
 struct engine_options {
   std::vector<dns::upstream_server> dns_upstreams;
   dns::hosts_table hosts_overlay;
-  unsigned threads = 0;  // 0: one per core, at least 2
+  unsigned threads = 0;  // 0: NETPEN_THREADS, else half the cores (at least 1)
   std::chrono::milliseconds connect_timeout{30000};
   std::chrono::milliseconds shutdown_grace{2000};
   udp_flow_policy udp;
