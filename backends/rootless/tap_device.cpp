@@ -58,7 +58,7 @@ result<tap_device> create_tap() {
   ifreq ifr{};
   const std::string name(sandbox::tap_name);
   std::memcpy(ifr.ifr_name, name.data(), std::min(name.size(), sizeof(ifr.ifr_name) - 1));
-  ifr.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI);
+  ifr.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
   if (::ioctl(tap.fd.get(), TUNSETIFF, &ifr) != 0)
     return fail("tap-create",
                 fmt::format("creating {} (TUNSETIFF) failed: {}; the kernel needs tun/tap support "
@@ -70,6 +70,14 @@ result<tap_device> create_tap() {
   // runs asynchronously once no process and no fd holds it.
   if (::ioctl(tap.fd.get(), TUNSETPERSIST, 1) != 0)
     log::debug("sandbox child: TUNSETPERSIST failed: {}", std::strerror(errno));
+  // Every frame carries a virtio-net header (sandbox::tap_vnet_header_size),
+  // and the child's kernel may leave TCP/UDP checksums to the relay, which
+  // never checks them: no software checksum of 64 KiB segments on the way out.
+  int hdr_size = sandbox::tap_vnet_header_size;
+  if (::ioctl(tap.fd.get(), TUNSETVNETHDRSZ, &hdr_size) != 0)
+    return fail("tap-create", fmt::format("setting {}'s virtio-net header size failed: {}", name, std::strerror(errno)));
+  if (::ioctl(tap.fd.get(), TUNSETOFFLOAD, TUN_F_CSUM) != 0)
+    log::debug("sandbox child: TUNSETOFFLOAD failed: {}", std::strerror(errno));
   tap.ifindex = static_cast<int>(::if_nametoindex(name.c_str()));
   if (tap.ifindex == 0) return fail("tap-create", fmt::format("{} was created but has no interface index", name));
   return tap;

@@ -100,6 +100,10 @@ struct tcp_segment_spec {
   std::optional<std::uint8_t> wscale;
   std::uint8_t ttl = 64;
   std::array<std::span<const std::byte>, 2> payload{};
+  // The checksum field holds only the pseudo-header sum (folded, not
+  // complemented) and the payload is not summed: the receiver completes it
+  // (a virtio-net header with NEEDS_CSUM, checksum offload).
+  bool partial_checksum = false;
 };
 
 struct udp_datagram_spec {
@@ -108,6 +112,7 @@ struct udp_datagram_spec {
   std::uint16_t src_port = 0, dst_port = 0;
   std::uint8_t ttl = 64;
   std::span<const std::byte> payload;
+  bool partial_checksum = false;  // as for TCP
 };
 
 // Enough for Ethernet + IPv6 + TCP with options.

@@ -11,6 +11,12 @@ namespace {
 constexpr std::size_t tcp_min_len = 20;
 constexpr std::size_t udp_len = 8;
 
+// The L4 checksum field for a partial checksum: the pseudo-header sum,
+// folded to 16 bits and not complemented (what the receiver sums on top of).
+std::uint16_t pseudo_header_field(std::uint32_t pseudo_sum) {
+  return static_cast<std::uint16_t>(~checksum_fold(pseudo_sum));
+}
+
 // Sequential big-endian writer over the header buffer.
 struct writer {
   std::span<std::byte, max_header_size> out;
@@ -66,6 +72,10 @@ std::size_t build_tcp_headers(const tcp_segment_spec& s, std::span<const std::sp
     w.u8(*s.wscale);
   }
 
+  if (s.partial_checksum) {
+    w.put16_at(tcp_start + 16, pseudo_header_field(ip.pseudo_sum));
+    return w.pos;
+  }
   checksum_accumulator acc{ip.pseudo_sum};
   acc.add(std::span<const std::byte>(out).subspan(tcp_start, tcp_len));
   for (const auto& p : payload) acc.add(p);
@@ -92,6 +102,10 @@ std::size_t build_udp_headers(const udp_datagram_spec& s, std::span<const std::s
   w.u16(static_cast<std::uint16_t>(l4_len));
   w.u16(0);  // checksum, below
 
+  if (s.partial_checksum) {
+    w.put16_at(udp_start + 6, pseudo_header_field(ip.pseudo_sum));
+    return w.pos;
+  }
   checksum_accumulator acc{ip.pseudo_sum};
   acc.add(std::span<const std::byte>(out).subspan(udp_start, udp_len));
   for (const auto& p : payload) acc.add(p);

@@ -9,6 +9,7 @@ packet_buffer& packet_buffer::operator=(packet_buffer&& o) noexcept {
     pool_ = o.pool_;
     data_ = std::move(o.data_);
     size_ = o.size_;
+    front_ = o.front_;
   }
   return *this;
 }

@@ -2,6 +2,7 @@
 // so the hot path does not allocate per packet. A buffer handed to a flow
 // returns to the pool when its owner (packet_buffer) is destroyed.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -25,8 +26,13 @@ class packet_buffer {
   ~packet_buffer();
 
   std::span<std::byte> whole() { return {data_.get(), frame_buffer_size}; }
-  std::span<const std::byte> bytes() const { return {data_.get(), size_}; }
-  void set_size(std::size_t n) { size_ = n; }
+  std::span<const std::byte> bytes() const { return {data_.get() + front_, size_ - front_}; }
+  // n bytes were read into whole(); the first `front` of them are not part
+  // of the frame (the tap's virtio-net header).
+  void set_size(std::size_t n, std::size_t front = 0) {
+    size_ = n;
+    front_ = std::min(front, n);
+  }
   explicit operator bool() const { return data_ != nullptr; }
 
  private:
@@ -34,6 +40,7 @@ class packet_buffer {
   packet_pool* pool_ = nullptr;
   std::unique_ptr<std::byte[]> data_;
   std::size_t size_ = 0;
+  std::size_t front_ = 0;
 };
 
 class packet_pool {

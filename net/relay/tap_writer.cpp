@@ -12,7 +12,22 @@
 
 namespace netpen::relay {
 namespace {
+// struct virtio_net_hdr (linux/virtio_net.h is not C++-clean), in the
+// host's byte order as the tap uses it without TUNSETVNETLE/BE.
+struct vnet_header {
+  std::uint8_t flags;
+  std::uint8_t gso_type;
+  std::uint16_t hdr_len;
+  std::uint16_t gso_size;
+  std::uint16_t csum_start;
+  std::uint16_t csum_offset;
+};
+constexpr std::uint8_t vnet_needs_csum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
+
 // Addressing of a frame from the far end of flow `k` back to the child.
+// Where the L4 header starts in a frame of flow `k` (Ethernet + IP).
+std::size_t l4_offset(const flow_key& k) { return 14 + (k.dst.v6 ? 40 : 20); }
+
 template <class Spec>
 Spec toward_child(const flow_key& k) {
   Spec spec;
@@ -35,9 +50,10 @@ void tap_writer::send_tcp(const flow_key& k, const tcp::segment_out& s) {
   spec.mss = s.mss;
   spec.wscale = s.wscale;
   spec.payload = s.payload;
+  spec.partial_checksum = true;
   std::array<std::byte, packet::max_header_size> hdr;
   const auto n = packet::build_tcp_headers(spec, hdr);
-  write_frame(std::span<const std::byte>(hdr.data(), n), s.payload[0], s.payload[1]);
+  write_frame(std::span<const std::byte>(hdr.data(), n), s.payload[0], s.payload[1], l4_offset(k), 16);
 }
 
 void tap_writer::send_tcp_reset(const flow_key& k, std::uint32_t seq, std::uint32_t ack, bool with_ack) {
@@ -51,17 +67,27 @@ void tap_writer::send_tcp_reset(const flow_key& k, std::uint32_t seq, std::uint3
 void tap_writer::send_udp(const flow_key& k, std::span<const std::byte> payload) {
   auto spec = toward_child<packet::udp_datagram_spec>(k);
   spec.payload = payload;
+  spec.partial_checksum = true;
   std::array<std::byte, packet::max_header_size> hdr;
   const auto n = packet::build_udp_headers(spec, hdr);
-  write_frame(std::span<const std::byte>(hdr.data(), n), payload, {});
+  write_frame(std::span<const std::byte>(hdr.data(), n), payload, {}, l4_offset(k), 6);
 }
 
 void tap_writer::send_frame(std::span<const std::byte> frame) { write_frame(frame, {}, {}); }
 
 void tap_writer::write_frame(std::span<const std::byte> header, std::span<const std::byte> p0,
-                             std::span<const std::byte> p1) {
-  std::array<iovec, 3> iov{};
-  int count = 0;
+                             std::span<const std::byte> p1, std::size_t l4_offset, std::size_t csum_offset) {
+  static_assert(sizeof(vnet_header) == sandbox::tap_vnet_header_size);
+  vnet_header vnet{};
+  if (l4_offset != 0) {
+    vnet.flags = vnet_needs_csum;
+    vnet.csum_start = static_cast<std::uint16_t>(l4_offset);
+    vnet.csum_offset = static_cast<std::uint16_t>(csum_offset);
+  }
+  std::array<iovec, 4> iov{};
+  iov[0].iov_base = &vnet;
+  iov[0].iov_len = sizeof(vnet);
+  int count = 1;
   for (auto part : {header, p0, p1}) {
     if (part.empty()) continue;
     iov[static_cast<std::size_t>(count)].iov_base = const_cast<std::byte*>(part.data());

@@ -1,6 +1,8 @@
 // Sends frames to the child through the tap: TCP segments and UDP datagrams
 // built as headers in a small stack buffer plus the payload spans, written
-// with one writev (one frame per call; safe from any thread).
+// with one writev (one frame per call; safe from any thread). Each frame
+// goes behind a virtio-net header; TCP and UDP leave their checksum to the
+// receiving kernel (NEEDS_CSUM: only the pseudo-header is summed here).
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -33,7 +35,9 @@ class tap_writer {
   std::uint64_t frames_dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
-  void write_frame(std::span<const std::byte> header, std::span<const std::byte> p0, std::span<const std::byte> p1);
+  // l4_offset/csum_offset: the frame's L4 checksum is partial (0: complete).
+  void write_frame(std::span<const std::byte> header, std::span<const std::byte> p0, std::span<const std::byte> p1,
+                   std::size_t l4_offset = 0, std::size_t csum_offset = 0);
   int fd_ = -1;
   frame_observer* observer_ = nullptr;
   std::atomic<std::uint64_t> frames_{0};
