@@ -187,17 +187,30 @@ asio::awaitable<void> engine::read_tap() {
       if (ec != asio::error::operation_aborted && !stopping_.load()) log::debug("tap read: {}", ec.message());
       co_return;
     }
-    buf.set_size(n);
+    // The virtio-net header in front says at most that the L4 checksum is
+    // partial (the child's kernel left it to us); nothing here checks it.
+    buf.set_size(n, sandbox::tap_vnet_header_size);
     handle_frame(std::move(buf));
     // Drain what else is queued without going back through the reactor.
     for (int i = 0; i < max_frames_per_wakeup; ++i) {
       auto more = pool_.get();
       const ssize_t r = ::read(tap_.native_handle(), more.whole().data(), more.whole().size());
       if (r <= 0) break;
-      more.set_size(static_cast<std::size_t>(r));
+      more.set_size(static_cast<std::size_t>(r), sandbox::tap_vnet_header_size);
       handle_frame(std::move(more));
     }
+    end_batch();
   }
+}
+
+// One answer per flow per batch: the ACK for all its segments, and the
+// data the endpoint has due.
+void engine::end_batch() {
+  for (auto& flow : batch_flows_) {
+    flow->batch_pending = false;
+    flow->end_of_batch();
+  }
+  batch_flows_.clear();
 }
 
 void engine::handle_frame(packet_buffer buf) {
@@ -299,6 +312,10 @@ void engine::handle_tcp(packet_buffer buf, const packet::frame& f) {
   if (it != flows_.end()) {
     if (syn && !ack) log::debug("{}: SYN for a live flow", to_string(key));
     it->second->deliver(std::move(buf), seg);
+    if (!it->second->batch_pending) {
+      it->second->batch_pending = true;
+      batch_flows_.push_back(it->second);
+    }
     return;
   }
   if (syn && !ack && !rst && !stopping_.load()) {

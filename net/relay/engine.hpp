@@ -237,6 +237,9 @@ class engine {
   std::unordered_map<flow_key, std::optional<events::process_info>, flow_key_hash> owners_;  // events_ only
   asio::ip::tcp::endpoint dns_tcp_endpoint_;
   std::unordered_map<flow_key, std::shared_ptr<tcp_flow>, flow_key_hash> flows_;  // dispatch strand only
+  // Flows that got segments in the current tap batch (dispatch strand only).
+  std::vector<std::shared_ptr<tcp_flow>> batch_flows_;
+  void end_batch();
   std::unordered_map<flow_key, std::shared_ptr<udp_flow>, flow_key_hash> udp_flows_;  // dispatch strand only
   std::unordered_map<flow_key, std::shared_ptr<icmp_echo_flow>, flow_key_hash> icmp_flows_;  // dispatch strand only
   std::mt19937 isn_rng_;                                                          // dispatch strand only

@@ -77,8 +77,13 @@ void tcp_flow::shutdown() {
 void tcp_flow::on_segment(const tcp::segment_in& seg) {
   ep_.on_segment(seg, tcp::clock::now(), this);
   write_now();
-  flush();
-  after_change();
+}
+
+void tcp_flow::end_of_batch() {
+  asio::dispatch(strand_, [self = shared_from_this()]() {
+    self->flush();
+    self->after_change();
+  });
 }
 
 // The child's data goes to the host socket at once when no write is pending

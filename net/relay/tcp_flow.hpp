@@ -68,7 +68,14 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>, private proxy::b
   // Starts the flow's coroutine. Call once, right after construction.
   void start();
   // Hands a segment of this flow to the flow's strand (from the engine).
+  // Its answer (the ACK, more data) waits for end_of_batch(), which the
+  // engine calls once after the batch of frames it read from the tap, so a
+  // batch of segments gets one ACK.
   void deliver(packet_buffer buf, const tcp::segment_in& seg);
+  void end_of_batch();
+  // Set by the engine while the flow is in its list for end_of_batch()
+  // (dispatch strand only).
+  bool batch_pending = false;
   // Tears the flow down (engine shutdown): RST to the child, close the socket.
   void shutdown();
   // True once the flow has ended and may be replaced by a new SYN.
