@@ -145,11 +145,15 @@ asio::awaitable<void> tcp_flow::run() {
     co_return;
   }
   connected_ = true;
+  // A TLS read always holds the ring's free space: give it its full size now.
+  if (stream_.is_tls()) ep_.tx_grow_to_max();
   co_await engine_.owner_looked_up();
   engine_.flow_opened(key_, record_);
   ep_.accept(tcp::clock::now());
   if (!early_.empty()) {
     // What the proxy sent past its answer is the remote's first data.
+    while (ep_.tx_free() < early_.size() && ep_.tx_grow()) {
+    }
     std::size_t done = 0;
     for (const auto span : ep_.tx_free_spans()) {
       const std::size_t n = std::min(span.size(), early_.size() - done);
@@ -264,7 +268,10 @@ tcp_flow::connect_result tcp_flow::report_connect_failure(const asio::error_code
 // timers give it back); under TLS the read is handed the ring's free space.
 asio::awaitable<void> tcp_flow::host_to_child() {
   for (;;) {
-    while (!ep_.is_closed() && ep_.tx_free() < min_read_room) co_await changed_.wait();
+    while (!ep_.is_closed() && ep_.tx_free() < min_read_room) {
+      if (!stream_.is_tls() && ep_.tx_grow()) continue;  // nothing is reading into it now
+      co_await changed_.wait();
+    }
     if (ep_.is_closed()) co_return;
     asio::error_code ec;
     std::size_t n = 0;

@@ -18,7 +18,8 @@
 //                       ring, only while it has room (the host socket's
 //                       receive buffer is the backpressure toward the remote),
 //                       and only once the socket is readable (no buffer is
-//                       held while waiting);
+//                       held while waiting); the ring starts at 64 KiB and
+//                       doubles (up to 4 MiB) whenever it is full;
 //        child_to_host  writes the endpoint's rx ring to the host socket when
 //                       the socket did not take it at once (on_segment
 //                       writes first); the window we advertise is the

@@ -8,9 +8,24 @@ namespace netpen::tcp {
 
 byte_ring::byte_ring(std::size_t capacity) : capacity_(capacity) {}
 
-// for_overwrite: the pages stay untouched (and unbacked) until used.
+// The pages stay untouched (and unbacked) until used.
 void byte_ring::allocate() {
-  if (!buf_) buf_ = std::make_unique_for_overwrite<std::byte[]>(std::max<std::size_t>(capacity_, 1));
+  if (!buf_) buf_ = allocate_ring_storage(std::max<std::size_t>(capacity_, 1));
+}
+
+void byte_ring::grow(std::size_t capacity) {
+  if (capacity <= capacity_) return;
+  if (buf_) {
+    auto bigger = allocate_ring_storage(capacity);
+    std::size_t at = 0;
+    for (const auto& s : readable()) {
+      if (!s.empty()) std::memcpy(bigger.get() + at, s.data(), s.size());
+      at += s.size();
+    }
+    buf_ = std::move(bigger);
+    head_ = 0;
+  }
+  capacity_ = capacity;
 }
 
 void byte_ring::release() {

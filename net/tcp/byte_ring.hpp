@@ -2,12 +2,15 @@
 // queues. Readable and writable regions are exposed as up to two spans
 // because they may wrap around the end. The storage is allocated when
 // first written and can be given back while the ring is empty (release()),
-// so thousands of idle connections cost no buffer memory.
+// so thousands of idle connections cost no buffer memory (ring_storage:
+// anonymous mappings, returned whole).
 #pragma once
 #include <array>
 #include <cstddef>
 #include <memory>
 #include <span>
+
+#include "net/tcp/ring_storage.hpp"
 
 namespace netpen::tcp {
 
@@ -21,6 +24,9 @@ class byte_ring {
   bool empty() const { return size_ == 0; }
   // Whether the storage is allocated now.
   bool allocated() const { return buf_ != nullptr; }
+  // Moves the contents into new storage of `capacity` bytes (at least
+  // size()); no span handed out earlier may be used afterwards.
+  void grow(std::size_t capacity);
   // Frees the storage when the ring is empty (no span handed out earlier
   // may be used afterwards); the next write allocates it again.
   void release();
@@ -43,7 +49,7 @@ class byte_ring {
 
  private:
   void allocate();
-  std::unique_ptr<std::byte[]> buf_;
+  ring_storage buf_;
   std::size_t capacity_ = 0;
   std::size_t head_ = 0;
   std::size_t size_ = 0;

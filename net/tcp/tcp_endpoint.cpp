@@ -42,7 +42,7 @@ endpoint::endpoint(const segment_in& syn, std::uint32_t isn, const config& cfg, 
     : cfg_(cfg),
       rtt_(cfg.rto_initial, cfg.rto_min, cfg.rto_max),
       rx_(cfg.rx_capacity),
-      tx_(cfg.tx_capacity) {
+      tx_(std::min(cfg.tx_initial_capacity, cfg.tx_capacity)) {
   rto_ = rtt_.rto();
   irs_ = syn.seq;
   rcv_nxt_ = irs_ + 1;
@@ -107,8 +107,16 @@ bool endpoint::idle_with_buffers() const {
 
 void endpoint::release_buffers() {
   rx_.release();
-  tx_.release();
+  if (tx_.empty()) tx_ = byte_ring(std::min(cfg_.tx_initial_capacity, cfg_.tx_capacity));
 }
+
+bool endpoint::tx_grow() {
+  if (tx_.capacity() >= cfg_.tx_capacity) return false;
+  tx_.grow(std::min(cfg_.tx_capacity, tx_.capacity() * 2));
+  return true;
+}
+
+void endpoint::tx_grow_to_max() { tx_.grow(cfg_.tx_capacity); }
 
 std::size_t endpoint::tx_free() const { return tx_closed_ || state_ == state::closed ? 0 : tx_.free(); }
 

@@ -104,7 +104,8 @@ struct segment_out {
 struct config {
   std::uint16_t mss = 65480;              // what we announce (tap MTU 65520 - 40)
   std::size_t rx_capacity = 4u << 20;     // bytes; also bounds our advertised window
-  std::size_t tx_capacity = 4u << 20;
+  std::size_t tx_capacity = 4u << 20;     // the most the tx ring grows to
+  std::size_t tx_initial_capacity = 64u << 10;  // what it starts with (tx_grow)
   duration rto_initial = std::chrono::milliseconds(200);
   duration rto_min = std::chrono::milliseconds(200);
   duration rto_max = std::chrono::seconds(60);
@@ -168,6 +169,14 @@ class endpoint {
   bool idle_with_buffers() const;
   // Whether the tx ring holds storage now (tx_free_spans() allocates it).
   bool tx_has_storage() const { return tx_.allocated(); }
+  // Doubles the tx ring (up to tx_capacity), keeping its contents; false
+  // when it is at its largest. Spans handed out earlier become invalid, so
+  // only call it while no read into the ring is pending. A connection that
+  // moves little data never holds more than tx_initial_capacity.
+  bool tx_grow();
+  // Grows the tx ring to tx_capacity at once (for a reader that always has
+  // a read pending, such as TLS).
+  void tx_grow_to_max();
   // Gives the storage of empty rings back (an idle connection then holds no
   // buffer memory); spans handed out earlier must not be used afterwards.
   void release_buffers();

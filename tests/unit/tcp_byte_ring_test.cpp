@@ -69,3 +69,20 @@ TEST_CASE("byte_ring allocates on first write and releases only when empty", "[t
   CHECK(r.write(std::as_bytes(std::span(s))) == 6);
   CHECK(read_all(r) == "abcdef");
 }
+
+TEST_CASE("byte_ring grows keeping wrapped contents in order", "[tcp][ring]") {
+  byte_ring r(8);
+  const std::string a = "abcdef", b = "ghij";
+  CHECK(r.write(std::as_bytes(std::span(a))) == 6);
+  r.consume(4);                                       // head at 4: "ef"
+  CHECK(r.write(std::as_bytes(std::span(b))) == 4);  // wraps: "efghij"
+  r.grow(32);
+  CHECK(r.capacity() == 32);
+  CHECK(read_all(r) == "efghij");
+  CHECK(r.free() == 26);
+  const std::string c = "KLMNOPQRSTUVWXYZ";
+  CHECK(r.write(std::as_bytes(std::span(c))) == 16);
+  CHECK(read_all(r) == "efghijKLMNOPQRSTUVWXYZ");
+  r.grow(16);  // never shrinks
+  CHECK(r.capacity() == 32);
+}

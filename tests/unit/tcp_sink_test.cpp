@@ -110,3 +110,38 @@ TEST_CASE("an idle connection gives its ring storage back and can use it again",
   CHECK(text(out[0].data) == "back");
   CHECK(out[0].seq == 1001 + 4);
 }
+
+TEST_CASE("the tx ring starts small, grows with data in flight, and retransmits it intact", "[tcp][sink]") {
+  config c = small_config();
+  c.tx_initial_capacity = 1000;
+  c.tx_capacity = 8000;
+  harness h(c);
+  h.establish();
+  const auto first = pattern(900);
+  CHECK(h.ep->tx_write(first) == 900);
+  CHECK(h.ep->tx_free() == 100);
+  auto out = h.poll();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].data == first);
+  CHECK(h.ep->tx_grow());  // 2000
+  CHECK(h.ep->tx_free() == 1100);
+  const auto second = pattern(1000, 900);
+  CHECK(h.ep->tx_write(second) == 1000);
+  out = h.poll();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].seq == 1001 + 900);
+  CHECK(out[0].data == second);
+  // Nothing acknowledged: the RTO resends the first segment from the moved ring.
+  h.advance(250ms);
+  out = h.poll();
+  REQUIRE_FALSE(out.empty());
+  CHECK(out[0].seq == 1001);
+  CHECK(std::vector<std::byte>(out[0].data.begin(), out[0].data.begin() + 900) == first);
+  CHECK(h.ep->tx_grow());  // 4000
+  CHECK(h.ep->tx_grow());  // 8000
+  CHECK_FALSE(h.ep->tx_grow());
+  h.ack(1001 + 1900);
+  CHECK(h.ep->idle_with_buffers());
+  h.ep->release_buffers();  // back to the initial size
+  CHECK(h.ep->tx_free() == 1000);
+}
