@@ -56,21 +56,13 @@ class host_stream {
   // is (the socket is switched to non-blocking mode).
   template <class Buffers>
   io_result read_now(const Buffers& buffers) {
-    asio::error_code ec;
-    auto& s = plain_.socket();
-    if (!s.non_blocking()) s.non_blocking(true, ec);
-    const std::size_t n = ec ? 0 : plain_.read_some_now(buffers, ec);
-    return {ec, n};
+    return now([&](asio::error_code& ec) { return plain_.read_some_now(buffers, ec); });
   }
   // Plain streams only: writes what the send buffer takes now; would_block
   // when it is full.
   template <class Buffers>
   io_result write_now(const Buffers& buffers) {
-    asio::error_code ec;
-    auto& s = plain_.socket();
-    if (!s.non_blocking()) s.non_blocking(true, ec);
-    const std::size_t n = ec ? 0 : plain_.write_some_now(buffers, ec);
-    return {ec, n};
+    return now([&](asio::error_code& ec) { return plain_.write_some_now(buffers, ec); });
   }
   template <class Buffers>
   asio::awaitable<io_result> write_some(const Buffers& buffers) {
@@ -98,6 +90,15 @@ class host_stream {
   }
 
  private:
+  // A read or write that never waits, on the plain socket in non-blocking mode.
+  template <class Op>
+  io_result now(Op op) {
+    asio::error_code ec;
+    auto& s = plain_.socket();
+    if (!s.non_blocking()) s.non_blocking(true, ec);
+    const std::size_t n = ec ? 0 : op(ec);
+    return {ec, n};
+  }
   observed_socket plain_;
   std::unique_ptr<tls_stream> tls_;
 };

@@ -51,6 +51,18 @@ tcp_segment_spec tcp_spec(bool is_v6) {
   return s;
 }
 
+udp_datagram_spec udp_spec(bool is_v6, std::span<const std::byte> payload) {
+  udp_datagram_spec s;
+  s.src_mac = gw_mac;
+  s.dst_mac = child_mac;
+  s.src = is_v6 ? v6(1) : v4(10, 0, 2, 3);
+  s.dst = is_v6 ? v6(2) : v4(10, 0, 2, 15);
+  s.src_port = 53;
+  s.dst_port = 33333;
+  s.payload = payload;
+  return s;
+}
+
 }  // namespace
 
 TEST_CASE("build TCP over IPv4: libtins decodes it, checksums verify", "[packet]") {
@@ -165,15 +177,8 @@ TEST_CASE("build UDP over IPv4 and IPv6", "[packet]") {
   for (bool is_v6 : {false, true}) {
     for (std::size_t len : {std::size_t{0}, std::size_t{1}, std::size_t{512}, std::size_t{1001}}) {
       const bytes data = pattern(len, 11);
-      udp_datagram_spec s;
-      s.src_mac = gw_mac;
-      s.dst_mac = child_mac;
-      s.src = is_v6 ? v6(1) : v4(10, 0, 2, 3);
-      s.dst = is_v6 ? v6(2) : v4(10, 0, 2, 15);
-      s.src_port = 53;
-      s.dst_port = 33333;
+      udp_datagram_spec s = udp_spec(is_v6, data);
       s.ttl = 7;
-      s.payload = data;
       std::array<std::byte, max_header_size> hdr{};
       const std::size_t n = build_udp_headers(s, hdr);
       REQUIRE(n == (is_v6 ? 14u + 40u + 8u : 14u + 20u + 8u));
@@ -241,14 +246,7 @@ TEST_CASE("a partial TCP/UDP checksum completes to the full one", "[packet][offl
       std::array<std::byte, max_header_size> full{}, part{};
       std::size_t n_full = 0, n_part = 0;
       if (is_udp) {
-        udp_datagram_spec u;
-        u.src_mac = gw_mac;
-        u.dst_mac = child_mac;
-        u.src = is_v6 ? v6(1) : v4(10, 0, 2, 2);
-        u.dst = is_v6 ? v6(2) : v4(10, 0, 2, 15);
-        u.src_port = 53;
-        u.dst_port = 41000;
-        u.payload = data;
+        udp_datagram_spec u = udp_spec(is_v6, data);
         n_full = build_udp_headers(u, full);
         u.partial_checksum = true;
         n_part = build_udp_headers(u, part);
