@@ -18,8 +18,8 @@ struct cache {
   std::vector<std::byte*> blocks;
 };
 cache& the_cache() {
-  static cache c;  // leaked at exit on purpose: blocks may be freed during static destruction
-  return c;
+  static auto* c = new cache;  // never destroyed: a ring may be freed during static destruction
+  return *c;
 }
 }  // namespace
 
