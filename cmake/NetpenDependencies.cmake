@@ -3,6 +3,15 @@ find_package(Threads REQUIRED)
 find_package(Asio REQUIRED)
 find_package(Tins REQUIRED)
 find_package(Mnl REQUIRED)
+# OpenSSL (TLS to https:// proxies) from Debian's libssl-dev. Linked
+# statically by default: loading and relocating the shared libcrypto and
+# libssl costs about 2 ms of every run's start-up (docs/performance.md).
+# The price: netpen must be rebuilt to pick up OpenSSL security updates;
+# -DNETPEN_STATIC_OPENSSL=OFF links the shared libraries instead.
+option(NETPEN_STATIC_OPENSSL "Link OpenSSL statically (faster start-up)" ON)
+if(NETPEN_STATIC_OPENSSL)
+  set(OPENSSL_USE_STATIC_LIBS TRUE)
+endif()
 find_package(OpenSSL REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
