@@ -118,6 +118,10 @@ struct udp_datagram_spec {
 // Enough for Ethernet + IPv6 + TCP with options.
 inline constexpr std::size_t max_header_size = 14 + 40 + 60;
 
+// Where the checksum field sits in a TCP / UDP header (for NEEDS_CSUM).
+inline constexpr std::size_t tcp_checksum_offset = 16;
+inline constexpr std::size_t udp_checksum_offset = 6;
+
 // Writes Ethernet+IP+TCP headers (checksums over headers and payload filled
 // in) into `out` and returns the header length. The frame on the wire is
 // out[0..n) followed by payload[0] and payload[1].

@@ -73,13 +73,13 @@ std::size_t build_tcp_headers(const tcp_segment_spec& s, std::span<const std::sp
   }
 
   if (s.partial_checksum) {
-    w.put16_at(tcp_start + 16, pseudo_header_field(ip.pseudo_sum));
+    w.put16_at(tcp_start + tcp_checksum_offset, pseudo_header_field(ip.pseudo_sum));
     return w.pos;
   }
   checksum_accumulator acc{ip.pseudo_sum};
   acc.add(std::span<const std::byte>(out).subspan(tcp_start, tcp_len));
   for (const auto& p : payload) acc.add(p);
-  w.put16_at(tcp_start + 16, acc.result());
+  w.put16_at(tcp_start + tcp_checksum_offset, acc.result());
   return w.pos;
 }
 
@@ -103,7 +103,7 @@ std::size_t build_udp_headers(const udp_datagram_spec& s, std::span<const std::s
   w.u16(0);  // checksum, below
 
   if (s.partial_checksum) {
-    w.put16_at(udp_start + 6, pseudo_header_field(ip.pseudo_sum));
+    w.put16_at(udp_start + udp_checksum_offset, pseudo_header_field(ip.pseudo_sum));
     return w.pos;
   }
   checksum_accumulator acc{ip.pseudo_sum};
@@ -111,7 +111,7 @@ std::size_t build_udp_headers(const udp_datagram_spec& s, std::span<const std::s
   for (const auto& p : payload) acc.add(p);
   std::uint16_t c = acc.result();
   if (c == 0) c = 0xffff;  // 0 means "no checksum" in UDP
-  w.put16_at(udp_start + 6, c);
+  w.put16_at(udp_start + udp_checksum_offset, c);
   return w.pos;
 }
 

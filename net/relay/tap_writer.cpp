@@ -9,6 +9,7 @@
 
 #include "net/common/log.hpp"
 #include "net/common/sandbox_addresses.hpp"
+#include "net/packet/ip_header.hpp"
 
 namespace netpen::relay {
 namespace {
@@ -26,7 +27,9 @@ constexpr std::uint8_t vnet_needs_csum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
 
 // Addressing of a frame from the far end of flow `k` back to the child.
 // Where the L4 header starts in a frame of flow `k` (Ethernet + IP).
-std::size_t l4_offset(const flow_key& k) { return 14 + (k.dst.v6 ? 40 : 20); }
+std::size_t l4_offset(const flow_key& k) {
+  return packet::ethernet_header_size + (k.dst.v6 ? packet::ipv6_header_size : packet::ipv4_header_size);
+}
 
 template <class Spec>
 Spec toward_child(const flow_key& k) {
@@ -53,7 +56,7 @@ void tap_writer::send_tcp(const flow_key& k, const tcp::segment_out& s) {
   spec.partial_checksum = true;
   std::array<std::byte, packet::max_header_size> hdr;
   const auto n = packet::build_tcp_headers(spec, hdr);
-  write_frame(std::span<const std::byte>(hdr.data(), n), s.payload[0], s.payload[1], l4_offset(k), 16);
+  write_frame(std::span<const std::byte>(hdr.data(), n), s.payload[0], s.payload[1], l4_offset(k), packet::tcp_checksum_offset);
 }
 
 void tap_writer::send_tcp_reset(const flow_key& k, std::uint32_t seq, std::uint32_t ack, bool with_ack) {
@@ -70,7 +73,7 @@ void tap_writer::send_udp(const flow_key& k, std::span<const std::byte> payload)
   spec.partial_checksum = true;
   std::array<std::byte, packet::max_header_size> hdr;
   const auto n = packet::build_udp_headers(spec, hdr);
-  write_frame(std::span<const std::byte>(hdr.data(), n), payload, {}, l4_offset(k), 6);
+  write_frame(std::span<const std::byte>(hdr.data(), n), payload, {}, l4_offset(k), packet::udp_checksum_offset);
 }
 
 void tap_writer::send_frame(std::span<const std::byte> frame) { write_frame(frame, {}, {}); }

@@ -104,10 +104,7 @@ std::size_t tcp_flow::take(std::span<const std::byte> payload) {
 
 void tcp_flow::write_now() {
   if (!can_write_now() || ep_.rx_size() == 0) return;
-  const auto spans = ep_.rx_data();
-  const std::array<asio::const_buffer, 2> bufs{asio::buffer(spans[0].data(), spans[0].size()),
-                                              asio::buffer(spans[1].data(), spans[1].size())};
-  const auto [ec, n] = stream_.write_now(bufs);
+  const auto [ec, n] = stream_.write_now(rx_buffers());
   if (n > 0) {
     ep_.rx_consume(n);
     record_.bytes_out += n;
@@ -310,6 +307,11 @@ asio::awaitable<void> tcp_flow::host_to_child() {
   }
 }
 
+std::array<asio::const_buffer, 2> tcp_flow::rx_buffers() const {
+  const auto spans = ep_.rx_data();
+  return {asio::buffer(spans[0].data(), spans[0].size()), asio::buffer(spans[1].data(), spans[1].size())};
+}
+
 std::array<asio::mutable_buffer, 2> tcp_flow::tx_buffers() {
   const auto spans = ep_.tx_free_spans();
   return {asio::buffer(spans[0].data(), spans[0].size()), asio::buffer(spans[1].data(), spans[1].size())};
@@ -326,11 +328,8 @@ asio::awaitable<void> tcp_flow::child_to_host() {
       co_return;
     }
     if (ep_.is_closed()) co_return;
-    const auto spans = ep_.rx_data();
-    const std::array<asio::const_buffer, 2> bufs{asio::buffer(spans[0].data(), spans[0].size()),
-                                                asio::buffer(spans[1].data(), spans[1].size())};
     writing_ = true;
-    auto [ec, n] = co_await stream_.write_some(bufs);
+    auto [ec, n] = co_await stream_.write_some(rx_buffers());
     writing_ = false;
     if (ep_.is_closed()) co_return;
     if (ec) {

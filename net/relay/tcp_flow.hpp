@@ -98,6 +98,8 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>, private proxy::b
   asio::awaitable<void> timers();
   // The tx ring's free space as buffers for a host read (allocates it).
   std::array<asio::mutable_buffer, 2> tx_buffers();
+  // The rx ring's queued bytes as buffers for a host write.
+  std::array<asio::const_buffer, 2> rx_buffers() const;
   // The host socket as the capture's egress points see it (tcp_flow_egress.cpp);
   // each does nothing without an egress observer.
   void egress_opening(const asio::ip::tcp::endpoint& target);
