@@ -14,6 +14,16 @@
 
 namespace netpen::backends {
 
+// Who the command runs as when the backend starts as root (rootful, not
+// --run-as-root): the invoking user from SUDO_UID/SUDO_GID.
+struct command_identity {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary groups
+  std::string user;           // USER and LOGNAME
+  std::string home;           // HOME
+};
+
 struct sandbox_spec {
   std::vector<std::string> argv;            // the command, argv[0] looked up in PATH
   std::string resolv_conf;                  // contents for the tree's /etc/resolv.conf
@@ -21,6 +31,7 @@ struct sandbox_spec {
   bool keep_uid = false;                    // run as the invoking uid inside instead of 0
   bool ipv4_route = true;                   // give the tree an IPv4 default route via the gateway
   bool ipv6_route = true;                   // ... and an IPv6 one (false when the host has none)
+  std::optional<command_identity> identity; // drop to this user before exec (rootful)
 };
 
 class sandbox {

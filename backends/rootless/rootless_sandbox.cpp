@@ -45,8 +45,9 @@
 #include "backends/common/signal_relay.hpp"
 #include "backends/common/terminal.hpp"
 #include "backends/common/unique_fd.hpp"
+#include "backends/rootless/child_setup.hpp"
 #include "backends/rootless/preflight.hpp"
-#include "backends/rootless/sandbox_init.hpp"
+#include "backends/common/init_sandbox.hpp"
 #include "backends/rootless/uid_map.hpp"
 #include "backends/sandbox.hpp"
 #include "net/common/log.hpp"
@@ -55,107 +56,6 @@ namespace netpen::backends {
 namespace {
 
 using namespace rootless;
-
-error decode_child_error(const std::string& payload) {
-  const auto sep = payload.find(msg_error_separator);
-  if (payload.empty() || payload.front() != msg_error_tag || sep == std::string::npos)
-    return {"sandbox-setup", fmt::format("the sandbox reported an unexpected message '{}'", payload)};
-  return {payload.substr(1, sep - 1), payload.substr(sep + 1)};
-}
-
-class rootless_sandbox final : public sandbox {
- public:
-  rootless_sandbox(pid_t pid, unique_fd pidfd, unique_fd control, terminal_state term)
-      : pid_(pid), pidfd_(std::move(pidfd)), control_(std::move(control)), term_(term) {}
-
-  ~rootless_sandbox() override {
-    if (!status_) kill_and_reap();
-  }
-
-  result<void> wait_ready() override {
-    if (ready_) return {};
-    auto reply = receive_message(control_.get());
-    if (!reply || reply->payload != msg_setup_ok || !reply->fd) {
-      kill_and_reap();
-      if (!reply) return fail("sandbox-setup", "the sandbox process died during setup");
-      return unexpected(decode_child_error(reply->payload));
-    }
-    log::debug("sandbox ready: tap fd {}", reply->fd.get());
-    tap_ = std::move(reply->fd);
-    ready_ = true;
-    return {};
-  }
-
-  int link_fd() const override { return tap_.get(); }
-  int release_link_fd() override { return tap_.release(); }
-  pid_t init_pid() const override { return pid_; }
-
-  result<void> launch() override {
-    if (launched_) return fail("already-launched", "the sandbox's command was already started");
-    if (!ready_) return fail("not-ready", "the sandbox is not set up yet (wait_ready)");
-    if (auto r = send_message(control_.get(), msg_run); !r) return r;
-    launched_ = true;
-    return {};
-  }
-
-  int wait() override {
-    if (status_) return *status_;
-    if (!launched_) {
-      kill_and_reap();
-      return *status_;
-    }
-    status_ = relay_signals_until_exit(pid_, pidfd_.get(), control_.get(), [this] { return on_control(); });
-    restore_terminal(term_);
-    log::debug("sandbox init {} exited with status {}", pid_, *status_);
-    return *status_;
-  }
-
- private:
-  // A message from the running init: the command was stopped (Ctrl-Z).
-  // With the terminal handed over, netpen takes it back and stops itself
-  // like any job, so the user's shell regains control; once continued, it
-  // continues the init, which resumes the command in the foreground. A
-  // SIGTTIN/SIGTTOU stop while an --interactive prompt borrows the terminal
-  // (or just did) is ignored: the command read the terminal meanwhile, and
-  // the prompt continues it when it gives the terminal back. Ctrl-Z always
-  // stops the job.
-  bool on_control() {
-    auto m = receive_message(control_.get());
-    if (!m) return false;
-    const bool tty_stop = m->payload == msg_stopped_tty;
-    if (tty_stop && terminal_recently_borrowed()) return true;
-    if ((m->payload == msg_stopped || tty_stop) && term_.fd >= 0) {
-      restore_terminal(term_);
-      ::kill(::getpid(), SIGTSTP);
-      ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGCONT, nullptr, 0U);
-    }
-    return true;
-  }
-
-  void kill_and_reap() {
-    if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0U) != 0) ::kill(pid_, SIGKILL);
-    int st = 0;
-    while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
-    }
-    status_ = shell_status(st);
-    restore_terminal(term_);
-  }
-
-  pid_t pid_;
-  unique_fd pidfd_, control_, tap_;
-  terminal_state term_;
-  bool ready_ = false;  // wait_ready() succeeded (the tap may since have been released)
-  bool launched_ = false;
-  std::optional<int> status_;
-};
-
-// Kills and reaps a half-built sandbox init (setup failed).
-void abandon(pid_t pid) {
-  ::kill(pid, SIGKILL);
-  int st = 0;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-}
 
 error clone_error(int e) {
   switch (e) {
@@ -180,49 +80,22 @@ error clone_error(int e) {
 result<std::unique_ptr<sandbox>> make_rootless_sandbox(const sandbox_spec& spec) {
   if (spec.argv.empty()) return fail("no-command", "no command to run in the sandbox");
   if (auto r = preflight(); !r) return unexpected(r.error());
-
-  // Must precede any thread (the caller guarantees there is none yet). The
-  // first call records the mask the command will start with.
-  static forwarded_signal_block block;
-  const sigset_t forwarded = forwarded_signals();
-  ::pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
-  const terminal_state term = capture_terminal();
-
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-    return fail("control-channel", fmt::format("cannot create the control socketpair: {}", std::strerror(errno)));
-  unique_fd parent_end(sv[0]), child_end(sv[1]);
-
-  int pidfd = -1;
-  clone_args args{};
-  args.flags = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  const long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) return unexpected(clone_error(errno));
-  if (pid == 0) {
-    parent_end.reset();
-    init_config cfg;
-    cfg.spec = &spec;
-    cfg.control_fd = child_end.get();
-    cfg.tty_fd = term.fd;
-    cfg.command_mask = block.previous_mask();
-    run_sandbox_init(cfg);
-  }
-  const auto child = static_cast<pid_t>(pid);
-  unique_fd pidfd_owner(pidfd);
-  child_end.reset();
-  log::debug("sandbox init is pid {}", child);
-
-  if (auto r = write_id_maps(child, spec.keep_uid); !r) {
-    abandon(child);
+  const init_setup setup = [](const sandbox_spec& s) -> result<unique_fd> {
+    auto tap = set_up_sandbox(s);
+    if (!tap) return unexpected(tap.error());
+    return std::move(tap->fd);
+  };
+  auto init = start_init(spec, CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID, setup, clone_error);
+  if (!init) return unexpected(init.error());
+  if (auto r = write_id_maps(init->pid, spec.keep_uid); !r) {
+    abandon(init->pid);
     return unexpected(r.error());
   }
-  if (auto r = send_message(parent_end.get(), msg_maps_ready); !r) {
-    abandon(child);
+  if (auto r = send_message(init->control.get(), msg_maps_ready); !r) {
+    abandon(init->pid);
     return unexpected(r.error());
   }
-  return std::make_unique<rootless_sandbox>(child, std::move(pidfd_owner), std::move(parent_end), term);
+  return std::make_unique<init_sandbox>(std::move(*init));
 }
 
 }  // namespace netpen::backends

@@ -14,7 +14,7 @@
 #include "backends/common/fd_passing.hpp"
 #include "backends/common/signal_relay.hpp"
 #include "backends/rootless/mount_overlays.hpp"
-#include "backends/rootless/sandbox_init.hpp"
+#include "backends/common/sandbox_init.hpp"
 
 using namespace netpen::backends;
 
@@ -52,8 +52,8 @@ TEST_CASE("wait statuses map to shell statuses", "[rootless]") {
   CHECK(shell_status(3 << 8) == 3);      // exited 3
   CHECK(shell_status(SIGTERM) == 143);   // killed by SIGTERM
   CHECK(shell_status(SIGKILL) == 137);
-  CHECK(rootless::exec_failure_status(ENOENT) == 127);
-  CHECK(rootless::exec_failure_status(EACCES) == 126);
+  CHECK(exec_failure_status(ENOENT) == 127);
+  CHECK(exec_failure_status(EACCES) == 126);
 }
 
 TEST_CASE("symlinks are followed to their (possibly missing) target", "[rootless]") {

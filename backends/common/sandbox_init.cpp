@@ -1,5 +1,5 @@
 // The sandbox init (lifecycle in sandbox_init.hpp).
-#include "backends/rootless/sandbox_init.hpp"
+#include "backends/common/sandbox_init.hpp"
 
 #include <spawn.h>
 
@@ -17,10 +17,10 @@
 #include "backends/common/fd_passing.hpp"
 #include "backends/common/signal_relay.hpp"
 #include "backends/common/terminal.hpp"
-#include "backends/rootless/child_setup.hpp"
+#include "backends/common/identity.hpp"
 #include "net/common/log.hpp"
 
-namespace netpen::backends::rootless {
+namespace netpen::backends {
 namespace {
 
 constexpr int init_failure = 125;
@@ -65,7 +65,11 @@ pid_t spawn_command(const init_config& cfg) {
   for (const auto& a : cfg.spec->argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = -1;
-  const int e = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
+  const auto env = command_environment(cfg.spec->identity);
+  std::vector<char*> envp;
+  for (const auto& v : env) envp.push_back(const_cast<char*>(v.c_str()));
+  envp.push_back(nullptr);
+  const int e = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
   ::posix_spawn_file_actions_destroy(&actions);
   ::posix_spawnattr_destroy(&attr);
   if (e != 0) {
@@ -134,14 +138,22 @@ void run_sandbox_init(const init_config& cfg) {
   ::prctl(PR_SET_NAME, "netpen-init", 0, 0, 0);
 
   if (!wait_for(cfg.control_fd, msg_maps_ready)) ::_exit(init_failure);
-  auto tap = set_up_sandbox(*cfg.spec);
-  if (!tap) report_and_exit(cfg.control_fd, tap.error());
-  if (auto r = send_message(cfg.control_fd, msg_setup_ok, tap->fd.get()); !r) ::_exit(init_failure);
-  tap->fd.reset();
+  auto handed = cfg.setup(*cfg.spec);
+  if (!handed) report_and_exit(cfg.control_fd, handed.error());
+  if (auto r = send_message(cfg.control_fd, msg_setup_ok, handed->get()); !r) ::_exit(init_failure);
+  handed->reset();
 
   if (!wait_for(cfg.control_fd, msg_run)) ::_exit(init_failure);
+  if (cfg.spec->identity) {
+    // Fail closed: the command never runs with more than it was meant to.
+    if (auto r = become(*cfg.spec->identity); !r) {
+      log::write_line(fmt::format("netpen: error: {}", r.error().message));
+      ::_exit(init_failure);
+    }
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a credential change cleared it
+  }
   const pid_t command = spawn_command(cfg);  // control_fd is close-on-exec
   supervise(cfg, command);
 }
 
-}  // namespace netpen::backends::rootless
+}  // namespace netpen::backends

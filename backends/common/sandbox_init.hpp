@@ -1,6 +1,7 @@
-// The sandbox init: the process netpen clones into the new user, net, mount
+// The sandbox init: the process netpen clones into the new (user,) net, mount
 // and pid namespaces. It is pid 1 there. Lifecycle:
-//   1. arms PR_SET_PDEATHSIG=SIGKILL, waits for the parent's "maps written";
+//   1. arms PR_SET_PDEATHSIG=SIGKILL, waits for the parent's "maps written"
+//      (rootless: the id maps; rootful: the network is configured);
 //      EOF on the control socket (netpen died) ends it at once;
 //   2. runs the setup (child_setup) and sends the parent "ok"+tap fd, or an
 //      error naming the failed step, and then exits without running anything;
@@ -19,12 +20,18 @@
 #pragma once
 #include <signal.h>
 
+#include "backends/common/unique_fd.hpp"
 #include "backends/sandbox.hpp"
 
-namespace netpen::backends::rootless {
+namespace netpen::backends {
+
+// The backend's setup inside the new namespaces (phase 1): returns the fd to
+// hand to the parent with "ok" (the tap), or an empty one when there is none.
+using init_setup = result<unique_fd> (*)(const sandbox_spec& spec);
 
 struct init_config {
   const sandbox_spec* spec = nullptr;
+  init_setup setup = nullptr;
   int control_fd = -1;     // the child's end of the control socketpair
   int tty_fd = -1;         // terminal to hand to the command, or -1
   sigset_t command_mask{};  // signal mask the command starts with
@@ -44,4 +51,4 @@ inline constexpr char msg_error_separator = '\x1f';
 // Exit status for a failed exec (127 not found, 126 otherwise).
 int exec_failure_status(int err);
 
-}  // namespace netpen::backends::rootless
+}  // namespace netpen::backends

@@ -1,0 +1,152 @@
+// The parent's side of the sandbox init (see init_sandbox.hpp).
+#include "backends/common/init_sandbox.hpp"
+
+#include <linux/sched.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "backends/common/fd_passing.hpp"
+#include "backends/common/signal_relay.hpp"
+#include "net/common/log.hpp"
+
+namespace netpen::backends {
+namespace {
+
+error decode_child_error(const std::string& payload) {
+  const auto sep = payload.find(msg_error_separator);
+  if (payload.empty() || payload.front() != msg_error_tag || sep == std::string::npos)
+    return {"sandbox-setup", fmt::format("the sandbox reported an unexpected message '{}'", payload)};
+  return {payload.substr(1, sep - 1), payload.substr(sep + 1)};
+}
+
+}  // namespace
+
+result<started_init> start_init(const sandbox_spec& spec, std::uint64_t namespaces, init_setup setup,
+                                error (*clone_error)(int)) {
+  // Must precede any thread (the caller guarantees there is none yet). The
+  // first call records the mask the command will start with.
+  static forwarded_signal_block block;
+  const sigset_t forwarded = forwarded_signals();
+  ::pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
+  const terminal_state term = capture_terminal();
+
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    return fail("control-channel", fmt::format("cannot create the control socketpair: {}", std::strerror(errno)));
+  unique_fd parent_end(sv[0]), child_end(sv[1]);
+
+  int pidfd = -1;
+  clone_args args{};
+  args.flags = namespaces | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  const long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) return unexpected(clone_error(errno));
+  if (pid == 0) {
+    parent_end.reset();
+    init_config cfg;
+    cfg.spec = &spec;
+    cfg.setup = setup;
+    cfg.control_fd = child_end.get();
+    cfg.tty_fd = term.fd;
+    cfg.command_mask = block.previous_mask();
+    run_sandbox_init(cfg);
+  }
+  started_init out;
+  out.pid = static_cast<pid_t>(pid);
+  out.pidfd = unique_fd(pidfd);
+  out.control = std::move(parent_end);
+  out.term = term;
+  log::debug("sandbox init is pid {}", out.pid);
+  return out;
+}
+
+void abandon(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+}
+
+init_sandbox::init_sandbox(started_init init)
+    : pid_(init.pid), pidfd_(std::move(init.pidfd)), control_(std::move(init.control)), term_(init.term) {}
+
+init_sandbox::~init_sandbox() { terminate(); }
+
+void init_sandbox::terminate() {
+  if (!status_) kill_and_reap();
+}
+
+result<void> init_sandbox::wait_ready() {
+  if (ready_) return {};
+  auto reply = receive_message(control_.get());
+  if (!reply || reply->payload != msg_setup_ok) {
+    kill_and_reap();
+    if (!reply) return fail("sandbox-setup", "the sandbox process died during setup");
+    return unexpected(decode_child_error(reply->payload));
+  }
+  handed_ = std::move(reply->fd);
+  log::debug("sandbox ready (fd {})", handed_.get());
+  ready_ = true;
+  return {};
+}
+
+result<void> init_sandbox::launch() {
+  if (launched_) return fail("already-launched", "the sandbox's command was already started");
+  if (!ready_) return fail("not-ready", "the sandbox is not set up yet (wait_ready)");
+  if (auto r = send_message(control_.get(), msg_run); !r) return r;
+  launched_ = true;
+  return {};
+}
+
+int init_sandbox::wait() {
+  if (status_) return *status_;
+  if (!launched_) {
+    kill_and_reap();
+    return *status_;
+  }
+  status_ = relay_signals_until_exit(pid_, pidfd_.get(), control_.get(), [this] { return on_control(); });
+  restore_terminal(term_);
+  log::debug("sandbox init {} exited with status {}", pid_, *status_);
+  return *status_;
+}
+
+// A message from the running init: the command was stopped (Ctrl-Z).
+// With the terminal handed over, netpen takes it back and stops itself
+// like any job, so the user's shell regains control; once continued, it
+// continues the init, which resumes the command in the foreground. A
+// SIGTTIN/SIGTTOU stop while an --interactive prompt borrows the terminal
+// (or just did) is ignored: the command read the terminal meanwhile, and
+// the prompt continues it when it gives the terminal back. Ctrl-Z always
+// stops the job.
+bool init_sandbox::on_control() {
+  auto m = receive_message(control_.get());
+  if (!m) return false;
+  const bool tty_stop = m->payload == msg_stopped_tty;
+  if (tty_stop && terminal_recently_borrowed()) return true;
+  if ((m->payload == msg_stopped || tty_stop) && term_.fd >= 0) {
+    restore_terminal(term_);
+    ::kill(::getpid(), SIGTSTP);
+    ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGCONT, nullptr, 0U);
+  }
+  return true;
+}
+
+void init_sandbox::kill_and_reap() {
+  if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0U) != 0) ::kill(pid_, SIGKILL);
+  int st = 0;
+  while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+  }
+  status_ = shell_status(st);
+  restore_terminal(term_);
+}
+
+}  // namespace netpen::backends

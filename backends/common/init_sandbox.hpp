@@ -1,0 +1,63 @@
+// The parent's side of a sandbox init (sandbox_init.hpp), shared by both
+// backends: start_init() clones the init into the given namespaces with the
+// control channel, and init_sandbox drives it through setup, launch and wait
+// (signals forwarded, job control), killing and reaping it when abandoned.
+#pragma once
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "backends/common/sandbox_init.hpp"
+#include "backends/common/terminal.hpp"
+#include "backends/common/unique_fd.hpp"
+#include "backends/sandbox.hpp"
+
+namespace netpen::backends {
+
+struct started_init {
+  pid_t pid = -1;
+  unique_fd pidfd, control;
+  terminal_state term;
+};
+
+// Blocks the forwarded signals (before any thread exists), creates the
+// control channel and clones the init with CLONE_PIDFD | `namespaces`; the
+// init runs `setup` once the parent sends msg_maps_ready. `clone_error`
+// turns clone3's errno into the error to report.
+result<started_init> start_init(const sandbox_spec& spec, std::uint64_t namespaces, init_setup setup,
+                                error (*clone_error)(int));
+
+// Kills and reaps a half-built sandbox init (setup failed).
+void abandon(pid_t pid);
+
+class init_sandbox : public sandbox {
+ public:
+  explicit init_sandbox(started_init init);
+  ~init_sandbox() override;
+
+  result<void> wait_ready() override;
+  int link_fd() const override { return handed_.get(); }
+  int release_link_fd() override { return handed_.release(); }
+  pid_t init_pid() const override { return pid_; }
+  result<void> launch() override;
+  int wait() override;
+
+ protected:
+  // Ends the init now (SIGKILL) and reaps it, unless it already ended.
+  void terminate();
+
+ private:
+  bool on_control();
+  void kill_and_reap();
+
+  pid_t pid_;
+  unique_fd pidfd_, control_, handed_;
+  terminal_state term_;
+  bool ready_ = false;  // wait_ready() succeeded (the fd may since have been released)
+  bool launched_ = false;
+  std::optional<int> status_;
+};
+
+}  // namespace netpen::backends
