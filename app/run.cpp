@@ -16,12 +16,17 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "app/proxy_setup.hpp"
 #include "app/interactive/terminal_approver.hpp"
 #include "app/run_outputs.hpp"
+#include "capture/link_tap.hpp"
+#include "backends/common/identity.hpp"
+#include "backends/rootful/rootful_sandbox.hpp"
 #include "backends/sandbox.hpp"
 #include "net/common/log.hpp"
 #include "net/common/sandbox_addresses.hpp"
@@ -80,6 +85,18 @@ bool host_has_default_route(bool v6) {
   const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0;
   ::close(fd);
   return ok;
+}
+
+// Under sudo the run's files belong to the invoking user, not root.
+void give_outputs_to(const run_config& cfg, const backends::command_identity& who) {
+  std::vector<std::string> paths;
+  if (cfg.flow_log_path) paths.push_back(*cfg.flow_log_path);
+  if (cfg.capture_path)
+    for (auto& p : capture::tree_capture::paths_for(*cfg.capture_path, run_outputs::capture_point_of(cfg.capture_at)))
+      paths.push_back(p);
+  for (const auto& p : paths)
+    if (p != "-" && ::chown(p.c_str(), who.uid, who.gid) != 0)
+      log::warn("cannot give {} to {}: {}", p, who.user, std::strerror(errno));
 }
 
 struct prepared_run {
@@ -185,7 +202,7 @@ std::vector<std::string> policy_controls(const run_config& cfg) {
 events::run_info describe(const run_config& cfg, const prepared_run& p) {
   events::run_info info;
   info.netpen_version = NETPEN_VERSION;
-  info.backend = "rootless";
+  info.backend = cfg.backend == backend_kind::rootful ? "rootful" : "rootless";
   info.command = command_text(cfg);
   info.controls.push_back("dns " + upstream_list(p, ","));
   if (cfg.hosts_file) info.controls.push_back("hosts-file " + *cfg.hosts_file);
@@ -196,12 +213,26 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
   return info;
 }
 
-void print_plan(const run_config& cfg, const prepared_run& p) {
+void print_plan(const run_config& cfg, const prepared_run& p, const backends::rootful::network_plan* rootful) {
   fmt::print("netpen dry run (nothing is set up)\n");
-  fmt::print("  backend:     rootless (user, net, mount and pid namespaces; {} via /dev/net/tun)\n", sandbox::tap_name);
-  fmt::print("  link:        {} mtu {}: child {}/{} and {}/{}, gateway {} and {}\n", sandbox::tap_name,
-             sandbox::tap_mtu, sandbox::child_ipv4, sandbox::ipv4_prefix, sandbox::child_ipv6, sandbox::ipv6_prefix,
-             sandbox::gateway_ipv4, sandbox::gateway_ipv6);
+  if (rootful != nullptr) {
+    const auto& a = rootful->addresses;
+    fmt::print("  backend:     rootful (net, mount and pid namespaces made as root; the kernel forwards)\n");
+    fmt::print("  run:         id {}, recorded under /run/netpen/{}\n", a.id, a.id);
+    fmt::print("  link:        veth {} (host, gateway {}/{}{}) <-> eth0 in the tree (child {}/{}{})\n", a.veth,
+               a.gateway4, a.prefix4, rootful->ipv6 ? fmt::format(", {}/{}", a.gateway6, a.prefix6) : "", a.child4,
+               a.prefix4, rootful->ipv6 ? fmt::format(", {}/{}", a.child6, a.prefix6) : "");
+    fmt::print("  sysctls:     net.ipv4.conf.{}.forwarding=1{}\n", a.veth,
+               rootful->ipv6 ? ", net.ipv6.conf.all.forwarding=1 (restored afterwards)" : "");
+    fmt::print("  run as:      {}\n", cfg.run_as_root ? "root (--run-as-root)" : "the invoking user (SUDO_UID/SUDO_GID)");
+    fmt::print("  host table:\n{}", rootful->host_script);
+    fmt::print("  tree table:\n{}", rootful->child_script);
+  } else {
+    fmt::print("  backend:     rootless (user, net, mount and pid namespaces; {} via /dev/net/tun)\n", sandbox::tap_name);
+    fmt::print("  link:        {} mtu {}: child {}/{} and {}/{}, gateway {} and {}\n", sandbox::tap_name,
+               sandbox::tap_mtu, sandbox::child_ipv4, sandbox::ipv4_prefix, sandbox::child_ipv6, sandbox::ipv6_prefix,
+               sandbox::gateway_ipv4, sandbox::gateway_ipv6);
+  }
   fmt::print("  dns:         forced to the gateway; forwarded to {}\n", upstream_list(p, ", "));
   if (p.engine.proxy) {
     const auto& px = *p.engine.proxy;
@@ -232,7 +263,13 @@ int run_command(const run_config& cfg) {
   auto prepared = prepare(cfg);
   if (!prepared) return report(prepared.error());
   if (cfg.dry_run) {
-    print_plan(cfg, *prepared);
+    std::optional<backends::rootful::network_plan> plan;
+    if (cfg.backend == backend_kind::rootful) {
+      auto planned = backends::rootful::plan_rootful(prepared->spec);
+      if (!planned) return report(planned.error());
+      plan = std::move(*planned);
+    }
+    print_plan(cfg, *prepared, plan ? &*plan : nullptr);
     return 0;
   }
 
@@ -255,28 +292,61 @@ int run_command(const run_config& cfg) {
   prepared->engine.capture = (*outputs)->capture_child();
   prepared->engine.egress = (*outputs)->capture_egress();
 
-  auto sandbox = backends::make_rootless_sandbox(prepared->spec);
-  if (!sandbox) return report(sandbox.error());
+  // The backend: rootless (a tap the engine reads) or rootful (the kernel
+  // forwards; the engine judges and observes through netfilter sockets).
+  const bool rootful = cfg.backend == backend_kind::rootful;
+  if (rootful && !cfg.run_as_root) {
+    auto who = backends::invoking_user();
+    if (!who) return report(who.error());
+    prepared->spec.identity = *who;
+    if (*who) give_outputs_to(cfg, **who);
+  }
+  std::unique_ptr<backends::sandbox> sandbox;
+  backends::rootful::rootful_sandbox* rootful_box = nullptr;
+  std::unique_ptr<capture::link_tap> link_capture;  // rootful: the child point is the veth
+  if (rootful) {
+    auto made = backends::rootful::make_rootful_sandbox(prepared->spec, {command_text(cfg)});
+    if (!made) return report(made.error());
+    rootful_box = made->get();
+    sandbox = std::move(*made);
+    if (auto* child = (*outputs)->capture_child()) {
+      auto tap = capture::link_tap::open(rootful_box->plan().addresses.veth, *child);
+      if (!tap) return report(tap.error());
+      link_capture = std::move(*tap);
+    }
+  } else {
+    auto made = backends::make_rootless_sandbox(prepared->spec);
+    if (!made) return report(made.error());
+    sandbox = std::move(*made);
+  }
 
   // The sandbox is forked: threads are safe now. Start the engine while the
-  // sandbox configures its network, then hand the engine the tap.
+  // sandbox configures its network, then hand the engine its end.
   raise_fd_limit();  // after the fork: the command keeps its own limit
   prepared->engine.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
                              log::debug_enabled();
   relay::engine engine(std::move(prepared->engine));  // after `outputs`: stops (and stops calling it) first
-  engine.set_tree((*sandbox)->init_pid());
+  engine.set_tree(sandbox->init_pid());
   if (auto started = engine.start(); !started) return report(started.error());
-  if (auto ready = (*sandbox)->wait_ready(); !ready) {
+  if (auto ready = sandbox->wait_ready(); !ready) {
     engine.stop();
     return report(ready.error());
   }
-  engine.attach_tap((*sandbox)->release_link_fd());  // the engine owns the tap from here
+  if (rootful_box != nullptr) {
+    if (auto attached = engine.attach_kernel_path(rootful_box->take_kernel_path()); !attached) {
+      engine.stop();
+      return report(attached.error());
+    }
+  } else {
+    engine.attach_tap(sandbox->release_link_fd());  // the engine owns the tap from here
+  }
 
-  if (auto launched = (*sandbox)->launch(); !launched) {
+  if (auto launched = sandbox->launch(); !launched) {
     engine.stop();
     return report(launched.error());
   }
-  int status = (*sandbox)->wait();
+  int status = sandbox->wait();
+  if (link_capture) link_capture->close();
   if (approver) approver->close();  // questions still out are denied: nothing is left waiting
   engine.stop();
   if (cfg.fail_on_leak && status == 0 && (*outputs)->denied() > 0) {

@@ -233,13 +233,15 @@ result<run_config> build_run_config(const raw_options& raw, const CLI::App& app,
 }
 
 result<void> reject_unsupported(const run_config& config, const CLI::App& app, const std::vector<std::string>& given) {
-  static constexpr std::array<std::string_view, 5> later{"root", "run-as-root", "iface", "host-port", "publish"};
+  static constexpr std::array<std::string_view, 3> later{"iface", "host-port", "publish"};
+  if (config.backend == backend_kind::rootful && config.proxy)
+    return fail("not-supported", "--proxy with --root is not supported yet (use the rootless backend)");
+  if (config.backend == backend_kind::rootful && config.capture_path && config.capture_at != capture_point::child)
+    return fail("not-supported", "--root captures at the tree's link only (--capture-point child) for now");
   for (const auto& name : given) {
     const CLI::Option* opt = app.get_option_no_throw(name);
     if (opt == nullptr || opt->get_lnames().empty()) continue;
     const std::string& key = opt->get_lnames().front();
-    if (key == "network-backend" && config.backend == backend_kind::rootful)
-      return fail("not-supported", "--network-backend rootful is not supported yet");
     if (std::ranges::find(later, key) != later.end()) return fail("not-supported", name + " is not supported yet");
   }
   return {};

@@ -262,17 +262,29 @@ asio::awaitable<bytes> forwarder::answer(bytes query, transport t) {
 result<tcp::endpoint> forwarder::start_tcp_service() {
   std::lock_guard lock(state_->mutex);
   if (state_->service_endpoint) return *state_->service_endpoint;
+  auto ep = listen_tcp(tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+  if (ep) state_->service_endpoint = *ep;
+  return ep;
+}
+
+result<tcp::endpoint> forwarder::serve_tcp_at(const tcp::endpoint& at) {
+  std::lock_guard lock(state_->mutex);
+  return listen_tcp(at);
+}
+
+result<tcp::endpoint> forwarder::listen_tcp(const tcp::endpoint& at) {
   if (state_->registry->stopped()) return fail("dns-stopped", "DNS forwarder stopped");
   auto acceptor = std::make_shared<tcp::acceptor>(asio::make_strand(state_->ex));
   std::error_code ec;
-  acceptor->open(tcp::v4(), ec);
-  if (!ec) acceptor->bind(tcp::endpoint(asio::ip::address_v4::loopback(), 0), ec);
+  acceptor->open(at.protocol(), ec);
+  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor->bind(at, ec);
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   tcp::endpoint ep;
   if (!ec) ep = acceptor->local_endpoint(ec);
   if (ec)
-    return fail("dns-tcp-service", "cannot listen for DNS over TCP on 127.0.0.1: " + ec.message());
-  state_->service_endpoint = ep;
+    return fail("dns-tcp-service",
+                fmt::format("cannot listen for DNS over TCP on {}:{}: {}", at.address().to_string(), at.port(), ec.message()));
   auto ex = acceptor->get_executor();
   asio::co_spawn(ex, accept_loop(state_, std::move(acceptor)), log_failure("DNS TCP service"));
   return ep;

@@ -72,6 +72,8 @@ class forwarder {
   // service on 127.0.0.1 with an ephemeral port: length-prefixed queries,
   // several per connection served in order, answered with answer(..., tcp).
   result<asio::ip::tcp::endpoint> start_tcp_service();
+  // Serves DNS over TCP at `at` as well (the rootful backend's gateway).
+  result<asio::ip::tcp::endpoint> serve_tcp_at(const asio::ip::tcp::endpoint& at);
 
   // Replaces the answer observer (nullptr to remove).
   void on_answer(answer_observer cb);
@@ -85,6 +87,7 @@ class forwarder {
   struct state;  // implementation detail (forwarder.cpp)
 
  private:
+  result<asio::ip::tcp::endpoint> listen_tcp(const asio::ip::tcp::endpoint& at);  // state_->mutex held
   std::shared_ptr<state> state_;
 };
 

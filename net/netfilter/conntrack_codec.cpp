@@ -136,4 +136,16 @@ nlmsghdr* build_conntrack_flush(char* buf, std::uint32_t seq) {
   return nlh;
 }
 
+nlmsghdr* build_conntrack_dump(char* buf, std::uint32_t seq) {
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+  nlh->nlmsg_type = ct_type(IPCTNL_MSG_CT_GET);
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = seq;
+  auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  nfg->nfgen_family = AF_UNSPEC;
+  nfg->version = NFNETLINK_V0;
+  nfg->res_id = 0;
+  return nlh;
+}
+
 }  // namespace netpen::netfilter

@@ -46,5 +46,9 @@ std::optional<conntrack_entry> parse_conntrack(const nlmsghdr* nlh);
 // IPCTNL_MSG_CT_DELETE without a tuple: flushes every conntrack entry of the
 // calling socket's network namespace (all families), with NLM_F_ACK.
 nlmsghdr* build_conntrack_flush(char* buf, std::uint32_t seq);
+// IPCTNL_MSG_CT_GET dump of the whole table (every family): answered with
+// one IPCTNL_MSG_CT_NEW per entry (parsed as `updated`, with counters when
+// accounting is on), then NLMSG_DONE.
+nlmsghdr* build_conntrack_dump(char* buf, std::uint32_t seq);
 
 }  // namespace netpen::netfilter

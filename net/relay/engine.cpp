@@ -149,6 +149,7 @@ void engine::stop() {
       std::unique_lock lock(live_mu_);
       live_cv_.wait_for(lock, opts_.shutdown_grace, [this] { return live_flows_ == 0; });
     }
+    if (kernel_) stop_kernel_path();
     if (dns_) dns_->stop();
     drain_events();
     work_.reset();

@@ -15,6 +15,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/post.hpp>
 #include <asio/strand.hpp>
@@ -26,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -36,6 +38,7 @@
 #include "net/dns/name_index.hpp"
 #include "net/dns/synthetic_names.hpp"
 #include "net/events/event.hpp"
+#include "net/netfilter/netfilter_socket.hpp"
 #include "net/policy/approval.hpp"
 #include "net/policy/policy.hpp"
 #include "net/proxy/proxy_config.hpp"
@@ -83,6 +86,19 @@ struct engine_options {
   policy::approver* approver = nullptr;
 };
 
+// The rootful backend's data path: the kernel forwards the tree's packets
+// itself; the engine judges each new flow (the tree's netns queues its first
+// packets to `queue`), learns flow ends from the tree's conntrack events,
+// and answers DNS at the gateway addresses (engine_kernel.cpp).
+struct kernel_path {
+  netfilter::netlink_socket queue;        // NFQUEUE `queue_num` in the tree's netns
+  std::uint16_t queue_num = 0;
+  std::uint32_t deny_mark = 0;            // a verdict "repeat" with this mark makes the tree's table reject it
+  netfilter::netlink_socket conntrack;    // conntrack events of the tree's netns (with byte counters)
+  std::vector<asio::ip::address> gateways;  // the DNS forwarder listens here, UDP and TCP
+  std::uint16_t dns_port = 53;
+};
+
 struct engine_stats {
   std::uint64_t frames_in = 0, frames_malformed = 0, frames_ignored = 0;
   std::uint64_t tcp_flows = 0, tcp_unknown_rst = 0, dns_udp_queries = 0, udp_flows = 0, udp_evicted = 0,
@@ -101,6 +117,8 @@ class engine {
   result<void> start();
   // Takes ownership of the tap fd and starts reading it (after start()).
   void attach_tap(int tap_fd);
+  // Or, for the rootful backend, serves the kernel data path (after start()).
+  result<void> attach_kernel_path(kernel_path path);
   void stop();
   engine_stats stats() const;
 
@@ -243,6 +261,19 @@ class engine {
   std::unordered_map<flow_key, std::shared_ptr<udp_flow>, flow_key_hash> udp_flows_;  // dispatch strand only
   std::unordered_map<flow_key, std::shared_ptr<icmp_echo_flow>, flow_key_hash> icmp_flows_;  // dispatch strand only
   std::mt19937 isn_rng_;                                                          // dispatch strand only
+  // The kernel data path (engine_kernel.cpp); shared_ptr: the type is
+  // complete only there.
+  struct kernel_state;
+  std::shared_ptr<kernel_state> kernel_;
+  asio::awaitable<void> read_queue();
+  asio::awaitable<void> read_conntrack();
+  asio::awaitable<void> serve_dns_udp(std::shared_ptr<asio::ip::udp::socket> socket);
+  void on_queued(std::uint32_t id, std::span<const std::byte> l3, std::uint16_t hw_protocol);
+  void send_verdict(std::uint32_t id, bool allow);
+  asio::awaitable<void> judge_kernel_flow(flow_key key);
+  void kernel_flow_ended(const flow_key& key, std::uint64_t out, std::uint64_t in, std::string_view end);
+  void close_kernel_flows();
+  void stop_kernel_path();  // from stop(): close_kernel_flows on its strand, waited for (bounded)
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
 

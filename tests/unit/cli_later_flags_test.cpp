@@ -26,9 +26,8 @@ void check_errors(const std::vector<std::pair<std::vector<std::string>, std::str
 TEST_CASE("valid later flags are rejected as not supported yet", "[cli]") {
   temp_file allow("# scope\nexample.com\n*.example.org:443\n10.0.0.0/8\n[2001:db8::1]:8443\n");
   const std::vector<std::pair<std::vector<std::string>, std::string>> rows{
-      {{"--root", "x"}, "--root is not supported yet"},
-      {{"--network-backend", "rootful", "x"}, "--network-backend rootful is not supported yet"},
-      {{"--root", "--run-as-root", "x"}, "--root is not supported yet"},
+      {{"--root", "--iface", "eth0", "x"}, "--iface is not supported yet"},
+      {{"--root", "--proxy", "http://192.0.2.1:3128", "x"}, "--proxy with --root is not supported yet"},
       {{"--host-port", "8080,9000-9010", "x"}, "--host-port is not supported yet"},
       {{"--publish", "8080", "--publish=9090:80", "x"}, "--publish is not supported yet"},
   };
@@ -36,6 +35,17 @@ TEST_CASE("valid later flags are rejected as not supported yet", "[cli]") {
   auto r = parse({"--publish", "8080", "x"});
   REQUIRE_FALSE(r);
   CHECK(r.error().code == "not-supported");
+}
+
+TEST_CASE("the rootful backend is chosen by --root or --network-backend", "[cli]") {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--root", "x"}, {"--network-backend", "rootful", "x"}, {"--root", "--run-as-root", "x"}}) {
+    auto r = parse(args);
+    REQUIRE(r);
+    const auto& c = std::get<netpen::app::run_config>(*r);
+    CHECK(c.backend == netpen::app::backend_kind::rootful);
+    CHECK(c.run_as_root == (args.size() == 3));
+  }
 }
 
 TEST_CASE("policy flags are accepted", "[cli]") {
@@ -189,7 +199,6 @@ TEST_CASE("subcommands", "[cli]") {
       {{"doctor", "--format", "json"}, "'doctor' is not supported yet"},
       {{"doctor", "--format", "xml"}, "doctor: --format: 'xml' is not text or json"},
       {{"doctor", "--frob"}, "doctor: unknown option '--frob'"},
-      {{"cleanup", "--dry-run"}, "'cleanup' is not supported yet"},
       {{"cleanup", "extra"}, "cleanup: unexpected argument 'extra'"},
       {{"list", "--format=text"}, "'list' is not supported yet"},
       {{"destroy"}, "destroy: missing sandbox NAME"},
@@ -216,4 +225,12 @@ TEST_CASE("subcommands", "[cli]") {
   REQUIRE(cmd != nullptr);
   CHECK(cmd->flow_log == "/nonexistent/log");
   CHECK(cmd->format == report_format::markdown);
+  // cleanup is run by app/cleanup.
+  for (const bool dry : {false, true}) {
+    auto cleanup = dry ? parse({"cleanup", "--dry-run"}) : parse({"cleanup"});
+    REQUIRE(cleanup);
+    auto* c = std::get_if<cleanup_command>(&*cleanup);
+    REQUIRE(c != nullptr);
+    CHECK(c->dry_run == dry);
+  }
 }

@@ -1,0 +1,344 @@
+// The rootful run's network (theory of operation in rootful_network.hpp).
+#include "backends/rootful/rootful_network.hpp"
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/random.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "backends/common/rtnetlink.hpp"
+#include "backends/rootful/nft_queue_rule.hpp"
+#include "backends/rootful/nftables.hpp"
+#include "backends/rootful/rtnetlink_links.hpp"
+#include "backends/rootful/rtnetlink_queries.hpp"
+#include "net/common/log.hpp"
+#include "net/netfilter/netfilter_socket.hpp"
+
+namespace netpen::backends::rootful {
+namespace {
+
+constexpr std::uint16_t tree_queue = 0;             // NFQUEUE numbers are per netns
+constexpr std::uint32_t deny_mark = 0x4e500000;     // "NP": a verdict's mark the tree's table rejects
+constexpr std::uint32_t queue_copy_range = 0xffff;  // whole packets: the gate parses their headers
+constexpr const char* tree_link = "eth0";
+
+template <std::size_t N>
+std::array<std::uint8_t, N> bytes_of(const std::string& text) {
+  std::array<std::uint8_t, N> out{};
+  ::inet_pton(N == 4 ? AF_INET : AF_INET6, text.c_str(), out.data());
+  return out;
+}
+
+std::uint32_t random_seed() {
+  std::uint32_t v = 0;
+  if (::getrandom(&v, sizeof v, 0) != sizeof v) v = static_cast<std::uint32_t>(::getpid()) * 2654435761u;
+  return v;
+}
+
+// Reads a sysctl under /proc/sys (path relative to it), trimmed.
+result<std::string> read_sysctl(const std::string& path) {
+  std::ifstream in("/proc/sys/" + path);
+  std::string v;
+  if (!in || !std::getline(in, v)) return fail("sysctl", fmt::format("cannot read /proc/sys/{}", path));
+  return v;
+}
+
+result<void> write_sysctl(const std::string& path, std::string_view value) {
+  std::ofstream out("/proc/sys/" + path);
+  out << value << '\n';
+  out.flush();
+  if (!out) return fail("sysctl", fmt::format("cannot set /proc/sys/{} to {}", path, value));
+  return {};
+}
+
+// Runs fn in a thread that has joined the network namespace `netns_fd`:
+// sockets it opens stay bound to that namespace. The caller's thread never
+// changes namespace.
+template <class Fn>
+result<void> in_netns(int netns_fd, Fn&& fn) {
+  result<void> out;
+  std::thread t([&] {
+    if (::setns(netns_fd, CLONE_NEWNET) != 0) {
+      out = fail("setns", fmt::format("cannot enter the tree's network namespace: {}", std::strerror(errno)));
+      return;
+    }
+    out = fn();
+  });
+  t.join();
+  return out;
+}
+
+// The text table minus its `queue` rule: nft's own queue expression may be
+// missing from the kernel; append_queue_rule adds the equivalent.
+std::string without_queue_rule(const std::string& script) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < script.size()) {
+    auto end = script.find('\n', start);
+    if (end == std::string::npos) end = script.size();
+    const auto line = script.substr(start, end - start);
+    if (line.find(" queue num ") == std::string::npos) out += line + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+struct uplinks {
+  std::vector<std::string> v4, v6;
+};
+
+// The interfaces of the host's default routes (main table), per family.
+result<uplinks> uplink_names(rtnetlink& nl) {
+  auto routes = list_default_routes(nl, RT_TABLE_MAIN);
+  if (!routes) return unexpected(routes.error());
+  uplinks out;
+  for (const auto& r : *routes) {
+    char name[IF_NAMESIZE] = {};
+    if (::if_indextoname(static_cast<unsigned>(r.ifindex), name) == nullptr) continue;
+    auto& list = r.family == AF_INET6 ? out.v6 : out.v4;
+    if (std::find(list.begin(), list.end(), name) == list.end()) list.emplace_back(name);
+  }
+  return out;
+}
+
+}  // namespace
+
+result<network_plan> plan_network(const network_options& opts) {
+  auto nl = rtnetlink::open();
+  if (!nl) return unexpected(nl.error());
+  std::vector<ipv4_net> used;
+  auto addresses = list_addresses(*nl, AF_INET);
+  if (!addresses) return unexpected(addresses.error());
+  for (const auto& a : *addresses) {
+    if (a.local.size() != 4) continue;
+    used.push_back({ntohl(*reinterpret_cast<const std::uint32_t*>(a.local.data())), a.prefix});
+  }
+  auto routes = list_routes(*nl, AF_INET);
+  if (!routes) return unexpected(routes.error());
+  for (const auto& r : *routes)
+    if (r.dst.size() == 4 && r.dst_len > 0)
+      used.push_back({ntohl(*reinterpret_cast<const std::uint32_t*>(r.dst.data())), r.dst_len});
+
+  const auto seed = random_seed();
+  auto addrs = plan_addresses(make_run_id(seed >> 8), seed, used);
+  if (!addrs) return unexpected(addrs.error());
+  network_plan p;
+  p.addresses = *addrs;
+  p.ipv6 = opts.ipv6_route;
+  auto& h = p.host_table;
+  h.table = "netpen_" + addrs->id;
+  h.veth = addrs->veth;
+  h.child4 = addrs->child4;
+  h.gateway4 = addrs->gateway4;
+  if (p.ipv6) {
+    h.child6 = addrs->child6;
+    h.gateway6 = addrs->gateway6;
+  }
+  p.child_table.queue = tree_queue;
+  p.child_table.deny_mark = deny_mark;
+  auto host = host_table_script(h);
+  if (!host) return unexpected(host.error());
+  auto child = child_table_script(p.child_table);
+  if (!child) return unexpected(child.error());
+  p.host_script = std::move(*host);
+  p.child_script = without_queue_rule(*child);
+  return p;
+}
+
+rootful_network::rootful_network(network_plan plan, run_state state)
+    : plan_(std::move(plan)), state_(std::move(state)), undo_(make_host_undo()), guard_(state_, *undo_) {}
+
+rootful_network::~rootful_network() { guard_.unwind(); }
+
+result<std::unique_ptr<rootful_network>> rootful_network::create(const network_plan& plan,
+                                                                  const network_options& opts, int netns_fd) {
+  auto record = this_run_record(plan.addresses.id, opts.command);
+  if (!record) return unexpected(record.error());
+  auto state = run_state::create(std::string(default_state_root), std::move(*record));
+  if (!state) return unexpected(state.error());
+  std::unique_ptr<rootful_network> net(new rootful_network(plan, std::move(*state)));
+  if (auto r = net->set_up_host(netns_fd); !r) return unexpected(r.error());  // ~rootful_network undoes
+  if (auto r = net->set_up_tree(netns_fd, opts); !r) return unexpected(r.error());
+  return net;
+}
+
+result<void> rootful_network::set_up_host(int netns_fd) {
+  const auto& a = plan_.addresses;
+  auto nl = rtnetlink::open();
+  if (!nl) return unexpected(nl.error());
+  if (auto r = guard_.push(veth{a.veth}); !r) return r;
+  if (auto r = nl->request("creating the veth pair",
+                           [&](char* buf, std::uint32_t seq) { return build_veth_create(buf, seq, a.veth, a.peer, netns_fd); });
+      !r)
+    return r;
+  const int ifindex = static_cast<int>(::if_nametoindex(a.veth.c_str()));
+  if (ifindex == 0) return fail("veth", fmt::format("the new veth {} has no index", a.veth));
+  const auto gw4 = bytes_of<4>(a.gateway4);
+  if (auto r = nl->request("adding the gateway's IPv4 address",
+                           [&](char* buf, std::uint32_t seq) {
+                             return build_addr_add(buf, seq, ifindex, AF_INET, gw4, run_addresses::prefix4, 0);
+                           });
+      !r)
+    return r;
+  if (plan_.ipv6) {
+    const auto gw6 = bytes_of<16>(a.gateway6);
+    if (auto r = nl->request("adding the gateway's IPv6 address",
+                             [&](char* buf, std::uint32_t seq) {
+                               return build_addr_add(buf, seq, ifindex, AF_INET6, gw6, run_addresses::prefix6,
+                                                     IFA_F_NODAD);
+                             });
+        !r)
+      return r;
+  }
+  link_settings up;
+  up.ifindex = ifindex;
+  if (auto r = nl->request("setting the veth up", [&](char* buf, std::uint32_t seq) { return build_link_set(buf, seq, up); });
+      !r)
+    return r;
+
+  // Forwarding. The kernel forwards a packet only if the interface it came
+  // in on forwards: the veth (the tree's packets) and each uplink (their
+  // replies). Where netpen turns an uplink's forwarding on, the host table
+  // drops what that uplink would now forward anywhere but to a netpen veth,
+  // so the host's own forwarding policy stays what it was.
+  auto uplinks = uplink_names(*nl);
+  if (!uplinks) return unexpected(uplinks.error());
+  std::vector<std::pair<std::string, std::string>> sysctls{{fmt::format("net/ipv4/conf/{}/forwarding", a.veth), "1"}};
+  std::string extra_rules;
+  auto forward_on = [&](const std::string& uplink, const std::string& path, const char* nfproto) -> result<void> {
+    auto original = read_sysctl(path);
+    if (!original) return unexpected(original.error());
+    if (*original == "1") return {};
+    sysctls.emplace_back(path, "1");
+    extra_rules += fmt::format("add rule inet {} forward iifname \"{}\" oifname != \"np*\" meta nfproto {} counter drop\n",
+                               plan_.host_table.table, uplink, nfproto);
+    return {};
+  };
+  for (const auto& up : uplinks->v4)
+    if (auto r = forward_on(up, fmt::format("net/ipv4/conf/{}/forwarding", up), "ipv4"); !r) return r;
+  if (plan_.ipv6) {
+    const bool per_interface = std::ifstream(fmt::format("/proc/sys/net/ipv6/conf/{}/force_forwarding", a.veth)).good();
+    if (per_interface) {
+      sysctls.emplace_back(fmt::format("net/ipv6/conf/{}/force_forwarding", a.veth), "1");
+      for (const auto& up : uplinks->v6)
+        if (auto r = forward_on(up, fmt::format("net/ipv6/conf/{}/force_forwarding", up), "ipv6"); !r) return r;
+    } else {
+      sysctls.emplace_back("net/ipv6/conf/all/forwarding", "1");  // kernels before 6.17: global only
+    }
+  }
+  for (const auto& [path, value] : sysctls) {
+    auto original = read_sysctl(path);
+    if (!original) return unexpected(original.error());
+    if (*original == value) continue;
+    if (auto r = guard_.push(sysctl{path, *original}); !r) return r;
+    if (auto r = write_sysctl(path, value); !r) return r;
+  }
+  plan_.host_script += extra_rules;  // the same transaction
+
+  auto nft = nft_session::open();
+  if (!nft) return unexpected(nft.error());
+  if (auto r = guard_.push(nft_table{"inet", plan_.host_table.table}); !r) return r;
+  if (auto r = nft->run(plan_.host_script); !r) return r;
+  return {};
+}
+
+result<void> rootful_network::set_up_tree(int netns_fd, const network_options& opts) {
+  const auto& a = plan_.addresses;
+  const bool v6 = plan_.ipv6;
+  std::optional<netfilter::netlink_socket> queue, conntrack;
+  auto r = in_netns(netns_fd, [&]() -> result<void> {
+    auto nl = rtnetlink::open();
+    if (!nl) return unexpected(nl.error());
+    link_settings lo;
+    lo.ifindex = 1;
+    if (auto s = nl->request("setting lo up", [&](char* buf, std::uint32_t seq) { return build_link_set(buf, seq, lo); }); !s)
+      return s;
+    const int ifindex = static_cast<int>(::if_nametoindex(a.peer.c_str()));
+    if (ifindex == 0) return fail("veth", fmt::format("the tree's end {} is missing", a.peer));
+    if (auto s = nl->request("renaming the tree's link",
+                             [&](char* buf, std::uint32_t seq) { return build_link_rename(buf, seq, ifindex, tree_link); });
+        !s)
+      return s;
+    const auto c4 = bytes_of<4>(a.child4);
+    if (auto s = nl->request("adding the tree's IPv4 address",
+                             [&](char* buf, std::uint32_t seq) {
+                               return build_addr_add(buf, seq, ifindex, AF_INET, c4, run_addresses::prefix4, 0);
+                             });
+        !s)
+      return s;
+    if (v6) {
+      const auto c6 = bytes_of<16>(a.child6);
+      if (auto s = nl->request("adding the tree's IPv6 address",
+                               [&](char* buf, std::uint32_t seq) {
+                                 return build_addr_add(buf, seq, ifindex, AF_INET6, c6, run_addresses::prefix6,
+                                                       IFA_F_NODAD);
+                               });
+          !s)
+        return s;
+    }
+    link_settings up;
+    up.ifindex = ifindex;
+    if (auto s = nl->request("setting the tree's link up",
+                             [&](char* buf, std::uint32_t seq) { return build_link_set(buf, seq, up); });
+        !s)
+      return s;
+    if (opts.ipv4_route) {
+      const auto g4 = bytes_of<4>(a.gateway4);
+      if (auto s = nl->request("adding the tree's IPv4 default route",
+                               [&](char* buf, std::uint32_t seq) { return build_default_route(buf, seq, ifindex, AF_INET, g4); });
+          !s)
+        return s;
+    }
+    if (v6) {
+      const auto g6 = bytes_of<16>(a.gateway6);
+      if (auto s = nl->request("adding the tree's IPv6 default route",
+                               [&](char* buf, std::uint32_t seq) { return build_default_route(buf, seq, ifindex, AF_INET6, g6); });
+          !s)
+        return s;
+    }
+    // The tree's own netns: these sysctls are its own, not the host's.
+    for (const auto& [path, value] : std::initializer_list<std::pair<const char*, const char*>>{
+             {"net/netfilter/nf_conntrack_acct", "1"},
+             {"net/netfilter/nf_conntrack_tcp_timeout_time_wait", "1"},
+             {"net/ipv4/ping_group_range", "0 2147483647"}})
+      if (auto s = write_sysctl(path, value); !s) return s;
+    auto nft = nft_session::open();
+    if (!nft) return unexpected(nft.error());
+    if (auto s = nft->run(plan_.child_script); !s) return s;
+    if (auto s = append_queue_rule(NFPROTO_INET, std::string(child_table_name), "output", plan_.child_table.queue); !s)
+      return s;
+    auto q = netfilter::netlink_socket::open_queue(plan_.child_table.queue, queue_copy_range);
+    if (!q) return unexpected(q.error());
+    queue.emplace(std::move(*q));
+    auto ct = netfilter::netlink_socket::open_conntrack_events();
+    if (!ct) return unexpected(ct.error());
+    conntrack.emplace(std::move(*ct));
+    return {};
+  });
+  if (!r) return r;
+  std::vector<asio::ip::address> gateways{asio::ip::make_address(a.gateway4)};
+  if (v6) gateways.push_back(asio::ip::make_address(a.gateway6));
+  kernel_.emplace(relay::kernel_path{std::move(*queue), plan_.child_table.queue, plan_.child_table.deny_mark,
+                                     std::move(*conntrack), std::move(gateways), plan_.host_table.dns_port});
+  return {};
+}
+
+relay::kernel_path rootful_network::take_kernel_path() {
+  auto out = std::move(*kernel_);
+  kernel_.reset();
+  return out;
+}
+
+}  // namespace netpen::backends::rootful

@@ -1,0 +1,73 @@
+// The network of one rootful run, host side and tree side. Theory of
+// operation (each host step is pushed on the guard stack, recorded under
+// /run/netpen/<id> before it is made, and undone in reverse):
+//  1. plan: a run id, a veth pair's names, a free /30 in 10.249.0.0/16 and
+//     a ULA /64 (run_addresses), the host table, the tree's table.
+//  2. host: the veth pair, its tree end created straight in the tree's
+//     netns; the host end gets the gateway addresses and forwarding (a
+//     per-interface sysctl); the nftables table `inet netpen_<id>` (DNS to
+//     the forwarder, masquerade, forward/input filters) in one transaction.
+//  3. tree (a thread that setns()es into the tree's netns): lo up, the peer
+//     renamed eth0 with the child addresses and default routes; conntrack
+//     accounting on and a short TIME_WAIT (so a closed flow's end is known
+//     within a second); unprivileged ping; the tree's table `inet netpen`
+//     (new flows to NFQUEUE 0, the deny mark rejected); the queue and
+//     conntrack-event sockets, which stay bound to that netns.
+// The tree's netns itself needs no undo: it dies with the tree, taking the
+// tree's table and the veth pair with it.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backends/rootful/guard_stack.hpp"
+#include "backends/rootful/host_undo.hpp"
+#include "backends/rootful/nft_ruleset.hpp"
+#include "backends/rootful/run_addresses.hpp"
+#include "backends/rootful/run_state.hpp"
+#include "net/relay/engine.hpp"
+
+namespace netpen::backends::rootful {
+
+struct network_options {
+  bool ipv4_route = true;
+  bool ipv6_route = true;
+  std::string command;  // for the run's record
+};
+
+struct network_plan {
+  run_addresses addresses;
+  host_table_plan host_table;
+  child_table_plan child_table;
+  std::string host_script, child_script;
+  bool ipv6 = true;
+};
+
+// Reads the host's addresses and routes (nothing is changed) and plans a run.
+result<network_plan> plan_network(const network_options& opts);
+
+class rootful_network {
+ public:
+  // Sets the network up for the tree whose netns is `netns_fd`. On failure
+  // everything done so far is undone.
+  static result<std::unique_ptr<rootful_network>> create(const network_plan& plan, const network_options& opts,
+                                                         int netns_fd);
+  ~rootful_network();  // undoes every host change, in reverse
+
+  // The engine's side: the queue and conntrack sockets, the gateways (once).
+  relay::kernel_path take_kernel_path();
+  const network_plan& plan() const { return plan_; }
+
+ private:
+  rootful_network(network_plan plan, run_state state);
+  result<void> set_up_host(int netns_fd);
+  result<void> set_up_tree(int netns_fd, const network_options& opts);
+
+  network_plan plan_;
+  run_state state_;
+  std::unique_ptr<host_undo> undo_;
+  guard_stack guard_;
+  std::optional<relay::kernel_path> kernel_;
+};
+
+}  // namespace netpen::backends::rootful
