@@ -1,0 +1,206 @@
+// Builds the nft scripts of a rootful run (see nft_ruleset.hpp). Every value
+// spliced into the text is validated first: names against a strict
+// character set, addresses parsed and re-printed in canonical form, so no
+// input can add nft syntax of its own.
+#include "backends/rootful/nft_ruleset.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <array>
+#include <iterator>
+#include <vector>
+
+namespace netpen::backends::rootful {
+namespace {
+
+unexpected<error> bad(std::string_view what) {
+  return fail("nft-plan", fmt::format("invalid nftables plan: {}", what));
+}
+
+// Parses `text` as an address of `family` (AF_INET or AF_INET6) and returns
+// its canonical text, or nullopt.
+std::optional<std::string> canonical_address(int family, const std::string& text) {
+  std::array<unsigned char, 16> raw{};
+  if (::inet_pton(family, text.c_str(), raw.data()) != 1) return std::nullopt;
+  std::array<char, INET6_ADDRSTRLEN> out{};
+  if (::inet_ntop(family, raw.data(), out.data(), static_cast<socklen_t>(out.size())) == nullptr) return std::nullopt;
+  return std::string(out.data());
+}
+
+std::string hex_mark(std::uint32_t mark) { return fmt::format("0x{:08x}", mark); }
+
+// The validated, canonical values the host script is written from.
+struct host_values {
+  std::string table, veth, child4, gateway4;
+  std::optional<std::string> child6, gateway6, iface;
+};
+
+result<host_values> validate(const host_table_plan& p) {
+  if (!valid_table_name(p.table)) return bad(fmt::format("table name \"{}\"", p.table));
+  if (!valid_interface_name(p.veth)) return bad(fmt::format("veth name \"{}\"", p.veth));
+  host_values v;
+  v.table = p.table;
+  v.veth = p.veth;
+  auto c4 = canonical_address(AF_INET, p.child4);
+  auto g4 = canonical_address(AF_INET, p.gateway4);
+  if (!c4) return bad("child4 is not an IPv4 address");
+  if (!g4) return bad("gateway4 is not an IPv4 address");
+  if (*c4 == *g4) return bad("child4 and gateway4 are the same address");
+  v.child4 = *c4;
+  v.gateway4 = *g4;
+  if (p.child6.has_value() != p.gateway6.has_value())
+    return bad("child6 and gateway6 must be given together");
+  if (p.child6) {
+    v.child6 = canonical_address(AF_INET6, *p.child6);
+    v.gateway6 = canonical_address(AF_INET6, *p.gateway6);
+    if (!v.child6) return bad("child6 is not an IPv6 address");
+    if (!v.gateway6) return bad("gateway6 is not an IPv6 address");
+    if (*v.child6 == *v.gateway6)
+      return bad("child6 and gateway6 are the same address");
+  }
+  if (p.dns_port == 0) return bad("dns_port is 0");
+  if (p.tproxy_port) {
+    if (*p.tproxy_port == 0) return bad("tproxy_port is 0");
+    if (p.tproxy_mark == 0) return bad("proxy mode needs a non-zero tproxy_mark");
+  }
+  if (p.iface) {
+    if (!valid_interface_name(*p.iface))
+      return bad(fmt::format("iface name \"{}\"", *p.iface));
+    if (*p.iface == p.veth) return bad("iface is the run's own veth");
+    if (p.iface_mark == 0) return bad("--iface needs a non-zero iface_mark");
+    if (p.tproxy_port && p.iface_mark == p.tproxy_mark)
+      return bad("iface_mark and tproxy_mark are the same");
+    v.iface = p.iface;
+  }
+  return v;
+}
+
+// Appends one base chain with `policy accept` and the given rules.
+void chain(std::string& out, std::string_view name, std::string_view type, std::string_view hook,
+           std::string_view priority, const std::vector<std::string>& rules) {
+  fmt::format_to(std::back_inserter(out), "\tchain {} {{\n\t\ttype {} hook {} priority {}; policy accept;\n", name,
+                 type, hook, priority);
+  for (const auto& r : rules) fmt::format_to(std::back_inserter(out), "\t\t{}\n", r);
+  out += "\t}\n";
+}
+
+// `add` + `delete` + definition: one transaction that leaves exactly this table.
+std::string table_header(std::string_view table) {
+  return fmt::format("add table inet {0}\ndelete table inet {0}\ntable inet {0} {{\n", table);
+}
+
+}  // namespace
+
+bool valid_table_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  const auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (!alpha(name.front())) return false;
+  for (char c : name)
+    if (!alpha(c) && !(c >= '0' && c <= '9') && c != '_') return false;
+  return true;
+}
+
+bool valid_interface_name(std::string_view name) {
+  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool valid_family(std::string_view family) {
+  return family == "ip" || family == "ip6" || family == "inet" || family == "arp" || family == "bridge" ||
+         family == "netdev";
+}
+
+result<std::string> host_table_script(const host_table_plan& plan) {
+  auto checked = validate(plan);
+  if (!checked) return unexpected<error>(checked.error());
+  const host_values& v = *checked;
+  const std::string in = fmt::format("iifname \"{}\"", v.veth);
+  const std::string out_veth = fmt::format("oifname \"{}\"", v.veth);
+  const bool v6 = v.child6.has_value();
+  const auto dns = plan.dns_port;
+
+  std::string s = table_header(v.table);
+
+  // The tree's DNS, to any address, goes to netpen's forwarder.
+  std::vector<std::string> rules{fmt::format(
+      "{} meta nfproto ipv4 meta l4proto {{ tcp, udp }} th dport 53 dnat ip to {}:{}", in, v.gateway4, dns)};
+  if (v6)
+    rules.push_back(fmt::format("{} meta nfproto ipv6 meta l4proto {{ tcp, udp }} th dport 53 dnat ip6 to [{}]:{}",
+                                in, *v.gateway6, dns));
+  chain(s, "prerouting_nat", "nat", "prerouting", "dstnat", rules);
+
+  rules = {fmt::format("ip saddr {} oifname != \"{}\" masquerade", v.child4, v.veth)};
+  if (v6) rules.push_back(fmt::format("ip6 saddr {} oifname != \"{}\" masquerade", *v.child6, v.veth));
+  chain(s, "postrouting_nat", "nat", "postrouting", "srcnat", rules);
+
+  // Proxy mode and --iface share one mangle chain so their order is fixed:
+  // a TPROXY'd packet is accepted (ending the chain) before the iface mark
+  // could overwrite its mark.
+  rules.clear();
+  if (plan.tproxy_port) {
+    const auto port = *plan.tproxy_port;
+    const auto mark = hex_mark(plan.tproxy_mark);
+    rules.push_back(fmt::format(
+        "{} meta l4proto tcp th dport != 53 ip daddr != {} tproxy ip to {}:{} meta mark set {} accept", in,
+        v.gateway4, v.gateway4, port, mark));
+    if (v6)
+      rules.push_back(fmt::format(
+          "{} meta l4proto tcp th dport != 53 ip6 daddr != {} tproxy ip6 to [{}]:{} meta mark set {} accept", in,
+          *v.gateway6, *v.gateway6, port, mark));
+  }
+  if (v.iface) {
+    const auto mark = hex_mark(plan.iface_mark);
+    rules.push_back(fmt::format("{} ip daddr != {} meta mark set {}", in, v.gateway4, mark));
+    if (v6) rules.push_back(fmt::format("{} ip6 daddr != {} meta mark set {}", in, *v.gateway6, mark));
+  }
+  if (!rules.empty()) chain(s, "prerouting_mangle", "filter", "prerouting", "mangle", rules);
+
+  rules.clear();
+  if (v.iface) rules.push_back(fmt::format("{} oifname != \"{}\" counter drop", in, *v.iface));
+  rules.push_back(out_veth + " ct state established,related accept");
+  rules.push_back(out_veth + " counter drop");
+  chain(s, "forward", "filter", "forward", "filter", rules);
+
+  rules = {in + " ct state established,related accept",
+           fmt::format("{} ip daddr {} meta l4proto {{ tcp, udp }} th dport {} accept", in, v.gateway4, dns),
+           fmt::format("{} ip daddr {} icmp type echo-request accept", in, v.gateway4)};
+  if (v6) {
+    rules.push_back(
+        fmt::format("{} ip6 daddr {} meta l4proto {{ tcp, udp }} th dport {} accept", in, *v.gateway6, dns));
+    rules.push_back(fmt::format("{} ip6 daddr {} icmpv6 type echo-request accept", in, *v.gateway6));
+    rules.push_back(in + " icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept");
+  }
+  if (plan.tproxy_port) rules.push_back(fmt::format("{} meta mark {} accept", in, hex_mark(plan.tproxy_mark)));
+  rules.push_back(in + " counter drop");
+  chain(s, "input", "filter", "input", "filter", rules);
+
+  s += "}\n";
+  return s;
+}
+
+result<std::string> child_table_script(const child_table_plan& plan) {
+  if (plan.deny_mark == 0) return bad("deny_mark is 0");
+  const auto deny = hex_mark(plan.deny_mark);
+  std::string s = table_header(child_table_name);
+  chain(s, "output", "filter", "output", "filter",
+        {"oifname \"lo\" accept",
+         fmt::format("meta mark & {0} == {0} meta l4proto tcp counter reject with tcp reset", deny),
+         fmt::format("meta mark & {0} == {0} counter reject with icmpx admin-prohibited", deny),
+         "ct state established,related accept", "meta l4proto { tcp, udp } th dport 53 accept",
+         fmt::format("ct state new counter queue num {}", plan.queue)});
+  s += "}\n";
+  return s;
+}
+
+result<std::string> delete_table_script(std::string_view table) {
+  if (!valid_table_name(table)) return bad(fmt::format("table name \"{}\"", table));
+  return fmt::format("delete table inet {}\n", table);
+}
+
+}  // namespace netpen::backends::rootful

@@ -1,0 +1,56 @@
+// The nftables text of a rootful run: the host-side table (DNS redirect,
+// masquerade, forward/input guards, proxy-mode TPROXY, --iface marks) and
+// the tree's own table (the NFQUEUE policy gate). Pure text building with
+// strict validation of every value spliced in; nothing here talks to the
+// kernel (nftables.hpp does).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "net/common/error.hpp"
+
+namespace netpen::backends::rootful {
+
+// The host table of one run: everything in it is keyed on this run's veth
+// or addresses, and every base chain has `policy accept`, so the rest of the
+// host's traffic is never affected.
+struct host_table_plan {
+  std::string table;             // e.g. "netpen_3fa9c1" (family inet)
+  std::string veth;              // host-side veth name, e.g. "np3fa9c1"
+  std::string child4, gateway4;  // the child's /30, e.g. "10.249.17.2", "10.249.17.1"
+  std::optional<std::string> child6, gateway6;  // both or neither; nullopt: no IPv6 rules
+  std::uint16_t dns_port = 53;   // netpen's DNS forwarder on gateway4/gateway6
+  std::optional<std::uint16_t> tproxy_port;  // proxy mode: the tree's TCP goes to this port on the gateway
+  std::uint32_t tproxy_mark = 0;             // mark of TPROXY'd packets (non-zero in proxy mode)
+  std::optional<std::string> iface;          // --iface: direct egress only through this interface
+  std::uint32_t iface_mark = 0;              // mark for policy routing via iface (non-zero with iface)
+};
+
+// The tree's own table `inet netpen`, in the tree's network namespace.
+struct child_table_plan {
+  std::uint16_t queue = 0;      // NFQUEUE number
+  std::uint32_t deny_mark = 0;  // non-zero; packets re-injected with this bit are rejected
+};
+
+// The child table's name (family inet).
+inline constexpr std::string_view child_table_name = "netpen";
+
+// Each script is one nft transaction that atomically replaces any table of
+// the same name (`add table` + `delete table` + the definition), so a
+// leftover of a crashed run never doubles the rules.
+// Errors: code "nft-plan", naming the offending field.
+result<std::string> host_table_script(const host_table_plan& plan);
+result<std::string> child_table_script(const child_table_plan& plan);
+result<std::string> delete_table_script(std::string_view table);  // "delete table inet <table>\n"
+
+// Validators shared with the libnftables wrapper.
+// A table name: a letter, then letters, digits or '_' (at most 64 in all).
+bool valid_table_name(std::string_view name);
+// An interface name as the kernel allows it, restricted to [A-Za-z0-9_.-]{1,15}.
+bool valid_interface_name(std::string_view name);
+// One of nft's table families: ip, ip6, inet, arp, bridge, netdev.
+bool valid_family(std::string_view family);
+
+}  // namespace netpen::backends::rootful

@@ -1,0 +1,456 @@
+// [nft] The rootful backend's nftables text and its libnftables wrapper:
+// the generated host and child tables for each option set (key rules, all
+// keyed on the run's veth, invalid input refused), then, as root, the
+// scripts validated and applied for real inside a forked child's private
+// network namespace, listed, deleted, and the ruleset found empty again.
+// The host's own network configuration is never touched. Skipped (with a
+// warning) when not root.
+#include <catch2/catch.hpp>
+
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backends/rootful/nft_ruleset.hpp"
+#include "backends/rootful/nftables.hpp"
+
+using namespace netpen::backends::rootful;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+host_table_plan base_plan() {
+  host_table_plan p;
+  p.table = "netpen_3fa9c1";
+  p.veth = "np3fa9c1";
+  p.child4 = "10.249.17.2";
+  p.gateway4 = "10.249.17.1";
+  p.child6 = "fd6e:7065:6e11::2";
+  p.gateway6 = "fd6e:7065:6e11::1";
+  p.dns_port = 5353;
+  return p;
+}
+
+host_table_plan proxy_plan() {
+  auto p = base_plan();
+  p.tproxy_port = 12345;
+  p.tproxy_mark = 0x100;
+  return p;
+}
+
+host_table_plan iface_plan() {
+  auto p = base_plan();
+  p.iface = "eth0";
+  p.iface_mark = 0x200;
+  return p;
+}
+
+host_table_plan both_plan() {
+  auto p = proxy_plan();
+  p.iface = "eth0";
+  p.iface_mark = 0x200;
+  return p;
+}
+
+std::string script(const host_table_plan& p) {
+  auto s = host_table_script(p);
+  REQUIRE(s.has_value());
+  return *s;
+}
+
+bool has(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// Every rule line (not the table/chain scaffolding) mentions the run's veth
+// or the run's own addresses: nothing host-wide.
+void check_keyed_on_run(const std::string& s, const host_table_plan& p) {
+  for (const auto& line : lines_of(s)) {
+    if (line.rfind("\t\t", 0) != 0 || line.rfind("\t\ttype ", 0) == 0) continue;
+    const bool keyed = has(line, "\"" + p.veth + "\"") || has(line, "saddr " + p.child4) ||
+                       (p.child6 && has(line, "saddr " + *p.child6));
+    INFO(line);
+    CHECK(keyed);
+  }
+}
+
+void check_base_chains_accept(const std::string& s) {
+  for (const auto& line : lines_of(s))
+    if (line.rfind("\t\ttype ", 0) == 0) {
+      INFO(line);
+      CHECK(has(line, "policy accept;"));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("host table: plain run with IPv4 and IPv6", "[nft]") {
+  const auto p = base_plan();
+  const auto s = script(p);
+  CHECK(s.rfind("add table inet netpen_3fa9c1\ndelete table inet netpen_3fa9c1\ntable inet netpen_3fa9c1 {\n", 0) == 0);
+  CHECK(has(s, "type nat hook prerouting priority dstnat; policy accept;"));
+  CHECK(has(s, "iifname \"np3fa9c1\" meta nfproto ipv4 meta l4proto { tcp, udp } th dport 53 dnat ip to 10.249.17.1:5353"));
+  CHECK(has(s, "iifname \"np3fa9c1\" meta nfproto ipv6 meta l4proto { tcp, udp } th dport 53 dnat ip6 to [fd6e:7065:6e11::1]:5353"));
+  CHECK(has(s, "ip saddr 10.249.17.2 oifname != \"np3fa9c1\" masquerade"));
+  CHECK(has(s, "ip6 saddr fd6e:7065:6e11::2 oifname != \"np3fa9c1\" masquerade"));
+  CHECK(has(s, "oifname \"np3fa9c1\" ct state established,related accept\n\t\toifname \"np3fa9c1\" counter drop"));
+  CHECK(has(s, "iifname \"np3fa9c1\" ip daddr 10.249.17.1 meta l4proto { tcp, udp } th dport 5353 accept"));
+  CHECK(has(s, "iifname \"np3fa9c1\" ip6 daddr fd6e:7065:6e11::1 meta l4proto { tcp, udp } th dport 5353 accept"));
+  CHECK(has(s, "iifname \"np3fa9c1\" ip daddr 10.249.17.1 icmp type echo-request accept"));
+  CHECK(has(s, "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept"));
+  // The input chain ends with the drop, after every accept.
+  const auto input = s.find("chain input");
+  REQUIRE(input != std::string::npos);
+  CHECK(s.find("iifname \"np3fa9c1\" counter drop", input) > s.rfind("accept"));
+  CHECK_FALSE(has(s, "tproxy"));
+  CHECK_FALSE(has(s, "meta mark"));
+  CHECK_FALSE(has(s, "prerouting_mangle"));
+  check_keyed_on_run(s, p);
+  check_base_chains_accept(s);
+}
+
+TEST_CASE("host table: IPv4 only has no ip6 rules", "[nft]") {
+  auto p = base_plan();
+  p.child6.reset();
+  p.gateway6.reset();
+  const auto s = script(p);
+  CHECK_FALSE(has(s, "ip6"));
+  CHECK_FALSE(has(s, "icmpv6"));
+  CHECK_FALSE(has(s, "ipv6"));
+  CHECK(has(s, "dnat ip to 10.249.17.1:5353"));
+  check_keyed_on_run(s, p);
+}
+
+TEST_CASE("host table: proxy mode sends the tree's TCP to the transparent listener", "[nft]") {
+  const auto p = proxy_plan();
+  const auto s = script(p);
+  CHECK(has(s, "chain prerouting_mangle {\n\t\ttype filter hook prerouting priority mangle; policy accept;"));
+  CHECK(has(s, "iifname \"np3fa9c1\" meta l4proto tcp th dport != 53 ip daddr != 10.249.17.1 tproxy ip to "
+               "10.249.17.1:12345 meta mark set 0x00000100 accept"));
+  CHECK(has(s, "iifname \"np3fa9c1\" meta l4proto tcp th dport != 53 ip6 daddr != fd6e:7065:6e11::1 tproxy ip6 to "
+               "[fd6e:7065:6e11::1]:12345 meta mark set 0x00000100 accept"));
+  CHECK(has(s, "iifname \"np3fa9c1\" meta mark 0x00000100 accept"));
+  CHECK(s.find("meta mark 0x00000100 accept") < s.find("iifname \"np3fa9c1\" counter drop", s.find("chain input")));
+  check_keyed_on_run(s, p);
+  check_base_chains_accept(s);
+}
+
+TEST_CASE("host table: --iface marks the tree's packets and forwards only through it", "[nft]") {
+  const auto p = iface_plan();
+  const auto s = script(p);
+  CHECK(has(s, "iifname \"np3fa9c1\" ip daddr != 10.249.17.1 meta mark set 0x00000200"));
+  CHECK(has(s, "iifname \"np3fa9c1\" ip6 daddr != fd6e:7065:6e11::1 meta mark set 0x00000200"));
+  const auto forward = s.find("chain forward");
+  REQUIRE(forward != std::string::npos);
+  CHECK(s.find("iifname \"np3fa9c1\" oifname != \"eth0\" counter drop", forward) <
+        s.find("oifname \"np3fa9c1\" ct state established,related accept", forward));
+  CHECK_FALSE(has(s, "tproxy"));
+  check_keyed_on_run(s, p);
+}
+
+TEST_CASE("host table: proxy mode with --iface keeps TPROXY'd packets' mark", "[nft]") {
+  const auto p = both_plan();
+  const auto s = script(p);
+  // One mangle chain: the TPROXY rules accept (ending the chain) before the
+  // iface mark could overwrite their mark.
+  const auto first = s.find("chain prerouting_mangle");
+  REQUIRE(first != std::string::npos);
+  CHECK(s.find("chain prerouting_mangle", first + 1) == std::string::npos);
+  CHECK(s.find("tproxy ip6 to") < s.find("meta mark set 0x00000200"));
+  CHECK(has(s, "oifname != \"eth0\" counter drop"));
+  check_keyed_on_run(s, p);
+  check_base_chains_accept(s);
+}
+
+TEST_CASE("host table: addresses are printed canonically", "[nft]") {
+  auto p = base_plan();
+  p.child6 = "FD6E:7065:6E11:0:0:0:0:2";
+  const auto s = script(p);
+  CHECK(has(s, "ip6 saddr fd6e:7065:6e11::2 "));
+}
+
+TEST_CASE("host table: invalid plans are refused", "[nft]") {
+  const auto refused = [](const host_table_plan& p) {
+    auto s = host_table_script(p);
+    REQUIRE_FALSE(s.has_value());
+    CHECK(s.error().code == "nft-plan");
+  };
+  auto p = base_plan();
+  for (const char* name : {"", "1abc", "a b", "x;flush ruleset", "a\"b", "t{", "a-b"}) {
+    INFO(name);
+    p = base_plan();
+    p.table = name;
+    refused(p);
+  }
+  for (const char* name : {"", "toolongname12345", "a b", "ve\"th", "a;b", ".", "..", "x}"}) {
+    INFO(name);
+    p = base_plan();
+    p.veth = name;
+    refused(p);
+  }
+  p = base_plan();
+  p.child4 = "10.249.17.2; flush ruleset";
+  refused(p);
+  p = base_plan();
+  p.gateway4 = "fd6e::1";
+  refused(p);
+  p = base_plan();
+  p.gateway4 = p.child4;
+  refused(p);
+  p = base_plan();
+  p.child6 = "10.249.17.2";
+  refused(p);
+  p = base_plan();
+  p.gateway6.reset();
+  refused(p);
+  p = base_plan();
+  p.dns_port = 0;
+  refused(p);
+  p = proxy_plan();
+  p.tproxy_mark = 0;
+  refused(p);
+  p = proxy_plan();
+  p.tproxy_port = 0;
+  refused(p);
+  p = iface_plan();
+  p.iface = "eth0\" accept";
+  refused(p);
+  p = iface_plan();
+  p.iface = p.veth;
+  refused(p);
+  p = iface_plan();
+  p.iface_mark = 0;
+  refused(p);
+  p = both_plan();
+  p.iface_mark = p.tproxy_mark;
+  refused(p);
+}
+
+TEST_CASE("child table: the policy gate", "[nft]") {
+  auto s = child_table_script({.queue = 7, .deny_mark = 0x40000000});
+  REQUIRE(s.has_value());
+  CHECK(s->rfind("add table inet netpen\ndelete table inet netpen\ntable inet netpen {\n", 0) == 0);
+  const std::vector<std::string> rules{
+      "\t\ttype filter hook output priority filter; policy accept;",
+      "\t\toifname \"lo\" accept",
+      "\t\tmeta mark & 0x40000000 == 0x40000000 meta l4proto tcp counter reject with tcp reset",
+      "\t\tmeta mark & 0x40000000 == 0x40000000 counter reject with icmpx admin-prohibited",
+      "\t\tct state established,related accept",
+      "\t\tmeta l4proto { tcp, udp } th dport 53 accept",
+      "\t\tct state new counter queue num 7",
+  };
+  const auto lines = lines_of(*s);
+  const auto start = std::find(lines.begin(), lines.end(), "\tchain output {");
+  REQUIRE(start != lines.end());
+  REQUIRE(static_cast<std::size_t>(lines.end() - start) > rules.size());
+  for (std::size_t i = 0; i < rules.size(); ++i) CHECK(*(start + 1 + static_cast<std::ptrdiff_t>(i)) == rules[i]);
+  CHECK_FALSE(has(*s, "bypass"));  // fail closed without netpen
+
+  auto bad = child_table_script({.queue = 0, .deny_mark = 0});
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().code == "nft-plan");
+}
+
+TEST_CASE("delete script and name validators", "[nft]") {
+  auto d = delete_table_script("netpen_3fa9c1");
+  REQUIRE(d.has_value());
+  CHECK(*d == "delete table inet netpen_3fa9c1\n");
+  CHECK_FALSE(delete_table_script("x\ny").has_value());
+  CHECK(valid_interface_name("eth0.100"));
+  CHECK(valid_interface_name("wg-vpn_1"));
+  CHECK(valid_interface_name("abcdefghijklmno"));
+  CHECK_FALSE(valid_interface_name("abcdefghijklmnop"));
+  CHECK_FALSE(valid_interface_name("eth 0"));
+  CHECK_FALSE(valid_interface_name("eth/0"));
+  CHECK(valid_family("inet"));
+  CHECK_FALSE(valid_family("inet6"));
+  CHECK_FALSE(valid_family("inet x"));
+}
+
+// ---- kernel tests (root, private network namespace) -------------------------
+
+namespace {
+
+// A failed check in the child: reported on stderr, exit status `code`.
+struct child_failure {
+  int code;
+  std::string what;
+};
+
+void expect(bool ok, int code, const std::string& what) {
+  if (!ok) throw child_failure{code, what};
+}
+
+template <class T>
+T expect_ok(netpen::result<T> r, int code, const std::string& what) {
+  if (!r) throw child_failure{code, what + ": " + r.error().message};
+  return std::move(*r);
+}
+
+void expect_ok(netpen::result<void> r, int code, const std::string& what) {
+  if (!r) throw child_failure{code, what + ": " + r.error().message};
+}
+
+// Exit status of the child when the kernel lacks nft's queue expression.
+constexpr int no_queue_status = 77;
+
+// Runs `body` in a forked child inside a new network namespace and returns
+// its exit status (or -signal); the child is killed after `limit`.
+int run_in_private_netns(const std::function<void()>& body, std::chrono::seconds limit = 20s) {
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::alarm(static_cast<unsigned>(limit.count()));
+    int code = 0;
+    try {
+      expect(::unshare(CLONE_NEWNET) == 0, 10, "unshare(CLONE_NEWNET)");
+      body();
+    } catch (const child_failure& f) {
+      std::fprintf(stderr, "nft test child: %s\n", f.what.c_str());
+      code = f.code;
+    } catch (...) {
+      code = 99;
+    }
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + limit + 5s;
+  int status = 0;
+  for (;;) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      FAIL("the nft test child did not finish in time");
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+void host_table_child(const host_table_plan& p) {
+  auto nft = expect_ok(nft_session::open(), 20, "open");
+  const auto before = expect_ok(nft.list_ruleset(), 21, "list ruleset");
+  expect(before.empty(), 22, "a fresh namespace has an empty ruleset: " + before);
+  const auto text = expect_ok(host_table_script(p), 23, "host_table_script");
+  expect_ok(nft.check(text), 24, "check");
+  expect(!expect_ok(nft.table_exists("inet", p.table), 25, "exists"), 25, "check() created the table");
+  expect_ok(nft.run(text), 26, "run");
+  expect(expect_ok(nft.table_exists("inet", p.table), 27, "exists"), 27, "table missing after run");
+  const auto listed = expect_ok(nft.list_table("inet", p.table), 28, "list table");
+  expect(listed.find("iifname \"" + p.veth + "\" counter packets 0 bytes 0 drop") != std::string::npos, 29,
+         "input drop rule missing: " + listed);
+  expect(listed.find("masquerade") != std::string::npos, 29, "masquerade missing: " + listed);
+  if (p.tproxy_port) expect(listed.find("tproxy ip to") != std::string::npos, 29, "tproxy missing: " + listed);
+  // Applying again replaces the table rather than doubling its rules.
+  expect_ok(nft.run(text), 30, "second run");
+  const auto again = expect_ok(nft.list_table("inet", p.table), 30, "list again");
+  expect(again == listed, 30, "second run changed the table:\n" + again);
+  expect_ok(nft.run(expect_ok(delete_table_script(p.table), 31, "delete script")), 31, "delete");
+  expect(!expect_ok(nft.table_exists("inet", p.table), 32, "exists"), 32, "table still there");
+  expect_ok(nft.delete_table_if_exists("inet", p.table), 33, "delete missing table");
+  const auto after = expect_ok(nft.list_ruleset(), 34, "list ruleset");
+  expect(after.empty(), 34, "ruleset not empty after delete: " + after);
+}
+
+}  // namespace
+
+TEST_CASE("nft session: host tables applied, listed and deleted in a private netns", "[nft]") {
+  if (::geteuid() != 0) {
+    WARN("needs root: kernel nftables test skipped");
+    return;
+  }
+  auto v4 = base_plan();
+  v4.child6.reset();
+  v4.gateway6.reset();
+  for (const auto& p : {base_plan(), v4, proxy_plan(), iface_plan(), both_plan()}) {
+    INFO("tproxy " << p.tproxy_port.has_value() << ", iface " << p.iface.has_value() << ", ipv6 "
+                   << p.child6.has_value());
+    CHECK(run_in_private_netns([&] { host_table_child(p); }) == 0);
+  }
+}
+
+TEST_CASE("nft session: the child table in a private netns", "[nft]") {
+  if (::geteuid() != 0) {
+    WARN("needs root: kernel nftables test skipped");
+    return;
+  }
+  const int status = run_in_private_netns([] {
+    auto nft = expect_ok(nft_session::open(), 40, "open");
+    const auto text = expect_ok(child_table_script({.queue = 3, .deny_mark = 0x1}), 41, "child_table_script");
+    if (!expect_ok(nft.kernel_has_queue(), 42, "queue probe")) {
+      // nft's error text must reach the caller (nft 1.0.6 may point its
+      // caret at another line of the batch, so only the text is checked).
+      auto r = nft.run(text);
+      expect(!r && r.error().code == "nft-failed" &&
+                 r.error().message.find("Could not process rule") != std::string::npos,
+             43,
+             "expected nft's error about the queue rule: " + (r ? std::string("ok") : r.error().message));
+      expect(expect_ok(nft.list_ruleset(), 44, "list").empty(), 44, "a failed transaction left rules behind");
+      // The rest of the table still loads without the queue rule.
+      std::string rest = text;
+      const std::string queue_rule = "\t\tct state new counter queue num 3\n";
+      const auto at = rest.find(queue_rule);
+      expect(at != std::string::npos, 45, "queue rule not found");
+      rest.erase(at, queue_rule.size());
+      expect_ok(nft.run(rest), 45, "run without the queue rule");
+      const auto listed = expect_ok(nft.list_table("inet", child_table_name), 45, "list table");
+      expect(listed.find("reject with tcp reset") != std::string::npos, 45, "rules missing: " + listed);
+      expect_ok(nft.delete_table_if_exists("inet", child_table_name), 45, "delete");
+      throw child_failure{no_queue_status, "kernel lacks nft queue (CONFIG_NFT_QUEUE): " + r.error().message};
+    }
+    expect_ok(nft.check(text), 45, "check");
+    expect(expect_ok(nft.list_ruleset(), 46, "list").empty(), 46, "check() changed the ruleset");
+    expect_ok(nft.run(text), 47, "run");
+    const auto listed = expect_ok(nft.list_table("inet", child_table_name), 48, "list table");
+    expect(listed.find("queue") != std::string::npos && listed.find("reject with tcp reset") != std::string::npos,
+           48, "rules missing: " + listed);
+    expect_ok(nft.delete_table_if_exists("inet", child_table_name), 49, "delete");
+    expect(expect_ok(nft.list_ruleset(), 50, "list").empty(), 50, "ruleset not empty after delete");
+  });
+  if (status == no_queue_status) {
+    WARN("this kernel has no nft queue expression (CONFIG_NFT_QUEUE): the child table cannot be loaded here");
+    return;
+  }
+  CHECK(status == 0);
+}
+
+TEST_CASE("nft session: errors carry nft's text; bad names are refused", "[nft]") {
+  if (::geteuid() != 0) {
+    WARN("needs root: kernel nftables test skipped");
+    return;
+  }
+  CHECK(run_in_private_netns([] {
+          auto nft = expect_ok(nft_session::open(), 60, "open");
+          auto r = nft.run("table inet t {\n\tchain c {\n\t\tthis is not nft\n\t}\n}\n");
+          expect(!r && r.error().code == "nft-failed", 61, "a syntax error was accepted");
+          expect(r.error().message.find("syntax error") != std::string::npos, 62, "message: " + r.error().message);
+          auto missing = nft.list_table("inet", "netpen_missing");
+          expect(!missing && missing.error().code == "nft-failed", 63, "listing a missing table succeeded");
+          auto injected = nft.table_exists("inet", "x; flush ruleset");
+          expect(!injected && injected.error().code == "nft-plan", 64, "an injected name was accepted");
+          expect(!nft.delete_table_if_exists("inet x", "t").has_value(), 65, "a bad family was accepted");
+          // Still usable after errors (buffers were reset).
+          expect(expect_ok(nft.list_ruleset(), 66, "list").empty(), 66, "ruleset not empty");
+        }) == 0);
+}
