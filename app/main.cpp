@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "app/cleanup.hpp"
 #include "app/cli/parse_command_line.hpp"
 #include "app/report.hpp"
 #include "app/run.hpp"
@@ -40,6 +41,8 @@ int dispatch(const netpen::app::command_line& cmd) {
           return 0;
         } else if constexpr (std::is_same_v<T, report_command>) {
           return run_report(c);
+        } else if constexpr (std::is_same_v<T, cleanup_command>) {
+          return run_cleanup(c);
         } else if constexpr (std::is_same_v<T, completion_command>) {
           netpen::log::error("'completion' is not supported yet");
           return 2;

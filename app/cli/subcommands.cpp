@@ -1,7 +1,7 @@
 // The subcommands of cli.md (doctor, cleanup, completion, create, exec,
 // destroy, list, report): recognised only as the first word, arguments
-// validated; all but `completion` and `report` are rejected as not supported
-// yet.
+// validated; all but `completion`, `report` and `cleanup` are rejected as not
+// supported yet.
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -123,6 +123,7 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
       if (a->format == "json") report.format = report_format::json;
       return report;
     }
+    if (sub == "cleanup") return cleanup_command{a->dry_run};
     return not_supported(sub);
   }
   // create NAME [OPTIONS] / exec NAME [--] COMMAND [ARGS...]

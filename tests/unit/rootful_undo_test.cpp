@@ -1,0 +1,223 @@
+// Unit tests for the real host undo (make_host_undo): the rtnetlink request
+// builders, and, as root, every kind of change made and undone for real in a
+// forked child's private network namespace (never the host's own), twice,
+// since undo must be idempotent.
+#include <catch2/catch.hpp>
+
+#include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backends/rootful/host_undo.hpp"
+#include "backends/rootful/nftables.hpp"
+#include "backends/rootful/rtnetlink_undo.hpp"
+
+using namespace netpen::backends::rootful;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<char> buffer() { return std::vector<char>(static_cast<std::size_t>(MNL_SOCKET_BUFFER_SIZE)); }
+
+std::uint32_t u32_attr(const nlmsghdr* nlh, std::size_t header, std::uint16_t type) {
+  std::pair<std::uint16_t, std::uint32_t> want{type, 0xdeadbeef};
+  mnl_attr_parse(
+      nlh, static_cast<unsigned>(header),
+      [](const nlattr* a, void* data) {
+        auto* w = static_cast<std::pair<std::uint16_t, std::uint32_t>*>(data);
+        if (mnl_attr_get_type(a) == w->first) w->second = mnl_attr_get_u32(a);
+        return MNL_CB_OK;
+      },
+      &want);
+  return want.second;
+}
+
+// Runs a shell command in the child; its stdout, or nullopt if it failed.
+std::optional<std::string> sh(const std::string& cmd) {
+  std::FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
+  if (p == nullptr) return std::nullopt;
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  if (::pclose(p) != 0) return std::nullopt;
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string s;
+  std::getline(in, s);
+  return s;
+}
+
+constexpr int skip_status = 77;
+
+// Runs `body` in a forked child in a new network namespace; the child's
+// message (empty: success) comes back through a pipe. Bounded: the child
+// has an alarm and is killed past the deadline.
+std::pair<int, std::string> in_private_netns(const std::function<std::string()>& body) {
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(p[0]);
+    ::alarm(30);
+    std::string msg;
+    int code = 0;
+    if (::unshare(CLONE_NEWNET) != 0) {
+      msg = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno), code = skip_status;
+    } else if (!sh("ip -V")) {
+      msg = "no ip(8) to set up the test", code = skip_status;
+    } else {
+      msg = body();
+      code = msg.empty() ? 0 : (msg.starts_with("skip:") ? skip_status : 1);
+    }
+    (void)!::write(p[1], msg.data(), msg.size());
+    ::_exit(code);
+  }
+  ::close(p[1]);
+  const auto deadline = std::chrono::steady_clock::now() + 40s;
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) != pid) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      ::close(p[0]);
+      FAIL("the namespace child did not finish in time");
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  std::string msg;
+  char buf[512];
+  for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) msg.append(buf, static_cast<std::size_t>(n));
+  ::close(p[0]);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), msg};
+}
+
+// Undoes `c` twice (the second finds nothing to do); an error message or "".
+std::string undo_twice(host_undo& undo, const host_change& c) {
+  for (int i = 0; i < 2; ++i) {
+    if (auto r = undo.undo(c); !r) return describe(c) + (i ? " (again): " : ": ") + r.error().message;
+  }
+  return "";
+}
+
+std::string every_change_undone() {
+  auto undo = make_host_undo();
+  if (!sh("ip link add nptest1 type veth peer name nptest1c"))
+    return "skip: cannot create a veth pair (no veth support)";
+  if (!sh("ip link set nptest1 up && ip link set nptest1c up && ip addr add 10.249.0.1/30 dev nptest1"))
+    return "setting up the veth failed";
+
+  // sysctl: the namespace's own per-interface forwarding switch.
+  const std::string fwd = "/proc/sys/net/ipv4/conf/nptest1/forwarding";
+  std::ofstream(fwd) << "1\n";
+  if (read_file(fwd) != "1") return "could not set " + fwd;
+  if (auto e = undo_twice(*undo, sysctl{"net/ipv4/conf/nptest1/forwarding", "0"}); !e.empty()) return e;
+  if (read_file(fwd) != "0") return "forwarding is " + read_file(fwd) + " after the undo";
+
+  // ip rules, both families.
+  if (!sh("ip -4 rule add fwmark 0x1/0x1 lookup 4242 priority 1000") ||
+      !sh("ip -6 rule add fwmark 0x2/0x3 lookup 4243 priority 1001"))
+    return "adding the rules failed";
+  if (auto e = undo_twice(*undo, ip_rule{ip_family::ipv4, 1, 1, 4242, 1000}); !e.empty()) return e;
+  if (auto e = undo_twice(*undo, ip_rule{ip_family::ipv6, 2, 3, 4243, 1001}); !e.empty()) return e;
+  if (auto out = sh("ip -4 rule show priority 1000"); !out || !out->empty()) return "the IPv4 rule is still there";
+  if (auto out = sh("ip -6 rule show priority 1001"); !out || !out->empty()) return "the IPv6 rule is still there";
+  if (auto out = sh("ip -4 rule show"); !out || out->find("lookup main") == std::string::npos)
+    return "the main rule went too";
+
+  // A private routing table: flushed, the main table untouched.
+  if (!sh("ip route add default via 10.249.0.2 table 4242 && ip route add 192.0.2.0/24 dev nptest1 table 4242"))
+    return "adding routes to table 4242 failed";
+  if (auto e = undo_twice(*undo, route_table{ip_family::ipv4, 4242}); !e.empty()) return e;
+  if (auto out = sh("ip -4 route show table 4242"); !out || !out->empty()) return "table 4242 still has: " + *out;
+  if (auto out = sh("ip -4 route show table main"); !out || out->find("10.249.0.0/30") == std::string::npos)
+    return "the main table lost its connected route";
+  if (sh("ip -6 route add 2001:db8::/64 dev nptest1 table 4243")) {
+    if (auto e = undo_twice(*undo, route_table{ip_family::ipv6, 4243}); !e.empty()) return e;
+    if (auto out = sh("ip -6 route show table 4243"); !out || !out->empty()) return "table 4243 still has: " + *out;
+  }
+
+  // An nftables table.
+  if (auto nft = nft_session::open(); nft && nft->run("add table inet netpen_test")) {
+    if (auto e = undo_twice(*undo, nft_table{"inet", "netpen_test"}); !e.empty()) return e;
+    auto exists = nft->table_exists("inet", "netpen_test");
+    if (!exists || *exists) return "the nftables table is still there";
+  }
+
+  // The veth: deleting the host end removes the pair.
+  if (auto e = undo_twice(*undo, veth{"nptest1"}); !e.empty()) return e;
+  if (::if_nametoindex("nptest1") != 0 || ::if_nametoindex("nptest1c") != 0) return "the veth pair is still there";
+  // The kernel's own tables are never touched, even when asked.
+  if (undo->undo(route_table{ip_family::ipv4, 254})) return "flushing the main table was accepted";
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("rtnetlink undo requests name what they delete", "[rootful-undo]") {
+  auto buf = buffer();
+  const nlmsghdr* del = build_link_delete(buf.data(), 3, "np3fa9c1");
+  CHECK(del->nlmsg_type == RTM_DELLINK);
+  CHECK((del->nlmsg_flags & NLM_F_ACK) != 0);
+  const auto* ifm = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(del));
+  CHECK(ifm->ifi_index == 0);
+  const nlattr* name = nullptr;
+  mnl_attr_parse(
+      del, sizeof(ifinfomsg),
+      [](const nlattr* a, void* data) {
+        if (mnl_attr_get_type(a) == IFLA_IFNAME) *static_cast<const nlattr**>(data) = a;
+        return MNL_CB_OK;
+      },
+      &name);
+  REQUIRE(name != nullptr);
+  CHECK(std::string(mnl_attr_get_str(name)) == "np3fa9c1");
+
+  const nlmsghdr* rule = build_rule_delete(buf.data(), 4, ip_rule{ip_family::ipv6, 0x100, 0xf00, 1000, 2000});
+  CHECK(rule->nlmsg_type == RTM_DELRULE);
+  const auto* frh = static_cast<const fib_rule_hdr*>(mnl_nlmsg_get_payload(rule));
+  CHECK(frh->family == AF_INET6);
+  CHECK(frh->table == RT_TABLE_UNSPEC);  // > 255: only in FRA_TABLE
+  CHECK(u32_attr(rule, sizeof(fib_rule_hdr), FRA_TABLE) == 1000);
+  CHECK(u32_attr(rule, sizeof(fib_rule_hdr), FRA_FWMARK) == 0x100);
+  CHECK(u32_attr(rule, sizeof(fib_rule_hdr), FRA_FWMASK) == 0xf00);
+  CHECK(u32_attr(rule, sizeof(fib_rule_hdr), FRA_PRIORITY) == 2000);
+
+  const nlmsghdr* dump = build_route_dump(buf.data(), 5, ip_family::ipv4);
+  CHECK(dump->nlmsg_type == RTM_GETROUTE);
+  CHECK((dump->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP);
+  CHECK(static_cast<const rtmsg*>(mnl_nlmsg_get_payload(dump))->rtm_family == AF_INET);
+}
+
+TEST_CASE("every host change is undone for real, idempotently, in a private namespace", "[rootful-undo]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: needs root");
+    return;
+  }
+  const auto [status, message] = in_private_netns(every_change_undone);
+  INFO(message);
+  if (status == skip_status) {
+    WARN("skipped: " + message);
+    return;
+  }
+  CHECK(status == 0);
+  CHECK(message.empty());
+}
