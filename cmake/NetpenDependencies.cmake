@@ -4,6 +4,7 @@ find_package(Asio REQUIRED)
 find_package(Tins REQUIRED)
 find_package(Mnl REQUIRED)
 find_package(Nftables REQUIRED)
+find_package(Nftnl REQUIRED)
 # OpenSSL (TLS to https:// proxies) from Debian's libssl-dev. Linked
 # statically by default: loading and relocating the shared libcrypto and
 # libssl costs about 2 ms of every run's start-up (docs/performance.md).

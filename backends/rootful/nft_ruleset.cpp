@@ -192,7 +192,8 @@ result<std::string> child_table_script(const child_table_plan& plan) {
         {"oifname \"lo\" accept",
          fmt::format("meta mark & {0} == {0} meta l4proto tcp counter reject with tcp reset", deny),
          fmt::format("meta mark & {0} == {0} counter reject with icmpx admin-prohibited", deny),
-         "ct state established,related accept", "meta l4proto { tcp, udp } th dport 53 accept",
+         "ct state established,related accept", "ct state invalid counter drop",
+         "meta l4proto { tcp, udp } th dport 53 accept",
          fmt::format("ct state new counter queue num {}", plan.queue)});
   s += "}\n";
   return s;
