@@ -1,5 +1,6 @@
-// Unit tests for the rtnetlink requests the rootless backend sends: header
-// fields and attributes of link, address, route and neighbour messages.
+// Unit tests for the rtnetlink requests the rootless backend sends (built in
+// backends/common/rtnetlink.hpp): header fields and attributes of link,
+// address, route and neighbour messages.
 #include <catch2/catch.hpp>
 
 #include <libmnl/libmnl.h>
@@ -12,9 +13,9 @@
 #include <map>
 #include <vector>
 
-#include "backends/rootless/netlink_link_config.hpp"
+#include "backends/common/rtnetlink.hpp"
 
-using namespace netpen::backends::rootless;
+using namespace netpen::backends;
 
 namespace {
 
