@@ -313,6 +313,7 @@ int run_command(const run_config& cfg) {
       auto tap = capture::link_tap::open(rootful_box->plan().addresses.veth, *child);
       if (!tap) return report(tap.error());
       link_capture = std::move(*tap);
+      log::debug("capturing the tree's frames on {}", rootful_box->plan().addresses.veth);
     }
   } else {
     auto made = backends::make_rootless_sandbox(prepared->spec);

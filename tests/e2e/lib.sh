@@ -7,7 +7,10 @@
 # NETPEN_E2E_USERS (default "root netpen-test"), NETPEN_E2E_DIRECT=1 (debug
 # the lab: run the commands directly in the host node, without netpen;
 # netpen-only checks are skipped), NETPEN_E2E_KEEP=1 (leave the lab up),
-# NETPEN_E2E_TIMEOUT (seconds per command, default 120).
+# NETPEN_E2E_TIMEOUT (seconds per command, default 120), NETPEN_E2E_BACKEND
+# (rootless, the default, or rootful: every run gets --root; a run "as" a
+# user is netpen as root with that user's SUDO_UID/SUDO_GID/SUDO_USER, as
+# sudo sets them, so the command runs as that user).
 # One test by hand, as root:  NETPEN_BIN=build/app/netpen bash tests/e2e/test_dns.sh
 set -uo pipefail
 
@@ -19,6 +22,7 @@ source "$E2E_SRC/scripts/lab"
 LAB_QUIET=1
 
 E2E_DIRECT=${NETPEN_E2E_DIRECT:-0}
+E2E_BACKEND=${NETPEN_E2E_BACKEND:-rootless}
 E2E_NAME=$(basename "$0" .sh)
 E2E_NAME=${E2E_NAME#test_}
 E2E_PASS=0
@@ -99,6 +103,14 @@ check_output_contains() { # check_output_contains DESC NEEDLE CMD...: exit 0, NE
 }
 
 is_direct() { [[ $E2E_DIRECT == 1 ]]; }
+is_rootful() { [[ $E2E_BACKEND == rootful ]]; }
+# rootless_only DESC: false (and a skip line) under the rootful backend, for
+# checks of what only the rootless relay does.
+rootless_only() {
+  is_rootful || return 0
+  skip "$1" "rootless-only check"
+  return 1
+}
 # netpen_only DESC: false (and a skip line) in direct mode.
 netpen_only() {
   is_direct || return 0
@@ -108,7 +120,7 @@ netpen_only() {
 
 e2e_finish() {
   local total=$((E2E_PASS + E2E_FAIL))
-  echo "# $E2E_NAME: $E2E_PASS passed, $E2E_FAIL failed, $E2E_SKIP skipped (direct=$E2E_DIRECT)"
+  echo "# $E2E_NAME: $E2E_PASS passed, $E2E_FAIL failed, $E2E_SKIP skipped (direct=$E2E_DIRECT, backend=$E2E_BACKEND)"
   if ((E2E_FAIL > 0)); then
     printf '# failed: %s\n' "${E2E_FAILED_NAMES[@]}"
     exit 1
@@ -188,6 +200,15 @@ np_argv() {
   E2E_UOPT=()
   if [[ ${1:-} == --as ]]; then e2e_user_opt "$2"; shift 2; fi
   if ! is_direct; then
+    if is_rootful; then
+      local -a sudo_env=()
+      if ((${#E2E_UOPT[@]})); then
+        local u=${E2E_UOPT[1]}
+        sudo_env=(env "SUDO_UID=$(id -u "$u")" "SUDO_GID=$(id -g "$u")" "SUDO_USER=$u")
+      fi
+      E2E_ARGV=("$E2E_SRC/scripts/lab" exec "$E2E_LAB" host -- "${sudo_env[@]}" "$E2E_NETPEN" --root "$@")
+      return 0
+    fi
     E2E_ARGV=("$E2E_SRC/scripts/lab" exec "$E2E_LAB" host "${E2E_UOPT[@]}" -- "$E2E_NETPEN" "$@")
     return 0
   fi

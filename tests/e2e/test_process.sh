@@ -81,11 +81,17 @@ for who in $(e2e_users); do
   check_sigterm "$who"
   if netpen_only "[$who] SIGKILL of netpen kills the tree"; then check_netpen_killed "$who"; fi
 
-  if netpen_only "[$who] sandbox view (uid 0, lo + tap0)"; then
+  if netpen_only "[$who] sandbox view (uid 0, lo + tap0)" && ! is_rootful; then
     check_output_eq "[$who] id -u inside is 0" 0 np --as "$who" -- id -u
     check_output_eq "[$who] only lo and tap0 inside" "lo tap0" \
       np --as "$who" -- sh -c "ls /sys/class/net | sort | tr '\n' ' ' | sed 's/ \$//'"
     check_output_contains "[$who] tap0 has an IPv4 default route" "dev tap0" np --as "$who" -- ip -4 route show default
+  elif is_rootful; then
+    # --root: the command runs as the invoking (sudo) user, on eth0 of a veth pair.
+    check_output_eq "[$who] id -u inside is the invoking user's" "$(id -u "$who")" np --as "$who" -- id -u
+    check_output_eq "[$who] only eth0 and lo inside" "eth0 lo" \
+      np --as "$who" -- sh -c "ls /sys/class/net | sort | tr '\n' ' ' | sed 's/ \$//'"
+    check_output_contains "[$who] eth0 has an IPv4 default route" "dev eth0" np --as "$who" -- ip -4 route show default
   fi
   sleep 0.5
   check_eq "[$who] no netpen process left" "" "$(pgrep -af "^$E2E_NETPEN( |\$)")"

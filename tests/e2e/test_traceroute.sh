@@ -3,7 +3,8 @@
 # copied onto the host socket and the router's Time Exceeded comes back from
 # the router's own address. UDP, ICMP (-I) and TCP SYN (-T) modes, IPv4 and IPv6; the
 # first hop is the lab router, the last the destination. As root and as the
-# unprivileged user.
+# unprivileged user. With --root the tree is routed by the host, so netpen's
+# gateway is a real first hop (checked, then dropped from the comparison).
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup
@@ -11,16 +12,27 @@ e2e_setup
 hops() { # traceroute output -> "hop1 hop2 ..." (addresses, * for none)
   awk 'NR > 1 { print $2 }' | tr '\n' ' ' | sed 's/ $//'
 }
+# past_gateway DESC HOPS: under --root, checks the first hop is the run's
+# gateway and prints the rest; otherwise prints HOPS.
+past_gateway() {
+  if ! is_rootful; then echo "$2"; return; fi
+  [[ ${2%% *} =~ ^(10\.249\.|fd6e:7065:6e01:) ]] || echo "(first hop ${2%% *} is not netpen's gateway)"
+  echo "${2#* }"
+}
 
 for who in $(e2e_users); do
   for mode in udp icmp tcp; do
+    if [[ $mode == icmp ]] && is_rootful; then
+      skip "[$who] traceroute (icmp) with --root" "known gap: probes after the first are lost (docs/rootful.md)"
+      continue
+    fi
     flag=""
     [[ $mode == icmp ]] && flag="-I"
     [[ $mode == tcp ]] && flag="-T -p 80"
     run np --as "$who" -- traceroute $flag -n -w 2 -q 1 -m 6 203.0.113.10
-    check_eq "[$who] traceroute ($mode, IPv4): router, then destination" "198.51.100.1 203.0.113.10" "$(hops <<< "$OUT")"
+    check_eq "[$who] traceroute ($mode, IPv4): router, then destination" "198.51.100.1 203.0.113.10" "$(past_gateway "$mode" "$(hops <<< "$OUT")")"
     run np --as "$who" -- traceroute -6 $flag -n -w 2 -q 1 -m 6 2001:db8:2::10
-    check_eq "[$who] traceroute ($mode, IPv6): router, then destination" "2001:db8:1::1 2001:db8:2::10" "$(hops <<< "$OUT")"
+    check_eq "[$who] traceroute ($mode, IPv6): router, then destination" "2001:db8:1::1 2001:db8:2::10" "$(past_gateway "$mode" "$(hops <<< "$OUT")")"
   done
 done
 e2e_finish

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# e2e, rootful backend only: what --root changes on the host and undoes.
+#  - the host's nftables ruleset and forwarding sysctls are the same before
+#    and after a run; no netpen link or run record is left;
+#  - --dry-run prints the plan (veth, addresses, both tables) and changes
+#    nothing;
+#  - the command runs as the invoking user behind sudo (SUDO_UID/SUDO_GID),
+#    with that user's HOME/USER and no SUDO_*, and its flow log belongs to
+#    that user; --run-as-root keeps root;
+#  - after netpen is killed with SIGKILL, its table and sysctls stay behind;
+#    `netpen cleanup` removes them while a second run is alive, and leaves
+#    that run alone; afterwards nothing of either run remains.
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+E2E_BACKEND=rootful
+e2e_setup
+
+host_state() { # the host node's netfilter ruleset, forwarding sysctls and netpen links
+  in_host sh -c 'nft list ruleset; sysctl -a 2>/dev/null | grep -E "\.(forwarding|force_forwarding) " | sort; ip -br link | grep -o "^np[0-9a-f]*" || true'
+}
+run_ids() { ls /run/netpen 2>/dev/null | sort; }
+
+before=$(host_state)
+ids_before=$(run_ids)
+check_output_eq "a run reaches the web server" netpen-lab-index-ok np -- curl -fsS -m 20 http://web.lab.test/
+check_eq "ruleset, sysctls and links are the same after the run" "$before" "$(host_state)"
+check_eq "no run record is left in /run/netpen" "$ids_before" "$(run_ids)"
+
+run np --dry-run -- true
+check_eq "--dry-run exits 0" 0 "$RC"
+check_match "--dry-run shows the veth" '^  link: +veth np[0-9a-f]{6} ' "$OUT"
+check_match "--dry-run shows the host table" '^table inet netpen_[0-9a-f]{6} \{' "$OUT"
+check_match "--dry-run shows the tree's table" '^table inet netpen \{' "$OUT"
+check_eq "--dry-run changes nothing" "$before" "$(host_state)"
+
+check_output_eq "the command runs as the sudo user" "netpen-test /home/netpen-test netpen-test" \
+  np --as netpen-test -- sh -c 'echo "$(id -un) $HOME $USER"'
+check_output_eq "SUDO_* is not passed on" "" np --as netpen-test -- sh -c 'env | grep ^SUDO_ || true'
+check_output_eq "--run-as-root keeps root" root np --as netpen-test --run-as-root -- id -un
+log=$LAB_TMP/rootful-flows.jsonl
+run np --as netpen-test --log "$log" -- curl -fsS -m 20 -o /dev/null http://web.lab.test/
+check_eq "a run as the sudo user succeeds" 0 "$RC"
+check_eq "its flow log belongs to the sudo user" netpen-test "$(stat -c %U "$log" 2>/dev/null)"
+check_match "the flow log has the flow with its bytes" '"event":"flow_close".*"bytes_in":[1-9]' "$(cat "$log")"
+
+# SIGKILL: the tree dies with netpen (its veth with it); the table, the
+# sysctls and the record stay until `netpen cleanup`.
+in_host_argv "$E2E_NETPEN" --root -- sleep 60
+"${E2E_ARGV[@]}" > /dev/null 2>&1 &
+victim_shell=$!
+victim_link() { in_host sh -c 'ip -br link | grep -q "^np"'; }
+if wait_for 10 victim_link; then ok "a run to kill is up"; else not_ok "a run to kill is up"; fi
+victim=$(pgrep -f "^$E2E_NETPEN --root -- sleep 60" | head -n 1)
+kill -9 "$victim" 2> /dev/null
+wait "$victim_shell" 2> /dev/null
+victim_id=$(comm -13 <(echo "$ids_before") <(run_ids) | head -n 1)
+check "the killed run left its record" test -n "$victim_id"
+check "the killed run left its table" in_host nft list table inet "netpen_$victim_id"
+
+# A second run, alive while cleanup runs.
+in_host_argv "$E2E_NETPEN" --root -- sleep 30
+"${E2E_ARGV[@]}" > /dev/null 2>&1 &
+live_shell=$!
+live_up() { [[ $(comm -13 <(echo "$ids_before") <(run_ids) | grep -vc "^$victim_id$") -ge 1 ]]; }
+if wait_for 10 live_up; then ok "a second run is up"; else not_ok "a second run is up"; fi
+live_id=$(comm -13 <(echo "$ids_before") <(run_ids) | grep -v "^$victim_id$" | head -n 1)
+
+run in_host "$E2E_NETPEN" cleanup --dry-run
+check_match "cleanup --dry-run lists the dead run's table" "netpen_$victim_id" "$OUT"
+check "cleanup --dry-run removes nothing" in_host nft list table inet "netpen_$victim_id"
+run in_host "$E2E_NETPEN" cleanup
+check_eq "cleanup exits 0" 0 "$RC"
+check_status "cleanup removed the dead run's table" 1 in_host nft list table inet "netpen_$victim_id"
+check "cleanup removed the dead run's record" test ! -e "/run/netpen/$victim_id"
+check "cleanup left the live run's record" test -e "/run/netpen/$live_id"
+check "cleanup left the live run's table" in_host nft list table inet "netpen_$live_id"
+
+pkill -TERM -f "^$E2E_NETPEN --root -- sleep 30" 2> /dev/null
+wait "$live_shell" 2> /dev/null
+check_eq "after both runs: ruleset, sysctls and links as before" "$before" "$(host_state)"
+# (cleanup also removed records of dead runs from before this test: only new ones count)
+check_eq "after both runs: no record of either run is left" "" "$(comm -13 <(echo "$ids_before") <(run_ids))"
+e2e_finish
