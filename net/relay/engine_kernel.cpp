@@ -217,6 +217,9 @@ asio::awaitable<void> engine::judge_kernel_flow(flow_key key) {
       emit_for(denied_event(key, d), key, true);
     }
   }
+  // As the rootless relay holds the SYN-ACK: the owner lookup started at the
+  // first packet has run while the client is surely alive (blocked on it).
+  co_await owner_looked_up();
   auto ids = std::move(k.pending[key]);
   k.pending.erase(key);
   for (auto id : ids) send_verdict(id, allow);
