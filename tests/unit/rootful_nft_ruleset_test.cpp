@@ -255,6 +255,7 @@ TEST_CASE("child table: the policy gate", "[nft]") {
       "\t\tmeta mark & 0x40000000 == 0x40000000 meta l4proto tcp counter reject with tcp reset",
       "\t\tmeta mark & 0x40000000 == 0x40000000 counter reject with icmpx admin-prohibited",
       "\t\tct state established,related accept",
+      "\t\tct state invalid counter drop",  // never past the gate unjudged
       "\t\tmeta l4proto { tcp, udp } th dport 53 accept",
       "\t\tct state new counter queue num 7",
   };
