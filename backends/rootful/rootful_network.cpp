@@ -238,11 +238,13 @@ result<void> rootful_network::set_up_host(int netns_fd) {
       sysctls.emplace_back("net/ipv6/conf/all/forwarding", "1");  // kernels before 6.17: global only
     }
   }
+  const std::string own_conf = fmt::format("/{}/", a.veth);  // the veth's own settings die with it
   for (const auto& [path, value] : sysctls) {
     auto original = read_sysctl(path);
     if (!original) return unexpected(original.error());
     if (*original == value) continue;
-    if (auto r = guard_.push(sysctl{path, *original}); !r) return r;
+    if (path.find(own_conf) == std::string::npos)
+      if (auto r = guard_.push(sysctl{path, *original}); !r) return r;
     if (auto r = write_sysctl(path, value); !r) return r;
   }
   plan_.host_script += extra_rules;  // the same transaction
