@@ -14,6 +14,7 @@ namespace netpen::backends::rootful {
 
 struct cleanup_report {
   std::vector<std::string> skipped_live;  // run ids still running
+  std::vector<std::string> other_netns;   // run ids made in another network namespace (left alone)
   std::vector<std::string> cleaned;       // run ids undone and removed (or that would be, dry run)
   std::vector<std::string> incomplete;    // run ids with a change that could not be undone (kept)
   std::vector<std::string> unreadable;    // directory names whose record could not be used (kept)
@@ -27,6 +28,10 @@ struct cleanup_report {
 // Prints one line per run and one per change to out, e.g.
 //   run 3fa9c1 (pid 4242, gone): curl example.com
 //     removed veth np3fa9c1
+// Whether a process or /run/netns still holds the network namespace `name`
+// ("net:[inode]"; empty: unknown, counted as held).
+bool netns_exists(const std::string& name);
+
 cleanup_report cleanup_leftovers(const std::filesystem::path& root, host_undo& undo, bool dry_run, std::FILE* out);
 
 }  // namespace netpen::backends::rootful

@@ -87,6 +87,7 @@ nlohmann::json to_json(const run_record& r) {
                         {"pid", r.pid},
                         {"pid_start_time", r.start_time},
                         {"command", r.command},
+                        {"netns", r.netns},
                         {"created_unix", r.created_unix},
                         {"changes", std::move(changes)}};
 }
@@ -111,6 +112,7 @@ result<run_record> run_record_from_json(const nlohmann::json& j) {
     r.pid = pid.get<int>();
     r.start_time = start.get<std::uint64_t>();
     r.command = j.at("command").get<std::string>();
+    r.netns = j.at("netns").get<std::string>();
     r.created_unix = j.at("created_unix").get<std::int64_t>();
     const auto& changes = j.at("changes");
     if (!changes.is_array()) return fail("bad-state", "changes is not a list");
@@ -171,8 +173,15 @@ result<run_record> this_run_record(std::string id, std::string command) {
   r.pid = pid;
   r.start_time = *start;
   r.command = std::move(command);
+  r.netns = current_netns();
   r.created_unix = static_cast<std::int64_t>(std::time(nullptr));
   return r;
+}
+
+std::string current_netns() {
+  std::error_code ec;
+  auto target = std::filesystem::read_symlink("/proc/thread-self/ns/net", ec);
+  return ec ? std::string() : target.string();
 }
 
 bool is_alive(const run_record& r) {

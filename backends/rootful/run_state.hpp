@@ -28,6 +28,7 @@ struct run_record {
   int pid = 0;                       // the netpen process that owns the run
   std::uint64_t start_time = 0;      // field 22 of /proc/<pid>/stat
   std::string command;               // for people: what the run was running
+  std::string netns;                 // the network namespace its changes were made in ("net:[4026531840]")
   std::int64_t created_unix = 0;     // seconds since the epoch
   std::vector<host_change> changes;  // in the order they were made
 };
@@ -50,6 +51,8 @@ result<run_record> this_run_record(std::string id, std::string command);
 
 // The run's process still exists and is the same process (start time).
 bool is_alive(const run_record& r);
+// The calling thread's network namespace, as /proc/thread-self/ns/net names it.
+std::string current_netns();
 
 class run_state {
  public:

@@ -5,7 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <sched.h>
 #include <sys/wait.h>
+#include <csignal>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,6 +73,7 @@ run_record record_for(std::string id, int pid, std::uint64_t start) {
   r.pid = pid;
   r.start_time = start;
   r.command = "curl example.com";
+  r.netns = current_netns();
   r.created_unix = 1700000000;
   return r;
 }
@@ -400,4 +404,59 @@ TEST_CASE("cleanup of a missing or empty root has nothing to do", "[rootful-stat
   CHECK(report.ok());
   CHECK(out.text() == "nothing to clean up\n");
   CHECK_FALSE(fs::exists(tmp.path / "absent"));
+}
+
+TEST_CASE("cleanup never undoes a run's changes in another network namespace", "[rootful-state]") {
+  temp_dir tmp;
+  const auto [dead_pid, dead_start] = dead_process();
+  fake_undo undo;
+  SECTION("a namespace nobody holds took the changes with it: only the record goes") {
+    auto rec = record_for("55ee55", dead_pid, dead_start);
+    rec.netns = "net:[1]";
+    auto dead = run_state::create(tmp.path, rec);
+    REQUIRE(dead);
+    REQUIRE(dead->record_intent(sysctl{"net/ipv4/conf/eth0/forwarding", "0"}));
+    captured_output out;
+    const auto report = cleanup_leftovers(tmp.path, undo, false, out.file);
+    const std::string text = out.text();
+    CHECK(undo.undone.empty());
+    CHECK(report.cleaned == std::vector<std::string>{"55ee55"});
+    CHECK_FALSE(fs::exists(tmp.path / "55ee55"));
+    CHECK(text.find("its network namespace net:[1] is gone") != std::string::npos);
+  }
+  SECTION("a namespace still held elsewhere: left alone") {
+    if (::geteuid() != 0) {
+      WARN("not root: no second network namespace to hold");
+      return;
+    }
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    const pid_t holder = ::fork();
+    if (holder == 0) {
+      const char ok = ::unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+      (void)::write(ready[1], &ok, 1);
+      ::pause();
+      ::_exit(0);
+    }
+    char ok = 'n';
+    (void)::read(ready[0], &ok, 1);
+    ::close(ready[0]);
+    ::close(ready[1]);
+    std::error_code ec;
+    const auto held = fs::read_symlink(fmt::format("/proc/{}/ns/net", holder), ec).string();
+    auto rec = record_for("66ff66", dead_pid, dead_start);
+    rec.netns = held;
+    auto dead = run_state::create(tmp.path, rec);
+    REQUIRE(dead);
+    REQUIRE(dead->record_intent(sysctl{"net/ipv4/conf/eth0/forwarding", "0"}));
+    captured_output out;
+    const auto report = cleanup_leftovers(tmp.path, undo, false, out.file);
+    ::kill(holder, SIGKILL);
+    ::waitpid(holder, nullptr, 0);
+    REQUIRE(ok == 'y');
+    CHECK(undo.undone.empty());
+    CHECK(report.other_netns == std::vector<std::string>{"66ff66"});
+    CHECK(fs::exists(tmp.path / "66ff66"));
+    CHECK(out.text().find("skipped (made in network namespace " + held) != std::string::npos);
+  }
 }
