@@ -86,7 +86,7 @@ result<void> append_queue_rule(std::uint8_t family, const std::string& table, co
   std::unique_ptr<mnl_socket, socket_close> sock(mnl_socket_open(NETLINK_NETFILTER));
   if (!sock || mnl_socket_bind(sock.get(), 0, MNL_SOCKET_AUTOPID) < 0)
     return fail("nft-queue-rule", fmt::format("cannot open a netfilter socket: {}", std::strerror(errno)));
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 2);
+  std::vector<char> buf(static_cast<std::size_t>(MNL_SOCKET_BUFFER_SIZE) * 2);
   auto seq = static_cast<std::uint32_t>(std::time(nullptr));
   mnl_nlmsg_batch* batch = mnl_nlmsg_batch_start(buf.data(), buf.size());
   nftnl_batch_begin(static_cast<char*>(mnl_nlmsg_batch_current(batch)), seq++);
@@ -101,7 +101,7 @@ result<void> append_queue_rule(std::uint8_t family, const std::string& table, co
   const auto sent = mnl_socket_sendto(sock.get(), mnl_nlmsg_batch_head(batch), mnl_nlmsg_batch_size(batch));
   mnl_nlmsg_batch_stop(batch);
   if (sent < 0) return fail("nft-queue-rule", fmt::format("sending the flow-gate rule: {}", std::strerror(errno)));
-  std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE);
+  std::vector<char> rx(static_cast<std::size_t>(MNL_SOCKET_BUFFER_SIZE));
   const auto n = mnl_socket_recvfrom(sock.get(), rx.data(), rx.size());
   if (n < 0) return fail("nft-queue-rule", fmt::format("reading the kernel's answer: {}", std::strerror(errno)));
   if (mnl_cb_run(rx.data(), static_cast<std::size_t>(n), rule_seq, mnl_socket_get_portid(sock.get()), nullptr,

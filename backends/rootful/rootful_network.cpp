@@ -95,6 +95,32 @@ std::string without_queue_rule(const std::string& script) {
   return out;
 }
 
+// Gives link `ifindex` its IPv4 /30 address (and IPv6 /64, without DAD)
+// and sets it up; `whose` names it in errors.
+result<void> bring_up(rtnetlink& nl, int ifindex, const std::string& v4, const std::string* v6, const char* whose) {
+  const auto a4 = bytes_of<4>(v4);
+  if (auto r = nl.request(fmt::format("adding {}'s IPv4 address", whose).c_str(),
+                          [&](char* buf, std::uint32_t seq) {
+                            return build_addr_add(buf, seq, ifindex, AF_INET, a4, run_addresses::prefix4, 0);
+                          });
+      !r)
+    return r;
+  if (v6 != nullptr) {
+    const auto a6 = bytes_of<16>(*v6);
+    if (auto r = nl.request(fmt::format("adding {}'s IPv6 address", whose).c_str(),
+                            [&](char* buf, std::uint32_t seq) {
+                              return build_addr_add(buf, seq, ifindex, AF_INET6, a6, run_addresses::prefix6,
+                                                    IFA_F_NODAD);
+                            });
+        !r)
+      return r;
+  }
+  link_settings up;
+  up.ifindex = ifindex;
+  return nl.request(fmt::format("setting {}'s link up", whose).c_str(),
+                    [&](char* buf, std::uint32_t seq) { return build_link_set(buf, seq, up); });
+}
+
 struct uplinks {
   std::vector<std::string> v4, v6;
 };
@@ -185,28 +211,7 @@ result<void> rootful_network::set_up_host(int netns_fd) {
     return r;
   const int ifindex = static_cast<int>(::if_nametoindex(a.veth.c_str()));
   if (ifindex == 0) return fail("veth", fmt::format("the new veth {} has no index", a.veth));
-  const auto gw4 = bytes_of<4>(a.gateway4);
-  if (auto r = nl->request("adding the gateway's IPv4 address",
-                           [&](char* buf, std::uint32_t seq) {
-                             return build_addr_add(buf, seq, ifindex, AF_INET, gw4, run_addresses::prefix4, 0);
-                           });
-      !r)
-    return r;
-  if (plan_.ipv6) {
-    const auto gw6 = bytes_of<16>(a.gateway6);
-    if (auto r = nl->request("adding the gateway's IPv6 address",
-                             [&](char* buf, std::uint32_t seq) {
-                               return build_addr_add(buf, seq, ifindex, AF_INET6, gw6, run_addresses::prefix6,
-                                                     IFA_F_NODAD);
-                             });
-        !r)
-      return r;
-  }
-  link_settings up;
-  up.ifindex = ifindex;
-  if (auto r = nl->request("setting the veth up", [&](char* buf, std::uint32_t seq) { return build_link_set(buf, seq, up); });
-      !r)
-    return r;
+  if (auto r = bring_up(*nl, ifindex, a.gateway4, plan_.ipv6 ? &a.gateway6 : nullptr, "the gateway"); !r) return r;
 
   // Forwarding. The kernel forwards a packet only if the interface it came
   // in on forwards: the veth (the tree's packets) and each uplink (their
@@ -273,29 +278,7 @@ result<void> rootful_network::set_up_tree(int netns_fd, const network_options& o
                              [&](char* buf, std::uint32_t seq) { return build_link_rename(buf, seq, ifindex, tree_link); });
         !s)
       return s;
-    const auto c4 = bytes_of<4>(a.child4);
-    if (auto s = nl->request("adding the tree's IPv4 address",
-                             [&](char* buf, std::uint32_t seq) {
-                               return build_addr_add(buf, seq, ifindex, AF_INET, c4, run_addresses::prefix4, 0);
-                             });
-        !s)
-      return s;
-    if (v6) {
-      const auto c6 = bytes_of<16>(a.child6);
-      if (auto s = nl->request("adding the tree's IPv6 address",
-                               [&](char* buf, std::uint32_t seq) {
-                                 return build_addr_add(buf, seq, ifindex, AF_INET6, c6, run_addresses::prefix6,
-                                                       IFA_F_NODAD);
-                               });
-          !s)
-        return s;
-    }
-    link_settings up;
-    up.ifindex = ifindex;
-    if (auto s = nl->request("setting the tree's link up",
-                             [&](char* buf, std::uint32_t seq) { return build_link_set(buf, seq, up); });
-        !s)
-      return s;
+    if (auto s = bring_up(*nl, ifindex, a.child4, v6 ? &a.child6 : nullptr, "the tree"); !s) return s;
     if (opts.ipv4_route) {
       const auto g4 = bytes_of<4>(a.gateway4);
       if (auto s = nl->request("adding the tree's IPv4 default route",

@@ -271,6 +271,7 @@ class engine {
   void on_queued(std::uint32_t id, std::span<const std::byte> l3, std::uint16_t hw_protocol);
   void send_verdict(std::uint32_t id, bool allow);
   asio::awaitable<void> judge_kernel_flow(flow_key key);
+  void kernel_flow_decided(const flow_key& key, bool allow, std::string policy_reason, std::string rule);
   void kernel_flow_ended(const flow_key& key, std::uint64_t out, std::uint64_t in, std::string_view end);
   void close_kernel_flows();
   void stop_kernel_path();  // from stop(): close_kernel_flows on its strand, waited for (bounded)

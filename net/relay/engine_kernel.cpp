@@ -64,6 +64,18 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_decided = 65536;
 constexpr std::size_t max_dns_query = 65535;
 
+// A completion handler for a coroutine that logs how it failed.
+auto log_end(const char* what) {
+  return [what](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::warn("{} failed: {}", what, ex.what());
+    }
+  };
+}
+
 // A queued L3 packet as a frame (the parser expects Ethernet).
 std::optional<packet::frame> parse_l3(std::span<const std::byte> l3, std::uint16_t hw_protocol,
                                       std::vector<std::byte>& scratch) {
@@ -119,16 +131,6 @@ result<void> engine::attach_kernel_path(kernel_path path) {
     k.dns_sockets.push_back(sock);
     if (auto r = dns_->serve_tcp_at(asio::ip::tcp::endpoint(gw, k.path.dns_port)); !r) return unexpected(r.error());
   }
-  auto log_end = [](const char* what) {
-    return [what](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        log::warn("{} failed: {}", what, ex.what());
-      }
-    };
-  };
   asio::co_spawn(k.strand, read_queue(), log_end("the flow gate"));
   asio::co_spawn(k.strand, read_conntrack(), log_end("the conntrack reader"));
   for (auto& s : k.dns_sockets) asio::co_spawn(k.strand, serve_dns_udp(s), log_end("the DNS service"));
@@ -185,18 +187,10 @@ void engine::on_queued(std::uint32_t id, std::span<const std::byte> l3, std::uin
   }
   k.pending.emplace(key, std::vector<std::uint32_t>{id});
   prefetch_owner(key);
-  asio::co_spawn(k.strand, judge_kernel_flow(key), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log::warn("judging a flow failed: {}", ex.what());
-    }
-  });
+  asio::co_spawn(k.strand, judge_kernel_flow(key), log_end("judging a flow"));
 }
 
 asio::awaitable<void> engine::judge_kernel_flow(flow_key key) {
-  auto& k = *kernel_;
   const bool tcp = key.protocol == packet::proto_tcp;
   bool allow = true;
   std::string policy_reason, rule;
@@ -220,17 +214,22 @@ asio::awaitable<void> engine::judge_kernel_flow(flow_key key) {
   // As the rootless relay holds the SYN-ACK: the owner lookup started at the
   // first packet has run while the client is surely alive (blocked on it).
   co_await owner_looked_up();
+  kernel_flow_decided(key, allow, std::move(policy_reason), std::move(rule));
+}
+
+void engine::kernel_flow_decided(const flow_key& key, bool allow, std::string policy_reason, std::string rule) {
+  auto& k = *kernel_;
   auto ids = std::move(k.pending[key]);
   k.pending.erase(key);
   for (auto id : ids) send_verdict(id, allow);
   if (k.decided.size() >= max_decided) k.decided.clear();
   k.decided[key] = allow;
-  if (!allow) co_return;
+  if (!allow) return;
   warn_if_encrypted_dns(key);
   flow_record record;
   record.policy = std::move(policy_reason);
   record.rule = std::move(rule);
-  if (tcp && opts_.proxy) record.via = proxy::display(*opts_.proxy);
+  if (key.protocol == packet::proto_tcp && opts_.proxy) record.via = proxy::display(*opts_.proxy);
   auto& stored = k.open.insert_or_assign(key, std::move(record)).first->second;
   flow_opened(key, stored);
 }
