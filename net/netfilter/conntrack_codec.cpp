@@ -124,28 +124,30 @@ std::optional<conntrack_entry> parse_conntrack(const nlmsghdr* nlh) {
   return e;
 }
 
-nlmsghdr* build_conntrack_flush(char* buf, std::uint32_t seq) {
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = ct_type(IPCTNL_MSG_CT_DELETE);
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-  nlh->nlmsg_seq = seq;
-  auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-  nfg->nfgen_family = AF_UNSPEC;
-  nfg->version = NFNETLINK_V0;  // version 0 with AF_UNSPEC: every family
-  nfg->res_id = 0;
-  return nlh;
-}
+namespace {
 
-nlmsghdr* build_conntrack_dump(char* buf, std::uint32_t seq) {
+// A ctnetlink request about the whole table: version 0 with AF_UNSPEC is
+// every family.
+nlmsghdr* whole_table_request(char* buf, std::uint32_t seq, std::uint8_t msg, std::uint16_t flags) {
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = ct_type(IPCTNL_MSG_CT_GET);
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_type = ct_type(msg);
+  nlh->nlmsg_flags = NLM_F_REQUEST | flags;
   nlh->nlmsg_seq = seq;
   auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
   nfg->nfgen_family = AF_UNSPEC;
   nfg->version = NFNETLINK_V0;
   nfg->res_id = 0;
   return nlh;
+}
+
+}  // namespace
+
+nlmsghdr* build_conntrack_flush(char* buf, std::uint32_t seq) {
+  return whole_table_request(buf, seq, IPCTNL_MSG_CT_DELETE, NLM_F_ACK);
+}
+
+nlmsghdr* build_conntrack_dump(char* buf, std::uint32_t seq) {
+  return whole_table_request(buf, seq, IPCTNL_MSG_CT_GET, NLM_F_DUMP);
 }
 
 }  // namespace netpen::netfilter
