@@ -1,6 +1,9 @@
 // rtnetlink undo requests via libmnl (see rtnetlink_undo.hpp).
 #include "backends/rootful/rtnetlink_undo.hpp"
 
+#include "backends/common/rtnetlink.hpp"
+#include "backends/rootful/rtnetlink_routing.hpp"
+
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
@@ -111,27 +114,15 @@ int collect_route(const nlmsghdr* nlh, void* data) {
 
 }  // namespace
 
+// The shared builders (backends/common/rtnetlink, rtnetlink_routing) make
+// these messages; the undo names only say what they are for.
 nlmsghdr* build_link_delete(char* buf, std::uint32_t seq, std::string_view name) {
-  nlmsghdr* nlh = start(buf, RTM_DELLINK, NLM_F_ACK, seq);
-  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-  ifm->ifi_family = AF_UNSPEC;
-  ifm->ifi_index = 0;  // by name
-  const std::string n(name);
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, n.c_str());
-  return nlh;
+  return backends::build_link_delete(buf, seq, name);
 }
 
 nlmsghdr* build_rule_delete(char* buf, std::uint32_t seq, const ip_rule& rule) {
-  nlmsghdr* nlh = start(buf, RTM_DELRULE, NLM_F_ACK, seq);
-  auto* frh = static_cast<fib_rule_hdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(fib_rule_hdr)));
-  frh->family = af(rule.family);
-  frh->table = rule.table < 256 ? static_cast<std::uint8_t>(rule.table) : static_cast<std::uint8_t>(RT_TABLE_UNSPEC);
-  frh->action = FR_ACT_TO_TBL;
-  mnl_attr_put_u32(nlh, FRA_TABLE, rule.table);
-  mnl_attr_put_u32(nlh, FRA_FWMARK, rule.fwmark);
-  mnl_attr_put_u32(nlh, FRA_FWMASK, rule.mask);
-  mnl_attr_put_u32(nlh, FRA_PRIORITY, rule.priority);
-  return nlh;
+  return build_fwmark_rule(buf, seq, route_op::remove, af(rule.family),
+                           fwmark_rule{rule.fwmark, rule.mask, rule.table, rule.priority});
 }
 
 nlmsghdr* build_route_dump(char* buf, std::uint32_t seq, ip_family family) {
