@@ -1,5 +1,6 @@
-// The run orchestration (see run.hpp). Order matters: the backend forks the
-// sandbox before any thread exists; the engine starts (threads) while the
+// The run orchestration (see run.hpp). Order matters: outputs and the
+// approver are opened first but start their threads only after the backend
+// forked the sandbox, which needs a process without threads (checked); the engine starts (threads) while the
 // sandbox sets itself up and gets the tap when it is ready; the command is
 // launched only once the engine reads the tap, so it never sends a packet
 // nobody reads. Any failure before launch() means
@@ -321,8 +322,13 @@ int run_command(const run_config& cfg) {
     sandbox = std::move(*made);
   }
 
-  // The sandbox is forked: threads are safe now. Start the engine while the
-  // sandbox configures its network, then hand the engine its end.
+  // The sandbox is forked: threads are safe now. The outputs' and the
+  // approver's threads first, then the engine while the sandbox configures
+  // its network; then the engine gets its end.
+  if (auto started = (*outputs)->start(); !started) return report(started.error());
+  if (approver) {
+    if (auto started = approver->start(); !started) return report(started.error());
+  }
   raise_fd_limit();  // after the fork: the command keeps its own limit
   prepared->engine.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
                              log::debug_enabled();

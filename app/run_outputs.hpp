@@ -23,6 +23,8 @@ class run_outputs {
  public:
   // Opens the log and the capture (errors before anything is set up).
   static result<std::unique_ptr<run_outputs>> open(const run_config& cfg, events::run_info info);
+  // Starts the capture's threads: after the sandbox is forked.
+  result<void> start() { return capture_ ? capture_->start() : result<void>{}; }
   static capture::point capture_point_of(capture_point p);
   ~run_outputs();
 

@@ -69,12 +69,18 @@ result<std::unique_ptr<capture_file>> capture_file::create(const std::string& pa
   if (const int err = write_all(fd, header); err != 0)
     return fail("capture-write", "cannot write capture file " + path + ": " + describe(err));
 
+  return file;
+}
+
+result<void> capture_file::start() {
+  const std::lock_guard guard(close_mu_);
+  if (closed_ || writer_.joinable()) return {};
   try {
-    file->writer_ = std::thread([f = file.get()] { f->run(); });
+    writer_ = std::thread([this] { run(); });
   } catch (const std::system_error& e) {
     return fail("capture-thread", std::string("cannot start the capture writer thread: ") + e.what());
   }
-  return file;
+  return {};
 }
 
 capture_file::capture_file(int fd, std::string path, std::size_t interface_count, std::size_t max_queued_bytes)
@@ -152,7 +158,10 @@ void capture_file::run() {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  drain();
+}
 
+void capture_file::drain() {
   bytes writing;
   std::unique_lock lk(mu_);
   for (;;) {
@@ -196,7 +205,10 @@ void capture_file::close() {
     closing_ = true;
   }
   cv_.notify_one();
-  if (writer_.joinable()) writer_.join();
+  if (writer_.joinable())
+    writer_.join();
+  else
+    drain();  // never started: what was queued is written here
   if (::close(fd_) != 0) {
     const int err = errno;
     const std::lock_guard lk(mu_);

@@ -56,11 +56,17 @@ class capture_file {
   // one IDB per entry of `interfaces` (interface id = index). When `owner`
   // is given and `path` is a regular file, the file is chowned to it (the
   // invoking user when netpen runs as root for someone). Error codes:
-  // capture-open, capture-chown, capture-write, capture-thread.
+  // capture-open, capture-chown, capture-write. Packets are queued until
+  // start() gives the file its writer thread.
   static result<std::unique_ptr<capture_file>> create(const std::string& path, const section_info& section,
                                                       const std::vector<interface_info>& interfaces,
                                                       std::optional<std::pair<uid_t, gid_t>> owner,
                                                       std::size_t max_queued_bytes = default_max_queued_bytes);
+
+  // Starts the writer thread (idempotent). Separate from create() so that a
+  // file can be opened before netpen forks the sandbox and written after:
+  // no thread may exist at that fork. Error code: capture-thread.
+  result<void> start();
 
   capture_file(const capture_file&) = delete;
   capture_file& operator=(const capture_file&) = delete;
@@ -91,7 +97,8 @@ class capture_file {
 
  private:
   capture_file(int fd, std::string path, std::size_t interface_count, std::size_t max_queued_bytes);
-  void run();  // the writer thread
+  void run();    // the writer thread
+  void drain();  // writes batches until closing with nothing queued
   void fail_locked(int err);
   bool must_wake_locked(std::size_t adding) const;
 

@@ -74,6 +74,13 @@ result<std::unique_ptr<tree_capture>> tree_capture::open(const std::string& path
 
 tree_capture::~tree_capture() { close(); }
 
+result<void> tree_capture::start() {
+  for (auto& file : files_)
+    if (auto started = file->start(); !started) return started;
+  if (wire_) return wire_->start();
+  return {};
+}
+
 relay::egress_observer* tree_capture::egress() {
   if (egress_) return egress_.get();
   return wire_.get();

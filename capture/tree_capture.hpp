@@ -36,7 +36,8 @@ enum class point { child, egress, wire_egress, both };
 
 class tree_capture {
  public:
-  // Error codes: those of capture_file::create and wire_tap::open.
+  // Error codes: those of capture_file::create and wire_tap::open. Opens
+  // and writes the headers only: start() starts the threads.
   static result<std::unique_ptr<tree_capture>> open(const std::string& path, point at,
                                                     const std::string& run_description,
                                                     std::optional<std::pair<uid_t, gid_t>> owner);
@@ -44,6 +45,10 @@ class tree_capture {
   static std::vector<std::string> paths_for(const std::string& path, point at);
 
   ~tree_capture();
+
+  // Starts the writer and reader threads (after netpen forked the sandbox:
+  // no thread may exist at that fork). Error code: capture-thread.
+  result<void> start();
 
   // What the relay feeds: null when this capture has no such point.
   relay::frame_observer* child() { return child_.get(); }

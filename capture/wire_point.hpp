@@ -24,6 +24,7 @@ class wire_point : public relay::egress_observer {
   // before the first opened().
   static result<std::unique_ptr<wire_point>> open(const flow_comments& comments);
   void attach(capture_file& file) { file_.store(&file, std::memory_order_release); }
+  result<void> start() { return tap_->start(); }  // the reader thread
 
   void opened(const relay::host_conn& c) override { tap_->add(c); }
   void connected(const relay::host_conn&) override {}

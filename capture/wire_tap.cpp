@@ -118,13 +118,18 @@ result<std::unique_ptr<wire_tap>> wire_tap::open(packet_fn on_packet, std::chron
   all.sll_ifindex = 0;  // every interface
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&all), sizeof all) != 0)
     return unexpected<error>(socket_error("bind", errno));
+  return tap;
+}
 
+result<void> wire_tap::start() {
+  const std::lock_guard guard(close_mu_);
+  if (fd_ < 0 || reader_.joinable()) return {};
   try {
-    tap->reader_ = std::thread([t = tap.get()] { t->run(); });
+    reader_ = std::thread([this] { run(); });
   } catch (const std::system_error& e) {
     return fail("capture-thread", std::string("cannot start the wire-egress capture thread: ") + e.what());
   }
-  return tap;
+  return {};
 }
 
 wire_tap::wire_tap(int fd, int wake_fd, packet_fn on_packet, std::chrono::milliseconds linger)

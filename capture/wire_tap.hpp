@@ -60,9 +60,12 @@ class wire_tap {
   static constexpr std::uint32_t snap_length = 256 * 1024;  // also the receive buffer: GSO/GRO super-packets fit
 
   // Error codes: capture-wire (the socket: EPERM says it needs root or
-  // CAP_NET_RAW), capture-thread.
+  // CAP_NET_RAW). Nothing is read until start().
   static result<std::unique_ptr<wire_tap>> open(packet_fn on_packet,
                                                 std::chrono::milliseconds linger = default_linger);
+  // Starts the reader thread (idempotent; after netpen forked the sandbox:
+  // no thread may exist at that fork). Error code: capture-thread.
+  result<void> start();
 
   wire_tap(const wire_tap&) = delete;
   wire_tap& operator=(const wire_tap&) = delete;

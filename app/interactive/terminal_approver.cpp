@@ -214,8 +214,22 @@ result<std::unique_ptr<terminal_approver>> terminal_approver::open(seconds timeo
 terminal_approver::terminal_approver(backends::unique_fd tty, seconds timeout)
     : tty_(std::move(tty)),
       wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
-      timeout_(timeout),
-      worker_([this] { run(); }) {}
+      timeout_(timeout) {}
+
+result<void> terminal_approver::start() {
+  const std::lock_guard j(join_mu_);
+  if (worker_.joinable()) return {};
+  {
+    const std::lock_guard lk(mu_);
+    if (closing_) return {};
+  }
+  try {
+    worker_ = std::thread([this] { run(); });
+  } catch (const std::system_error& e) {
+    return fail("interactive", std::string("cannot start the --interactive prompt thread: ") + e.what());
+  }
+  return {};
+}
 
 terminal_approver::~terminal_approver() { close(); }
 
@@ -244,7 +258,12 @@ void terminal_approver::close() {
   const std::uint64_t one = 1;
   (void)::write(wake_.get(), &one, sizeof one);
   std::lock_guard j(join_mu_);
-  if (worker_.joinable() && worker_.get_id() != std::this_thread::get_id()) worker_.join();
+  if (worker_.joinable()) {
+    if (worker_.get_id() != std::this_thread::get_id()) worker_.join();
+    return;
+  }
+  std::unique_lock lk(mu_);  // never started: nobody else answers
+  deny_all(lk);
 }
 
 void terminal_approver::run() {

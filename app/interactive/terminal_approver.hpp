@@ -39,7 +39,12 @@ class terminal_approver final : public policy::approver {
   // Opens /dev/tty; without one: error "usage" ("--interactive needs a terminal: ...").
   static result<std::unique_ptr<terminal_approver>> open(std::chrono::seconds timeout);
   // Asks on `tty` (owned), denying after `timeout` without an answer.
+  // Questions wait until start() gives it its worker thread.
   terminal_approver(backends::unique_fd tty, std::chrono::seconds timeout);
+  // Starts the worker (idempotent). Separate from construction so that the
+  // terminal is checked before netpen forks the sandbox and the thread
+  // starts after: no thread may exist at that fork.
+  result<void> start();
   ~terminal_approver() override;
   terminal_approver(const terminal_approver&) = delete;
   terminal_approver& operator=(const terminal_approver&) = delete;

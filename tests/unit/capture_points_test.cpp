@@ -85,6 +85,7 @@ TEST_CASE("capture points: egress rebuilds the host side, commented and named", 
   auto opened = cap::tree_capture::open(path, cap::point::egress, "command: curl; backend: rootless", std::nullopt);
   REQUIRE(opened);
   auto& capture = **opened;
+  REQUIRE((*opened)->start());
   CHECK(capture.child() == nullptr);
   auto* egress = capture.egress();
   REQUIRE(egress != nullptr);
@@ -133,6 +134,7 @@ TEST_CASE("capture points: both writes the child and the egress file", "[capture
   auto opened = cap::tree_capture::open(path, cap::point::both, "command: true", std::nullopt);
   REQUIRE(opened);
   auto& capture = **opened;
+  REQUIRE((*opened)->start());
   REQUIRE(capture.child() != nullptr);
   REQUIRE(capture.egress() != nullptr);
   capture.on_event(dns_answer());

@@ -92,6 +92,7 @@ class pty_approver {
     master_.reset(master);
     slave_name_ = name;
     approver = std::make_unique<ia::terminal_approver>(unique_fd(slave), timeout);
+    REQUIRE(approver->start());
   }
   ~pty_approver() { approver.reset(); }  // before the master goes
 

@@ -39,6 +39,7 @@ std::unique_ptr<cap::capture_file> create(const std::string& path, std::size_t m
                                           std::optional<std::pair<uid_t, gid_t>> owner = std::nullopt) {
   auto f = cap::capture_file::create(path, section, two_interfaces, owner, max_queued);
   if (!f) FAIL(f.error().code << ": " << f.error().message);
+  if (auto started = (*f)->start(); !started) FAIL(started.error().message);
   return std::move(*f);
 }
 

@@ -349,6 +349,7 @@ void wire_tap_child() {
   auto opened = cap::wire_tap::open(rec.callback(), 300ms);
   expect(opened.has_value(), 16, opened ? "" : opened.error().code + ": " + opened.error().message);
   auto& tap = **opened;
+  expect(tap.start().has_value(), 17, "the reader did not start");
 
   const fd_guard listener(open_socket(SOCK_STREAM));
   const auto listen_port = bind_loopback(listener.fd);
@@ -394,6 +395,7 @@ void coarse_fallback_child() {
   auto opened = cap::wire_tap::open(rec.callback(), 300ms);
   expect(opened.has_value(), 16, opened ? "" : opened.error().code + ": " + opened.error().message);
   auto& tap = **opened;
+  expect(tap.start().has_value(), 17, "the reader did not start");
   for (std::uint16_t i = 0; i < 1500; ++i) tap.add(conn_of(pk::proto_tcp, static_cast<std::uint16_t>(20000 + i), 9));
   expect(!tap.last_error(), 60, tap.last_error() ? tap.last_error()->message : "");
   expect(tap.coarse_protocols() == std::vector<std::uint8_t>{pk::proto_tcp}, 61, "TCP coarse");
