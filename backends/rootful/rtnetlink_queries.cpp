@@ -153,6 +153,7 @@ std::optional<route_entry> parse_route(const nlmsghdr* nlh) {
                 .type = rtm->rtm_type,
                 .dst_len = rtm->rtm_dst_len,
                 .dst = bytes_of(tb[RTA_DST]),
+                .tos = rtm->rtm_tos,
                 .metric = u32_of(tb[RTA_PRIORITY], 0),
                 .cloned = (rtm->rtm_flags & RTM_F_CLONED) != 0,
                 .hops = {}};

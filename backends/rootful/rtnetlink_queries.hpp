@@ -43,6 +43,7 @@ struct route_entry {
   int type = 0;  // RTN_*
   int dst_len = 0;
   std::vector<std::uint8_t> dst;  // empty for a default route
+  int tos = 0;                    // IPv4 only; part of what names the route
   std::uint32_t metric = 0;
   bool cloned = false;          // RTM_F_CLONED: a cache entry, not a configured route
   std::vector<next_hop> hops;   // one, or several for a multipath route

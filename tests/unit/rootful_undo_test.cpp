@@ -24,7 +24,9 @@
 #include <vector>
 
 #include "backends/rootful/host_undo.hpp"
+#include "backends/common/rtnetlink.hpp"
 #include "backends/rootful/nftables.hpp"
+#include "backends/rootful/rtnetlink_queries.hpp"
 #include "backends/rootful/rtnetlink_undo.hpp"
 
 using namespace netpen::backends::rootful;
@@ -145,7 +147,11 @@ std::string every_change_undone() {
     return "the main rule went too";
 
   // A private routing table: flushed, the main table untouched.
-  if (!sh("ip route add default via 10.249.0.2 table 4242 && ip route add 192.0.2.0/24 dev nptest1 table 4242"))
+  // Routes that differ only in tos or metric are deleted one by one.
+  if (!sh("ip route add default via 10.249.0.2 table 4242 && ip route add 192.0.2.0/24 dev nptest1 table 4242 && "
+          "ip route add 192.0.2.0/24 dev nptest1 metric 5 table 4242 && "
+          "ip route add 192.0.2.0/24 tos 0x10 dev nptest1 table 4242 && "
+          "ip route add unreachable 198.51.100.0/24 table 4242"))
     return "adding routes to table 4242 failed";
   if (auto e = undo_twice(*undo, route_table{ip_family::ipv4, 4242}); !e.empty()) return e;
   if (auto out = sh("ip -4 route show table 4242"); !out || !out->empty()) return "table 4242 still has: " + *out;
@@ -175,7 +181,7 @@ std::string every_change_undone() {
 
 TEST_CASE("rtnetlink undo requests name what they delete", "[rootful-undo]") {
   auto buf = buffer();
-  const nlmsghdr* del = build_link_delete(buf.data(), 3, "np3fa9c1");
+  const nlmsghdr* del = netpen::backends::build_link_delete(buf.data(), 3, "np3fa9c1");
   CHECK(del->nlmsg_type == RTM_DELLINK);
   CHECK((del->nlmsg_flags & NLM_F_ACK) != 0);
   const auto* ifm = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(del));
@@ -201,10 +207,25 @@ TEST_CASE("rtnetlink undo requests name what they delete", "[rootful-undo]") {
   CHECK(u32_attr(rule, sizeof(fib_rule_hdr), FRA_FWMASK) == 0xf00);
   CHECK(u32_attr(rule, sizeof(fib_rule_hdr), FRA_PRIORITY) == 2000);
 
-  const nlmsghdr* dump = build_route_dump(buf.data(), 5, ip_family::ipv4);
-  CHECK(dump->nlmsg_type == RTM_GETROUTE);
-  CHECK((dump->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP);
-  CHECK(static_cast<const rtmsg*>(mnl_nlmsg_get_payload(dump))->rtm_family == AF_INET);
+  route_entry listed;
+  listed.family = AF_INET;
+  listed.table = 4242;
+  listed.type = RTN_UNICAST;
+  listed.dst_len = 24;
+  listed.dst = {192, 0, 2, 0};
+  listed.tos = 0x10;
+  listed.metric = 7;
+  const nlmsghdr* route = build_route_delete(buf.data(), 5, listed);
+  CHECK(route->nlmsg_type == RTM_DELROUTE);
+  CHECK((route->nlmsg_flags & NLM_F_ACK) != 0);
+  const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(route));
+  CHECK(rtm->rtm_family == AF_INET);
+  CHECK(rtm->rtm_dst_len == 24);
+  CHECK(rtm->rtm_tos == 0x10);
+  CHECK(rtm->rtm_type == RTN_UNICAST);
+  CHECK(rtm->rtm_scope == RT_SCOPE_NOWHERE);  // any scope matches
+  CHECK(u32_attr(route, sizeof(rtmsg), RTA_TABLE) == 4242);
+  CHECK(u32_attr(route, sizeof(rtmsg), RTA_PRIORITY) == 7);
 }
 
 TEST_CASE("every host change is undone for real, idempotently, in a private namespace", "[rootful-undo]") {
