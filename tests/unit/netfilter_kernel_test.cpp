@@ -30,11 +30,11 @@
 #include <string>
 #include <vector>
 
+#include "backends/rootful/nft_queue_rule.hpp"
 #include "net/netfilter/conntrack_codec.hpp"
 #include "net/netfilter/netfilter_socket.hpp"
 #include "net/netfilter/netlink_attrs.hpp"
 #include "net/netfilter/nfqueue_codec.hpp"
-#include "tests/unit/netfilter_compat_rule.hpp"
 
 namespace nf = netpen::netfilter;
 
@@ -44,8 +44,9 @@ constexpr std::uint16_t test_queue = 3;
 constexpr std::uint16_t server_port = 9999;
 constexpr std::uint32_t deny_mark = 0x10;
 
-// New flows to 9999 jump to chain q, which queues them: an nft `queue` rule,
-// or the x_tables NFQUEUE target where the kernel lacks nft_queue.
+// New flows to 9999 jump to chain q, which queues them with the product's
+// own flow-gate rule (append_queue_rule: the x_tables NFQUEUE target, which
+// works where the kernel lacks nft_queue).
 const char* const ruleset = R"(
 table ip netpen_nf_test {
   counter denied {}
@@ -212,10 +213,8 @@ void scenario() {
   const int nft = shell("nft -f - 2>&1", ruleset, nullptr);
   if (nft == 127) throw failure{"skip: nft is not installed"};
   expect(nft == 0, "nft -f failed with " + std::to_string(nft));
-  if (shell("nft add rule ip netpen_nf_test q queue num 3 2>/dev/null", "", nullptr) != 0) {
-    const int e = netfilter_test::append_compat_nfqueue_rule("netpen_nf_test", "q", test_queue);
-    expect(e == 0, "neither nft_queue nor the x_tables NFQUEUE target: " + std::string(std::strerror(e)));
-  }
+  const auto gate = netpen::backends::rootful::append_queue_rule(NFPROTO_IPV4, "netpen_nf_test", "q", test_queue);
+  expect(gate.has_value(), "the flow-gate rule: " + (gate ? "" : gate.error().message));
   {
     std::ofstream acct("/proc/sys/net/netfilter/nf_conntrack_acct");
     acct << "1\n";
