@@ -97,6 +97,9 @@ struct kernel_path {
   netfilter::netlink_socket conntrack;    // conntrack events of the tree's netns (with byte counters)
   std::vector<asio::ip::address> gateways;  // the DNS forwarder listens here, UDP and TCP
   std::uint16_t dns_port = 53;
+  // Proxy mode: the host's TPROXY rule sends the tree's TCP to this port on
+  // the gateways, where the engine listens (IP_TRANSPARENT); 0: no proxy mode.
+  std::uint16_t proxy_port = 0;
 };
 
 struct engine_stats {
@@ -268,6 +271,7 @@ class engine {
   asio::awaitable<void> read_queue();
   asio::awaitable<void> read_conntrack();
   asio::awaitable<void> serve_dns_udp(std::shared_ptr<asio::ip::udp::socket> socket);
+  asio::awaitable<void> accept_transparent(std::shared_ptr<asio::ip::tcp::acceptor> acceptor);
   void on_queued(std::uint32_t id, std::span<const std::byte> l3, std::uint16_t hw_protocol);
   void send_verdict(std::uint32_t id, bool allow);
   asio::awaitable<void> judge_kernel_flow(flow_key key);

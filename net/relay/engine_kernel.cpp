@@ -19,6 +19,11 @@
 //    flow_close. Flows still open when the run ends close as "shutdown".
 //  - DNS. The host table redirects the tree's port-53 traffic (any address)
 //    to the gateway, where the engine's forwarder answers UDP and TCP.
+//  - Proxy mode. The host table's TPROXY rule hands every TCP connection of
+//    the tree (after the gate allowed its SYN) to a transparent listener on
+//    the gateway; each accepted connection is a transparent_flow that dials
+//    its destination through the proxy. Its events and bytes still come
+//    from the gate and the tree's conntrack.
 // Everything here runs on one strand (kernel_state::strand).
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -26,6 +31,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <linux/if_ether.h>
+#include <netinet/in.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <linux/netfilter/nf_conntrack_common.h>
@@ -42,6 +48,7 @@
 #include "net/packet/icmp.hpp"
 #include "net/relay/engine.hpp"
 #include "net/relay/host_socket.hpp"
+#include "net/relay/transparent_flow.hpp"
 
 namespace netpen::relay {
 
@@ -55,6 +62,9 @@ struct engine::kernel_state {
   std::unordered_map<flow_key, bool, flow_key_hash> decided;                        // allowed?
   std::unordered_map<flow_key, flow_record, flow_key_hash> open;                    // flow_open published
   std::vector<std::shared_ptr<asio::ip::udp::socket>> dns_sockets;
+  std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> transparent;  // proxy mode's listeners
+  std::unordered_map<flow_key, std::shared_ptr<transparent_flow>, flow_key_hash> dialed;  // tunnel open, SYN let go
+  std::vector<std::weak_ptr<transparent_flow>> spliced;  // proxied flows, for the end of the run
   std::array<char, 256> verdict_buf{};
 };
 
@@ -111,6 +121,29 @@ std::string_view end_of(const netfilter::conntrack_entry& e) {
   return "closed";
 }
 
+// A listener that accepts connections addressed anywhere (TPROXY):
+// IP_TRANSPARENT (IPV6_TRANSPARENT) needs CAP_NET_ADMIN.
+result<std::shared_ptr<asio::ip::tcp::acceptor>> open_transparent_listener(const asio::any_io_executor& ex,
+                                                                          const asio::ip::tcp::endpoint& at) {
+  auto acceptor = std::make_shared<asio::ip::tcp::acceptor>(ex);
+  asio::error_code ec;
+  acceptor->open(at.protocol(), ec);
+  const int one = 1;
+  if (!ec) {
+    const bool v6 = at.address().is_v6();
+    if (::setsockopt(acceptor->native_handle(), v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, &one,
+                     sizeof one) != 0)
+      ec = asio::error_code(errno, asio::system_category());
+  }
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(at, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return fail("proxy-listener", fmt::format("cannot listen for the tree's TCP on [{}]:{}: {}",
+                                              at.address().to_string(), at.port(), ec.message()));
+  return acceptor;
+}
+
 }  // namespace
 
 result<void> engine::attach_kernel_path(kernel_path path) {
@@ -131,7 +164,15 @@ result<void> engine::attach_kernel_path(kernel_path path) {
     k.dns_sockets.push_back(sock);
     if (auto r = dns_->serve_tcp_at(asio::ip::tcp::endpoint(gw, k.path.dns_port)); !r) return unexpected(r.error());
   }
+  if (k.path.proxy_port != 0 && opts_.proxy) {
+    for (const auto& gw : k.path.gateways) {
+      auto listener = open_transparent_listener(k.strand, asio::ip::tcp::endpoint(gw, k.path.proxy_port));
+      if (!listener) return unexpected(listener.error());
+      k.transparent.push_back(std::move(*listener));
+    }
+  }
   asio::co_spawn(k.strand, read_queue(), log_end("the flow gate"));
+  for (auto& a : k.transparent) asio::co_spawn(k.strand, accept_transparent(a), log_end("the transparent listener"));
   asio::co_spawn(k.strand, read_conntrack(), log_end("the conntrack reader"));
   for (auto& s : k.dns_sockets) asio::co_spawn(k.strand, serve_dns_udp(s), log_end("the DNS service"));
   return {};
@@ -211,6 +252,18 @@ asio::awaitable<void> engine::judge_kernel_flow(flow_key key) {
       emit_for(denied_event(key, d), key, true);
     }
   }
+  // Proxy mode: the SYN waits until the tunnel is open, so a proxy that
+  // fails refuses the connect (proxy_failed, no flow_open).
+  if (allow && tcp && !kernel_->transparent.empty()) {
+    auto flow = std::make_shared<transparent_flow>(*this, asio::make_strand(ctx_.get_executor()), key);
+    const bool tunnel = co_await flow->dial();
+    if (tunnel) {
+      kernel_->dialed.insert_or_assign(key, flow);
+      kernel_->spliced.push_back(flow);
+    } else {
+      allow = false;  // proxy_failed was said
+    }
+  }
   // As the rootless relay holds the SYN-ACK: the owner lookup started at the
   // first packet has run while the client is surely alive (blocked on it).
   co_await owner_looked_up();
@@ -225,6 +278,8 @@ void engine::kernel_flow_decided(const flow_key& key, bool allow, std::string po
   if (k.decided.size() >= max_decided) k.decided.clear();
   k.decided[key] = allow;
   if (!allow) return;
+  if (k.spliced.size() >= 256 && k.spliced.size() % 256 == 0)
+    std::erase_if(k.spliced, [](const auto& w) { return w.expired(); });
   warn_if_encrypted_dns(key);
   flow_record record;
   record.policy = std::move(policy_reason);
@@ -255,6 +310,10 @@ asio::awaitable<void> engine::read_conntrack() {
 void engine::kernel_flow_ended(const flow_key& key, std::uint64_t out, std::uint64_t in, std::string_view end) {
   auto& k = *kernel_;
   k.decided.erase(key);
+  if (auto d = k.dialed.find(key); d != k.dialed.end()) {  // its connection never came
+    d->second->shutdown();
+    k.dialed.erase(d);
+  }
   auto it = k.open.find(key);
   if (it == k.open.end()) return;
   it->second.bytes_out = out;
@@ -273,6 +332,11 @@ void engine::close_kernel_flows() {
   k.queue_fd.cancel(ignored);
   k.conntrack_fd.cancel(ignored);
   for (auto& s : k.dns_sockets) s->close(ignored);
+  for (auto& a : k.transparent) a->close(ignored);
+  for (auto& w : k.spliced)
+    if (auto flow = w.lock()) flow->shutdown();
+  k.spliced.clear();
+  k.dialed.clear();
   std::array<char, 256> req{};
   bool done = false;
   std::unordered_map<flow_key, netfilter::conntrack_entry, flow_key_hash> last;
@@ -303,6 +367,38 @@ void engine::close_kernel_flows() {
     flow_closed(key, record);
   }
   k.open.clear();
+}
+
+asio::awaitable<void> engine::accept_transparent(std::shared_ptr<asio::ip::tcp::acceptor> acceptor) {
+  auto& k = *kernel_;
+  for (;;) {
+    auto strand = asio::make_strand(ctx_.get_executor());
+    auto [ec, socket] = co_await acceptor->async_accept(strand, use_tuple);
+    if (ec == asio::error::operation_aborted || stopping_.load()) co_return;
+    if (ec) {
+      log::debug("transparent listener: {}", ec.message());
+      continue;
+    }
+    asio::error_code lec, rec;
+    const auto local = socket.local_endpoint(lec);   // where the tree meant to go
+    const auto remote = socket.remote_endpoint(rec);  // the tree's socket
+    if (lec || rec) continue;
+    flow_key key;
+    key.protocol = packet::proto_tcp;
+    key.src = from_asio(remote.address());
+    key.src_port = remote.port();
+    key.dst = from_asio(local.address());
+    key.dst_port = local.port();
+    std::shared_ptr<transparent_flow> flow;
+    if (auto it = k.dialed.find(key); it != k.dialed.end()) {
+      flow = std::move(it->second);
+      k.dialed.erase(it);
+    } else {  // not seen by the gate as new (say, a tuple reused at once): dial now
+      flow = std::make_shared<transparent_flow>(*this, strand, key);
+      k.spliced.push_back(flow);
+    }
+    flow->attach(std::move(socket));
+  }
 }
 
 void engine::stop_kernel_path() {

@@ -52,13 +52,17 @@
 #include "net/relay/flow_key.hpp"
 #include "net/relay/flow_record.hpp"
 #include "net/relay/packet_pool.hpp"
+#include "net/relay/proxy_dial.hpp"
 #include "net/tcp/tcp_endpoint.hpp"
 
 namespace netpen::relay {
 
 class engine;
 
-class tcp_flow : public std::enable_shared_from_this<tcp_flow>, private proxy::byte_observer, private tcp::rx_sink {
+class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
+                 private proxy::byte_observer,
+                 private tcp::rx_sink,
+                 private proxy_dial_hooks {
  public:
   // syn_packet: the child's SYN as an IP packet (quoted in ICMP errors);
   // syn_ttl: its TTL, copied onto the host socket when below the default.
@@ -106,6 +110,11 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>, private proxy::b
   void egress_connected();
   void egress_connect_failed(const asio::error_code& ec);
   void egress_fin(bool sent);
+  // The proxy dial's hooks: the egress capture, and the child giving up.
+  void opening(const asio::ip::tcp::endpoint& proxy) override { egress_opening(proxy); }
+  void connect_failed(const asio::error_code& ec) override { egress_connect_failed(ec); }
+  void connected() override { egress_connected(); }
+  bool abandoned() const override { return ep_.is_closed(); }
   void egress_closed();
   void bytes(bool sent, std::span<const asio::const_buffer> buffers, std::size_t n) override;
   void on_segment(const tcp::segment_in& seg);

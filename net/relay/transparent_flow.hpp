@@ -1,0 +1,66 @@
+// One TCP connection of the tree in the rootful backend's proxy mode: the
+// tree's SYN is held in the flow gate (NFQUEUE) while netpen opens the
+// tunnel through the upstream proxy (the shared proxy client,
+// proxy_dial.hpp); only then is the SYN let go, and the host's TPROXY rule
+// hands the connection to netpen's transparent listener, whose accepted
+// socket (local address: where the tree meant to go) is spliced to the
+// tunnel. So a proxy that fails refuses the tree's connect (an RST to the
+// SYN), as in the rootless relay.
+//
+// Lifecycle: dial() (on the gate's judgement; failure: a proxy_failed event
+// and the SYN denied) -> waiting for the tree's connection (attach(); not
+// within the connect timeout: closed) -> splicing, each direction on its
+// own until EOF, which is passed on as a half-close (a FIN to the tree; to
+// the proxy too unless over TLS) -> both directions done: both sockets
+// closed. An error on either side resets both. A connection the gate did
+// not see dialed (attach() first) dials then, and a failure resets it.
+// Flow open/close events and byte counts come from the gate and the tree's
+// conntrack, as for every kernel-forwarded flow (engine_kernel.cpp).
+// Everything runs on the flow's strand.
+#pragma once
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+
+#include <memory>
+
+#include "net/proxy/host_stream.hpp"
+#include "net/relay/flow_key.hpp"
+#include "net/relay/proxy_dial.hpp"
+
+namespace netpen::relay {
+
+class engine;
+
+class transparent_flow final : public std::enable_shared_from_this<transparent_flow>, private proxy_dial_hooks {
+ public:
+  transparent_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key);
+  // Opens the tunnel (from any executor); false: it failed (event emitted).
+  asio::awaitable<bool> dial();
+  // The tree's connection arrived: splice it (dialing first if dial() was not called).
+  void attach(asio::ip::tcp::socket tree);
+  // Ends the flow now (the run ends, or its conntrack entry is gone): both
+  // sockets closed, with a reset if still open.
+  void shutdown();
+
+ private:
+  asio::awaitable<bool> open_tunnel();
+  asio::awaitable<void> splice(bool dialed);
+  asio::awaitable<void> tree_to_proxy();
+  asio::awaitable<void> proxy_to_tree();
+  void reset_both();
+  bool abandoned() const override { return closed_; }
+
+  engine& engine_;
+  asio::strand<asio::any_io_executor> strand_;
+  asio::ip::tcp::socket tree_;
+  proxy::host_stream stream_;
+  asio::steady_timer waiting_;  // dialed, the tree's connection not here yet
+  flow_key key_;
+  std::vector<std::byte> early_;  // tunnel bytes the proxy sent with its answer
+  bool dialed_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace netpen::relay
