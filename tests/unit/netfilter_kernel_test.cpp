@@ -3,7 +3,7 @@
 // nft output chain queues new UDP flows to port 9999; one is accepted and
 // delivered, one is answered with repeat + deny mark and dropped; conntrack
 // events show the accepted flow created and, after a flush, destroyed with
-// its byte counters. The child reports a failure sentence through a pipe.
+// its byte counters. The child (private_netns) reports a failure sentence.
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -14,8 +14,6 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -35,8 +33,10 @@
 #include "net/netfilter/netfilter_socket.hpp"
 #include "net/netfilter/netlink_attrs.hpp"
 #include "net/netfilter/nfqueue_codec.hpp"
+#include "tests/unit/private_netns.hpp"
 
 namespace nf = netpen::netfilter;
+using netns_test::expect;
 
 namespace {
 
@@ -58,14 +58,6 @@ table ip netpen_nf_test {
   }
 }
 )";
-
-struct failure {
-  std::string what;
-};
-
-void expect(bool ok, const std::string& what) {
-  if (!ok) throw failure{what};
-}
 
 struct fd_guard {
   int fd = -1;
@@ -211,7 +203,7 @@ bool is_flow(const nf::conntrack_entry& e, std::uint16_t sport) {
 void scenario() {
   loopback_up();
   const int nft = shell("nft -f - 2>&1", ruleset, nullptr);
-  if (nft == 127) throw failure{"skip: nft is not installed"};
+  if (nft == 127) throw netns_test::netns_failure{"skip: nft is not installed"};
   expect(nft == 0, "nft -f failed with " + std::to_string(nft));
   const auto gate = netpen::backends::rootful::append_queue_rule(NFPROTO_IPV4, "netpen_nf_test", "q", test_queue);
   expect(gate.has_value(), "the flow-gate rule: " + (gate ? "" : gate.error().message));
@@ -301,62 +293,13 @@ void scenario() {
          "counters " + counts);
 }
 
-// Runs scenario() in a forked child inside a new network namespace; returns
-// "" on success, "skip: ..." when the environment cannot run it, else the
-// failure. Every wait is bounded.
-std::string run_in_private_netns() {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return "pipe failed";
-  const pid_t child = ::fork();
-  if (child < 0) return "fork failed";
-  if (child == 0) {
-    ::close(p[0]);
-    ::alarm(20);
-    std::string outcome;
-    if (::unshare(CLONE_NEWNET) != 0) {
-      outcome = std::string("skip: unshare(CLONE_NEWNET): ") + std::strerror(errno);
-    } else {
-      try {
-        scenario();
-      } catch (const failure& f) {
-        outcome = f.what;
-      } catch (...) {
-        outcome = "unexpected exception";
-      }
-    }
-    (void)!::write(p[1], outcome.data(), outcome.size());
-    ::_exit(0);
-  }
-  ::close(p[1]);
-  std::string out;
-  bool eof = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!eof && std::chrono::steady_clock::now() < deadline) {
-    if (!readable(p[0], 500)) continue;
-    char buf[512];
-    const ssize_t n = ::read(p[0], buf, sizeof buf);
-    if (n <= 0) eof = true; else out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(p[0]);
-  if (!eof) ::kill(child, SIGKILL);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "child died (status " + std::to_string(status) + "): " + out;
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("netfilter: NFQUEUE verdicts and conntrack events against the kernel", "[netfilter]") {
-  if (::geteuid() != 0) {
-    WARN("needs root: skipped");
-    return;
-  }
-  const std::string outcome = run_in_private_netns();
-  if (outcome.rfind("skip:", 0) == 0) {
-    WARN(outcome);
-    return;
-  }
-  INFO(outcome);
-  CHECK(outcome.empty());
+  netns_test::check_in_private_netns(
+      [] {
+        scenario();
+        return std::string();
+      },
+      std::chrono::seconds(20));
 }

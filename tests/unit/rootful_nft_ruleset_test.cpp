@@ -7,20 +7,14 @@
 // warning) when not root.
 #include <catch2/catch.hpp>
 
-#include <sched.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "backends/rootful/nft_ruleset.hpp"
 #include "backends/rootful/nftables.hpp"
+#include "tests/unit/private_netns.hpp"
 
 using namespace netpen::backends::rootful;
 
@@ -289,169 +283,110 @@ TEST_CASE("delete script and name validators", "[nft]") {
 
 // ---- kernel tests (root, private network namespace) -------------------------
 
+using netns_test::check_in_private_netns;
+using netns_test::expect;
+using netns_test::expect_ok;
+
 namespace {
 
-// A failed check in the child: reported on stderr, exit status `code`.
-struct child_failure {
-  int code;
-  std::string what;
-};
-
-void expect(bool ok, int code, const std::string& what) {
-  if (!ok) throw child_failure{code, what};
-}
-
-template <class T>
-T expect_ok(netpen::result<T> r, int code, const std::string& what) {
-  if (!r) throw child_failure{code, what + ": " + r.error().message};
-  return std::move(*r);
-}
-
-void expect_ok(netpen::result<void> r, int code, const std::string& what) {
-  if (!r) throw child_failure{code, what + ": " + r.error().message};
-}
-
-// Exit status of the child when the kernel lacks nft's queue expression.
-constexpr int no_queue_status = 77;
-
-// Runs `body` in a forked child inside a new network namespace and returns
-// its exit status (or -signal); the child is killed after `limit`.
-int run_in_private_netns(const std::function<void()>& body, std::chrono::seconds limit = 20s) {
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::alarm(static_cast<unsigned>(limit.count()));
-    int code = 0;
-    try {
-      expect(::unshare(CLONE_NEWNET) == 0, 10, "unshare(CLONE_NEWNET)");
-      body();
-    } catch (const child_failure& f) {
-      std::fprintf(stderr, "nft test child: %s\n", f.what.c_str());
-      code = f.code;
-    } catch (...) {
-      code = 99;
-    }
-    std::fflush(nullptr);
-    ::_exit(code);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + limit + 5s;
-  int status = 0;
-  for (;;) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      FAIL("the nft test child did not finish in time");
-    }
-    std::this_thread::sleep_for(5ms);
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-}
-
 void host_table_child(const host_table_plan& p) {
-  auto nft = expect_ok(nft_session::open(), 20, "open");
-  const auto before = expect_ok(nft.list_ruleset(), 21, "list ruleset");
-  expect(before.empty(), 22, "a fresh namespace has an empty ruleset: " + before);
-  const auto text = expect_ok(host_table_script(p), 23, "host_table_script");
-  expect_ok(nft.check(text), 24, "check");
-  expect(!expect_ok(nft.table_exists("inet", p.table), 25, "exists"), 25, "check() created the table");
-  expect_ok(nft.run(text), 26, "run");
-  expect(expect_ok(nft.table_exists("inet", p.table), 27, "exists"), 27, "table missing after run");
-  const auto listed = expect_ok(nft.list_table("inet", p.table), 28, "list table");
-  expect(listed.find("iifname \"" + p.veth + "\" counter packets 0 bytes 0 drop") != std::string::npos, 29,
+  auto nft = expect_ok(nft_session::open(), "open");
+  const auto before = expect_ok(nft.list_ruleset(), "list ruleset");
+  expect(before.empty(), "a fresh namespace has an empty ruleset: " + before);
+  const auto text = expect_ok(host_table_script(p), "host_table_script");
+  expect_ok(nft.check(text), "check");
+  expect(!expect_ok(nft.table_exists("inet", p.table), "exists"), "check() created the table");
+  expect_ok(nft.run(text), "run");
+  expect(expect_ok(nft.table_exists("inet", p.table), "exists"), "table missing after run");
+  const auto listed = expect_ok(nft.list_table("inet", p.table), "list table");
+  expect(listed.find("iifname \"" + p.veth + "\" counter packets 0 bytes 0 drop") != std::string::npos,
          "input drop rule missing: " + listed);
-  expect(listed.find("masquerade") != std::string::npos, 29, "masquerade missing: " + listed);
-  if (p.tproxy_port) expect(listed.find("tproxy ip to") != std::string::npos, 29, "tproxy missing: " + listed);
+  expect(listed.find("masquerade") != std::string::npos, "masquerade missing: " + listed);
+  if (p.tproxy_port) expect(listed.find("tproxy ip to") != std::string::npos, "tproxy missing: " + listed);
   // Applying again replaces the table rather than doubling its rules.
-  expect_ok(nft.run(text), 30, "second run");
-  const auto again = expect_ok(nft.list_table("inet", p.table), 30, "list again");
-  expect(again == listed, 30, "second run changed the table:\n" + again);
-  expect_ok(nft.run(expect_ok(delete_table_script(p.table), 31, "delete script")), 31, "delete");
-  expect(!expect_ok(nft.table_exists("inet", p.table), 32, "exists"), 32, "table still there");
-  expect_ok(nft.delete_table_if_exists("inet", p.table), 33, "delete missing table");
-  const auto after = expect_ok(nft.list_ruleset(), 34, "list ruleset");
-  expect(after.empty(), 34, "ruleset not empty after delete: " + after);
+  expect_ok(nft.run(text), "second run");
+  const auto again = expect_ok(nft.list_table("inet", p.table), "list again");
+  expect(again == listed, "second run changed the table:\n" + again);
+  expect_ok(nft.run(expect_ok(delete_table_script(p.table), "delete script")), "delete");
+  expect(!expect_ok(nft.table_exists("inet", p.table), "exists"), "table still there");
+  expect_ok(nft.delete_table_if_exists("inet", p.table), "delete missing table");
+  const auto after = expect_ok(nft.list_ruleset(), "list ruleset");
+  expect(after.empty(), "ruleset not empty after delete: " + after);
 }
 
 }  // namespace
 
 TEST_CASE("nft session: host tables applied, listed and deleted in a private netns", "[nft]") {
-  if (::geteuid() != 0) {
-    WARN("needs root: kernel nftables test skipped");
-    return;
-  }
   auto v4 = base_plan();
   v4.child6.reset();
   v4.gateway6.reset();
   for (const auto& p : {base_plan(), v4, proxy_plan(), iface_plan(), both_plan()}) {
     INFO("tproxy " << p.tproxy_port.has_value() << ", iface " << p.iface.has_value() << ", ipv6 "
                    << p.child6.has_value());
-    CHECK(run_in_private_netns([&] { host_table_child(p); }) == 0);
+    check_in_private_netns(
+        [&] {
+          host_table_child(p);
+          return std::string();
+        },
+        20s);
   }
 }
 
 TEST_CASE("nft session: the child table in a private netns", "[nft]") {
-  if (::geteuid() != 0) {
-    WARN("needs root: kernel nftables test skipped");
-    return;
-  }
-  const int status = run_in_private_netns([] {
-    auto nft = expect_ok(nft_session::open(), 40, "open");
-    const auto text = expect_ok(child_table_script({.queue = 3, .deny_mark = 0x1}), 41, "child_table_script");
-    if (!expect_ok(nft.kernel_has_queue(), 42, "queue probe")) {
-      // nft's error text must reach the caller (nft 1.0.6 may point its
-      // caret at another line of the batch, so only the text is checked).
-      auto r = nft.run(text);
-      expect(!r && r.error().code == "nft-failed" &&
-                 r.error().message.find("Could not process rule") != std::string::npos,
-             43,
-             "expected nft's error about the queue rule: " + (r ? std::string("ok") : r.error().message));
-      expect(expect_ok(nft.list_ruleset(), 44, "list").empty(), 44, "a failed transaction left rules behind");
-      // The rest of the table still loads without the queue rule.
-      std::string rest = text;
-      const std::string queue_rule = "\t\tct state new counter queue num 3\n";
-      const auto at = rest.find(queue_rule);
-      expect(at != std::string::npos, 45, "queue rule not found");
-      rest.erase(at, queue_rule.size());
-      expect_ok(nft.run(rest), 45, "run without the queue rule");
-      const auto listed = expect_ok(nft.list_table("inet", child_table_name), 45, "list table");
-      expect(listed.find("reject with tcp reset") != std::string::npos, 45, "rules missing: " + listed);
-      expect_ok(nft.delete_table_if_exists("inet", child_table_name), 45, "delete");
-      throw child_failure{no_queue_status, "kernel lacks nft queue (CONFIG_NFT_QUEUE): " + r.error().message};
-    }
-    expect_ok(nft.check(text), 45, "check");
-    expect(expect_ok(nft.list_ruleset(), 46, "list").empty(), 46, "check() changed the ruleset");
-    expect_ok(nft.run(text), 47, "run");
-    const auto listed = expect_ok(nft.list_table("inet", child_table_name), 48, "list table");
-    expect(listed.find("queue") != std::string::npos && listed.find("reject with tcp reset") != std::string::npos,
-           48, "rules missing: " + listed);
-    expect_ok(nft.delete_table_if_exists("inet", child_table_name), 49, "delete");
-    expect(expect_ok(nft.list_ruleset(), 50, "list").empty(), 50, "ruleset not empty after delete");
-  });
-  if (status == no_queue_status) {
-    WARN("this kernel has no nft queue expression (CONFIG_NFT_QUEUE): the child table cannot be loaded here");
-    return;
-  }
-  CHECK(status == 0);
+  check_in_private_netns(
+      [] {
+        auto nft = expect_ok(nft_session::open(), "open");
+        const auto text = expect_ok(child_table_script({.queue = 3, .deny_mark = 0x1}), "child_table_script");
+        if (!expect_ok(nft.kernel_has_queue(), "queue probe")) {
+          // nft's error text must reach the caller (nft 1.0.6 may point its
+          // caret at another line of the batch, so only the text is checked).
+          auto r = nft.run(text);
+          expect(!r && r.error().code == "nft-failed" &&
+                     r.error().message.find("Could not process rule") != std::string::npos,
+                 "expected nft's error about the queue rule: " + (r ? std::string("ok") : r.error().message));
+          expect(expect_ok(nft.list_ruleset(), "list").empty(), "a failed transaction left rules behind");
+          // The rest of the table still loads without the queue rule.
+          std::string rest = text;
+          const std::string queue_rule = "\t\tct state new counter queue num 3\n";
+          const auto at = rest.find(queue_rule);
+          expect(at != std::string::npos, "queue rule not found");
+          rest.erase(at, queue_rule.size());
+          expect_ok(nft.run(rest), "run without the queue rule");
+          const auto listed = expect_ok(nft.list_table("inet", child_table_name), "list table");
+          expect(listed.find("reject with tcp reset") != std::string::npos, "rules missing: " + listed);
+          expect_ok(nft.delete_table_if_exists("inet", child_table_name), "delete");
+          return "skip: this kernel has no nft queue expression (CONFIG_NFT_QUEUE): the child table cannot be "
+                 "loaded here: " +
+                 r.error().message;
+        }
+        expect_ok(nft.check(text), "check");
+        expect(expect_ok(nft.list_ruleset(), "list").empty(), "check() changed the ruleset");
+        expect_ok(nft.run(text), "run");
+        const auto listed = expect_ok(nft.list_table("inet", child_table_name), "list table");
+        expect(listed.find("queue") != std::string::npos && listed.find("reject with tcp reset") != std::string::npos,
+               "rules missing: " + listed);
+        expect_ok(nft.delete_table_if_exists("inet", child_table_name), "delete");
+        expect(expect_ok(nft.list_ruleset(), "list").empty(), "ruleset not empty after delete");
+        return std::string();
+      },
+      20s);
 }
 
 TEST_CASE("nft session: errors carry nft's text; bad names are refused", "[nft]") {
-  if (::geteuid() != 0) {
-    WARN("needs root: kernel nftables test skipped");
-    return;
-  }
-  CHECK(run_in_private_netns([] {
-          auto nft = expect_ok(nft_session::open(), 60, "open");
-          auto r = nft.run("table inet t {\n\tchain c {\n\t\tthis is not nft\n\t}\n}\n");
-          expect(!r && r.error().code == "nft-failed", 61, "a syntax error was accepted");
-          expect(r.error().message.find("syntax error") != std::string::npos, 62, "message: " + r.error().message);
-          auto missing = nft.list_table("inet", "netpen_missing");
-          expect(!missing && missing.error().code == "nft-failed", 63, "listing a missing table succeeded");
-          auto injected = nft.table_exists("inet", "x; flush ruleset");
-          expect(!injected && injected.error().code == "nft-plan", 64, "an injected name was accepted");
-          expect(!nft.delete_table_if_exists("inet x", "t").has_value(), 65, "a bad family was accepted");
-          // Still usable after errors (buffers were reset).
-          expect(expect_ok(nft.list_ruleset(), 66, "list").empty(), 66, "ruleset not empty");
-        }) == 0);
+  check_in_private_netns(
+      [] {
+        auto nft = expect_ok(nft_session::open(), "open");
+        auto r = nft.run("table inet t {\n\tchain c {\n\t\tthis is not nft\n\t}\n}\n");
+        expect(!r && r.error().code == "nft-failed", "a syntax error was accepted");
+        expect(r.error().message.find("syntax error") != std::string::npos, "message: " + r.error().message);
+        auto missing = nft.list_table("inet", "netpen_missing");
+        expect(!missing && missing.error().code == "nft-failed", "listing a missing table succeeded");
+        auto injected = nft.table_exists("inet", "x; flush ruleset");
+        expect(!injected && injected.error().code == "nft-plan", "an injected name was accepted");
+        expect(!nft.delete_table_if_exists("inet x", "t").has_value(), "a bad family was accepted");
+        // Still usable after errors (buffers were reset).
+        expect(expect_ok(nft.list_ruleset(), "list").empty(), "ruleset not empty");
+        return std::string();
+      },
+      20s);
 }

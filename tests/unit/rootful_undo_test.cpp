@@ -1,36 +1,28 @@
 // Unit tests for the real host undo (make_host_undo): the rtnetlink request
 // builders, and, as root, every kind of change made and undone for real in a
-// forked child's private network namespace (never the host's own), twice,
-// since undo must be idempotent.
+// forked child's private network namespace (private_netns; never the host's
+// own), twice, since undo must be idempotent.
 #include <catch2/catch.hpp>
 
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
-#include <functional>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "backends/rootful/host_undo.hpp"
 #include "backends/common/rtnetlink.hpp"
+#include "backends/rootful/host_undo.hpp"
 #include "backends/rootful/nftables.hpp"
 #include "backends/rootful/rtnetlink_queries.hpp"
 #include "backends/rootful/rtnetlink_undo.hpp"
+#include "tests/unit/private_netns.hpp"
 
 using namespace netpen::backends::rootful;
-using namespace std::chrono_literals;
 
 namespace {
 
@@ -67,52 +59,6 @@ std::string read_file(const std::string& path) {
   return s;
 }
 
-constexpr int skip_status = 77;
-
-// Runs `body` in a forked child in a new network namespace; the child's
-// message (empty: success) comes back through a pipe. Bounded: the child
-// has an alarm and is killed past the deadline.
-std::pair<int, std::string> in_private_netns(const std::function<std::string()>& body) {
-  int p[2];
-  REQUIRE(::pipe(p) == 0);
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::close(p[0]);
-    ::alarm(30);
-    std::string msg;
-    int code = 0;
-    if (::unshare(CLONE_NEWNET) != 0) {
-      msg = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno), code = skip_status;
-    } else if (!sh("ip -V")) {
-      msg = "no ip(8) to set up the test", code = skip_status;
-    } else {
-      msg = body();
-      code = msg.empty() ? 0 : (msg.starts_with("skip:") ? skip_status : 1);
-    }
-    (void)!::write(p[1], msg.data(), msg.size());
-    ::_exit(code);
-  }
-  ::close(p[1]);
-  const auto deadline = std::chrono::steady_clock::now() + 40s;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) != pid) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      ::close(p[0]);
-      FAIL("the namespace child did not finish in time");
-    }
-    std::this_thread::sleep_for(5ms);
-  }
-  std::string msg;
-  char buf[512];
-  for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) msg.append(buf, static_cast<std::size_t>(n));
-  ::close(p[0]);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status), msg};
-}
-
 // Undoes `c` twice (the second finds nothing to do); an error message or "".
 std::string undo_twice(host_undo& undo, const host_change& c) {
   for (int i = 0; i < 2; ++i) {
@@ -122,6 +68,7 @@ std::string undo_twice(host_undo& undo, const host_change& c) {
 }
 
 std::string every_change_undone() {
+  if (!sh("ip -V")) return "skip: no ip(8) to set up the test";
   auto undo = make_host_undo();
   if (!sh("ip link add nptest1 type veth peer name nptest1c"))
     return "skip: cannot create a veth pair (no veth support)";
@@ -229,16 +176,5 @@ TEST_CASE("rtnetlink undo requests name what they delete", "[rootful-undo]") {
 }
 
 TEST_CASE("every host change is undone for real, idempotently, in a private namespace", "[rootful-undo]") {
-  if (::geteuid() != 0) {
-    WARN("skipped: needs root");
-    return;
-  }
-  const auto [status, message] = in_private_netns(every_change_undone);
-  INFO(message);
-  if (status == skip_status) {
-    WARN("skipped: " + message);
-    return;
-  }
-  CHECK(status == 0);
-  CHECK(message.empty());
+  netns_test::check_in_private_netns(every_change_undone);
 }

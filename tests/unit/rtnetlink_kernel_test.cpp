@@ -1,10 +1,10 @@
 // Kernel test of the rtnetlink requests and dumps (root only; skipped with a
-// warning otherwise). A forked child unshares two fresh network namespaces,
-// A and B, so nothing touches the host's own network and no packet leaves
-// the machine: a veth pair from A into B, a rename, addresses (IPv6 with
-// NODAD), fwmark rules, local and gateway default routes in tables
-// 1234/1235, each dumped back, then the pair deleted. The child reports the
-// first failure through a pipe; every wait is bounded.
+// warning otherwise). A forked child (private_netns) in a fresh network
+// namespace A unshares a second one, B, so nothing touches the host's own
+// network and no packet leaves the machine: a veth pair from A into B, a
+// rename, addresses (IPv6 with NODAD), fwmark rules, local and gateway
+// default routes in tables 1234/1235, each dumped back, then the pair
+// deleted. The child reports the first failure; every wait is bounded.
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -12,26 +12,21 @@
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
-#include <poll.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <string>
-#include <thread>
 
 #include "backends/common/rtnetlink.hpp"
 #include "backends/common/unique_fd.hpp"
 #include "backends/rootful/rtnetlink_links.hpp"
 #include "backends/rootful/rtnetlink_queries.hpp"
 #include "backends/rootful/rtnetlink_routing.hpp"
+#include "tests/unit/private_netns.hpp"
 
 using namespace netpen::backends;
 using namespace netpen::backends::rootful;
@@ -39,8 +34,6 @@ using namespace netpen::backends::rootful;
 namespace {
 
 using bytes = std::vector<std::uint8_t>;
-constexpr auto child_deadline = std::chrono::seconds(30);
-constexpr std::string_view skip_prefix = "SKIP: ";
 
 std::string failed(const std::string& step, const netpen::error& e) { return step + ": " + e.message; }
 
@@ -208,9 +201,9 @@ std::string deletion(rtnetlink& nl, rtnetlink& nl_b) {
   return {};
 }
 
-// Runs in the forked child: "" on success, else what failed.
+// Runs in the forked child, already in namespace A: "" on success, else
+// what failed.
 std::string in_private_namespaces() {
-  if (::unshare(CLONE_NEWNET) != 0) return std::string(skip_prefix) + "unshare(CLONE_NEWNET): " + std::strerror(errno);
   unique_fd ns_a(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (::unshare(CLONE_NEWNET) != 0) return std::string("second unshare: ") + std::strerror(errno);
   unique_fd ns_b(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
@@ -230,63 +223,8 @@ std::string in_private_namespaces() {
   return deletion(*nl, *nl_b);
 }
 
-struct child_outcome {
-  bool finished = false;
-  std::string report;
-};
-
-// Reads the child's report and reaps it, killing it at the deadline.
-child_outcome wait_for(pid_t pid, int report_fd) {
-  child_outcome out;
-  const auto deadline = std::chrono::steady_clock::now() + child_deadline;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{.fd = report_fd, .events = POLLIN, .revents = 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    std::array<char, 512> chunk{};
-    const ssize_t n = ::read(report_fd, chunk.data(), chunk.size());
-    if (n <= 0) break;  // EOF: the child is done
-    out.report.append(chunk.data(), static_cast<std::size_t>(n));
-  }
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      out.finished = WIFEXITED(status);
-      return out;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("rtnetlink against the kernel, inside private network namespaces", "[rtnetlink][root]") {
-  if (::geteuid() != 0) {
-    WARN("skipped: the rtnetlink kernel test needs root");
-    return;
-  }
-  std::array<int, 2> fds{};
-  REQUIRE(::pipe2(fds.data(), O_CLOEXEC) == 0);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::close(fds[0]);
-    const std::string report = in_private_namespaces();
-    if (!report.empty()) (void)!::write(fds[1], report.data(), report.size());
-    ::_exit(report.empty() ? 0 : 1);
-  }
-  ::close(fds[1]);
-  const child_outcome out = wait_for(pid, fds[0]);
-  ::close(fds[0]);
-  REQUIRE(out.finished);
-  if (out.report.starts_with(skip_prefix)) {
-    WARN("skipped: " << out.report);
-    return;
-  }
-  INFO(out.report);
-  CHECK(out.report.empty());
+  netns_test::check_in_private_netns(in_private_namespaces);
 }
