@@ -2,7 +2,9 @@
 # e2e: process handling of netpen: exit and signal status passed through,
 # background children killed when the command exits, SIGTERM to netpen
 # reaches the command, nothing left behind, uid 0 and only lo + tap0 inside,
-# usage errors exit 2. As root and as the unprivileged user.
+# usage errors exit 2. As root and as the unprivileged user. With --root,
+# a SIGKILLed run's leftovers (its record, host table, sysctls) are removed
+# by `netpen cleanup` and nothing of that run stays.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup
@@ -37,6 +39,28 @@ check_sigterm() { # SIGTERM to netpen reaches the command (its trap runs)
   wait "$bg" 2>/dev/null
 }
 
+# rootful: a SIGKILLed run leaves its record, host table and sysctls
+# (docs/rootful.md); `netpen cleanup` in the host node, where they were
+# made, removes them. Other suites may run rootful meanwhile: only this
+# run's id counts (its record has netpen's pid and the command, which names
+# this lab's ready file).
+cleanup_killed_run() {
+  local who=$1 ready=$2 pid=$3 record id
+  record=$(grep -lF -- "$ready" /run/netpen/*/state.json 2> /dev/null | xargs -r grep -lF "\"pid\": $pid," | head -n 1)
+  if [[ -z $record ]]; then
+    not_ok "[$who] the SIGKILLed run left its record in /run/netpen"
+    return
+  fi
+  id=$(basename "$(dirname "$record")")
+  ok "[$who] the SIGKILLed run left its record (run $id)"
+  check "[$who] ... and its host table" in_host nft list table inet "netpen_$id"
+  run in_host "$E2E_NETPEN" cleanup
+  check_eq "[$who] netpen cleanup after the SIGKILL exits 0" 0 "$RC"
+  check "[$who] ... no record of run $id is left" test ! -e "/run/netpen/$id"
+  check_eq "[$who] ... no link np$id is left" "" "$(in_host ip -br link | grep -o "^np$id\b")"
+  check_eq "[$who] ... no nftables table netpen_$id is left" "" "$(in_host nft list tables | grep -w "netpen_$id")"
+}
+
 check_netpen_killed() { # SIGKILL of netpen itself takes the whole tree down
   local who=$1 ready=$LAB_TMP/ready-kill.$1 n=$((4000 + RANDOM % 900)) pid bg i
   rm -f "$ready"
@@ -56,6 +80,7 @@ check_netpen_killed() { # SIGKILL of netpen itself takes the whole tree down
   else not_ok "[$who] SIGKILL of netpen kills the tree" "$(pgrep -af "^sleep $n\$")"
     pkill -KILL -f "^sleep $n\$"; fi
   wait "$bg" 2>/dev/null
+  if is_rootful; then cleanup_killed_run "$who" "$ready" "$pid"; fi
 }
 
 for who in $(e2e_users); do
