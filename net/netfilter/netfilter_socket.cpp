@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "net/netfilter/netlink_attrs.hpp"
+#include "net/netfilter/nflog_codec.hpp"
 
 namespace netpen::netfilter {
 namespace {
@@ -24,6 +25,8 @@ namespace {
 constexpr std::size_t max_copy_range = 0xffff;  // NFQNL_MAX_COPY_RANGE
 constexpr std::size_t message_slack = 4096;     // headers and metadata attributes around a packet
 constexpr std::size_t conntrack_rx_size = 16384;
+constexpr std::size_t log_rx_size = 0x10000 + message_slack;  // one packet of the largest copy range
+constexpr int log_rcvbuf = 8 << 20;
 constexpr int queue_rcvbuf = 4 << 20;
 constexpr int conntrack_rcvbuf = 8 << 20;
 constexpr auto ack_timeout = std::chrono::seconds(2);
@@ -147,6 +150,11 @@ netlink_socket::~netlink_socket() {
   if (sock_ != nullptr) mnl_socket_close(sock_);
 }
 
+int netlink_socket::ask(const nlmsghdr* nlh) {
+  if (mnl_socket_sendto(sock_, nlh, nlh->nlmsg_len) < 0) return errno;
+  return wait_ack(fd(), rx_, nlh->nlmsg_seq);
+}
+
 int netlink_socket::fd() const { return sock_ != nullptr ? mnl_socket_get_fd(sock_) : -1; }
 
 result<netlink_socket> netlink_socket::open_queue(std::uint16_t queue, std::uint32_t copy_range,
@@ -162,12 +170,7 @@ result<netlink_socket> netlink_socket::open_queue(std::uint16_t queue, std::uint
   // copy-packet mode.
   std::vector<char> tx(request_buffer_size);
   const auto request = [&](const char* step, const nlmsghdr* nlh) -> result<void> {
-    int e = 0;
-    if (mnl_socket_sendto(sock.sock_, nlh, nlh->nlmsg_len) < 0)
-      e = errno;
-    else
-      e = wait_ack(sock.fd(), sock.rx_, nlh->nlmsg_seq);
-    if (e != 0) return fail("nfqueue", queue_failure(queue, step, e));
+    if (const int e = sock.ask(nlh); e != 0) return fail("nfqueue", queue_failure(queue, step, e));
     return {};
   };
   if (auto r = request("binding", build_queue_bind(tx.data(), 1, queue)); !r) return unexpected(r.error());
@@ -176,8 +179,8 @@ result<netlink_socket> netlink_socket::open_queue(std::uint16_t queue, std::uint
   return sock;
 }
 
-result<netlink_socket> netlink_socket::open_conntrack_events() {
-  const unsigned groups = (1U << (NFNLGRP_CONNTRACK_NEW - 1)) | (1U << (NFNLGRP_CONNTRACK_UPDATE - 1)) |
+result<netlink_socket> netlink_socket::open_conntrack_events(bool updates) {
+  const unsigned groups = (1U << (NFNLGRP_CONNTRACK_NEW - 1)) | (updates ? 1U << (NFNLGRP_CONNTRACK_UPDATE - 1) : 0U) |
                           (1U << (NFNLGRP_CONNTRACK_DESTROY - 1));
   int err = 0;
   mnl_socket* s = open_bound(groups, err);
@@ -188,6 +191,30 @@ result<netlink_socket> netlink_socket::open_conntrack_events() {
   }
   netlink_socket sock(s, conntrack_rx_size);
   enlarge_rcvbuf(sock.fd(), conntrack_rcvbuf);
+  return sock;
+}
+
+result<netlink_socket> netlink_socket::open_log(std::uint16_t group, std::uint32_t copy_range) {
+  int err = 0;
+  mnl_socket* s = open_bound(0, err);
+  if (s == nullptr)
+    return fail("nflog", fmt::format("opening a netlink socket for NFLOG group {} failed: {}", group, std::strerror(err)));
+  netlink_socket sock(s, log_rx_size);
+  enlarge_rcvbuf(sock.fd(), log_rcvbuf);
+  std::vector<char> tx(request_buffer_size);
+  const auto request = [&](const char* step, const nlmsghdr* nlh) -> result<void> {
+    const int e = sock.ask(nlh);
+    if (e == 0) return {};
+    if (e == EPERM || e == EBUSY)
+      return fail("nflog-busy", fmt::format("{} NFLOG group {} was refused ({}): another program has bound it, or "
+                                            "CAP_NET_ADMIN is missing",
+                                            step, group, std::strerror(e)));
+    return fail("nflog", fmt::format("{} NFLOG group {} failed ({}): is the kernel's nfnetlink_log available?", step,
+                                     group, std::strerror(e)));
+  };
+  if (auto r = request("binding", build_log_bind(tx.data(), 1, group)); !r) return unexpected(r.error());
+  if (auto r = request("configuring", build_log_params(tx.data(), 2, group, copy_range)); !r)
+    return unexpected(r.error());
   return sock;
 }
 

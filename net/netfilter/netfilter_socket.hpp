@@ -1,5 +1,6 @@
 // NETLINK_NETFILTER sockets: one bound to an NFQUEUE queue (copy-packet
-// mode, waits for the kernel's ACKs), one subscribed to conntrack events.
+// mode, waits for the kernel's ACKs), one subscribed to conntrack events,
+// one bound to an NFLOG group (copy-packet mode, waits for the ACKs).
 // Both are non-blocking and close-on-exec, and live in the network namespace
 // of the thread that opens them. drain() reads what is queued without
 // blocking; callers wait for readability themselves (e.g. asio).
@@ -30,10 +31,15 @@ class netlink_socket {
   // CAP_NET_ADMIN: the kernel says EPERM for both; no nfnetlink_queue).
   static result<netlink_socket> open_queue(std::uint16_t queue, std::uint32_t copy_range,
                                            std::uint32_t queue_maxlen = default_queue_maxlen);
-  // Subscribes to NFNLGRP_CONNTRACK_NEW/UPDATE/DESTROY with a large receive
-  // buffer; a full buffer shows up as drain_stats::overrun (events lost).
-  // Errors: code "conntrack-events".
-  static result<netlink_socket> open_conntrack_events();
+  // Subscribes to NFNLGRP_CONNTRACK_NEW/UPDATE/DESTROY (without `updates`:
+  // NEW and DESTROY only) with a large receive buffer; a full buffer shows
+  // up as drain_stats::overrun (events lost). Errors: code "conntrack-events".
+  static result<netlink_socket> open_conntrack_events(bool updates = true);
+  // Binds NFLOG `group` (nft `log group N` rules send their packets there)
+  // in copy-packet mode, see build_log_params. Errors: code "nflog-busy" (another socket holds the
+  // group: the kernel says EPERM, as it does without CAP_NET_ADMIN), code
+  // "nflog" (anything else, e.g. no nfnetlink_log).
+  static result<netlink_socket> open_log(std::uint16_t group, std::uint32_t copy_range = 0);
 
   netlink_socket(netlink_socket&& o) noexcept;
   netlink_socket& operator=(netlink_socket&& o) noexcept;
@@ -56,6 +62,9 @@ class netlink_socket {
 
  private:
   netlink_socket(mnl_socket* s, std::size_t rx_size);
+  // Sends a request with NLM_F_ACK and waits (bounded) for its answer: 0 for
+  // an ACK, else the errno.
+  int ask(const nlmsghdr* nlh);
   mnl_socket* sock_ = nullptr;
   std::uint32_t portid_ = 0;
   std::vector<char> rx_;

@@ -1,6 +1,7 @@
 // Attribute walking and big-endian reads (see netlink_attrs.hpp).
 #include "net/netfilter/netlink_attrs.hpp"
 
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -25,6 +26,19 @@ constexpr std::size_t align4(std::size_t n) { return (n + 3U) & ~std::size_t{3};
 constexpr std::size_t attrs_offset = align4(sizeof(nlmsghdr)) + align4(sizeof(nfgenmsg));
 
 }  // namespace
+
+nlmsghdr* put_request(char* buf, std::uint16_t type, std::uint16_t flags, std::uint32_t seq, std::uint8_t family,
+                      std::uint16_t res_id) {
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+  nlh->nlmsg_type = type;
+  nlh->nlmsg_flags = static_cast<std::uint16_t>(NLM_F_REQUEST | flags);
+  nlh->nlmsg_seq = seq;
+  auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  nfg->nfgen_family = family;
+  nfg->version = NFNETLINK_V0;
+  nfg->res_id = htons(res_id);
+  return nlh;
+}
 
 const nfgenmsg* nfgen_header(const nlmsghdr* nlh) {
   if (nlh->nlmsg_len < attrs_offset) return nullptr;

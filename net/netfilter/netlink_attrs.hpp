@@ -23,6 +23,11 @@ std::optional<int> ack_error(const nlmsghdr* nlh);
 
 namespace detail {
 
+// Starts a request in `buf`: the netlink header (type, NLM_F_REQUEST |
+// flags, seq) and the nfgenmsg (family, version 0, res_id in network order).
+nlmsghdr* put_request(char* buf, std::uint16_t type, std::uint16_t flags, std::uint32_t seq, std::uint8_t family,
+                      std::uint16_t res_id);
+
 // The nfgenmsg after the netlink header, or nullptr if the message is too
 // short to hold one.
 const nfgenmsg* nfgen_header(const nlmsghdr* nlh);
