@@ -3,14 +3,14 @@
 // (everything on that link is the tree's), whole, both ways. A reader
 // thread hands each frame to the capture's frame_observer: PACKET_OUTGOING
 // (the host sent it into the veth) is to_child, anything else from_child.
-// The reader waits in poll(2) on the socket and an eventfd that close()
-// signals; root (CAP_NET_RAW) only.
+// The reader is an fd_reader, started by open() (netpen opens this after it
+// forked the sandbox); root (CAP_NET_RAW) only.
 #pragma once
-#include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
+#include <vector>
 
+#include "capture/fd_reader.hpp"
 #include "net/common/error.hpp"
 #include "net/relay/frame_observer.hpp"
 
@@ -28,12 +28,12 @@ class link_tap {
   void close();
 
  private:
-  link_tap(int fd, int wake_fd, relay::frame_observer& observer);
-  void read_loop();
-  int fd_, wake_fd_;
+  link_tap(int fd, relay::frame_observer& observer);
+  void drain();  // the reader thread
+  int fd_;
   relay::frame_observer& observer_;
-  std::thread reader_;
-  std::atomic<bool> closed_{false};
+  std::vector<std::byte> buf_;
+  std::unique_ptr<fd_reader> reader_;
 };
 
 }  // namespace netpen::capture

@@ -9,6 +9,14 @@
 //   both         BASE.child.pcapng and BASE.egress.pcapng, BASE = PATH
 //                without a trailing ".pcapng"
 //
+// Under --root (`kernel_forwarded`) the kernel forwards the tree's flows and
+// netpen has no host sockets for them: `egress` and `wire-egress` are the
+// same file: the packets the run's host table logs to NFLOG as they cross
+// the host's other interfaces (forward_point; log_group() is the group the
+// table must use), plus those of any host socket the engine itself opens
+// for the tree (proxy mode), read as at wire-egress (wire_point). The
+// child point is fed by the veth's link_tap.
+//
 // Every file has the same Section Header (netpen's name and version, the run
 // described without secrets) and one Interface Description. Memory is
 // bounded by each capture_file's queue; packets beyond it are counted as
@@ -26,6 +34,7 @@
 #include "capture/child_point.hpp"
 #include "capture/egress_point.hpp"
 #include "capture/flow_comments.hpp"
+#include "capture/forward_point.hpp"
 #include "capture/wire_point.hpp"
 #include "net/common/error.hpp"
 #include "net/events/event.hpp"
@@ -36,11 +45,13 @@ enum class point { child, egress, wire_egress, both };
 
 class tree_capture {
  public:
-  // Error codes: those of capture_file::create and wire_tap::open. Opens
-  // and writes the headers only: start() starts the threads.
+  // Opens and writes the headers only: start() starts the threads.
+  // Error codes: those of capture_file::create, wire_tap::open and
+  // forward_point::open.
   static result<std::unique_ptr<tree_capture>> open(const std::string& path, point at,
                                                     const std::string& run_description,
-                                                    std::optional<std::pair<uid_t, gid_t>> owner);
+                                                    std::optional<std::pair<uid_t, gid_t>> owner,
+                                                    bool kernel_forwarded = false);
   // The files `open` writes for `path` at `at`, in order.
   static std::vector<std::string> paths_for(const std::string& path, point at);
 
@@ -53,13 +64,18 @@ class tree_capture {
   // What the relay feeds: null when this capture has no such point.
   relay::frame_observer* child() { return child_.get(); }
   relay::egress_observer* egress();
+  // --root with an egress file: the NFLOG group the run's host table logs to.
+  std::optional<std::uint16_t> log_group() const;
+  // --root: the tree's addresses, which name its flows in the egress file's
+  // comments (before start(); addresses that do not parse are skipped).
+  void set_tree(const std::vector<std::string>& addresses);
 
   void on_event(const events::event& e);  // the events strand
-  // Stops the packet socket (wire-egress) and writes out and closes every file.
+  // Stops the packet sockets ((wire-)egress) and writes out and closes every file.
   void close();
 
   std::uint64_t packets_written() const;
-  std::uint64_t packets_dropped() const;  // queue full, and the kernel's drops at wire-egress
+  std::uint64_t packets_dropped() const;  // queue full, and the kernel's drops at (wire-)egress
   std::vector<error> errors() const;
   const std::vector<std::string>& paths() const { return paths_; }
 
@@ -72,6 +88,7 @@ class tree_capture {
   std::unique_ptr<child_point> child_;
   std::unique_ptr<egress_point> egress_;
   std::unique_ptr<wire_point> wire_;
+  std::unique_ptr<forward_point> forward_;
 };
 
 }  // namespace netpen::capture
