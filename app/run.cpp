@@ -306,10 +306,12 @@ int run_command(const run_config& cfg) {
   backends::rootful::rootful_sandbox* rootful_box = nullptr;
   std::unique_ptr<capture::link_tap> link_capture;  // rootful: the child point is the veth
   if (rootful) {
-    auto made = backends::rootful::make_rootful_sandbox(prepared->spec, {command_text(cfg)});
+    auto made = backends::rootful::make_rootful_sandbox(
+        prepared->spec, {.command = command_text(cfg), .log_group = (*outputs)->capture_log_group()});
     if (!made) return report(made.error());
     rootful_box = made->get();
     sandbox = std::move(*made);
+    (*outputs)->capture_tree({rootful_box->plan().addresses.child4, rootful_box->plan().addresses.child6});
     if (auto* child = (*outputs)->capture_child()) {
       auto tap = capture::link_tap::open(rootful_box->plan().addresses.veth, *child);
       if (!tap) return report(tap.error());

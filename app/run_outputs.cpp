@@ -73,7 +73,7 @@ result<std::unique_ptr<run_outputs>> run_outputs::open(const run_config& cfg, ev
   }
   if (cfg.capture_path) {
     auto cap = capture::tree_capture::open(*cfg.capture_path, capture_point_of(cfg.capture_at),
-                                           describe_run(out->info_), owner);
+                                           describe_run(out->info_), owner, cfg.backend == backend_kind::rootful);
     if (!cap) return unexpected<error>(cap.error());
     out->capture_ = std::move(*cap);
   }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "app/run_config.hpp"
 #include "capture/tree_capture.hpp"
@@ -32,6 +33,12 @@ class run_outputs {
   // What the engine feeds the capture (null without one, or without that point).
   relay::frame_observer* capture_child() { return capture_ ? capture_->child() : nullptr; }
   relay::egress_observer* capture_egress() { return capture_ ? capture_->egress() : nullptr; }
+  // --root: the NFLOG group the host table logs the egress capture's packets to.
+  std::optional<std::uint16_t> capture_log_group() const { return capture_ ? capture_->log_group() : std::nullopt; }
+  // --root: the tree's addresses (before start()), see tree_capture::set_tree.
+  void capture_tree(const std::vector<std::string>& addresses) {
+    if (capture_) capture_->set_tree(addresses);
+  }
   // Denied events seen so far (for --fail-on-leak).
   std::uint64_t denied() const { return denied_; }
   // After the engine stopped: the log's last record, the summary, the capture closed.

@@ -236,8 +236,6 @@ result<void> reject_unsupported(const run_config& config, const CLI::App& app, c
   static constexpr std::array<std::string_view, 3> later{"iface", "host-port", "publish"};
   if (config.backend == backend_kind::rootful && config.proxy)
     return fail("not-supported", "--proxy with --root is not supported yet (use the rootless backend)");
-  if (config.backend == backend_kind::rootful && config.capture_path && config.capture_at != capture_point::child)
-    return fail("not-supported", "--root captures at the tree's link only (--capture-point child) for now");
   for (const auto& name : given) {
     const CLI::Option* opt = app.get_option_no_throw(name);
     if (opt == nullptr || opt->get_lnames().empty()) continue;

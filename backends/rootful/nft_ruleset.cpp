@@ -161,6 +161,21 @@ result<std::string> host_table_script(const host_table_plan& plan) {
   }
   if (!rules.empty()) chain(s, "prerouting_mangle", "filter", "prerouting", "mangle", rules);
 
+  if (plan.log_group) {
+    // The tree's flows (their conntrack entry's original source is the
+    // child) on every interface but the veth: in before the masquerade is
+    // undone (after conntrack, before dstnat), out after it was applied.
+    const auto from_child = [&](std::string_view iface_match) {
+      std::vector<std::string> logs{
+          fmt::format("{} ct original ip saddr {} log group {}", iface_match, v.child4, *plan.log_group)};
+      if (v6)
+        logs.push_back(fmt::format("{} ct original ip6 saddr {} log group {}", iface_match, *v.child6, *plan.log_group));
+      return logs;
+    };
+    chain(s, "capture_in", "filter", "prerouting", "-110", from_child(fmt::format("iifname != \"{}\"", v.veth)));
+    chain(s, "capture_out", "filter", "postrouting", "110", from_child(fmt::format("oifname != \"{}\"", v.veth)));
+  }
+
   rules.clear();
   if (v.iface) rules.push_back(fmt::format("{} oifname != \"{}\" counter drop", in, *v.iface));
   rules.push_back(out_veth + " ct state established,related accept");

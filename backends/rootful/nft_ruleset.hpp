@@ -1,5 +1,6 @@
 // The nftables text of a rootful run: the host-side table (DNS redirect,
-// masquerade, forward/input guards, proxy-mode TPROXY, --iface marks) and
+// masquerade, forward/input guards, proxy-mode TPROXY, --iface marks, the
+// egress capture's NFLOG rules) and
 // the tree's own table (the NFQUEUE policy gate). Pure text building with
 // strict validation of every value spliced in; nothing here talks to the
 // kernel (nftables.hpp does).
@@ -26,6 +27,10 @@ struct host_table_plan {
   std::uint32_t tproxy_mark = 0;             // mark of TPROXY'd packets (non-zero in proxy mode)
   std::optional<std::string> iface;          // --iface: direct egress only through this interface
   std::uint32_t iface_mark = 0;              // mark for policy routing via iface (non-zero with iface)
+  // -o at egress: the tree's forwarded packets crossing the host's other
+  // interfaces (after the masquerade out, before its undoing in) are logged
+  // to this NFLOG group (the capture_in/capture_out chains).
+  std::optional<std::uint16_t> log_group;
 };
 
 // The tree's own table `inet netpen`, in the tree's network namespace.

@@ -172,6 +172,7 @@ result<network_plan> plan_network(const network_options& opts) {
     h.child6 = addrs->child6;
     h.gateway6 = addrs->gateway6;
   }
+  h.log_group = opts.log_group;
   p.child_table.queue = tree_queue;
   p.child_table.deny_mark = deny_mark;
   auto host = host_table_script(h);

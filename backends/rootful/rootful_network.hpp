@@ -6,7 +6,8 @@
 //  2. host: the veth pair, its tree end created straight in the tree's
 //     netns; the host end gets the gateway addresses and forwarding (a
 //     per-interface sysctl); the nftables table `inet netpen_<id>` (DNS to
-//     the forwarder, masquerade, forward/input filters) in one transaction.
+//     the forwarder, masquerade, forward/input filters; with -o at egress
+//     the capture's NFLOG chains) in one transaction.
 //  3. tree (a thread that setns()es into the tree's netns): lo up, the peer
 //     renamed eth0 with the child addresses and default routes; conntrack
 //     accounting on and a short TIME_WAIT (so a closed flow's end is known
@@ -33,6 +34,7 @@ struct network_options {
   bool ipv4_route = true;
   bool ipv6_route = true;
   std::string command;  // for the run's record
+  std::optional<std::uint16_t> log_group;  // the egress capture's NFLOG group (host_table_plan::log_group)
 };
 
 struct network_plan {

@@ -42,6 +42,7 @@ network_options network_options_of(const sandbox_spec& spec, const rootful_optio
   n.ipv4_route = spec.ipv4_route;
   n.ipv6_route = spec.ipv6_route;
   n.command = opts.command;
+  n.log_group = opts.log_group;
   return n;
 }
 

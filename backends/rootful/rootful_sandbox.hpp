@@ -11,7 +11,10 @@
 // the kernel path -> launch(). Tear-down: the init killed and reaped, then
 // every host change undone in reverse (the guard stack).
 #pragma once
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "backends/common/init_sandbox.hpp"
 #include "backends/rootful/rootful_network.hpp"
@@ -20,6 +23,7 @@ namespace netpen::backends::rootful {
 
 struct rootful_options {
   std::string command;  // for the run's record under /run/netpen
+  std::optional<std::uint16_t> log_group;  // -o at egress: the capture's NFLOG group
 };
 
 class rootful_sandbox final : public init_sandbox {
