@@ -46,6 +46,7 @@
 #include "net/netfilter/conntrack_codec.hpp"
 #include "net/netfilter/nfqueue_codec.hpp"
 #include "net/packet/icmp.hpp"
+#include "net/relay/ct_flow_key.hpp"
 #include "net/relay/engine.hpp"
 #include "net/relay/host_socket.hpp"
 #include "net/relay/transparent_flow.hpp"
@@ -96,21 +97,6 @@ std::optional<packet::frame> parse_l3(std::span<const std::byte> l3, std::uint16
   auto f = packet::parse_frame(scratch);
   if (!f || f->ip_packet.empty()) return std::nullopt;
   return *f;
-}
-
-flow_key key_from_tuple(const netfilter::ct_tuple& t) {
-  flow_key k;
-  k.protocol = t.proto;
-  k.src.v6 = k.dst.v6 = t.family == AF_INET6;
-  k.src.bytes = t.src;
-  k.dst.bytes = t.dst;
-  if (t.proto == packet::proto_icmp || t.proto == packet::proto_icmpv6) {
-    k.src_port = t.icmp_id;
-  } else {
-    k.src_port = t.sport;
-    k.dst_port = t.dport;
-  }
-  return k;
 }
 
 // How a flow ended, from its last conntrack state.
@@ -297,7 +283,7 @@ asio::awaitable<void> engine::read_conntrack() {
     auto drained = k.path.conntrack.drain([this](const nlmsghdr* m) {
       auto e = netfilter::parse_conntrack(m);
       if (!e || e->event != netfilter::ct_event::destroyed) return;
-      kernel_flow_ended(key_from_tuple(e->original), e->orig_bytes, e->reply_bytes, end_of(*e));
+      kernel_flow_ended(flow_key_of(e->original), e->orig_bytes, e->reply_bytes, end_of(*e));
     });
     if (!drained) {
       log::warn("the conntrack reader stopped: {}", drained.error().message);
@@ -342,7 +328,7 @@ void engine::close_kernel_flows() {
   std::unordered_map<flow_key, netfilter::conntrack_entry, flow_key_hash> last;
   auto on_message = [&](const nlmsghdr* m) {
     if (m->nlmsg_type == NLMSG_DONE || m->nlmsg_type == NLMSG_ERROR) done = true;
-    if (auto e = netfilter::parse_conntrack(m)) last[key_from_tuple(e->original)] = *e;
+    if (auto e = netfilter::parse_conntrack(m)) last[flow_key_of(e->original)] = *e;
   };
   if (!k.open.empty() && k.path.conntrack.send(netfilter::build_conntrack_dump(req.data(), 1))) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
