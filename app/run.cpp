@@ -46,7 +46,13 @@ std::string read_file_or_empty(const char* path) {
   return ss.str();
 }
 
+// A failure before the command ran. Code "usage" is the user's input found
+// wrong only now (say, --iface naming no interface): exit 2, as for flags.
 int report(const error& e) {
+  if (e.code == "usage") {
+    log::error("{}", e.message);
+    return 2;
+  }
   log::error("{} [{}]", e.message, e.code);
   return 1;
 }
@@ -226,6 +232,21 @@ void print_plan(const run_config& cfg, const prepared_run& p, const backends::ro
     fmt::print("  sysctls:     net.ipv4.conf.{}.forwarding=1{}\n", a.veth,
                rootful->ipv6 ? ", net.ipv6.conf.all.forwarding=1 (restored afterwards)" : "");
     fmt::print("  run as:      {}\n", cfg.run_as_root ? "root (--run-as-root)" : "the invoking user (SUDO_UID/SUDO_GID)");
+    if (rootful->proxy_table != 0)
+      fmt::print("  routing:     fwmark {:#x} lookup {} (priority {}): local default route on lo, {}\n",
+                 rootful->host_table.tproxy_mark, rootful->proxy_table, rootful->proxy_rule_priority,
+                 rootful->ipv6 ? "IPv4 and IPv6" : "IPv4");
+    if (rootful->iface_table != 0) {
+      std::string routes;
+      for (const auto& r : rootful->iface_routes) {
+        char text[64] = "";
+        if (!r.gateway.empty()) ::inet_ntop(r.family, r.gateway.data(), text, sizeof text);
+        routes += fmt::format("{}default {}dev {}", routes.empty() ? "" : ", ",
+                              r.gateway.empty() ? std::string() : fmt::format("via {} ", text), *cfg.egress_iface);
+      }
+      fmt::print("  egress:      only through {}: fwmark {:#x} lookup {} (priority 101): {}\n", *cfg.egress_iface,
+                 rootful->host_table.iface_mark, rootful->iface_table, routes);
+    }
     fmt::print("  host table:\n{}", rootful->host_script);
     fmt::print("  tree table:\n{}", rootful->child_script);
   } else {
@@ -266,7 +287,10 @@ int run_command(const run_config& cfg) {
   if (cfg.dry_run) {
     std::optional<backends::rootful::network_plan> plan;
     if (cfg.backend == backend_kind::rootful) {
-      auto planned = backends::rootful::plan_rootful(prepared->spec);
+      backends::rootful::rootful_options planning;
+      planning.proxy_mode = prepared->engine.proxy.has_value();
+      planning.iface = cfg.egress_iface;
+      auto planned = backends::rootful::plan_rootful(prepared->spec, planning);
       if (!planned) return report(planned.error());
       plan = std::move(*planned);
     }
@@ -307,7 +331,10 @@ int run_command(const run_config& cfg) {
   std::unique_ptr<capture::link_tap> link_capture;  // rootful: the child point is the veth
   if (rootful) {
     auto made = backends::rootful::make_rootful_sandbox(
-        prepared->spec, {.command = command_text(cfg), .log_group = (*outputs)->capture_log_group()});
+        prepared->spec, {.command = command_text(cfg),
+                         .log_group = (*outputs)->capture_log_group(),
+                         .proxy_mode = prepared->engine.proxy.has_value(),
+                         .iface = cfg.egress_iface});
     if (!made) return report(made.error());
     rootful_box = made->get();
     sandbox = std::move(*made);

@@ -232,10 +232,9 @@ result<run_config> build_run_config(const raw_options& raw, const CLI::App& app,
   return config;
 }
 
-result<void> reject_unsupported(const run_config& config, const CLI::App& app, const std::vector<std::string>& given) {
-  static constexpr std::array<std::string_view, 3> later{"iface", "host-port", "publish"};
-  if (config.backend == backend_kind::rootful && config.proxy)
-    return fail("not-supported", "--proxy with --root is not supported yet (use the rootless backend)");
+result<void> reject_unsupported(const run_config& /*config*/, const CLI::App& app,
+                               const std::vector<std::string>& given) {
+  static constexpr std::array<std::string_view, 2> later{"host-port", "publish"};
   for (const auto& name : given) {
     const CLI::Option* opt = app.get_option_no_throw(name);
     if (opt == nullptr || opt->get_lnames().empty()) continue;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -23,6 +24,7 @@
 #include "backends/rootful/nftables.hpp"
 #include "backends/rootful/rtnetlink_links.hpp"
 #include "backends/rootful/rtnetlink_queries.hpp"
+#include "backends/rootful/rtnetlink_routing.hpp"
 #include "net/common/log.hpp"
 #include "net/netfilter/netfilter_socket.hpp"
 
@@ -33,6 +35,22 @@ constexpr std::uint16_t tree_queue = 0;             // NFQUEUE numbers are per n
 constexpr std::uint32_t deny_mark = 0x4e500000;     // "NP": a verdict's mark the tree's table rejects
 constexpr std::uint32_t queue_copy_range = 0xffff;  // whole packets: the gate parses their headers
 constexpr const char* tree_link = "eth0";
+// Proxy mode: the engine's transparent listener port on the gateways (any
+// port does: the gateway addresses are this run's own), and the bases of
+// the per-run mark and routing table (plus the run's /30 slot, so that
+// concurrent runs never share one).
+constexpr std::uint16_t proxy_port = 1080;
+constexpr std::uint32_t proxy_mark_base = 0x4e540000;  // "NT"
+constexpr std::uint32_t proxy_rule_priority = 100;     // before the main table (32766)
+constexpr std::uint32_t iface_mark_base = 0x4e490000;  // "NI"; --iface's mark and table, plus the slot
+constexpr std::uint32_t iface_rule_priority = 101;
+
+// The index of the run's /30 in 10.249.0.0/16 (0..16383).
+std::uint32_t slot_of(const run_addresses& a) {
+  in_addr child{};
+  ::inet_pton(AF_INET, a.child4.c_str(), &child);
+  return ((ntohl(child.s_addr) & 0xffffu) >> 2) & 0x3fffu;
+}
 
 template <std::size_t N>
 std::array<std::uint8_t, N> bytes_of(const std::string& text) {
@@ -139,6 +157,36 @@ result<uplinks> uplink_names(rtnetlink& nl) {
   return out;
 }
 
+// --iface: the interface's routes in the run's table. Errors are the
+// user's (code "usage"): nothing is set up yet.
+result<void> plan_iface(rtnetlink& nl, const std::string& name, network_plan& p) {
+  if (!valid_interface_name(name)) return fail("usage", fmt::format("--iface '{}' is not an interface name", name));
+  const int index = static_cast<int>(::if_nametoindex(name.c_str()));
+  if (index == 0) return fail("usage", fmt::format("--iface {}: no such interface on this host", name));
+  if (name == "lo") return fail("usage", "--iface lo: the loopback interface cannot carry the tree's traffic");
+  const bool netpen_link = name.size() == 8 && name.starts_with("np") &&
+                           std::ranges::all_of(name.substr(2), [](char c) { return std::isxdigit(c) != 0; });
+  if (netpen_link) return fail("usage", fmt::format("--iface {}: that is a netpen run's own link", name));
+  unsigned flags = 0;
+  if (std::ifstream in(fmt::format("/sys/class/net/{}/flags", name)); in >> std::hex >> flags, (flags & IFF_UP) == 0)
+    return fail("usage", fmt::format("--iface {} is down", name));
+  auto routes = list_default_routes(nl, RT_TABLE_MAIN);
+  if (!routes) return unexpected(routes.error());
+  p.iface_index = index;
+  std::vector<int> families{AF_INET};
+  if (p.ipv6) families.push_back(AF_INET6);
+  for (int af : families) {
+    network_plan::iface_route r{af, {}};
+    for (const auto& d : *routes)  // ordered by metric: the best one through the interface
+      if (d.family == af && d.ifindex == index) {
+        r.gateway = d.gateway;
+        break;
+      }
+    p.iface_routes.push_back(std::move(r));
+  }
+  return {};
+}
+
 }  // namespace
 
 result<network_plan> plan_network(const network_options& opts) {
@@ -173,6 +221,18 @@ result<network_plan> plan_network(const network_options& opts) {
     h.gateway6 = addrs->gateway6;
   }
   h.log_group = opts.log_group;
+  if (opts.iface) {
+    if (auto r = plan_iface(*nl, *opts.iface, p); !r) return unexpected(r.error());
+    h.iface = opts.iface;
+    h.iface_mark = iface_mark_base | slot_of(*addrs);
+    p.iface_table = h.iface_mark;
+  }
+  if (opts.proxy_mode) {
+    h.tproxy_port = proxy_port;
+    h.tproxy_mark = proxy_mark_base | slot_of(*addrs);
+    p.proxy_table = h.tproxy_mark;  // its own table, numbered as its mark
+    p.proxy_rule_priority = proxy_rule_priority;
+  }
   p.child_table.queue = tree_queue;
   p.child_table.deny_mark = deny_mark;
   auto host = host_table_script(h);
@@ -232,6 +292,10 @@ result<void> rootful_network::set_up_host(int netns_fd) {
                                plan_.host_table.table, uplink, nfproto);
     return {};
   };
+  if (const auto& iface = plan_.host_table.iface) {  // its replies must be forwarded too
+    if (std::ranges::find(uplinks->v4, *iface) == uplinks->v4.end()) uplinks->v4.push_back(*iface);
+    if (std::ranges::find(uplinks->v6, *iface) == uplinks->v6.end()) uplinks->v6.push_back(*iface);
+  }
   for (const auto& up : uplinks->v4)
     if (auto r = forward_on(up, fmt::format("net/ipv4/conf/{}/forwarding", up), "ipv4"); !r) return r;
   if (plan_.ipv6) {
@@ -259,6 +323,58 @@ result<void> rootful_network::set_up_host(int netns_fd) {
   if (!nft) return unexpected(nft.error());
   if (auto r = guard_.push(nft_table{"inet", plan_.host_table.table}); !r) return r;
   if (auto r = nft->run(plan_.host_script); !r) return r;
+  if (auto r = set_up_proxy_routing(); !r) return r;
+  return set_up_iface_routing();
+}
+
+// Proxy mode: a TPROXY'd packet's destination is not a host address, so the
+// main table would forward it; the fwmark rule routes it by the run's own
+// table instead, where every address is local, and the listener gets it.
+template <class Route>
+result<void> rootful_network::add_marked_table(ip_family family, int af, std::uint32_t mark, std::uint32_t priority,
+                                               Route route) {
+  auto nl = rtnetlink::open();
+  if (!nl) return unexpected(nl.error());
+  if (auto r = guard_.push(route_table{family, mark}); !r) return r;
+  if (auto r = nl->request(fmt::format("adding the route of table {}", mark).c_str(), route); !r) return r;
+  const fwmark_rule rule{.fwmark = mark, .fwmask = 0xffffffff, .table = mark, .priority = priority};
+  if (auto r = guard_.push(ip_rule{family, rule.fwmark, rule.fwmask, rule.table, rule.priority}); !r) return r;
+  return nl->request(fmt::format("adding the fwmark rule for table {}", mark).c_str(),
+                     [&](char* buf, std::uint32_t seq) { return build_fwmark_rule(buf, seq, route_op::add, af, rule); });
+}
+
+// Proxy mode: a TPROXY'd packet's destination is not a host address, so the
+// main table would forward it; the fwmark rule routes it by the run's own
+// table instead, where every address is local, and the listener gets it.
+result<void> rootful_network::set_up_proxy_routing() {
+  if (plan_.proxy_table == 0) return {};
+  const std::uint32_t table = plan_.proxy_table;
+  std::vector<std::pair<ip_family, int>> families{{ip_family::ipv4, AF_INET}};
+  if (plan_.ipv6) families.emplace_back(ip_family::ipv6, AF_INET6);
+  for (const auto& [family, af] : families) {
+    auto route = [&, af = af](char* buf, std::uint32_t seq) {
+      return build_local_default_route(buf, seq, route_op::add, af, table, 1);
+    };
+    if (auto r = add_marked_table(family, af, table, plan_.proxy_rule_priority, route); !r) return r;
+  }
+  return {};
+}
+
+// --iface: what the tree sends (marked by the host table) is routed by the
+// run's table, whose default route goes through the interface. If that
+// route goes (the link is down), the lookup falls through to the main table
+// and the host table's forward rule drops the packet: nothing leaves by
+// another interface.
+result<void> rootful_network::set_up_iface_routing() {
+  if (plan_.iface_table == 0) return {};
+  const std::uint32_t table = plan_.iface_table;
+  for (const auto& ir : plan_.iface_routes) {
+    const ip_family family = ir.family == AF_INET6 ? ip_family::ipv6 : ip_family::ipv4;
+    auto route = [&](char* buf, std::uint32_t seq) {
+      return build_table_default_route(buf, seq, route_op::add, ir.family, table, plan_.iface_index, ir.gateway);
+    };
+    if (auto r = add_marked_table(family, ir.family, table, iface_rule_priority, route); !r) return r;
+  }
   return {};
 }
 
@@ -317,7 +433,8 @@ result<void> rootful_network::set_up_tree(int netns_fd, const network_options& o
   std::vector<asio::ip::address> gateways{asio::ip::make_address(a.gateway4)};
   if (v6) gateways.push_back(asio::ip::make_address(a.gateway6));
   kernel_.emplace(relay::kernel_path{std::move(*queue), plan_.child_table.queue, plan_.child_table.deny_mark,
-                                     std::move(*conntrack), std::move(gateways), plan_.host_table.dns_port});
+                                     std::move(*conntrack), std::move(gateways), plan_.host_table.dns_port,
+                                     plan_.host_table.tproxy_port.value_or(0)});
   return {};
 }
 

@@ -8,6 +8,13 @@
 //     per-interface sysctl); the nftables table `inet netpen_<id>` (DNS to
 //     the forwarder, masquerade, forward/input filters; with -o at egress
 //     the capture's NFLOG chains) in one transaction.
+//     Proxy mode adds, per family, a routing table of its own whose only
+//     route makes every address local, and an fwmark rule that sends the
+//     TPROXY'd packets (marked by the host table) to it: that is how they
+//     reach the engine's transparent listener on the gateway. --iface
+//     likewise: its own table with a default route through the interface,
+//     a mark on what the tree sends (but to the gateway), and a forward
+//     rule that drops the tree's packets bound for any other interface.
 //  3. tree (a thread that setns()es into the tree's netns): lo up, the peer
 //     renamed eth0 with the child addresses and default routes; conntrack
 //     accounting on and a short TIME_WAIT (so a closed flow's end is known
@@ -20,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backends/rootful/guard_stack.hpp"
 #include "backends/rootful/host_undo.hpp"
@@ -34,6 +42,8 @@ struct network_options {
   bool ipv4_route = true;
   bool ipv6_route = true;
   std::string command;  // for the run's record
+  bool proxy_mode = false;  // --proxy: the tree's TCP is TPROXY'd to the engine
+  std::optional<std::string> iface;  // --iface: direct egress only through this host interface
   std::optional<std::uint16_t> log_group;  // the egress capture's NFLOG group (host_table_plan::log_group)
 };
 
@@ -43,6 +53,20 @@ struct network_plan {
   child_table_plan child_table;
   std::string host_script, child_script;
   bool ipv6 = true;
+  // Proxy mode: the local-route table and the fwmark rule (per family).
+  std::uint32_t proxy_table = 0;  // 0: no proxy mode
+  std::uint32_t proxy_rule_priority = 0;
+  // --iface: the run's own table with one default route per family through
+  // the interface (via the gateway of its default route in the main table,
+  // else a device route), and the fwmark rule that sends the tree's marked
+  // packets there.
+  struct iface_route {
+    int family = 0;                     // AF_INET or AF_INET6
+    std::vector<std::uint8_t> gateway;  // empty: `default dev IFACE`
+  };
+  int iface_index = 0;
+  std::uint32_t iface_table = 0;  // 0: no --iface
+  std::vector<iface_route> iface_routes;
 };
 
 // Reads the host's addresses and routes (nothing is changed) and plans a run.
@@ -63,6 +87,11 @@ class rootful_network {
  private:
   rootful_network(network_plan plan, run_state state);
   result<void> set_up_host(int netns_fd);
+  result<void> set_up_proxy_routing();
+  result<void> set_up_iface_routing();
+  // Pushes and adds one table's route and its fwmark rule (proxy mode, --iface).
+  template <class Route>
+  result<void> add_marked_table(ip_family family, int af, std::uint32_t mark, std::uint32_t priority, Route route);
   result<void> set_up_tree(int netns_fd, const network_options& opts);
 
   network_plan plan_;

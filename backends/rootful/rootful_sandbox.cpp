@@ -43,6 +43,8 @@ network_options network_options_of(const sandbox_spec& spec, const rootful_optio
   n.ipv6_route = spec.ipv6_route;
   n.command = opts.command;
   n.log_group = opts.log_group;
+  n.proxy_mode = opts.proxy_mode;
+  n.iface = opts.iface;
   return n;
 }
 
@@ -59,8 +61,8 @@ rootful_sandbox::~rootful_sandbox() {
   network_.reset();
 }
 
-result<network_plan> plan_rootful(const sandbox_spec& spec) {
-  return plan_network(network_options_of(spec, {}));
+result<network_plan> plan_rootful(const sandbox_spec& spec, const rootful_options& opts) {
+  return plan_network(network_options_of(spec, opts));
 }
 
 result<std::unique_ptr<rootful_sandbox>> make_rootful_sandbox(const sandbox_spec& spec, const rootful_options& opts) {

@@ -24,6 +24,8 @@ namespace netpen::backends::rootful {
 struct rootful_options {
   std::string command;  // for the run's record under /run/netpen
   std::optional<std::uint16_t> log_group;  // -o at egress: the capture's NFLOG group
+  bool proxy_mode = false;                 // --proxy: the tree's TCP is TPROXY'd to the engine
+  std::optional<std::string> iface;        // --iface: direct egress through this host interface
 };
 
 class rootful_sandbox final : public init_sandbox {
@@ -43,6 +45,6 @@ class rootful_sandbox final : public init_sandbox {
 result<std::unique_ptr<rootful_sandbox>> make_rootful_sandbox(const sandbox_spec& spec, const rootful_options& opts);
 
 // The plan a run would use, for --dry-run (reads the host, changes nothing).
-result<network_plan> plan_rootful(const sandbox_spec& spec);
+result<network_plan> plan_rootful(const sandbox_spec& spec, const rootful_options& opts = {});
 
 }  // namespace netpen::backends::rootful

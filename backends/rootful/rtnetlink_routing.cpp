@@ -39,8 +39,9 @@ nlmsghdr* start_default_route(char* buf, std::uint32_t seq, route_op op, int fam
 
 nlmsghdr* build_table_default_route(char* buf, std::uint32_t seq, route_op op, int family, std::uint32_t table,
                                     int ifindex, std::span<const std::uint8_t> gateway) {
-  nlmsghdr* nlh = start_default_route(buf, seq, op, family, table, RTN_UNICAST, RT_SCOPE_UNIVERSE);
-  mnl_attr_put(nlh, RTA_GATEWAY, gateway.size(), gateway.data());
+  nlmsghdr* nlh = start_default_route(buf, seq, op, family, table, RTN_UNICAST,
+                                      gateway.empty() ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE);
+  if (!gateway.empty()) mnl_attr_put(nlh, RTA_GATEWAY, gateway.size(), gateway.data());
   mnl_attr_put_u32(nlh, RTA_OIF, static_cast<std::uint32_t>(ifindex));
   return nlh;
 }

@@ -13,7 +13,8 @@ namespace netpen::backends::rootful {
 enum class route_op { add, remove };
 
 // `ip route {add|del} default via GATEWAY dev IFINDEX table TABLE` for
-// `family` (AF_INET: 4-byte gateway, AF_INET6: 16). Adding replaces an
+// `family` (AF_INET: 4-byte gateway, AF_INET6: 16; empty: `default dev
+// IFINDEX`, scope link, as for a point-to-point link). Adding replaces an
 // existing default route of that table.
 nlmsghdr* build_table_default_route(char* buf, std::uint32_t seq, route_op op, int family, std::uint32_t table,
                                     int ifindex, std::span<const std::uint8_t> gateway);

@@ -183,6 +183,13 @@ e2e_users() { echo "${NETPEN_E2E_USERS:-root netpen-test}"; }
 # --hosts-file are emulated with the lab's resolv.conf/hosts overlays.
 # Both are commands `run` and the checks accept (they build E2E_ARGV).
 in_host() { in_host_argv "$@" && "${E2E_ARGV[@]}"; }
+# What a rootful run may change in the lab's host node: the nftables ruleset,
+# forwarding sysctls, policy rules, routes of every table and netpen links.
+rootful_host_state() {
+  in_host sh -c 'nft list ruleset; sysctl -a 2>/dev/null | grep -E "\.(forwarding|force_forwarding) " | sort
+    ip rule; ip -6 rule; ip route show table all; ip -6 route show table all | grep -v "^multicast\|^local fe80"
+    ip -br link | grep -o "^np[0-9a-f]*" || true'
+}
 np() { np_argv "$@" && "${E2E_ARGV[@]}"; }
 
 e2e_user_opt() { # sets E2E_UOPT from "--as USER"

@@ -8,7 +8,9 @@
 # dante SOCKS5 with and without username auth; socks5h:// and --proxy-only
 # keeping DNS, UDP and ping in; the destination's name in the proxies' logs;
 # curl, python3 urllib and busybox wget as clients; failures as an RST with a
-# reason on stderr; the password in no output. As root and as a user.
+# reason on stderr; the password in no output; bulk both ways (a half-close
+# through SOCKS5). As root and as a user. With NETPEN_E2E_BACKEND=rootful
+# the same cases run through --root's TPROXY path.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup
@@ -125,6 +127,10 @@ for who in $(e2e_users); do
   run np --as "$who" -p socks5://proxy.lab.test:1080 -- curl -fsS -m 20 http://hidden.lab.test/whoami
   check_match "[$who] SOCKS5 without auth" "$whoami_re" "$OUT"
   check_log "[$who] ... ATYP domain with the name" 'ATYP: 3 address: hidden\.lab\.test\.80' "$LOGS/danted.log" "$m"
+  run np --as "$who" -p socks5://proxy.lab.test:1080 -- sh -c \
+    "head -c 30000000 '$LAB_DIR/www/big.bin' | socat -t 60 -T 120 - TCP:hidden.lab.test:9000"
+  check_eq "[$who] 30 MB upload through SOCKS5, then a half-close: the sink's count and sha256" \
+    "30000000 $(head -c 30000000 "$LAB_DIR/www/big.bin" | sha256sum | cut -d' ' -f1)" "$OUT"
   run np --as "$who" -p socks5://203.0.113.20:1080 -- curl -fsS -m 20 http://203.0.113.30/whoami
   check_match "[$who] SOCKS5 to an address the tree never looked up (ATYP IPv4)" "$whoami_re" "$OUT"
   m=$(mark "$LOGS/danted-auth.log")

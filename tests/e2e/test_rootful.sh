@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # e2e, rootful backend only: what --root changes on the host and undoes.
-#  - the host's nftables ruleset and forwarding sysctls are the same before
-#    and after a run; no netpen link or run record is left;
+#  - the host's nftables ruleset, forwarding sysctls, policy rules and
+#    routes are the same before and after a run (also in proxy mode, which
+#    adds TPROXY, an fwmark rule and a local-route table); no netpen link
+#    or run record is left;
 #  - --dry-run prints the plan (veth, addresses, both tables) and changes
 #    nothing;
 #  - the command runs as the invoking user behind sudo (SUDO_UID/SUDO_GID),
@@ -15,23 +17,26 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 E2E_BACKEND=rootful
 e2e_setup
 
-host_state() { # the host node's netfilter ruleset, forwarding sysctls and netpen links
-  in_host sh -c 'nft list ruleset; sysctl -a 2>/dev/null | grep -E "\.(forwarding|force_forwarding) " | sort; ip -br link | grep -o "^np[0-9a-f]*" || true'
-}
 run_ids() { ls /run/netpen 2>/dev/null | sort; }
 
-before=$(host_state)
+before=$(rootful_host_state)
 ids_before=$(run_ids)
 check_output_eq "a run reaches the web server" netpen-lab-index-ok np -- curl -fsS -m 20 http://web.lab.test/
-check_eq "ruleset, sysctls and links are the same after the run" "$before" "$(host_state)"
+check_eq "ruleset, sysctls and links are the same after the run" "$before" "$(rootful_host_state)"
 check_eq "no run record is left in /run/netpen" "$ids_before" "$(run_ids)"
+check_output_eq "proxy mode: a run through SOCKS5 reaches the hidden server" netpen-lab-index-ok \
+  np -p socks5://proxy.lab.test:1080 -- curl -fsS -m 20 http://hidden.lab.test/
+check_eq "... its fwmark rules and local-route tables are gone afterwards" "$before" "$(rootful_host_state)"
+run np --dry-run -p socks5://proxy.lab.test:1080 -- true
+check_match "--dry-run in proxy mode shows the TPROXY rule" 'tproxy ip to 10\.249\.[0-9.]+:1080 meta mark set' "$OUT"
+check_match "... and the fwmark rule with its table" '^  routing: +fwmark 0x4e54[0-9a-f]{4} lookup [0-9]+' "$OUT"
 
 run np --dry-run -- true
 check_eq "--dry-run exits 0" 0 "$RC"
 check_match "--dry-run shows the veth" '^  link: +veth np[0-9a-f]{6} ' "$OUT"
 check_match "--dry-run shows the host table" '^table inet netpen_[0-9a-f]{6} \{' "$OUT"
 check_match "--dry-run shows the tree's table" '^table inet netpen \{' "$OUT"
-check_eq "--dry-run changes nothing" "$before" "$(host_state)"
+check_eq "--dry-run changes nothing" "$before" "$(rootful_host_state)"
 
 check_output_eq "the command runs as the sudo user" "netpen-test /home/netpen-test netpen-test" \
   np --as netpen-test -- sh -c 'echo "$(id -un) $HOME $USER"'
@@ -77,7 +82,7 @@ check "cleanup left the live run's table" in_host nft list table inet "netpen_$l
 
 pkill -TERM -f "^$E2E_NETPEN --root -- sleep 30" 2> /dev/null
 wait "$live_shell" 2> /dev/null
-check_eq "after both runs: ruleset, sysctls and links as before" "$before" "$(host_state)"
+check_eq "after both runs: ruleset, sysctls and links as before" "$before" "$(rootful_host_state)"
 # (cleanup also removed records of dead runs from before this test: only new ones count)
 check_eq "after both runs: no record of either run is left" "" "$(comm -13 <(echo "$ids_before") <(run_ids))"
 e2e_finish

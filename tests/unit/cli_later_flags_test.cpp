@@ -26,8 +26,6 @@ void check_errors(const std::vector<std::pair<std::vector<std::string>, std::str
 TEST_CASE("valid later flags are rejected as not supported yet", "[cli]") {
   temp_file allow("# scope\nexample.com\n*.example.org:443\n10.0.0.0/8\n[2001:db8::1]:8443\n");
   const std::vector<std::pair<std::vector<std::string>, std::string>> rows{
-      {{"--root", "--iface", "eth0", "x"}, "--iface is not supported yet"},
-      {{"--root", "--proxy", "http://192.0.2.1:3128", "x"}, "--proxy with --root is not supported yet"},
       {{"--host-port", "8080,9000-9010", "x"}, "--host-port is not supported yet"},
       {{"--publish", "8080", "--publish=9090:80", "x"}, "--publish is not supported yet"},
   };
@@ -39,7 +37,11 @@ TEST_CASE("valid later flags are rejected as not supported yet", "[cli]") {
 
 TEST_CASE("the rootful backend is chosen by --root or --network-backend", "[cli]") {
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"--root", "x"}, {"--network-backend", "rootful", "x"}, {"--root", "--run-as-root", "x"}}) {
+           {"--root", "x"},
+           {"--network-backend", "rootful", "x"},
+           {"--root", "--run-as-root", "x"},
+           {"--root", "--proxy", "socks5://192.0.2.1:1080", "x"},
+           {"--root", "--iface", "eth0", "x"}}) {
     auto r = parse(args);
     REQUIRE(r);
     const auto& c = std::get<netpen::app::run_config>(*r);

@@ -142,6 +142,19 @@ TEST_CASE("table default route via a gateway: add and delete", "[rtnetlink]") {
   CHECK(b.at(RTA_GATEWAY) == std::vector<std::uint8_t>(gw6.begin(), gw6.end()));
 }
 
+TEST_CASE("table default route without a gateway: a link-scope device route", "[rtnetlink]") {
+  auto buf = buffer();
+  const nlmsghdr* nlh = build_table_default_route(buf.data(), 7, route_op::add, AF_INET6, 0x4e490001, 9, {});
+  const rtmsg* rtm = rtmsg_of(nlh);
+  CHECK(rtm->rtm_family == AF_INET6);
+  CHECK(rtm->rtm_type == RTN_UNICAST);
+  CHECK(rtm->rtm_scope == RT_SCOPE_LINK);
+  auto a = collect(nlh, sizeof(rtmsg));
+  CHECK(a.count(RTA_GATEWAY) == 0);
+  CHECK(as_u32(a.at(RTA_OIF)) == 9);
+  CHECK(as_u32(a.at(RTA_TABLE)) == 0x4e490001);
+}
+
 TEST_CASE("local default route on lo for TPROXY", "[rtnetlink]") {
   auto buf = buffer();
   const nlmsghdr* nlh = build_local_default_route(buf.data(), 7, route_op::add, AF_INET6, 1234, 1);
