@@ -1,12 +1,18 @@
 // cleanup_leftovers: undoing what dead rootful runs left (see cleanup.hpp).
 #include "backends/rootful/cleanup.hpp"
 
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <system_error>
+#include <thread>
 
 #include <fmt/format.h>
 
+#include "backends/common/unique_fd.hpp"
 #include "backends/rootful/guard_stack.hpp"
 #include "backends/rootful/run_state.hpp"
 
@@ -43,12 +49,71 @@ void clean_dead_run(run_state& state, host_undo& undo, bool dry_run, std::FILE* 
   }
 }
 
+// A cookie for people: "cookie 42", or that the record or kernel has none.
+std::string cookie_text(const std::optional<std::uint64_t>& cookie) {
+  return cookie ? fmt::format("cookie {}", *cookie) : std::string("cookie unknown");
+}
+
+// Only the record is left: its namespace, and its changes, are gone.
+void drop_stale_record(run_state& state, bool dry_run, std::FILE* out, cleanup_report& report) {
+  const std::string id = state.record().id;
+  const std::string dir = state.dir().string();
+  if (dry_run) {
+    fmt::print(out, "  would remove {} (stale: nothing to undo)\n", dir);
+    report.stale.push_back(id);
+    return;
+  }
+  if (auto removed = state.remove(); !removed) {
+    fmt::print(out, "  kept {}: {}\n", dir, removed.error().message);
+    report.incomplete.push_back(id);
+    return;
+  }
+  fmt::print(out, "  removed {} (stale: nothing undone)\n", dir);
+  report.stale.push_back(id);
+}
+
+// The cookie of the namespace netns_fd refers to, from a socket made in a
+// short-lived thread that joined it (this thread never changes namespace).
+std::optional<std::uint64_t> cookie_of(int netns_fd) {
+  std::optional<std::uint64_t> cookie;
+  try {
+    std::thread t([&] {
+      if (::setns(netns_fd, CLONE_NEWNET) == 0) cookie = current_netns_cookie();
+    });
+    t.join();
+  } catch (const std::system_error&) {
+    return std::nullopt;
+  }
+  return cookie;
+}
+
 }  // namespace
+
+netns_verdict judge_netns(const netns_identity& recorded, const netns_identity& here,
+                          const std::optional<netns_identity>& holder) {
+  const auto differ = [](const std::optional<std::uint64_t>& a, const std::optional<std::uint64_t>& b) {
+    return a && b && *a != *b;
+  };
+  if (recorded.name.empty()) return netns_verdict::leave;  // unknown namespace: never guess
+  if (recorded.name == here.name) {
+    if (differ(recorded.cookie, here.cookie)) return netns_verdict::drop_reused;
+    // Recorded with a cookie that cannot be read here: this may be a new
+    // namespace with the old one's inode.
+    if (recorded.cookie && !here.cookie) return netns_verdict::leave;
+    return netns_verdict::undo;
+  }
+  // The name says elsewhere, the cookie says here: a record at odds with itself.
+  if (recorded.cookie && here.cookie && *recorded.cookie == *here.cookie) return netns_verdict::leave;
+  if (!holder) return netns_verdict::drop_gone;
+  if (differ(recorded.cookie, holder->cookie)) return netns_verdict::drop_reused;
+  return netns_verdict::leave;
+}
 
 cleanup_report cleanup_leftovers(const std::filesystem::path& root, host_undo& undo, bool dry_run, std::FILE* out) {
   cleanup_report report;
   const auto runs = list_runs(root);
   if (runs.empty()) fmt::print(out, "nothing to clean up\n");
+  const netns_identity here{current_netns(), current_netns_cookie()};
   for (const auto& dir : runs) {
     auto state = run_state::load(dir);
     if (!state) {
@@ -62,43 +127,74 @@ cleanup_report cleanup_leftovers(const std::filesystem::path& root, host_undo& u
       report.skipped_live.push_back(r.id);
       continue;
     }
-    // Its sysctls and tables belong to that namespace: never undo them here.
-    // A namespace nobody holds any more took them with it: only the record is left.
-    if (r.netns != current_netns() && !netns_exists(r.netns)) {
-      fmt::print(out, "run {}: its network namespace {} is gone, and its changes with it\n", r.id, r.netns);
-      if (!dry_run) (void)state->remove();
-      report.cleaned.push_back(r.id);
-      continue;
+    // Its sysctls and tables belong to its namespace: undo them only there.
+    // A namespace that is gone took them with it: only the record is left.
+    // The inode alone does not tell: a new namespace may have it now.
+    const netns_identity recorded{r.netns, r.netns_cookie};
+    const bool elsewhere = !r.netns.empty() && r.netns != here.name;
+    const auto holder = elsewhere ? find_netns(r.netns) : std::nullopt;
+    switch (judge_netns(recorded, here, holder)) {
+      case netns_verdict::undo:
+        clean_dead_run(*state, undo, dry_run, out, report);
+        break;
+      case netns_verdict::drop_gone:
+        fmt::print(out, "run {} (pid {} is gone): stale record: its network namespace {} is gone, and its changes with it\n",
+                   r.id, r.pid, r.netns);
+        drop_stale_record(*state, dry_run, out, report);
+        break;
+      case netns_verdict::drop_reused:
+        fmt::print(out,
+                   "run {} (pid {} is gone): stale record: its network namespace {} ({}) is gone, and its changes "
+                   "with it; {} is now {} namespace ({})\n",
+                   r.id, r.pid, r.netns, cookie_text(r.netns_cookie), r.netns, elsewhere ? "another" : "this",
+                   cookie_text(elsewhere ? holder->cookie : here.cookie));
+        drop_stale_record(*state, dry_run, out, report);
+        break;
+      case netns_verdict::leave:
+        if (elsewhere || r.netns.empty())
+          fmt::print(out, "run {}: skipped (made in network namespace {}, this is {})\n", r.id,
+                     r.netns.empty() ? "unknown" : r.netns, here.name);
+        else
+          fmt::print(out, "run {}: skipped (made in network namespace {} ({}), and this namespace's cookie cannot "
+                     "be read to tell it is the same one)\n", r.id, r.netns, cookie_text(r.netns_cookie));
+        report.other_netns.push_back(r.id);
+        break;
     }
-    if (r.netns != current_netns()) {
-      fmt::print(out, "run {}: skipped (made in network namespace {}, this is {})\n", r.id,
-                 r.netns.empty() ? "unknown" : r.netns, current_netns());
-      report.other_netns.push_back(r.id);
-      continue;
-    }
-    clean_dead_run(*state, undo, dry_run, out, report);
   }
   std::fflush(out);
   return report;
 }
 
-// Whether any process, or a name under /run/netns, still holds the
-// network namespace `name` ("net:[inode]").
-bool netns_exists(const std::string& name) {
+std::optional<netns_identity> find_netns(const std::string& name) {
   namespace fs = std::filesystem;
-  if (name.empty()) return true;  // unknown: assume it is there (leave the run alone)
+  if (name.empty()) return netns_identity{};  // unknown: assume it is there (leave the run alone)
+  // Opened, then checked: a process may exit between the listing and the open.
+  const auto open_held = [&](const fs::path& p) -> std::optional<netns_identity> {
+    unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0 || fmt::format("net:[{}]", st.st_ino) != name) return std::nullopt;
+    return netns_identity{name, cookie_of(fd.get())};
+  };
+  bool seen = false;  // named by a process whose namespace file could not be opened
   std::error_code ec;
   for (const auto& p : fs::directory_iterator("/proc", ec)) {
     const auto pid = p.path().filename().string();
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
     std::error_code e2;
-    if (fs::read_symlink(p.path() / "ns" / "net", e2).string() == name) return true;
+    const fs::path ns = p.path() / "ns" / "net";
+    if (fs::read_symlink(ns, e2).string() != name) continue;
+    if (auto held = open_held(ns)) return held;
+    seen = true;
   }
   for (const auto& p : fs::directory_iterator("/run/netns", ec)) {
     struct stat st {};
-    if (::stat(p.path().c_str(), &st) == 0 && fmt::format("net:[{}]", st.st_ino) == name) return true;
+    if (::stat(p.path().c_str(), &st) != 0 || fmt::format("net:[{}]", st.st_ino) != name) continue;
+    if (auto held = open_held(p.path())) return held;
+    seen = true;
   }
-  return false;
+  // Held, as far as can be told, but its cookie is unknown: leave the run alone.
+  if (seen) return netns_identity{name, std::nullopt};
+  return std::nullopt;
 }
 
 }  // namespace netpen::backends::rootful

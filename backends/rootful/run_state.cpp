@@ -2,6 +2,7 @@
 #include "backends/rootful/run_state.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,14 +83,16 @@ result<void> make_private_dir(const fs::path& path, bool may_exist) {
 nlohmann::json to_json(const run_record& r) {
   nlohmann::json changes = nlohmann::json::array();
   for (const auto& c : r.changes) changes.push_back(to_json(c));
-  return nlohmann::json{{"schema_version", r.schema_version},
-                        {"id", r.id},
-                        {"pid", r.pid},
-                        {"pid_start_time", r.start_time},
-                        {"command", r.command},
-                        {"netns", r.netns},
-                        {"created_unix", r.created_unix},
-                        {"changes", std::move(changes)}};
+  nlohmann::json j{{"schema_version", r.schema_version},
+                   {"id", r.id},
+                   {"pid", r.pid},
+                   {"pid_start_time", r.start_time},
+                   {"command", r.command},
+                   {"netns", r.netns},
+                   {"created_unix", r.created_unix},
+                   {"changes", std::move(changes)}};
+  if (r.netns_cookie) j["netns_cookie"] = *r.netns_cookie;
+  return j;
 }
 
 result<run_record> run_record_from_json(const nlohmann::json& j) {
@@ -113,6 +116,13 @@ result<run_record> run_record_from_json(const nlohmann::json& j) {
     r.start_time = start.get<std::uint64_t>();
     r.command = j.at("command").get<std::string>();
     r.netns = j.at("netns").get<std::string>();
+    // Optional: records without it (older netpen, older kernels) stay readable.
+    if (const auto it = j.find("netns_cookie"); it != j.end() && !it->is_null()) {
+      const bool cookie = it->is_number_unsigned() ? it->get<std::uint64_t>() != 0
+                                                   : it->is_number_integer() && it->get<std::int64_t>() > 0;
+      if (!cookie) return fail("bad-state", "netns_cookie is not a network namespace cookie");
+      r.netns_cookie = it->get<std::uint64_t>();
+    }
     r.created_unix = j.at("created_unix").get<std::int64_t>();
     const auto& changes = j.at("changes");
     if (!changes.is_array()) return fail("bad-state", "changes is not a list");
@@ -174,6 +184,7 @@ result<run_record> this_run_record(std::string id, std::string command) {
   r.start_time = *start;
   r.command = std::move(command);
   r.netns = current_netns();
+  r.netns_cookie = current_netns_cookie();
   r.created_unix = static_cast<std::int64_t>(std::time(nullptr));
   return r;
 }
@@ -182,6 +193,22 @@ std::string current_netns() {
   std::error_code ec;
   auto target = std::filesystem::read_symlink("/proc/thread-self/ns/net", ec);
   return ec ? std::string() : target.string();
+}
+
+std::optional<std::uint64_t> current_netns_cookie() {
+#ifdef SO_NETNS_COOKIE
+  // Any socket belongs to the namespace of the thread that made it.
+  unique_fd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd) return std::nullopt;
+  std::uint64_t cookie = 0;
+  socklen_t len = sizeof(cookie);
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0 || len != sizeof(cookie) ||
+      cookie == 0)
+    return std::nullopt;
+  return cookie;
+#else
+  return std::nullopt;
+#endif
 }
 
 bool is_alive(const run_record& r) {

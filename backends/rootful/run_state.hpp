@@ -29,6 +29,10 @@ struct run_record {
   std::uint64_t start_time = 0;      // field 22 of /proc/<pid>/stat
   std::string command;               // for people: what the run was running
   std::string netns;                 // the network namespace its changes were made in ("net:[4026531840]")
+  // That namespace's SO_NETNS_COOKIE: unlike the inode in `netns`, which a
+  // new namespace may reuse once this one is gone, never reused until reboot.
+  // Absent in records of older netpen versions and kernels before 5.14.
+  std::optional<std::uint64_t> netns_cookie;
   std::int64_t created_unix = 0;     // seconds since the epoch
   std::vector<host_change> changes;  // in the order they were made
 };
@@ -53,6 +57,9 @@ result<run_record> this_run_record(std::string id, std::string command);
 bool is_alive(const run_record& r);
 // The calling thread's network namespace, as /proc/thread-self/ns/net names it.
 std::string current_netns();
+// The SO_NETNS_COOKIE of the calling thread's network namespace (from a
+// socket made here); nullopt when the kernel (before 5.14) cannot tell.
+std::optional<std::uint64_t> current_netns_cookie();
 
 class run_state {
  public:
