@@ -203,15 +203,34 @@ result<std::string> child_table_script(const child_table_plan& plan) {
   if (plan.deny_mark == 0) return bad("deny_mark is 0");
   const auto deny = hex_mark(plan.deny_mark);
   std::string s = table_header(child_table_name);
+  // The gate's verdict cache: destinations the gate allowed for a reason
+  // that does not change during the run, each for a while (see
+  // allowed_element_script); their new flows skip the queue.
+  for (const auto& [set, type] : {std::pair{allowed_set4, "ipv4_addr"}, std::pair{allowed_set6, "ipv6_addr"}})
+    s += fmt::format("\tset {} {{\n\t\ttype {} . inet_proto . inet_service\n\t\tflags timeout\n\t}}\n", set,
+                     type);
   chain(s, "output", "filter", "output", "filter",
         {"oifname \"lo\" accept",
          fmt::format("meta mark & {0} == {0} meta l4proto tcp counter reject with tcp reset", deny),
          fmt::format("meta mark & {0} == {0} counter reject with icmpx admin-prohibited", deny),
          "ct state established,related accept", "ct state invalid counter drop",
          "meta l4proto { tcp, udp } th dport 53 accept",
+         fmt::format("meta l4proto {{ tcp, udp }} ip daddr . meta l4proto . th dport @{} counter accept", allowed_set4),
+         fmt::format("meta l4proto {{ tcp, udp }} ip6 daddr . meta l4proto . th dport @{} counter accept",
+                     allowed_set6),
          fmt::format("ct state new counter queue num {}", plan.queue)});
   s += "}\n";
   return s;
+}
+
+result<std::string> allowed_element_script(const std::string& address, bool tcp, std::uint16_t port,
+                                           std::chrono::seconds timeout) {
+  const bool v6 = address.find(':') != std::string::npos;
+  const auto canonical = canonical_address(v6 ? AF_INET6 : AF_INET, address);
+  if (!canonical) return bad(fmt::format("\"{}\" is not an address", address));
+  if (timeout.count() <= 0) return bad("a cached verdict needs a timeout");
+  return fmt::format("add element inet {} {} {{ {} . {} . {} timeout {}s }}\n", child_table_name,
+                     v6 ? allowed_set6 : allowed_set4, *canonical, tcp ? "tcp" : "udp", port, timeout.count());
 }
 
 result<std::string> delete_table_script(std::string_view table) {

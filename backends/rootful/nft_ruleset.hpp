@@ -5,6 +5,7 @@
 // strict validation of every value spliced in; nothing here talks to the
 // kernel (nftables.hpp does).
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,8 +40,12 @@ struct child_table_plan {
   std::uint32_t deny_mark = 0;  // non-zero; packets re-injected with this bit are rejected
 };
 
-// The child table's name (family inet).
+// The child table's name (family inet), and its sets of allowed
+// destinations (address . protocol . port, each element with a timeout):
+// the gate's verdict cache, whose new flows skip the queue.
 inline constexpr std::string_view child_table_name = "netpen";
+inline constexpr std::string_view allowed_set4 = "allowed4";
+inline constexpr std::string_view allowed_set6 = "allowed6";
 
 // Each script is one nft transaction that atomically replaces any table of
 // the same name (`add table` + `delete table` + the definition), so a
@@ -48,7 +53,11 @@ inline constexpr std::string_view child_table_name = "netpen";
 // Errors: code "nft-plan", naming the offending field.
 result<std::string> host_table_script(const host_table_plan& plan);
 result<std::string> child_table_script(const child_table_plan& plan);
-result<std::string> delete_table_script(std::string_view table);  // "delete table inet <table>\n"
+result<std::string> delete_table_script(std::string_view table);
+// "add element inet netpen allowed4 { 192.0.2.1 . tcp . 443 timeout 60s }":
+// one cached verdict (UDP when !tcp), IPv4 or IPv6 by the address's form.
+result<std::string> allowed_element_script(const std::string& address, bool tcp, std::uint16_t port,
+                                           std::chrono::seconds timeout);  // "delete table inet <table>\n"
 
 // Validators shared with the libnftables wrapper.
 // A table name: a letter, then letters, digits or '_' (at most 64 in all).

@@ -187,6 +187,17 @@ result<void> plan_iface(rtnetlink& nl, const std::string& name, network_plan& p)
   return {};
 }
 
+// The engine's verdict cache: one element added to the tree's allowed set
+// (from the engine's kernel strand, one call at a time).
+std::function<void(const relay::flow_key&, std::chrono::seconds)> cache_in(std::shared_ptr<nft_session> tree_nft) {
+  return [tree_nft = std::move(tree_nft)](const relay::flow_key& key, std::chrono::seconds ttl) {
+    auto script = allowed_element_script(relay::to_string(key.dst), key.protocol == IPPROTO_TCP, key.dst_port, ttl);
+    if (!script) return;
+    if (auto added = tree_nft->run(*script); !added)
+      log::debug("verdict cache: {}", added.error().message);  // the flows keep asking the gate
+  };
+}
+
 }  // namespace
 
 result<network_plan> plan_network(const network_options& opts) {
@@ -382,6 +393,7 @@ result<void> rootful_network::set_up_tree(int netns_fd, const network_options& o
   const auto& a = plan_.addresses;
   const bool v6 = plan_.ipv6;
   std::optional<netfilter::netlink_socket> queue, conntrack;
+  std::shared_ptr<nft_session> tree_nft;  // opened in the tree's netns: it acts there
   auto r = in_netns(netns_fd, [&]() -> result<void> {
     auto nl = rtnetlink::open();
     if (!nl) return unexpected(nl.error());
@@ -419,6 +431,7 @@ result<void> rootful_network::set_up_tree(int netns_fd, const network_options& o
     auto nft = nft_session::open();
     if (!nft) return unexpected(nft.error());
     if (auto s = nft->run(plan_.child_script); !s) return s;
+    tree_nft = std::make_shared<nft_session>(std::move(*nft));
     if (auto s = append_queue_rule(NFPROTO_INET, std::string(child_table_name), "output", plan_.child_table.queue); !s)
       return s;
     auto q = netfilter::netlink_socket::open_queue(plan_.child_table.queue, queue_copy_range);
@@ -434,7 +447,7 @@ result<void> rootful_network::set_up_tree(int netns_fd, const network_options& o
   if (v6) gateways.push_back(asio::ip::make_address(a.gateway6));
   kernel_.emplace(relay::kernel_path{std::move(*queue), plan_.child_table.queue, plan_.child_table.deny_mark,
                                      std::move(*conntrack), std::move(gateways), plan_.host_table.dns_port,
-                                     plan_.host_table.tproxy_port.value_or(0)});
+                                     plan_.host_table.tproxy_port.value_or(0), cache_in(std::move(tree_nft))});
   return {};
 }
 

@@ -23,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -100,6 +101,10 @@ struct kernel_path {
   // Proxy mode: the host's TPROXY rule sends the tree's TCP to this port on
   // the gateways, where the engine listens (IP_TRANSPARENT); 0: no proxy mode.
   std::uint16_t proxy_port = 0;
+  // The gate's verdict cache in the tree's table: new flows to this
+  // destination (address, protocol, port) skip the queue for `ttl`. Unset:
+  // every new flow is queued.
+  std::function<void(const flow_key& key, std::chrono::seconds ttl)> cache_allowed;
 };
 
 struct engine_stats {
@@ -276,6 +281,7 @@ class engine {
   void send_verdict(std::uint32_t id, bool allow);
   asio::awaitable<void> judge_kernel_flow(flow_key key);
   void kernel_flow_decided(const flow_key& key, bool allow, std::string policy_reason, std::string rule);
+  void cache_verdict(const flow_key& key, std::string_view reason);
   void kernel_flow_ended(const flow_key& key, std::uint64_t out, std::uint64_t in, std::string_view end);
   void close_kernel_flows();
   void stop_kernel_path();  // from stop(): close_kernel_flows on its strand, waited for (bounded)

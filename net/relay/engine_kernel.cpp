@@ -17,6 +17,9 @@
 //  - Flow ends. Conntrack events of the tree's netns (accounting on) give
 //    each flow's end with its bytes each way (IP bytes, headers included):
 //    flow_close. Flows still open when the run ends close as "shutdown".
+//    Verdicts that cannot change (the default, or an address rule) are
+//    cached in the tree's table (cache_allowed) when nothing watches single
+//    flows: new flows to that destination then skip the queue.
 //  - DNS. The host table redirects the tree's port-53 traffic (any address)
 //    to the gateway, where the engine's forwarder answers UDP and TCP.
 //  - Proxy mode. The host table's TPROXY rule hands every TCP connection of
@@ -74,6 +77,7 @@ namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_decided = 65536;
 constexpr std::size_t max_dns_query = 65535;
+constexpr std::chrono::seconds verdict_cache_ttl{60};
 
 // A completion handler for a coroutine that logs how it failed.
 auto log_end(const char* what) {
@@ -266,6 +270,7 @@ void engine::kernel_flow_decided(const flow_key& key, bool allow, std::string po
   if (!allow) return;
   if (k.spliced.size() >= 256 && k.spliced.size() % 256 == 0)
     std::erase_if(k.spliced, [](const auto& w) { return w.expired(); });
+  cache_verdict(key, policy_reason);
   warn_if_encrypted_dns(key);
   flow_record record;
   record.policy = std::move(policy_reason);
@@ -273,6 +278,20 @@ void engine::kernel_flow_decided(const flow_key& key, bool allow, std::string po
   if (key.protocol == packet::proto_tcp && opts_.proxy) record.via = proxy::display(*opts_.proxy);
   auto& stored = k.open.insert_or_assign(key, std::move(record)).first->second;
   flow_opened(key, stored);
+}
+
+// Nothing watches single flows (no events, log, summary, capture, prompt)
+// and the verdict cannot change during the run (the default, or an address
+// rule): later flows to the same destination need not ask. With the proxy
+// every SYN must wait for its tunnel, so nothing is cached.
+void engine::cache_verdict(const flow_key& key, std::string_view reason) {
+  auto& k = *kernel_;
+  if (!k.path.cache_allowed || opts_.observe || opts_.proxy) return;
+  if (key.protocol != packet::proto_tcp && key.protocol != packet::proto_udp) return;
+  const bool fixed = reason.empty() /* no policy */ || reason == policy::reason::default_allow ||
+                     reason == policy::reason::allow_rule;
+  if (!fixed) return;
+  k.path.cache_allowed(key, verdict_cache_ttl);
 }
 
 asio::awaitable<void> engine::read_conntrack() {

@@ -4,6 +4,8 @@
 #    routes are the same before and after a run (also in proxy mode, which
 #    adds TPROXY, an fwmark rule and a local-route table); no netpen link
 #    or run record is left;
+#  - the gate's verdict cache (the tree table's allowed set) is used only
+#    when nothing watches single flows, and never for a denial;
 #  - --dry-run prints the plan (veth, addresses, both tables) and changes
 #    nothing;
 #  - the command runs as the invoking user behind sudo (SUDO_UID/SUDO_GID),
@@ -27,6 +29,18 @@ check_eq "no run record is left in /run/netpen" "$ids_before" "$(run_ids)"
 check_output_eq "proxy mode: a run through SOCKS5 reaches the hidden server" netpen-lab-index-ok \
   np -p socks5://proxy.lab.test:1080 -- curl -fsS -m 20 http://hidden.lab.test/
 check_eq "... its fwmark rules and local-route tables are gone afterwards" "$before" "$(rootful_host_state)"
+# The gate's verdict cache: with nothing watching single flows, a
+# destination the default allowed is put in the tree's allowed set, and its
+# next flows skip the queue; with --analyse every flow is judged and shown.
+twice='curl -fsS -m 10 -o /dev/null http://web.lab.test/ && curl -fsS -m 10 -o /dev/null http://web.lab.test/ && nft list chain inet netpen output'
+run np --run-as-root -- sh -c "$twice"
+check_match "verdict cache: the second flow to web skips the gate" '@allowed4 counter packets [1-9]' "$OUT"
+run np --run-as-root --analyse -- sh -c "$twice"
+check_match "... with --analyse nothing is cached" '@allowed4 counter packets 0 ' "$OUT"
+check_eq "... and both flows are shown" 2 "$(grep -c 'OPEN  tcp' <<< "$ERR")"
+run np --run-as-root --block-private -- sh -c "curl -sS -m 5 http://10.77.0.10/; curl -sS -m 5 http://10.77.0.10/; nft list chain inet netpen output"
+check_match "... a denied destination is never cached: each attempt is denied again" '^netpen: denied: .*10\.77\.0\.10:80' "$ERR"
+check_eq "... (two denials)" 2 "$(grep -c '^netpen: denied: ' <<< "$ERR")"
 run np --dry-run -p socks5://proxy.lab.test:1080 -- true
 check_match "--dry-run in proxy mode shows the TPROXY rule" 'tproxy ip to 10\.249\.[0-9.]+:1080 meta mark set' "$OUT"
 check_match "... and the fwmark rule with its table" '^  routing: +fwmark 0x4e54[0-9a-f]{4} lookup [0-9]+' "$OUT"

@@ -251,6 +251,8 @@ TEST_CASE("child table: the policy gate", "[nft]") {
       "\t\tct state established,related accept",
       "\t\tct state invalid counter drop",  // never past the gate unjudged
       "\t\tmeta l4proto { tcp, udp } th dport 53 accept",
+      "\t\tmeta l4proto { tcp, udp } ip daddr . meta l4proto . th dport @allowed4 counter accept",
+      "\t\tmeta l4proto { tcp, udp } ip6 daddr . meta l4proto . th dport @allowed6 counter accept",
       "\t\tct state new counter queue num 7",
   };
   const auto lines = lines_of(*s);
@@ -263,6 +265,22 @@ TEST_CASE("child table: the policy gate", "[nft]") {
   auto bad = child_table_script({.queue = 0, .deny_mark = 0});
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().code == "nft-plan");
+}
+
+TEST_CASE("child table: the verdict cache's sets and elements", "[nft]") {
+  auto s = child_table_script({.queue = 7, .deny_mark = 0x40000000});
+  REQUIRE(s.has_value());
+  CHECK(has(*s, "\tset allowed4 {\n\t\ttype ipv4_addr . inet_proto . inet_service\n\t\tflags timeout\n\t}\n"));
+  CHECK(has(*s, "\tset allowed6 {\n\t\ttype ipv6_addr . inet_proto . inet_service\n\t\tflags timeout\n\t}\n"));
+  CHECK(allowed_element_script("192.0.2.7", true, 443, std::chrono::seconds(60)).value() ==
+        "add element inet netpen allowed4 { 192.0.2.7 . tcp . 443 timeout 60s }\n");
+  CHECK(allowed_element_script("2001:DB8:0::1", false, 53, std::chrono::seconds(5)).value() ==
+        "add element inet netpen allowed6 { 2001:db8::1 . udp . 53 timeout 5s }\n");
+  for (const auto* bad : {"", "192.0.2.7 }", "example.com", "1.2.3.4; flush ruleset"}) {
+    INFO(bad);
+    CHECK_FALSE(allowed_element_script(bad, true, 80, std::chrono::seconds(60)).has_value());
+  }
+  CHECK_FALSE(allowed_element_script("192.0.2.7", true, 80, std::chrono::seconds(0)).has_value());
 }
 
 TEST_CASE("delete script and name validators", "[nft]") {
@@ -354,6 +372,13 @@ TEST_CASE("nft session: the child table in a private netns", "[nft]") {
           expect_ok(nft.run(rest), "run without the queue rule");
           const auto listed = expect_ok(nft.list_table("inet", child_table_name), "list table");
           expect(listed.find("reject with tcp reset") != std::string::npos, "rules missing: " + listed);
+          // A cached verdict is an element of the allowed set, with its timeout.
+          expect_ok(nft.run(expect_ok(allowed_element_script("192.0.2.7", true, 443, 60s), "element")), "add");
+          expect_ok(nft.run(expect_ok(allowed_element_script("2001:db8::7", false, 53, 60s), "element")), "add");
+          const auto cached = expect_ok(nft.list_table("inet", child_table_name), "list table");
+          expect(cached.find("192.0.2.7 . tcp . 443 timeout 1m") != std::string::npos &&
+                     cached.find("2001:db8::7 . udp . 53 timeout 1m") != std::string::npos,
+                 "elements missing: " + cached);
           expect_ok(nft.delete_table_if_exists("inet", child_table_name), "delete");
           return "skip: this kernel has no nft queue expression (CONFIG_NFT_QUEUE): the child table cannot be "
                  "loaded here: " +
