@@ -210,10 +210,11 @@ result<std::string> child_table_script(const child_table_plan& plan) {
     s += fmt::format("\tset {} {{\n\t\ttype {} . inet_proto . inet_service\n\t\tflags timeout\n\t}}\n", set,
                      type);
   chain(s, "output", "filter", "output", "filter",
-        {"oifname \"lo\" accept",
+        {// Most packets: first. A packet the gate denied (NF_REPEAT) is never established.
+         "ct state established,related accept", "oifname \"lo\" accept",
          fmt::format("meta mark & {0} == {0} meta l4proto tcp counter reject with tcp reset", deny),
          fmt::format("meta mark & {0} == {0} counter reject with icmpx admin-prohibited", deny),
-         "ct state established,related accept", "ct state invalid counter drop",
+         "ct state invalid counter drop",
          "meta l4proto { tcp, udp } th dport 53 accept",
          fmt::format("meta l4proto {{ tcp, udp }} ip daddr . meta l4proto . th dport @{} counter accept", allowed_set4),
          fmt::format("meta l4proto {{ tcp, udp }} ip6 daddr . meta l4proto . th dport @{} counter accept",

@@ -245,10 +245,10 @@ TEST_CASE("child table: the policy gate", "[nft]") {
   CHECK(s->rfind("add table inet netpen\ndelete table inet netpen\ntable inet netpen {\n", 0) == 0);
   const std::vector<std::string> rules{
       "\t\ttype filter hook output priority filter; policy accept;",
+      "\t\tct state established,related accept",
       "\t\toifname \"lo\" accept",
       "\t\tmeta mark & 0x40000000 == 0x40000000 meta l4proto tcp counter reject with tcp reset",
       "\t\tmeta mark & 0x40000000 == 0x40000000 counter reject with icmpx admin-prohibited",
-      "\t\tct state established,related accept",
       "\t\tct state invalid counter drop",  // never past the gate unjudged
       "\t\tmeta l4proto { tcp, udp } th dport 53 accept",
       "\t\tmeta l4proto { tcp, udp } ip daddr . meta l4proto . th dport @allowed4 counter accept",
