@@ -21,15 +21,7 @@ constexpr std::uint16_t queue_type(std::uint8_t msg) {
 }
 
 nlmsghdr* start(char* buf, std::uint8_t msg, std::uint16_t flags, std::uint32_t seq, std::uint16_t queue) {
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = queue_type(msg);
-  nlh->nlmsg_flags = static_cast<std::uint16_t>(NLM_F_REQUEST | flags);
-  nlh->nlmsg_seq = seq;
-  auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-  nfg->nfgen_family = AF_UNSPEC;
-  nfg->version = NFNETLINK_V0;
-  nfg->res_id = htons(queue);
-  return nlh;
+  return detail::put_request(buf, queue_type(msg), flags, seq, AF_UNSPEC, queue);
 }
 
 std::uint32_t verdict_code(verdict v) {
