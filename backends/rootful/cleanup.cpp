@@ -1,4 +1,5 @@
-// cleanup_leftovers: undoing what dead rootful runs left (see cleanup.hpp).
+// cleanup_leftovers: undoing what dead rootful runs left (see cleanup.hpp);
+// a shared sysctl another live run here still needs is handed to it (handover.hpp).
 #include "backends/rootful/cleanup.hpp"
 
 #include <fcntl.h>
@@ -14,6 +15,8 @@
 
 #include "backends/common/unique_fd.hpp"
 #include "backends/rootful/guard_stack.hpp"
+#include "backends/rootful/handover.hpp"
+#include "backends/rootful/handover_rules.hpp"
 #include "backends/rootful/run_state.hpp"
 
 namespace netpen::backends::rootful {
@@ -23,16 +26,27 @@ void clean_dead_run(run_state& state, host_undo& undo, bool dry_run, std::FILE* 
   const run_record& r = state.record();
   fmt::print(out, "run {} (pid {} is gone): {}\n", r.id, r.pid, r.command);
   if (dry_run) {
-    for (auto it = r.changes.rbegin(); it != r.changes.rend(); ++it) fmt::print(out, "  would undo: {}\n", describe(*it));
+    const auto heir = find_heir(state.dir().parent_path(), r.id);
+    for (auto it = r.changes.rbegin(); it != r.changes.rend(); ++it) {
+      if (heir && may_hand_over(*it, r.changes)) {
+        fmt::print(out, "  would hand over to run {} (still running): {}\n", *heir, describe(*it));
+        ++report.changes_handed_over;
+      } else {
+        fmt::print(out, "  would undo: {}\n", describe(*it));
+        ++report.changes_undone;
+      }
+    }
     fmt::print(out, "  would remove {}\n", state.dir().string());
-    report.changes_undone += r.changes.size();
     report.cleaned.push_back(r.id);
     return;
   }
   const std::string id = r.id;
   const std::string dir = state.dir().string();
-  const auto failures = undo_all(state, undo, [&](const host_change& c, const result<void>& done) {
-    if (done) {
+  const auto failures = undo_all(state, undo, [&](const host_change& c, const result<void>& done, const std::string& heir) {
+    if (done && !heir.empty()) {
+      fmt::print(out, "  handed over to run {} (still running): {}\n", heir, describe(c));
+      ++report.changes_handed_over;
+    } else if (done) {
       fmt::print(out, "  undone: {}\n", describe(c));
       ++report.changes_undone;
     } else {

@@ -1,7 +1,9 @@
 // `netpen cleanup`: undoes the host changes of rootful runs whose process is
 // gone (SIGKILL, crash, power cut of a non-tmpfs root), from their records
 // under the state root. A live run is never touched; an unreadable or
-// corrupt record is reported and left alone; --dry-run only lists.
+// corrupt record is reported and left alone; --dry-run only lists. A
+// sysctl another live run in this namespace may still need is handed over
+// to that run instead of restored (handover.hpp).
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -23,6 +25,7 @@ struct cleanup_report {
   std::vector<std::string> incomplete;    // run ids with a change that could not be undone (kept)
   std::vector<std::string> unreadable;    // directory names whose record could not be used (kept)
   std::size_t changes_undone = 0;         // (dry run: that would be undone)
+  std::size_t changes_handed_over = 0;    // shared sysctls handed to a live run in this namespace (dry run: would be)
   std::size_t changes_failed = 0;
 
   // Nothing was left behind because of an error.

@@ -3,9 +3,12 @@
 // out (normal exit, error, SIGINT/SIGTERM handled by the caller, or the
 // destructor). Failures are logged and collected, never stop the unwinding;
 // the run's directory is removed once everything is undone, and kept (with
-// the changes that failed) for `netpen cleanup` otherwise.
+// the changes that failed) for `netpen cleanup` otherwise. A shared sysctl
+// is handed to another live run instead of restored while that run needs it
+// (handover.hpp), and changes handed to this run are undone at its end.
 #pragma once
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "backends/rootful/host_change.hpp"
@@ -20,13 +23,16 @@ struct failed_undo {
   error why;
 };
 
-// Called once per change as it is undone (or fails to be).
-using undo_observer = std::function<void(const host_change&, const result<void>&)>;
+// Called once per change as it is undone (or fails to be); heir: the run it
+// was handed to instead (empty: undone here).
+using undo_observer = std::function<void(const host_change&, const result<void>&, const std::string& heir)>;
 
 // Undoes every change of the record in reverse, forgetting each one undone
-// (so a SIGKILL part-way leaves only the rest on disk), then removes the
-// directory if nothing failed. Shared by guard_stack and netpen cleanup.
-// Failures are logged as warnings unless an observer reports them.
+// or handed over (so a SIGKILL part-way leaves only the rest on disk). Then,
+// under the state lock, re-reads the record and undoes (or hands on) what
+// other runs handed to this one, and removes the directory if nothing
+// failed. Shared by guard_stack and netpen cleanup. Failures are logged as
+// warnings unless an observer reports them.
 std::vector<failed_undo> undo_all(run_state& state, host_undo& undo, const undo_observer& observe = {});
 
 class guard_stack {

@@ -320,6 +320,11 @@ result<void> rootful_network::set_up_host(int netns_fd) {
     }
   }
   const std::string own_conf = fmt::format("/{}/", a.veth);  // the veth's own settings die with it
+  // An uplink found on may be another run's change. That run, ending, will
+  // not turn it off under this one: this run's record exists (it was made,
+  // under the state lock, before these reads), so the other run hands its
+  // undo over to this one, or it restored the value before the record was
+  // made and these reads see it off (handover.hpp).
   for (const auto& [path, value] : sysctls) {
     auto original = read_sysctl(path);
     if (!original) return unexpected(original.error());

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backends/common/unique_fd.hpp"
+#include "backends/rootful/state_lock.hpp"
 
 namespace netpen::backends::rootful {
 namespace fs = std::filesystem;
@@ -222,6 +223,12 @@ result<run_state> run_state::create(const fs::path& root, run_record record) {
   const fs::path dir = root / record.id;
   if (auto ok = make_private_dir(dir, false); !ok) return unexpected(ok.error());
   run_state state(dir, std::move(record));
+  auto lock = state_lock::acquire(root);
+  if (!lock) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    return unexpected(lock.error());
+  }
   if (auto ok = state.save(); !ok) {
     std::error_code ec;
     fs::remove_all(dir, ec);
@@ -254,6 +261,9 @@ result<run_state> run_state::load(const fs::path& dir) {
 
 result<void> run_state::record_intent(const host_change& change) {
   if (removed_) return fail("state-removed", "the run's record has already been removed");
+  auto lock = state_lock::acquire(dir_.parent_path());
+  if (!lock) return unexpected(lock.error());
+  if (auto fresh = refresh(); !fresh) return fresh;
   record_.changes.push_back(change);
   if (auto ok = save(); !ok) {
     record_.changes.pop_back();
@@ -264,12 +274,31 @@ result<void> run_state::record_intent(const host_change& change) {
 
 result<void> run_state::forget(std::size_t index) {
   if (index >= record_.changes.size()) return fail("state-index", "no such change in the run's record");
+  if (removed_) {
+    record_.changes.erase(record_.changes.begin() + static_cast<std::ptrdiff_t>(index));
+    return {};
+  }
+  auto lock = state_lock::acquire(dir_.parent_path());
+  if (!lock) return unexpected(lock.error());
+  const host_change wanted = record_.changes[index];
+  if (auto fresh = refresh(); !fresh) return fresh;
+  if (index >= record_.changes.size() || record_.changes[index] != wanted)
+    return fail("state-index", "the run's record on disk no longer has that change there");
   record_.changes.erase(record_.changes.begin() + static_cast<std::ptrdiff_t>(index));
-  if (removed_) return {};
   return save();
 }
 
+result<void> run_state::refresh() {
+  if (removed_) return {};
+  auto fresh = load(dir_);
+  if (!fresh) return unexpected(fresh.error());
+  record_ = std::move(fresh->record_);
+  return {};
+}
+
 result<void> run_state::remove() {
+  // Without the lock a handover may still find the record (its write then fails, and it undoes the change itself).
+  auto lock = state_lock::acquire(dir_.parent_path());
   std::error_code ec;
   fs::remove_all(dir_, ec);
   if (ec) return fail("state-remove", fmt::format("cannot remove {}: {}", dir_.string(), ec.message()));

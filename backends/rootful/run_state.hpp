@@ -4,6 +4,7 @@
 // command, and every host change in the order it was made. A change is
 // recorded BEFORE it is made, so a SIGKILL in between cannot leak it;
 // `netpen cleanup` reads these records to undo what dead runs left behind.
+// Concurrent runs may append to one another's records (handover.hpp).
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -73,12 +74,20 @@ class run_state {
   const run_record& record() const { return record_; }
   const std::filesystem::path& dir() const { return dir_; }
 
+  // Each write below re-reads the record first and runs under the state
+  // lock (state_lock.hpp): another run may have appended a change handed
+  // over to this one (handover.hpp), and it must not be lost.
+
   // Appends the change and writes the record, before the change is made.
   result<void> record_intent(const host_change& change);
   // Drops changes[index] (it has been undone) and writes the record.
+  // Indexes stay valid across a re-read: others only append.
   result<void> forget(std::size_t index);
   // Deletes the run's directory; further writes fail.
   result<void> remove();
+  // Re-reads the record from disk (with what others handed over); nothing
+  // to do once removed.
+  result<void> refresh();
 
  private:
   run_state(std::filesystem::path dir, run_record record) : dir_(std::move(dir)), record_(std::move(record)) {}

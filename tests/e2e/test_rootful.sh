@@ -13,7 +13,10 @@
 #    that user; --run-as-root keeps root;
 #  - after netpen is killed with SIGKILL, its table and sysctls stay behind;
 #    `netpen cleanup` removes them while a second run is alive, and leaves
-#    that run alone; afterwards nothing of either run remains.
+#    that run alone; afterwards nothing of either run remains;
+#  - two concurrent runs: the first turns eth0's forwarding on, and ends
+#    while the second runs; it hands the undo over, so the second's traffic
+#    is still forwarded, and eth0 is off again once both have ended.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 E2E_BACKEND=rootful
@@ -98,5 +101,39 @@ pkill -TERM -f "^$E2E_NETPEN --root -- sleep 30" 2> /dev/null
 wait "$live_shell" 2> /dev/null
 check_eq "after both runs: ruleset, sysctls and links as before" "$before" "$(rootful_host_state)"
 # (cleanup also removed records of dead runs from before this test: only new ones count)
+check_eq "after both runs: no record of either run is left" "" "$(comm -13 <(echo "$ids_before") <(run_ids))"
+
+# Two runs that both need eth0's forwarding. The first turns it on; the
+# second finds it on and records nothing. The first ends (SIGTERM) while
+# the second sleeps: it must not turn forwarding off under the second, but
+# hand the undo over to it. (Runs are found by their command: other labs'
+# runs may be in /run/netpen too.)
+eth0_forwarding() { in_host sysctl -n net.ipv4.conf.eth0.forwarding; }
+run_with() { grep -lF "\"command\": \"$1\"" /run/netpen/*/state.json 2> /dev/null | head -n 1; }
+check_eq "the lab host's eth0 does not forward" 0 "$(eth0_forwarding)"
+in_host_argv "$E2E_NETPEN" --root -- sleep 31
+"${E2E_ARGV[@]}" > /dev/null 2>&1 &
+first_shell=$!
+first_up() { [[ $(eth0_forwarding) == 1 ]] && grep -q netpen_ "$(run_with "sleep 31")" 2> /dev/null; }
+if wait_for 10 first_up; then ok "the first run turned eth0's forwarding on"; else not_ok "the first run turned eth0's forwarding on"; fi
+second_command='sleep 3; curl -fsS -m 10 http://web.lab.test/'
+np_argv -- sh -c "$second_command"
+"${E2E_ARGV[@]}" > "$LAB_TMP/second.out" 2> "$LAB_TMP/second.err" < /dev/null &
+second_shell=$!
+second_up() { grep -q netpen_ "$(run_with "sh -c $second_command")" 2> /dev/null; }
+if wait_for 10 second_up; then ok "a second run is up"; else not_ok "a second run is up"; fi
+second_record=$(run_with "sh -c $second_command")
+check "... it did not record eth0's forwarding itself" \
+  bash -c "! grep -q 'conf/eth0/forwarding' '$second_record'"
+pkill -TERM -f "^$E2E_NETPEN --root -- sleep 31" 2> /dev/null
+wait "$first_shell" 2> /dev/null
+check_eq "the first run ended: eth0 still forwards" 1 "$(eth0_forwarding)"
+check "... the second run's record has eth0's forwarding, handed over" grep -q 'conf/eth0/forwarding' "$second_record"
+wait "$second_shell"
+second_rc=$?
+check_eq "the second run's curl, after the first ended, still succeeds" "0 netpen-lab-index-ok" \
+  "$second_rc $(cat "$LAB_TMP/second.out")"
+check_eq "after both runs: eth0's forwarding is off again" 0 "$(eth0_forwarding)"
+check_eq "after both runs: ruleset, sysctls and links as before" "$before" "$(rootful_host_state)"
 check_eq "after both runs: no record of either run is left" "" "$(comm -13 <(echo "$ids_before") <(run_ids))"
 e2e_finish
