@@ -1,6 +1,8 @@
 // undo_or_hand_over and find_heir: the handover on disk (see handover.hpp).
 #include "backends/rootful/handover.hpp"
 
+#include <algorithm>
+#include <variant>
 #include <vector>
 
 #include <fmt/format.h>
@@ -41,6 +43,21 @@ std::optional<std::string> find_heir(const std::filesystem::path& root, const st
     runs.push_back({r.id, is_alive(r), {r.netns, r.netns_cookie}, r.created_unix});
   }
   return pick_heir(runs, self_id, {current_netns(), current_netns_cookie()});
+}
+
+bool sysctl_held_by_a_run(const std::filesystem::path& root, const std::string& path) {
+  std::vector<run_candidate> holders;
+  for (const auto& dir : list_runs(root)) {
+    auto state = run_state::load(dir);
+    if (!state) continue;
+    const run_record& r = state->record();
+    const bool holds = std::ranges::any_of(r.changes, [&](const host_change& c) {
+      const auto* s = std::get_if<sysctl>(&c);
+      return s != nullptr && s->path == path;
+    });
+    if (holds) holders.push_back({r.id, is_alive(r), {r.netns, r.netns_cookie}, r.created_unix});
+  }
+  return pick_heir(holders, "", {current_netns(), current_netns_cookie()}).has_value();
 }
 
 undo_outcome undo_or_hand_over(run_state& state, std::size_t index, host_undo& undo) {

@@ -21,6 +21,12 @@ namespace netpen::backends::rootful {
 // when there is none. Read-only; take the state lock to act on the answer.
 std::optional<std::string> find_heir(const std::filesystem::path& root, const std::string& self_id);
 
+// Whether a live run in this network namespace (the caller's own included)
+// holds a change of the sysctl at `path` (relative to /proc/sys) in its
+// record: netpen, not the host, turned it on, so a run that finds it on
+// still guards it as if it had turned it on itself.
+bool sysctl_held_by_a_run(const std::filesystem::path& root, const std::string& path);
+
 struct undo_outcome {
   result<void> done;  // the change was undone here, or handed over
   std::string heir;   // the run it was handed to; empty: undone here (or failed)

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "backends/common/rtnetlink.hpp"
+#include "backends/rootful/handover.hpp"
 #include "backends/rootful/nft_queue_rule.hpp"
 #include "backends/rootful/nftables.hpp"
 #include "backends/rootful/rtnetlink_links.hpp"
@@ -297,8 +298,9 @@ result<void> rootful_network::set_up_host(int netns_fd) {
   auto forward_on = [&](const std::string& uplink, const std::string& path, const char* nfproto) -> result<void> {
     auto original = read_sysctl(path);
     if (!original) return unexpected(original.error());
-    if (*original == "1") return {};
-    sysctls.emplace_back(path, "1");
+    // On, and no netpen run turned it on: the host forwards there by its own policy.
+    if (*original == "1" && !sysctl_held_by_a_run(default_state_root, path)) return {};
+    if (*original != "1") sysctls.emplace_back(path, "1");
     extra_rules += fmt::format("add rule inet {} forward iifname \"{}\" oifname != \"np*\" meta nfproto {} counter drop\n",
                                plan_.host_table.table, uplink, nfproto);
     return {};

@@ -125,6 +125,9 @@ if wait_for 10 second_up; then ok "a second run is up"; else not_ok "a second ru
 second_record=$(run_with "sh -c $second_command")
 check "... it did not record eth0's forwarding itself" \
   bash -c "! grep -q 'conf/eth0/forwarding' '$second_record'"
+second_id=$(basename "$(dirname "$second_record")")
+check_match "... but guards it like the first: its table drops what eth0 would forward elsewhere" \
+  'iifname "eth0" oifname != "np\*" .*drop' "$(in_host nft list table inet "netpen_$second_id")"
 pkill -TERM -f "^$E2E_NETPEN --root -- sleep 31" 2> /dev/null
 wait "$first_shell" 2> /dev/null
 check_eq "the first run ended: eth0 still forwards" 1 "$(eth0_forwarding)"

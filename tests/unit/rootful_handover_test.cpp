@@ -226,6 +226,33 @@ TEST_CASE("a run hands a shared sysctl to a live run, which undoes it at its end
   CHECK_FALSE(fs::exists(tmp.path / "bb2222"));
 }
 
+TEST_CASE("a sysctl found on is netpen's when a live run here holds it", "[rootful-state]") {
+  scratch_root tmp;
+  REQUIRE_FALSE(tmp.path.empty());
+  const auto path = uplink_forwarding.path;
+  CHECK_FALSE(sysctl_held_by_a_run(tmp.path, path));  // no run: the host's own setting
+  const auto [dead_pid, dead_start] = gone_process();
+  auto dead = live_record("dd0001");
+  dead.pid = dead_pid;
+  dead.start_time = dead_start;
+  auto dead_state = run_state::create(tmp.path, dead);
+  REQUIRE(dead_state);
+  REQUIRE(dead_state->record_intent(uplink_forwarding));
+  auto elsewhere = live_record("ee0001");
+  elsewhere.netns = "net:[1]";
+  auto elsewhere_state = run_state::create(tmp.path, elsewhere);
+  REQUIRE(elsewhere_state);
+  REQUIRE(elsewhere_state->record_intent(uplink_forwarding));
+  CHECK_FALSE(sysctl_held_by_a_run(tmp.path, path));  // a dead run, another namespace
+  auto live = run_state::create(tmp.path, live_record("aa0001"));
+  REQUIRE(live);
+  REQUIRE(live->record_intent(nft_table{"inet", "netpen_aa0001"}));
+  CHECK_FALSE(sysctl_held_by_a_run(tmp.path, path));  // live, but holds something else
+  REQUIRE(live->record_intent(uplink_forwarding));
+  CHECK(sysctl_held_by_a_run(tmp.path, path));
+  CHECK_FALSE(sysctl_held_by_a_run(tmp.path, "net/ipv4/conf/eth9/forwarding"));
+}
+
 TEST_CASE("a change handed over while a run unwinds is undone before its record goes", "[rootful-undo]") {
   scratch_root tmp;
   REQUIRE_FALSE(tmp.path.empty());
