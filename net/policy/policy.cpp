@@ -109,6 +109,12 @@ void policy::remember_ip(const packet::ip_address& ip, std::optional<std::uint16
 
 void policy::remember_domain(std::string_view name, verdict v) { remember(domain_rule(name), v); }
 
+bool policy::address_verdicts_can_change() const {
+  return config_.interactive || std::ranges::any_of(config_.deny, [](const rule& r) {
+           return r.kind == rule_kind::domain || r.kind == rule_kind::wildcard;
+         });
+}
+
 std::vector<std::string> policy::names_for(const packet::ip_address& ip, clock::time_point now) const {
   std::shared_lock lock(mutex_);
   return learned_.names_for(unmapped(ip), now);

@@ -130,6 +130,11 @@ class policy {
   std::vector<std::string> names_for(const packet::ip_address& ip, clock::time_point now) const;
 
   bool default_allow() const { return default_allow_; }
+  // Whether a verdict by address (a block, an address rule, the default)
+  // can turn around later in the run: a deny rule by name matches once the
+  // tree learns such a name for the address, and an interactive answer is
+  // remembered. Callers that cache verdicts must not when it can.
+  bool address_verdicts_can_change() const;
   const policy_config& config() const { return config_; }
 
  private:

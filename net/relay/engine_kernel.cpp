@@ -282,7 +282,8 @@ void engine::kernel_flow_decided(const flow_key& key, bool allow, std::string po
 
 // Nothing watches single flows (no events, log, summary, capture, prompt)
 // and the verdict cannot change during the run (the default, or an address
-// rule): later flows to the same destination need not ask. With the proxy
+// rule, and no deny rule by name that a name learned later could bring in):
+// later flows to the same destination need not ask. With the proxy
 // every SYN must wait for its tunnel, so nothing is cached.
 void engine::cache_verdict(const flow_key& key, std::string_view reason) {
   auto& k = *kernel_;
@@ -290,7 +291,7 @@ void engine::cache_verdict(const flow_key& key, std::string_view reason) {
   if (key.protocol != packet::proto_tcp && key.protocol != packet::proto_udp) return;
   const bool fixed = reason.empty() /* no policy */ || reason == policy::reason::default_allow ||
                      reason == policy::reason::allow_rule;
-  if (!fixed) return;
+  if (!fixed || (opts_.policy && opts_.policy->address_verdicts_can_change())) return;
   k.path.cache_allowed(key, verdict_cache_ttl);
 }
 

@@ -529,3 +529,19 @@ TEST_CASE("policy is safe to share between threads", "[policy]") {
   check(p.on_connect(ip("198.51.100.7"), 22, tcp, t0),
         {verdict::deny, "interactive-deny", "198.51.100.7:22 (interactive)"});
 }
+
+TEST_CASE("policy: whether a verdict by address can turn around later in the run", "[policy]") {
+  CHECK_FALSE(pol::policy(config("")).address_verdicts_can_change());
+  CHECK_FALSE(pol::policy(config("198.51.100.0/24", "10.0.0.0/8,192.0.2.1:22")).address_verdicts_can_change());
+  CHECK_FALSE(pol::policy(config("*.example.com")).address_verdicts_can_change());  // allow names: not by address
+  // A deny rule by name denies an address once a name it matches resolves to it.
+  pol::policy by_name(config("198.51.100.0/24", "bad.example"));
+  CHECK(by_name.address_verdicts_can_change());
+  CHECK(by_name.on_connect(ip("198.51.100.9"), 80, netpen::packet::proto_tcp, t0).what == verdict::allow);
+  learn(by_name, "bad.example", {"198.51.100.9"});
+  CHECK(by_name.on_connect(ip("198.51.100.9"), 80, netpen::packet::proto_tcp, t0).what == verdict::deny);
+  CHECK(pol::policy(config("", "*.bad.example")).address_verdicts_can_change());
+  auto asking = config("");
+  asking.interactive = true;
+  CHECK(pol::policy(asking).address_verdicts_can_change());
+}
