@@ -1,10 +1,10 @@
 // The run orchestration (see run.hpp). Order matters: outputs and the
 // approver are opened first but start their threads only after the backend
-// forked the sandbox, which needs a process without threads (checked); the engine starts (threads) while the
-// sandbox sets itself up and gets the tap when it is ready; the command is
-// launched only once the engine reads the tap, so it never sends a packet
-// nobody reads. Any failure before launch() means
-// the command never runs (fail closed).
+// forked the sandbox, which needs a process without threads (checked); the
+// engine starts (threads) while the sandbox sets itself up and gets the tap
+// when it is ready; the command is launched only once the engine reads the
+// tap, so it never sends a packet nobody reads. Any failure before launch()
+// means the command never runs (fail closed).
 #include "app/run.hpp"
 
 #include <asio/ip/address.hpp>
@@ -220,6 +220,16 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
   return info;
 }
 
+// What the rootful backend needs from the run's flags (the same for the
+// dry run's plan and the run itself; the capture's group comes later).
+backends::rootful::rootful_options rootful_options_of(const run_config& cfg, const prepared_run& p) {
+  backends::rootful::rootful_options o;
+  o.command = command_text(cfg);
+  o.proxy_mode = p.engine.proxy.has_value();
+  o.iface = cfg.egress_iface;
+  return o;
+}
+
 void print_plan(const run_config& cfg, const prepared_run& p, const backends::rootful::network_plan* rootful) {
   fmt::print("netpen dry run (nothing is set up)\n");
   if (rootful != nullptr) {
@@ -232,11 +242,10 @@ void print_plan(const run_config& cfg, const prepared_run& p, const backends::ro
     fmt::print("  sysctls:     net.ipv4.conf.{}.forwarding=1{}\n", a.veth,
                rootful->ipv6 ? ", net.ipv6.conf.all.forwarding=1 (restored afterwards)" : "");
     fmt::print("  run as:      {}\n", cfg.run_as_root ? "root (--run-as-root)" : "the invoking user (SUDO_UID/SUDO_GID)");
-    if (rootful->proxy_table != 0)
-      fmt::print("  routing:     fwmark {:#x} lookup {} (priority {}): local default route on lo, {}\n",
-                 rootful->host_table.tproxy_mark, rootful->proxy_table, rootful->proxy_rule_priority,
-                 rootful->ipv6 ? "IPv4 and IPv6" : "IPv4");
-    if (rootful->iface_table != 0) {
+    if (const auto& t = rootful->proxy_routing; t.table != 0)
+      fmt::print("  routing:     fwmark {:#x} lookup {} (priority {}): local default route on lo, {}\n", t.table,
+                 t.table, t.priority, rootful->ipv6 ? "IPv4 and IPv6" : "IPv4");
+    if (const auto& t = rootful->iface_routing; t.table != 0) {
       std::string routes;
       for (const auto& r : rootful->iface_routes) {
         char text[64] = "";
@@ -244,8 +253,8 @@ void print_plan(const run_config& cfg, const prepared_run& p, const backends::ro
         routes += fmt::format("{}default {}dev {}", routes.empty() ? "" : ", ",
                               r.gateway.empty() ? std::string() : fmt::format("via {} ", text), *cfg.egress_iface);
       }
-      fmt::print("  egress:      only through {}: fwmark {:#x} lookup {} (priority 101): {}\n", *cfg.egress_iface,
-                 rootful->host_table.iface_mark, rootful->iface_table, routes);
+      fmt::print("  egress:      only through {}: fwmark {:#x} lookup {} (priority {}): {}\n", *cfg.egress_iface,
+                 t.table, t.table, t.priority, routes);
     }
     fmt::print("  host table:\n{}", rootful->host_script);
     fmt::print("  tree table:\n{}", rootful->child_script);
@@ -287,10 +296,7 @@ int run_command(const run_config& cfg) {
   if (cfg.dry_run) {
     std::optional<backends::rootful::network_plan> plan;
     if (cfg.backend == backend_kind::rootful) {
-      backends::rootful::rootful_options planning;
-      planning.proxy_mode = prepared->engine.proxy.has_value();
-      planning.iface = cfg.egress_iface;
-      auto planned = backends::rootful::plan_rootful(prepared->spec, planning);
+      auto planned = backends::rootful::plan_rootful(prepared->spec, rootful_options_of(cfg, *prepared));
       if (!planned) return report(planned.error());
       plan = std::move(*planned);
     }
@@ -330,11 +336,9 @@ int run_command(const run_config& cfg) {
   backends::rootful::rootful_sandbox* rootful_box = nullptr;
   std::unique_ptr<capture::link_tap> link_capture;  // rootful: the child point is the veth
   if (rootful) {
-    auto made = backends::rootful::make_rootful_sandbox(
-        prepared->spec, {.command = command_text(cfg),
-                         .log_group = (*outputs)->capture_log_group(),
-                         .proxy_mode = prepared->engine.proxy.has_value(),
-                         .iface = cfg.egress_iface});
+    auto options = rootful_options_of(cfg, *prepared);
+    options.log_group = (*outputs)->capture_log_group();
+    auto made = backends::rootful::make_rootful_sandbox(prepared->spec, options);
     if (!made) return report(made.error());
     rootful_box = made->get();
     sandbox = std::move(*made);

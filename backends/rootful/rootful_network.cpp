@@ -237,13 +237,12 @@ result<network_plan> plan_network(const network_options& opts) {
     if (auto r = plan_iface(*nl, *opts.iface, p); !r) return unexpected(r.error());
     h.iface = opts.iface;
     h.iface_mark = iface_mark_base | slot_of(*addrs);
-    p.iface_table = h.iface_mark;
+    p.iface_routing = {h.iface_mark, iface_rule_priority};
   }
   if (opts.proxy_mode) {
     h.tproxy_port = proxy_port;
     h.tproxy_mark = proxy_mark_base | slot_of(*addrs);
-    p.proxy_table = h.tproxy_mark;  // its own table, numbered as its mark
-    p.proxy_rule_priority = proxy_rule_priority;
+    p.proxy_routing = {h.tproxy_mark, proxy_rule_priority};
   }
   p.child_table.queue = tree_queue;
   p.child_table.deny_mark = deny_mark;
@@ -345,19 +344,16 @@ result<void> rootful_network::set_up_host(int netns_fd) {
   return set_up_iface_routing();
 }
 
-// Proxy mode: a TPROXY'd packet's destination is not a host address, so the
-// main table would forward it; the fwmark rule routes it by the run's own
-// table instead, where every address is local, and the listener gets it.
 template <class Route>
-result<void> rootful_network::add_marked_table(ip_family family, int af, std::uint32_t mark, std::uint32_t priority,
-                                               Route route) {
+result<void> rootful_network::add_marked_table(const network_plan::marked_table& t, int af, Route route) {
   auto nl = rtnetlink::open();
   if (!nl) return unexpected(nl.error());
-  if (auto r = guard_.push(route_table{family, mark}); !r) return r;
-  if (auto r = nl->request(fmt::format("adding the route of table {}", mark).c_str(), route); !r) return r;
-  const fwmark_rule rule{.fwmark = mark, .fwmask = 0xffffffff, .table = mark, .priority = priority};
+  const ip_family family = af == AF_INET6 ? ip_family::ipv6 : ip_family::ipv4;
+  if (auto r = guard_.push(route_table{family, t.table}); !r) return r;
+  if (auto r = nl->request(fmt::format("adding the route of table {}", t.table).c_str(), route); !r) return r;
+  const fwmark_rule rule{.fwmark = t.table, .fwmask = 0xffffffff, .table = t.table, .priority = t.priority};
   if (auto r = guard_.push(ip_rule{family, rule.fwmark, rule.fwmask, rule.table, rule.priority}); !r) return r;
-  return nl->request(fmt::format("adding the fwmark rule for table {}", mark).c_str(),
+  return nl->request(fmt::format("adding the fwmark rule for table {}", t.table).c_str(),
                      [&](char* buf, std::uint32_t seq) { return build_fwmark_rule(buf, seq, route_op::add, af, rule); });
 }
 
@@ -365,15 +361,15 @@ result<void> rootful_network::add_marked_table(ip_family family, int af, std::ui
 // main table would forward it; the fwmark rule routes it by the run's own
 // table instead, where every address is local, and the listener gets it.
 result<void> rootful_network::set_up_proxy_routing() {
-  if (plan_.proxy_table == 0) return {};
-  const std::uint32_t table = plan_.proxy_table;
-  std::vector<std::pair<ip_family, int>> families{{ip_family::ipv4, AF_INET}};
-  if (plan_.ipv6) families.emplace_back(ip_family::ipv6, AF_INET6);
-  for (const auto& [family, af] : families) {
-    auto route = [&, af = af](char* buf, std::uint32_t seq) {
-      return build_local_default_route(buf, seq, route_op::add, af, table, 1);
+  const auto& t = plan_.proxy_routing;
+  if (t.table == 0) return {};
+  std::vector<int> families{AF_INET};
+  if (plan_.ipv6) families.push_back(AF_INET6);
+  for (int af : families) {
+    auto route = [&](char* buf, std::uint32_t seq) {
+      return build_local_default_route(buf, seq, route_op::add, af, t.table, 1);
     };
-    if (auto r = add_marked_table(family, af, table, plan_.proxy_rule_priority, route); !r) return r;
+    if (auto r = add_marked_table(t, af, route); !r) return r;
   }
   return {};
 }
@@ -384,14 +380,13 @@ result<void> rootful_network::set_up_proxy_routing() {
 // and the host table's forward rule drops the packet: nothing leaves by
 // another interface.
 result<void> rootful_network::set_up_iface_routing() {
-  if (plan_.iface_table == 0) return {};
-  const std::uint32_t table = plan_.iface_table;
+  const auto& t = plan_.iface_routing;
+  if (t.table == 0) return {};
   for (const auto& ir : plan_.iface_routes) {
-    const ip_family family = ir.family == AF_INET6 ? ip_family::ipv6 : ip_family::ipv4;
     auto route = [&](char* buf, std::uint32_t seq) {
-      return build_table_default_route(buf, seq, route_op::add, ir.family, table, plan_.iface_index, ir.gateway);
+      return build_table_default_route(buf, seq, route_op::add, ir.family, t.table, plan_.iface_index, ir.gateway);
     };
-    if (auto r = add_marked_table(family, ir.family, table, iface_rule_priority, route); !r) return r;
+    if (auto r = add_marked_table(t, ir.family, route); !r) return r;
   }
   return {};
 }

@@ -53,19 +53,23 @@ struct network_plan {
   child_table_plan child_table;
   std::string host_script, child_script;
   bool ipv6 = true;
-  // Proxy mode: the local-route table and the fwmark rule (per family).
-  std::uint32_t proxy_table = 0;  // 0: no proxy mode
-  std::uint32_t proxy_rule_priority = 0;
-  // --iface: the run's own table with one default route per family through
-  // the interface (via the gateway of its default route in the main table,
-  // else a device route), and the fwmark rule that sends the tree's marked
-  // packets there.
+  // A routing table of the run's own, numbered as the mark that the host
+  // table sets and an fwmark rule at `priority` sends to it (per family).
+  struct marked_table {
+    std::uint32_t table = 0;  // 0: not used by this run
+    std::uint32_t priority = 0;
+  };
+  // Proxy mode: the table whose only route makes every address local.
+  marked_table proxy_routing;
+  // --iface: the table with one default route per family through the
+  // interface (via the gateway of its default route in the main table, else
+  // a device route).
+  marked_table iface_routing;
   struct iface_route {
     int family = 0;                     // AF_INET or AF_INET6
     std::vector<std::uint8_t> gateway;  // empty: `default dev IFACE`
   };
   int iface_index = 0;
-  std::uint32_t iface_table = 0;  // 0: no --iface
   std::vector<iface_route> iface_routes;
 };
 
@@ -89,9 +93,9 @@ class rootful_network {
   result<void> set_up_host(int netns_fd);
   result<void> set_up_proxy_routing();
   result<void> set_up_iface_routing();
-  // Pushes and adds one table's route and its fwmark rule (proxy mode, --iface).
+  // Pushes and adds one family's route of `t` and its fwmark rule.
   template <class Route>
-  result<void> add_marked_table(ip_family family, int af, std::uint32_t mark, std::uint32_t priority, Route route);
+  result<void> add_marked_table(const network_plan::marked_table& t, int af, Route route);
   result<void> set_up_tree(int netns_fd, const network_options& opts);
 
   network_plan plan_;
