@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
-#include <nftables/libnftables.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "backends/rootful/nft_libraries.hpp"
 #include "backends/rootful/nft_ruleset.hpp"
 
 namespace netpen::backends::rootful {
@@ -72,29 +72,35 @@ result<void> check_names(std::string_view family, std::string_view table) {
 
 }  // namespace
 
-void nft_session::ctx_free::operator()(nft_ctx* ctx) const { ::nft_ctx_free(ctx); }
+void nft_session::ctx_free::operator()(nft_ctx* ctx) const {
+  // A context exists only if the library loaded, so this finds its table.
+  if (auto lib = nftables_library()) (*lib)->ctx_free(ctx);
+}
 
 result<nft_session> nft_session::open() {
+  auto lib = nftables_library();
+  if (!lib) return unexpected<error>(lib.error());
+  const nftables_api& nft = **lib;
   int err = 0;
   if (!netfilter_netlink_available(err))
     return fail("nft-unavailable", std::string("cannot open a netfilter netlink socket: ") + std::strerror(err));
-  nft_ctx* ctx = ::nft_ctx_new(NFT_CTX_DEFAULT);
+  nft_ctx* ctx = nft.ctx_new(NFT_CTX_DEFAULT);
   if (ctx == nullptr) return fail("nft-unavailable", "libnftables could not create a context");
-  nft_session session(ctx);
+  nft_session session(ctx, nft);
   set_cloexec_on_netfilter_sockets();
-  if (::nft_ctx_buffer_output(ctx) != 0 || ::nft_ctx_buffer_error(ctx) != 0)
+  if (nft.ctx_buffer_output(ctx) != 0 || nft.ctx_buffer_error(ctx) != 0)
     return fail("nft-unavailable", "libnftables could not buffer its output");
   return session;
 }
 
 result<std::string> nft_session::execute(std::string_view script, bool dry_run) {
   const std::string text(script);  // libnftables wants a NUL-terminated buffer
-  ::nft_ctx_set_dry_run(ctx_.get(), dry_run);
-  const int rc = ::nft_run_cmd_from_buffer(ctx_.get(), text.c_str());
-  ::nft_ctx_set_dry_run(ctx_.get(), false);
+  api_->ctx_set_dry_run(ctx_.get(), dry_run);
+  const int rc = api_->run_cmd_from_buffer(ctx_.get(), text.c_str());
+  api_->ctx_set_dry_run(ctx_.get(), false);
   // Reading a buffer also resets it for the next command.
-  std::string output = ::nft_ctx_get_output_buffer(ctx_.get());
-  std::string errors = trimmed(::nft_ctx_get_error_buffer(ctx_.get()));
+  std::string output = api_->ctx_get_output_buffer(ctx_.get());
+  std::string errors = trimmed(api_->ctx_get_error_buffer(ctx_.get()));
   if (rc != 0) {
     if (errors.empty()) errors = "no error text";
     return fail("nft-failed", "nftables rejected the command: " + errors);

@@ -13,7 +13,9 @@ struct nft_ctx;
 
 namespace netpen::backends::rootful {
 
-// One libnftables context. Its netlink socket is opened by open(), so every
+struct nftables_api;
+
+// One libnftables context (the library is loaded on the first open()). Its netlink socket is opened by open(), so every
 // command acts on the network namespace the calling thread was in at open()
 // (even after a later setns/unshare): open one session per namespace, from
 // a thread inside it. Not thread-safe: use a session from one thread.
@@ -43,10 +45,11 @@ class nft_session {
   struct ctx_free {
     void operator()(nft_ctx* ctx) const;
   };
-  explicit nft_session(nft_ctx* ctx) : ctx_(ctx) {}
+  nft_session(nft_ctx* ctx, const nftables_api& api) : api_(&api), ctx_(ctx) {}
   // Runs `script`; returns nft's output text.
   result<std::string> execute(std::string_view script, bool dry_run);
 
+  const nftables_api* api_;
   std::unique_ptr<nft_ctx, ctx_free> ctx_;
 };
 
