@@ -134,6 +134,13 @@ nlmsghdr* build_link_set(char* buf, std::uint32_t seq, const link_settings& s) {
   if (s.mac != nullptr) mnl_attr_put(nlh, IFLA_ADDRESS, s.mac->size(), s.mac->data());
   if (s.mtu > 0) mnl_attr_put_u32(nlh, IFLA_MTU, static_cast<std::uint32_t>(s.mtu));
   if (s.txqlen > 0) mnl_attr_put_u32(nlh, IFLA_TXQLEN, static_cast<std::uint32_t>(s.txqlen));
+  if (s.no_ipv6_link_local) {
+    nlattr* spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+    nlattr* inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+    mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+    mnl_attr_nest_end(nlh, inet6);
+    mnl_attr_nest_end(nlh, spec);
+  }
   return nlh;
 }
 
@@ -256,6 +263,49 @@ result<void> rtnetlink::transact(const char* what, nlmsghdr* nlh, int tolerated_
     if (r == MNL_CB_STOP) return {};
     // MNL_CB_OK without the ACK yet: keep reading.
   }
+}
+
+result<void> rtnetlink::request_batch(std::initializer_list<step> steps) {
+  std::vector<const step*> sent;  // in sequence-number order
+  for (const step& s : steps)
+    if (s.build) sent.push_back(&s);
+  if (sent.empty()) return {};
+  // Each request of the batch fits in this much room (the largest is well
+  // under 100 bytes).
+  constexpr std::size_t room_per_request = 256;
+  if (sent.size() * room_per_request > buffer_.size())
+    return fail("netlink", fmt::format("{} requests do not fit in one netlink batch", sent.size()));
+  const std::uint32_t first = seq_ + 1;
+  std::size_t used = 0;
+  for (const step* s : sent) {
+    const nlmsghdr* nlh = s->build(buffer_.data() + used, ++seq_);
+    used += NLMSG_ALIGN(nlh->nlmsg_len);
+  }
+  if (mnl_socket_sendto(sock_, buffer_.data(), used) < 0)
+    return fail("netlink", fmt::format("{}: sending the requests failed: {}", sent.front()->what, std::strerror(errno)));
+
+  std::size_t answered = 0;
+  std::string refused;  // the first refusal, as the error text
+  while (answered < sent.size()) {
+    const ssize_t n = mnl_socket_recvfrom(sock_, rx_.data(), rx_.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("netlink",
+                  fmt::format("{}: reading the answers failed: {}", sent.front()->what, std::strerror(errno)));
+    }
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(rx_.data());
+    int left = static_cast<int>(n);
+    for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+      const std::uint32_t index = nlh->nlmsg_seq - first;
+      if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != port_ || index >= sent.size()) continue;
+      ++answered;
+      reply_state st;
+      if (on_error(nlh, &st) == MNL_CB_ERROR && refused.empty())
+        refused = refusal(sent[index]->what, errno, st.kernel_message);
+    }
+  }
+  if (!refused.empty()) return fail("netlink", refused);
+  return {};
 }
 
 result<void> rtnetlink::run_dump(const char* what, nlmsghdr* nlh, const message_sink& each) {

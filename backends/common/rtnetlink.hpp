@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,6 +29,11 @@ struct link_settings {
   int mtu = 0;       // 0: unchanged
   int txqlen = 0;    // 0: unchanged
   const mac_address* mac = nullptr;
+  // IFLA_INET6_ADDR_GEN_MODE none: the link gets no IPv6 link-local address
+  // when it comes up, so no DAD, router solicitation or autoconfiguration
+  // starts on it. Takes effect only if the link is still down; the kernel
+  // applies the flags before this, so set it in a request without `up`.
+  bool no_ipv6_link_local = false;
 };
 
 // Builders: write one request into buf (at least MNL_SOCKET_BUFFER_SIZE
@@ -93,6 +99,17 @@ class rtnetlink {
     return run_dump(what, nlh, each);
   }
   std::uint32_t next_seq() { return ++seq_; }
+
+  // Several requests in one datagram, one system call each way: each step's
+  // builder writes its request after the previous one. The kernel handles
+  // every request in order, even after it refuses one, and ACKs each; the
+  // first refusal is the error, named by its step's `what`. A step without
+  // a builder is left out.
+  struct step {
+    const char* what;
+    std::function<nlmsghdr*(char*, std::uint32_t)> build;
+  };
+  result<void> request_batch(std::initializer_list<step> steps);
 
  private:
   explicit rtnetlink(mnl_socket* s);

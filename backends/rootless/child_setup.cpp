@@ -13,7 +13,7 @@ result<tap_device> set_up_sandbox(const sandbox_spec& spec) {
   auto tap = create_tap();
   mount_fresh_sysfs();  // after the tap exists; shows lo and tap0 only
   if (!tap) return unexpected(tap.error());
-  tune_tap_sysctls();
+  allow_unprivileged_ping();
   if (auto r = configure_sandbox_links(tap->ifindex, {spec.ipv4_route, spec.ipv6_route}); !r)
     return unexpected(r.error());
   if (auto r = apply_file_overlays(spec.resolv_conf, spec.hosts); !r) return unexpected(r.error());

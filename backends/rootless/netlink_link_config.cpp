@@ -19,22 +19,6 @@ result<void> configure_sandbox_links(int tap_ifindex, default_routes routes) {
   if (!nl) return unexpected(nl.error());
   const int lo = static_cast<int>(::if_nametoindex("lo"));
   if (lo == 0) return fail("netlink", "the sandbox has no loopback interface");
-  if (auto r = nl->request("bringing up lo", [&](char* b, std::uint32_t s) {
-        return build_link_set(b, s, link_settings{.ifindex = lo});
-      });
-      !r)
-    return r;
-
-  const mac_address child_mac = sandbox::child_mac;
-  const link_settings tap{.ifindex = tap_ifindex,
-                          .up = true,
-                          .mtu = sandbox::tap_mtu,
-                          .txqlen = sandbox::tap_txqueuelen,
-                          .mac = &child_mac};
-  if (auto r = nl->request("setting tap0 MAC, MTU, txqueuelen and up",
-                           [&](char* b, std::uint32_t s) { return build_link_set(b, s, tap); });
-      !r)
-    return r;
 
   std::array<std::uint8_t, 4> v4{}, gw4{};
   std::array<std::uint8_t, 16> v6{}, gw6{};
@@ -44,37 +28,44 @@ result<void> configure_sandbox_links(int tap_ifindex, default_routes routes) {
       ::inet_pton(AF_INET6, c6.c_str(), v6.data()) != 1 || ::inet_pton(AF_INET6, g6.c_str(), gw6.data()) != 1)
     return fail("netlink", "invalid built-in sandbox addresses");
 
+  const mac_address child_mac = sandbox::child_mac;
   const mac_address gw_mac = sandbox::gateway_mac;
-  if (auto r = nl->request("adding tap0's IPv4 address", [&](char* b, std::uint32_t s) {
-        return build_addr_add(b, s, tap_ifindex, AF_INET, v4, sandbox::ipv4_prefix, 0);
-      });
-      !r)
-    return r;
-  if (auto r = nl->request("adding tap0's IPv6 address", [&](char* b, std::uint32_t s) {
-        return build_addr_add(b, s, tap_ifindex, AF_INET6, v6, sandbox::ipv6_prefix, IFA_F_NODAD);
-      });
-      !r)
-    return r;
-  if (auto r = nl->request("adding the IPv4 gateway neighbour", [&](char* b, std::uint32_t s) {
-        return build_neigh_permanent(b, s, tap_ifindex, AF_INET, gw4, gw_mac);
-      });
-      !r)
-    return r;
-  if (auto r = nl->request("adding the IPv6 gateway neighbour", [&](char* b, std::uint32_t s) {
-        return build_neigh_permanent(b, s, tap_ifindex, AF_INET6, gw6, gw_mac);
-      });
-      !r)
-    return r;
-  if (routes.ipv4) {
-    if (auto r = nl->request("adding the IPv4 default route", [&](char* b, std::uint32_t s) {
-          return build_default_route(b, s, tap_ifindex, AF_INET, gw4);
-        });
-        !r)
-      return r;
-  }
-  if (!routes.ipv6) return {};
-  return nl->request("adding the IPv6 default route", [&](char* b, std::uint32_t s) {
-    return build_default_route(b, s, tap_ifindex, AF_INET6, gw6);
+  // tap0 is configured while still down, without an IPv6 link-local address
+  // (nothing on it needs one: the gateway's neighbour entries are permanent
+  // and tap0's IPv6 address skips DAD), so bringing it up starts no DAD,
+  // router solicitation or autoconfiguration.
+  const link_settings tap_down{.ifindex = tap_ifindex,
+                               .up = false,
+                               .mtu = sandbox::tap_mtu,
+                               .txqlen = sandbox::tap_txqueuelen,
+                               .mac = &child_mac,
+                               .no_ipv6_link_local = true};
+  const auto route = [&](int family, std::span<const std::uint8_t> gw) {
+    return [=](char* b, std::uint32_t s) { return build_default_route(b, s, tap_ifindex, family, gw); };
+  };
+  const auto nothing = rtnetlink::step{"", {}};
+  // One batch: in order, so tap0 is up before its addresses, and has its
+  // addresses before the routes through them.
+  return nl->request_batch({
+      {"bringing up lo", [&](char* b, std::uint32_t s) { return build_link_set(b, s, link_settings{.ifindex = lo}); }},
+      {"setting tap0 MAC, MTU, txqueuelen and address generation",
+       [&](char* b, std::uint32_t s) { return build_link_set(b, s, tap_down); }},
+      {"bringing up tap0",
+       [&](char* b, std::uint32_t s) { return build_link_set(b, s, link_settings{.ifindex = tap_ifindex}); }},
+      {"adding tap0's IPv4 address",
+       [&](char* b, std::uint32_t s) {
+         return build_addr_add(b, s, tap_ifindex, AF_INET, v4, sandbox::ipv4_prefix, 0);
+       }},
+      {"adding tap0's IPv6 address",
+       [&](char* b, std::uint32_t s) {
+         return build_addr_add(b, s, tap_ifindex, AF_INET6, v6, sandbox::ipv6_prefix, IFA_F_NODAD);
+       }},
+      {"adding the IPv4 gateway neighbour",
+       [&](char* b, std::uint32_t s) { return build_neigh_permanent(b, s, tap_ifindex, AF_INET, gw4, gw_mac); }},
+      {"adding the IPv6 gateway neighbour",
+       [&](char* b, std::uint32_t s) { return build_neigh_permanent(b, s, tap_ifindex, AF_INET6, gw6, gw_mac); }},
+      routes.ipv4 ? rtnetlink::step{"adding the IPv4 default route", route(AF_INET, gw4)} : nothing,
+      routes.ipv6 ? rtnetlink::step{"adding the IPv6 default route", route(AF_INET6, gw6)} : nothing,
   });
 }
 

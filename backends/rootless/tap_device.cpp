@@ -1,4 +1,4 @@
-// tap0 creation and its sysctls (see tap_device.hpp).
+// tap0 creation and the namespace's ping sysctl (see tap_device.hpp).
 #include "backends/rootless/tap_device.hpp"
 
 #include <fcntl.h>
@@ -83,13 +83,6 @@ result<tap_device> create_tap() {
   return tap;
 }
 
-void tune_tap_sysctls() {
-  const std::string base = fmt::format("/proc/sys/net/ipv6/conf/{}/", sandbox::tap_name);
-  write_sysctl(base + "accept_ra", "0");
-  write_sysctl(base + "autoconf", "0");
-  write_sysctl(base + "router_solicitations", "0");
-  write_sysctl(base + "accept_dad", "0");
-  write_sysctl("/proc/sys/net/ipv4/ping_group_range", mapped_gid_range());
-}
+void allow_unprivileged_ping() { write_sysctl("/proc/sys/net/ipv4/ping_group_range", mapped_gid_range()); }
 
 }  // namespace netpen::backends::rootless

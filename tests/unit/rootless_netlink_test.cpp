@@ -109,3 +109,27 @@ TEST_CASE("gateway neighbour is permanent with the gateway MAC", "[rootless]") {
   CHECK(a.at(NDA_DST) == std::vector<std::uint8_t>(gw.begin(), gw.end()));
   CHECK(a.at(NDA_LLADDR) == std::vector<std::uint8_t>(mac.begin(), mac.end()));
 }
+
+TEST_CASE("link set can turn off IPv6 link-local generation, nested under IFLA_AF_SPEC", "[rootless]") {
+  auto buf = buffer();
+  const nlmsghdr* nlh = build_link_set(buf.data(), 9, {.ifindex = 2, .up = false, .no_ipv6_link_local = true});
+  const auto* ifm = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
+  CHECK((ifm->ifi_flags & IFF_UP) == 0);
+  CHECK((ifm->ifi_change & IFF_UP) != 0);
+  auto a = collect(nlh, sizeof(ifinfomsg));
+  REQUIRE(a.count(IFLA_AF_SPEC) == 1);
+  // IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE: u8 none } }
+  const auto& spec = a.at(IFLA_AF_SPEC);
+  REQUIRE(spec.size() >= 2 * sizeof(nlattr) + 1);
+  nlattr inet6{};
+  std::memcpy(&inet6, spec.data(), sizeof inet6);
+  CHECK((inet6.nla_type & NLA_TYPE_MASK) == AF_INET6);
+  nlattr mode{};
+  std::memcpy(&mode, spec.data() + sizeof(nlattr), sizeof mode);
+  CHECK(mode.nla_type == IFLA_INET6_ADDR_GEN_MODE);
+  CHECK(mode.nla_len == sizeof(nlattr) + 1);
+  CHECK(spec[2 * sizeof(nlattr)] == IN6_ADDR_GEN_MODE_NONE);
+
+  const nlmsghdr* plain = build_link_set(buf.data(), 10, {.ifindex = 2});
+  CHECK(collect(plain, sizeof(ifinfomsg)).count(IFLA_AF_SPEC) == 0);
+}

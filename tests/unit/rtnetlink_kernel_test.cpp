@@ -4,7 +4,9 @@
 // network and no packet leaves the machine: a veth pair from A into B, a
 // rename, addresses (IPv6 with NODAD), fwmark rules, local and gateway
 // default routes in tables 1234/1235, each dumped back, then the pair
-// deleted. The child reports the first failure; every wait is bounded.
+// deleted. Then a second pair configured by one batched request (no IPv6
+// link-local address, addresses, a route), and a batch whose middle request
+// is refused: the error names that step and the later requests still apply. The child reports the first failure; every wait is bounded.
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -36,6 +38,7 @@ namespace {
 using bytes = std::vector<std::uint8_t>;
 
 std::string failed(const std::string& step, const netpen::error& e) { return step + ": " + e.message; }
+std::string failed_or_empty(const netpen::result<void>& r) { return r ? std::string() : failed("cleanup", r.error()); }
 
 bool has_link(const std::vector<link_entry>& links, std::string_view name) {
   return std::any_of(links.begin(), links.end(), [&](const link_entry& l) { return l.name == name; });
@@ -201,6 +204,53 @@ std::string deletion(rtnetlink& nl, rtnetlink& nl_b) {
   return {};
 }
 
+std::string batches(rtnetlink& nl, int ns_b) {
+  if (auto r = nl.request("creating the batch pair", [&](char* b, std::uint32_t s) {
+        return build_veth_create(b, s, "npbatch0", "npbatch1", ns_b, 1500);
+      });
+      !r)
+    return failed("batch veth", r.error());
+  auto index = ifindex_of("npbatch0");
+  if (!index) return failed("ifindex_of", index.error());
+  const std::array<std::uint8_t, 4> v4{10, 78, 0, 1};
+  const std::array<std::uint8_t, 16> v6{0xfd, 0, 0, 0x78, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  const std::array<std::uint8_t, 4> gw4{10, 78, 0, 2};
+  const link_settings down{.ifindex = *index, .up = false, .mtu = 1400, .no_ipv6_link_local = true};
+  auto done = nl.request_batch({
+      {"no link-local", [&](char* b, std::uint32_t s) { return build_link_set(b, s, down); }},
+      {"up", [&](char* b, std::uint32_t s) { return build_link_set(b, s, link_settings{.ifindex = *index}); }},
+      {"v4", [&](char* b, std::uint32_t s) { return build_addr_add(b, s, *index, AF_INET, v4, 24, 0); }},
+      {"skipped", {}},
+      {"v6", [&](char* b, std::uint32_t s) { return build_addr_add(b, s, *index, AF_INET6, v6, 64, IFA_F_NODAD); }},
+      {"route", [&](char* b, std::uint32_t s) { return build_default_route(b, s, *index, AF_INET, gw4); }},
+  });
+  if (!done) return failed("batch", done.error());
+  auto a6 = list_addresses(nl, AF_INET6);
+  auto a4 = list_addresses(nl, AF_INET);
+  if (!a4 || !a6) return "listing addresses failed";
+  const auto on_link = [&](const address_entry& a) { return a.ifindex == *index; };
+  if (std::count_if(a4->begin(), a4->end(), on_link) != 1) return "the batch's IPv4 address is missing";
+  // Only the batch's own IPv6 address: no fe80:: link-local was generated.
+  if (std::count_if(a6->begin(), a6->end(), on_link) != 1) return "npbatch0 has other IPv6 addresses than fd00:78::1";
+
+  // The second request is refused (a route through a gateway no address
+  // reaches); the third still applies, and the error names the second.
+  const std::array<std::uint8_t, 4> unreachable{192, 0, 2, 1};
+  const std::array<std::uint8_t, 4> extra{10, 78, 0, 9};
+  auto refused = nl.request_batch({
+      {"first", [&](char* b, std::uint32_t s) { return build_link_set(b, s, link_settings{.ifindex = *index}); }},
+      {"the unreachable route",
+       [&](char* b, std::uint32_t s) { return build_default_route(b, s, *index, AF_INET, unreachable); }},
+      {"third", [&](char* b, std::uint32_t s) { return build_addr_add(b, s, *index, AF_INET, extra, 24, 0); }},
+  });
+  if (refused) return "a batch with a refused request succeeded";
+  if (refused.error().message.find("the unreachable route") == std::string::npos)
+    return "the refusal does not name its step: " + refused.error().message;
+  a4 = list_addresses(nl, AF_INET);
+  if (!a4 || std::count_if(a4->begin(), a4->end(), on_link) != 2) return "the request after the refusal did not apply";
+  return failed_or_empty(delete_link_if_present(nl, "npbatch0"));
+}
+
 // Runs in the forked child, already in namespace A: "" on success, else
 // what failed.
 std::string in_private_namespaces() {
@@ -220,7 +270,8 @@ std::string in_private_namespaces() {
 
   if (auto e = links_and_addresses(*nl, *nl_b, ns_b.get()); !e.empty()) return e;
   if (auto e = rules_and_routes(*nl); !e.empty()) return e;
-  return deletion(*nl, *nl_b);
+  if (auto e = deletion(*nl, *nl_b); !e.empty()) return e;
+  return batches(*nl, ns_b.get());
 }
 
 }  // namespace
