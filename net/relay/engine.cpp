@@ -61,6 +61,12 @@ unsigned default_threads() {
   return std::max(1u, std::thread::hardware_concurrency() / 2);
 }
 
+unsigned thread_count(const engine_options& o) { return o.threads != 0 ? o.threads : default_threads(); }
+
+// One thread: Asio may then queue work posted from that thread on the
+// thread itself, instead of waking the reactor (an epoll_ctl per post).
+int concurrency_hint(const engine_options& o) { return thread_count(o) == 1 ? 1 : ASIO_CONCURRENCY_HINT_DEFAULT; }
+
 void log_exception(std::exception_ptr e, const char* what) {
   if (!e) return;
   try {
@@ -73,6 +79,7 @@ void log_exception(std::exception_ptr e, const char* what) {
 
 engine::engine(engine_options opts)
     : opts_(std::move(opts)),
+      ctx_(concurrency_hint(opts_)),
       dispatch_(asio::make_strand(ctx_.get_executor())),
       tap_(dispatch_),
       events_(asio::make_strand(ctx_.get_executor())),
@@ -113,7 +120,7 @@ result<void> engine::start() {
   dns_tcp_endpoint_ = *ep;
 
   work_.emplace(ctx_.get_executor());
-  const unsigned n = opts_.threads != 0 ? opts_.threads : default_threads();
+  const unsigned n = thread_count(opts_);
   for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this] { ctx_.run(); });
   log::debug("relay engine started with {} threads; DNS over TCP served at {}:{}", n,
              dns_tcp_endpoint_.address().to_string(), dns_tcp_endpoint_.port());

@@ -1,16 +1,15 @@
 // The proxy dial shared by both data paths (see proxy_dial.hpp).
 #include "net/relay/proxy_dial.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include "net/proxy/handshake.hpp"
+#include "net/relay/host_connect.hpp"
 #include "net/relay/engine.hpp"
 
 namespace netpen::relay {
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 proxy::connect_target target_of(const engine& eng, const flow_key& key) {
   proxy::connect_target target;
@@ -44,8 +43,7 @@ asio::awaitable<proxy_dial_outcome> dial_through_proxy(engine& eng, proxy::host_
     socket.open(proxy_ep.protocol(), ec);
     if (ec) continue;
     hooks.opening(proxy_ep);
-    auto [cec] = co_await socket.async_connect(proxy_ep, use_tuple);
-    ec = cec;
+    ec = co_await connect_host(socket, proxy_ep);
     if (ec) hooks.connect_failed(ec);
     if (!ec || timed_out() || hooks.abandoned()) break;
   }

@@ -17,6 +17,7 @@
 #include "net/relay/destination.hpp"
 #include "net/packet/icmp.hpp"
 #include "net/relay/engine.hpp"
+#include "net/relay/host_connect.hpp"
 #include "net/relay/host_socket.hpp"
 #include "net/relay/socket_errors.hpp"
 
@@ -200,7 +201,7 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
   open_with_ttl(target);
   if (dest.kind == destination_kind::relay) egress_opening(target);
   auto& socket = stream_.socket();
-  auto [ec] = co_await socket.async_connect(target, use_tuple);
+  const asio::error_code ec = co_await connect_host(socket, target);
   limit.cancel();
   if (ec || ep_.is_closed()) {
     log::debug("{}: connect failed: {}", to_string(key_), ec ? ec.message() : "child gave up");
