@@ -11,7 +11,7 @@
 namespace netpen::tcp {
 namespace {
 constexpr std::size_t cached_size = 64u << 10;  // config::tx_initial_capacity's default
-constexpr std::size_t max_cached = 32;          // at most 2 MiB kept
+constexpr std::size_t max_cached = 128;         // at most 8 MiB kept
 
 struct cache {
   std::mutex mu;

@@ -194,6 +194,11 @@ void endpoint::enter_time_wait(time_point now) {
   rto_deadline_.reset();
   persist_deadline_.reset();
   time_wait_deadline_ = now + cfg_.time_wait;
+  // Nothing more will be sent: empty rings give their storage back now, not
+  // after the flow's idle delay, so a closed connection's buffers serve the
+  // next one at once (short connections would otherwise each hold theirs
+  // for the whole time_wait).
+  if (idle_with_buffers()) release_buffers();
 }
 
 }  // namespace netpen::tcp

@@ -169,6 +169,7 @@ class endpoint {
   bool idle_with_buffers() const;
   // Whether the tx ring holds storage now (tx_free_spans() allocates it).
   bool tx_has_storage() const { return tx_.allocated(); }
+  bool rx_has_storage() const { return rx_.allocated(); }
   // Doubles the tx ring (up to tx_capacity), keeping its contents; false
   // when it is at its largest. Spans handed out earlier become invalid, so
   // only call it while no read into the ring is pending. A connection that

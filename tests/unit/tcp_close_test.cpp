@@ -147,6 +147,35 @@ TEST_CASE("time_wait re-ACKs a retransmitted FIN and expires after time_wait", "
   CHECK_FALSE(h.ep->next_deadline().has_value());
 }
 
+TEST_CASE("time_wait gives the rings' storage back at once", "[tcp]") {
+  harness h;
+  h.establish();
+  h.write(bytes("response"));
+  h.send(bytes("request"));
+  REQUIRE(h.poll().size() == 1);
+  CHECK(text(h.read_all()) == "request");
+  CHECK(h.ep->tx_has_storage());
+  h.ep->tx_close();
+  h.poll();
+  h.ack(1010);  // the data and our FIN
+  h.fin();
+  REQUIRE(h.ep->current_state() == state::time_wait);
+  CHECK_FALSE(h.ep->tx_has_storage());
+  CHECK_FALSE(h.ep->rx_has_storage());
+}
+
+TEST_CASE("time_wait keeps an rx ring that still holds data for the host", "[tcp]") {
+  harness h;
+  h.establish();
+  h.ep->tx_close();
+  REQUIRE(h.poll().size() == 1);
+  h.ack(1002);
+  h.send(bytes("late"), F::fin);  // data and FIN: not yet consumed
+  REQUIRE(h.ep->current_state() == state::time_wait);
+  CHECK(h.ep->rx_has_storage());
+  CHECK(text(h.read_all()) == "late");
+}
+
 TEST_CASE("simultaneous close goes through closing to time_wait", "[tcp]") {
   harness h;
   h.establish();
