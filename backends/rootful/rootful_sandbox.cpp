@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "backends/common/fd_passing.hpp"
+#include "backends/rootful/nft_libraries.hpp"
 #include "backends/rootless/mount_overlays.hpp"
 #include "net/common/log.hpp"
 
@@ -34,6 +35,9 @@ result<unique_fd> set_up_mounts(const sandbox_spec& spec) {
 result<void> preflight() {
   if (::geteuid() != 0)
     return fail("rootful-needs-root", "--root needs root: run netpen with sudo (or use the default rootless backend)");
+  // Loaded now, so a missing library stops the run before any host change.
+  if (auto nft = nftables_library(); !nft) return unexpected(nft.error());
+  if (auto nftnl = nftnl_library(); !nftnl) return unexpected(nftnl.error());
   return {};
 }
 
