@@ -70,8 +70,9 @@ run_record live_record(const std::string& id, std::int64_t created = 1700000000)
   return *r;
 }
 
-// The pid and start time of a process that is gone.
-std::pair<int, std::uint64_t> gone_process() {
+// The record of a run whose process is gone: the pid and start time of a
+// child that was forked, noted and killed.
+run_record dead_record(const std::string& id) {
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -82,7 +83,10 @@ std::pair<int, std::uint64_t> gone_process() {
   ::kill(pid, SIGKILL);
   REQUIRE(::waitpid(pid, nullptr, 0) == pid);
   REQUIRE(start);
-  return {pid, *start};
+  auto r = live_record(id);
+  r.pid = pid;
+  r.start_time = *start;
+  return r;
 }
 
 std::vector<host_change> on_disk(const fs::path& dir) {
@@ -185,10 +189,7 @@ TEST_CASE("a run hands a shared sysctl to a live run, which undoes it at its end
   scratch_root tmp;
   REQUIRE_FALSE(tmp.path.empty());
   // Noise: a dead run and a live run of another namespace never inherit.
-  const auto [dead_pid, dead_start] = gone_process();
-  auto dead = live_record("dd0000");
-  dead.pid = dead_pid;
-  dead.start_time = dead_start;
+  auto dead = dead_record("dd0000");
   dead.created_unix += 100;
   REQUIRE(run_state::create(tmp.path, dead));
   auto elsewhere = live_record("ee0000", 1700000200);
@@ -231,10 +232,7 @@ TEST_CASE("a sysctl found on is netpen's when a live run here holds it", "[rootf
   REQUIRE_FALSE(tmp.path.empty());
   const auto path = uplink_forwarding.path;
   CHECK_FALSE(sysctl_held_by_a_run(tmp.path, path));  // no run: the host's own setting
-  const auto [dead_pid, dead_start] = gone_process();
-  auto dead = live_record("dd0001");
-  dead.pid = dead_pid;
-  dead.start_time = dead_start;
+  const auto dead = dead_record("dd0001");
   auto dead_state = run_state::create(tmp.path, dead);
   REQUIRE(dead_state);
   REQUIRE(dead_state->record_intent(uplink_forwarding));
@@ -277,10 +275,7 @@ TEST_CASE("a change handed over while a run unwinds is undone before its record 
 TEST_CASE("cleanup hands a dead run's shared sysctl to a live run in this namespace", "[rootful-cleanup]") {
   scratch_root tmp;
   REQUIRE_FALSE(tmp.path.empty());
-  const auto [dead_pid, dead_start] = gone_process();
-  auto killed = live_record("cc4444");
-  killed.pid = dead_pid;
-  killed.start_time = dead_start;
+  const auto killed = dead_record("cc4444");
   {
     auto st = run_state::create(tmp.path, killed);
     REQUIRE(st);
