@@ -1,11 +1,9 @@
 // The proxy dial shared by both data paths (see proxy_dial.hpp).
 #include "net/relay/proxy_dial.hpp"
 
-#include <asio/use_awaitable.hpp>
-
 #include "net/proxy/handshake.hpp"
-#include "net/relay/host_connect.hpp"
 #include "net/relay/engine.hpp"
+#include "net/relay/host_connect.hpp"
 
 namespace netpen::relay {
 namespace {

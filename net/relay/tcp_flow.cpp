@@ -239,7 +239,7 @@ void tcp_flow::open_with_ttl(const asio::ip::tcp::endpoint& target) {
   asio::error_code ec;
   auto& socket = stream_.socket();
   socket.open(target.protocol(), ec);
-  if (ec) return;  // async_connect reports it
+  if (ec) return;  // connect_host reports it (the socket is not open)
   enable_error_queue(socket.native_handle(), key_.dst.v6, true);
   if (syn_ttl_ != 0 && syn_ttl_ < default_ttl) set_socket_ttl(socket.native_handle(), key_.dst.v6, syn_ttl_);
 }
