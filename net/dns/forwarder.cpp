@@ -21,6 +21,7 @@
 #include <optional>
 #include <random>
 
+#include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
 #include "net/dns/upstream_exchange.hpp"
 #include "net/dns/work_registry.hpp"
@@ -30,21 +31,6 @@ namespace {
 
 using namespace asio::experimental::awaitable_operators;
 using asio::ip::tcp;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-
-// co_spawn completion: log what escaped the coroutine instead of losing it.
-auto log_failure(const char* what) {
-  return [what](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log::warn("{}: {}", what, ex.what());
-    } catch (...) {
-      log::warn("{}: unknown failure", what);
-    }
-  };
-}
 
 std::uint16_t random_id() {
   thread_local std::mt19937 gen{std::random_device{}()};

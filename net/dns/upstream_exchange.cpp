@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include "net/common/asio_helpers.hpp"
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/ip/tcp.hpp>
@@ -23,7 +24,6 @@ namespace netpen::dns {
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 unexpected<error> upstream_failed(const upstream_server& s, std::string_view what) {
   return fail("dns-upstream", fmt::format("DNS server {}: {}", to_string(s), what));

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <thread>
 
+#include "net/common/asio_helpers.hpp"
 #include "net/dns/forwarder.hpp"
 #include "tests/unit/dns_test_util.hpp"
 
@@ -33,7 +34,7 @@ using asio::ip::udp;
 
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+using netpen::use_tuple;
 const auto fake_address = make_address("192.0.2.1");
 
 using netpen::dns_test::make_query;
