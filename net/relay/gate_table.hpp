@@ -1,0 +1,76 @@
+// The rootful gate's bookkeeping, pure (no I/O, no clock): for each flow of
+// the tree the gate has seen, where it stands.
+//
+//   new packet, unknown flow   -> judge (the flow becomes pending; its
+//                                 packet ids wait for the verdict)
+//   packet of a pending flow   -> wait (its id joins the others)
+//   packet of a decided flow   -> accept or reject at once, as decided
+//   decide(allow)              -> the waiting ids, answered together; the
+//                                 verdict is remembered until the flow ends
+//   opened(record)             -> an allowed flow's flow_open was published:
+//                                 its record waits for the flow's end
+//   ended                      -> (conntrack says the flow is gone) the
+//                                 verdict is forgotten; the record, if any,
+//                                 goes back for flow_close
+// Plus the small decisions around it: how a flow ended from its last
+// conntrack entry, and which verdicts may be cached in the tree's table.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "net/netfilter/conntrack_codec.hpp"
+#include "net/relay/flow_key.hpp"
+#include "net/relay/flow_record.hpp"
+
+namespace netpen::relay {
+
+class gate_table {
+ public:
+  enum class action { accept, reject, wait, judge };
+  // Remembered verdicts beyond this are all forgotten at once (a flow then
+  // asks again); conntrack normally ends them long before.
+  static constexpr std::size_t max_decided = 65536;
+
+  // A queued packet of `key` with the queue's packet id `id`.
+  action on_packet(const flow_key& key, std::uint32_t id);
+  // The verdict on `key`: the packet ids that waited for it.
+  std::vector<std::uint32_t> decide(const flow_key& key, bool allow);
+  // An allowed flow's open was published: its record is kept until it ends.
+  flow_record& opened(const flow_key& key, flow_record record);
+  // Conntrack says the flow is gone: its record, if its open was published.
+  std::optional<flow_record> ended(const flow_key& key);
+  // The run ends: every record still open (the table forgets them).
+  std::vector<std::pair<flow_key, flow_record>> take_open();
+  bool any_open() const { return !open_.empty(); }
+  std::size_t pending() const { return pending_.size(); }
+  std::size_t decided() const { return decided_.size(); }
+
+ private:
+  std::unordered_map<flow_key, std::vector<std::uint32_t>, flow_key_hash> pending_;
+  std::unordered_map<flow_key, bool, flow_key_hash> decided_;  // allowed?
+  std::unordered_map<flow_key, flow_record, flow_key_hash> open_;
+};
+
+// How a flow ended, from its last conntrack entry: "unreachable" (TCP never
+// answered), "refused" or "reset" (TCP closed by a reset before or after it
+// was assured), "closed", or "expired" (UDP, ping).
+std::string_view end_of(const netfilter::conntrack_entry& e);
+// The end of a flow still tracked when the run ends: "shutdown", unless its
+// TCP connection had already closed (TIME_WAIT, CLOSE) or was never answered.
+std::string_view end_at_shutdown(const netfilter::conntrack_entry& e);
+
+// Whether an allowed verdict may go into the tree's table as a cache entry
+// (new flows to that destination then skip the queue): only when nothing
+// watches single flows (`observed`), no proxy holds each SYN for its tunnel,
+// the flow is TCP or UDP, and the verdict cannot change during the run (no
+// policy, the default, or an address rule, and no deny rule by name that a
+// name learned later could bring in).
+bool verdict_cacheable(const flow_key& key, std::string_view reason, bool observed, bool proxied,
+                       bool verdicts_can_change);
+
+}  // namespace netpen::relay
