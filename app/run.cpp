@@ -34,7 +34,7 @@
 #include "net/dns/hosts_file.hpp"
 #include "net/dns/resolv_conf.hpp"
 #include "net/events/event.hpp"
-#include "net/relay/engine.hpp"
+#include "net/relay/data_path.hpp"
 
 namespace netpen::app {
 namespace {
@@ -108,7 +108,7 @@ void give_outputs_to(const run_config& cfg, const backends::command_identity& wh
 
 struct prepared_run {
   backends::sandbox_spec spec;
-  relay::engine_options engine;
+  relay::data_path_options relay;
 };
 
 // The run's policy, or nullopt when no policy flag was given (everything may leave).
@@ -132,15 +132,15 @@ result<prepared_run> prepare(const run_config& cfg) {
   p.spec.argv = cfg.command;
   p.spec.ipv4_route = host_has_default_route(false);
   p.spec.ipv6_route = host_has_default_route(true);
-  p.engine.udp.unreplied = std::chrono::seconds(cfg.udp_timeout_s);
-  p.engine.udp.replied = std::chrono::seconds(cfg.udp_stream_timeout_s);
+  p.relay.engine.udp.unreplied = std::chrono::seconds(cfg.udp_timeout_s);
+  p.relay.engine.udp.replied = std::chrono::seconds(cfg.udp_stream_timeout_s);
 
   const auto host_resolv = dns::parse_resolv_conf(read_file_or_empty("/etc/resolv.conf"));
   if (cfg.dns) {
-    p.engine.dns_upstreams.push_back({asio::ip::make_address(cfg.dns->address), cfg.dns->port});
+    p.relay.services.dns_upstreams.push_back({asio::ip::make_address(cfg.dns->address), cfg.dns->port});
   } else {
-    p.engine.dns_upstreams = host_resolv.nameservers;
-    if (p.engine.dns_upstreams.empty())
+    p.relay.services.dns_upstreams = host_resolv.nameservers;
+    if (p.relay.services.dns_upstreams.empty())
       return fail("no-resolver", "the host's /etc/resolv.conf names no nameserver; give one with --dns IP");
   }
   const std::array<asio::ip::address, 2> gateways{asio::ip::make_address(std::string(sandbox::gateway_ipv4)),
@@ -150,24 +150,24 @@ result<prepared_run> prepare(const run_config& cfg) {
   if (cfg.proxy) {
     auto proxy = make_proxy_config(cfg);
     if (!proxy) return unexpected<error>(proxy.error());
-    p.engine.proxy = std::move(*proxy);
-    p.engine.proxy_only = cfg.proxy_only;
+    p.relay.services.proxy = std::move(*proxy);
+    p.relay.services.proxy_only = cfg.proxy_only;
   }
 
-  if (auto pc = policy_config_of(cfg)) p.engine.policy = std::make_shared<policy::policy>(std::move(*pc));
+  if (auto pc = policy_config_of(cfg)) p.relay.services.policy = std::make_shared<policy::policy>(std::move(*pc));
 
   if (cfg.hosts_file) {
     auto overlay = dns::parse_hosts(cfg.hosts_file_contents, *cfg.hosts_file);
     if (!overlay) return unexpected<error>(overlay.error());
     p.spec.hosts = dns::render_overlay(read_file_or_empty("/etc/hosts"), *overlay);
-    p.engine.hosts_overlay = std::move(*overlay);
+    p.relay.services.hosts_overlay = std::move(*overlay);
   }
   return p;
 }
 
 std::string upstream_list(const prepared_run& p, std::string_view separator) {
   std::string out;
-  for (const auto& u : p.engine.dns_upstreams) out += (out.empty() ? "" : std::string(separator)) + dns::to_string(u);
+  for (const auto& u : p.relay.services.dns_upstreams) out += (out.empty() ? "" : std::string(separator)) + dns::to_string(u);
   return out;
 }
 
@@ -213,7 +213,7 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
   info.command = command_text(cfg);
   info.controls.push_back("dns " + upstream_list(p, ","));
   if (cfg.hosts_file) info.controls.push_back("hosts-file " + *cfg.hosts_file);
-  if (p.engine.proxy) info.controls.push_back("proxy " + proxy::display(*p.engine.proxy));
+  if (p.relay.services.proxy) info.controls.push_back("proxy " + proxy::display(*p.relay.services.proxy));
   if (cfg.proxy_only) info.controls.push_back("proxy-only");
   for (auto& c : policy_controls(cfg)) info.controls.push_back(std::move(c));
   if (cfg.capture_path) info.capture = capture_text(cfg);
@@ -225,7 +225,7 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
 backends::rootful::rootful_options rootful_options_of(const run_config& cfg, const prepared_run& p) {
   backends::rootful::rootful_options o;
   o.command = command_text(cfg);
-  o.proxy_mode = p.engine.proxy.has_value();
+  o.proxy_mode = p.relay.services.proxy.has_value();
   o.iface = cfg.egress_iface;
   return o;
 }
@@ -265,8 +265,8 @@ void print_plan(const run_config& cfg, const prepared_run& p, const backends::ro
                sandbox::gateway_ipv4, sandbox::gateway_ipv6);
   }
   fmt::print("  dns:         forced to the gateway; forwarded to {}\n", upstream_list(p, ", "));
-  if (p.engine.proxy) {
-    const auto& px = *p.engine.proxy;
+  if (p.relay.services.proxy) {
+    const auto& px = *p.relay.services.proxy;
     std::string addrs;
     for (const auto& ep : px.endpoints) addrs += (addrs.empty() ? "" : ", ") + ep.address().to_string();
     fmt::print("  proxy:       TCP through {} ({}){}\n", proxy::display(px), addrs,
@@ -308,7 +308,7 @@ int run_command(const run_config& cfg) {
   // run before anything is set up.
   auto outputs = run_outputs::open(cfg, describe(cfg, *prepared));
   if (!outputs) return report(outputs.error());
-  prepared->engine.on_event = [out = outputs->get()](const events::event& e) { out->on_event(e); };
+  prepared->relay.services.on_event = [out = outputs->get()](const events::event& e) { out->on_event(e); };
   // --interactive: the terminal that asks, before anything is set up.
   std::unique_ptr<interactive::terminal_approver> approver;
   if (cfg.interactive) {
@@ -318,10 +318,10 @@ int run_command(const run_config& cfg) {
       return 2;
     }
     approver = std::move(*opened);
-    prepared->engine.approver = approver.get();
+    prepared->relay.services.approver = approver.get();
   }
-  prepared->engine.capture = (*outputs)->capture_child();
-  prepared->engine.egress = (*outputs)->capture_egress();
+  prepared->relay.engine.capture = (*outputs)->capture_child();
+  prepared->relay.services.egress = (*outputs)->capture_egress();
 
   // The backend: rootless (a tap the engine reads) or rootful (the kernel
   // forwards; the engine judges and observes through netfilter sockets).
@@ -363,38 +363,38 @@ int run_command(const run_config& cfg) {
     if (auto started = approver->start(); !started) return report(started.error());
   }
   raise_fd_limit();  // after the fork: the command keeps its own limit
-  prepared->engine.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
+  prepared->relay.services.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
                              log::debug_enabled();
-  relay::engine engine(std::move(prepared->engine));  // after `outputs`: stops (and stops calling it) first
-  engine.set_tree(sandbox->init_pid());
-  if (auto started = engine.start(); !started) return report(started.error());
+  relay::data_path relay(std::move(prepared->relay));  // after `outputs`: stops (and stops calling it) first
+  relay.set_tree(sandbox->init_pid());
+  if (auto started = relay.start(); !started) return report(started.error());
   if (auto ready = sandbox->wait_ready(); !ready) {
-    engine.stop();
+    relay.stop();
     return report(ready.error());
   }
   if (rootful_box != nullptr) {
-    if (auto attached = engine.attach_kernel_path(rootful_box->take_kernel_path()); !attached) {
-      engine.stop();
+    if (auto attached = relay.attach_kernel_path(rootful_box->take_kernel_path()); !attached) {
+      relay.stop();
       return report(attached.error());
     }
   } else {
-    engine.attach_tap(sandbox->release_link_fd());  // the engine owns the tap from here
+    relay.attach_tap(sandbox->release_link_fd());  // the engine owns the tap from here
   }
 
   if (auto launched = sandbox->launch(); !launched) {
-    engine.stop();
+    relay.stop();
     return report(launched.error());
   }
   int status = sandbox->wait();
   if (link_capture) link_capture->close();
   if (approver) approver->close();  // questions still out are denied: nothing is left waiting
-  engine.stop();
+  relay.stop();
   if (cfg.fail_on_leak && status == 0 && (*outputs)->denied() > 0) {
     log::error("--fail-on-leak: {} attempt(s) to reach something the policy denies", (*outputs)->denied());
     status = 1;
   }
   (*outputs)->finish(status);
-  const auto st = engine.stats();
+  const auto st = relay.stats();
   log::debug("relay: {} frames in ({} malformed, {} ignored), {} out ({} dropped), {} tcp flows ({} resets for unknown flows), {} udp flows ({} evicted, {} datagrams dropped), {} dns queries",
              st.frames_in, st.frames_malformed, st.frames_ignored, st.frames_out, st.frames_out_dropped, st.tcp_flows,
              st.tcp_unknown_rst, st.udp_flows, st.udp_evicted, st.udp_dropped, st.dns_udp_queries);

@@ -34,7 +34,7 @@
 #include "backends/rootful/nft_ruleset.hpp"
 #include "backends/rootful/run_addresses.hpp"
 #include "backends/rootful/run_state.hpp"
-#include "net/relay/engine.hpp"
+#include "net/relay/kernel_gate.hpp"
 
 namespace netpen::backends::rootful {
 

@@ -6,6 +6,7 @@
 
 #include <array>
 
+#include "net/common/asio_helpers.hpp"
 #include "net/proxy/http_connect.hpp"
 #include "net/proxy/socks5.hpp"
 #include "net/proxy/tls_setup.hpp"
@@ -25,8 +26,7 @@ asio::awaitable<result<void>> start_tls(host_stream& stream, const proxy_config&
   if (ctx == nullptr) co_return fail("proxy-tls", "no TLS context for an https proxy");
   auto& tls = stream.start_tls(*ctx);
   if (auto ok = expect_peer(tls.native_handle(), proxy.host, proxy.host_is_name); !ok) co_return unexpected<error>(ok.error());
-  auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::client,
-                                           asio::experimental::as_tuple(asio::use_awaitable));
+  auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, use_tuple);
   if (ec) {
     std::string why = verify_failure(tls.native_handle());
     if (why.empty()) why = ec.message();

@@ -3,9 +3,9 @@
 // Built on a steady_timer that never expires (Asio 1.22 has no condition
 // variable for awaitables). Not thread-safe: use from the owning strand.
 #pragma once
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
+
+#include "net/common/asio_helpers.hpp"
 
 namespace netpen::relay {
 
@@ -14,7 +14,7 @@ class async_event {
   explicit async_event(const asio::any_io_executor& ex) : timer_(ex, asio::steady_timer::time_point::max()) {}
 
   asio::awaitable<void> wait() {
-    co_await timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    co_await timer_.async_wait(use_tuple);
   }
   void notify() { timer_.cancel(); }
 

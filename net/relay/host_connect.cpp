@@ -5,8 +5,9 @@
 
 #include <cerrno>
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
+
+#include "net/common/asio_helpers.hpp"
 
 namespace netpen::relay {
 
@@ -16,8 +17,7 @@ asio::awaitable<asio::error_code> connect_host(asio::ip::tcp::socket& socket, co
   if (ec) co_return ec;
   if (::connect(socket.native_handle(), target.data(), static_cast<socklen_t>(target.size())) == 0) co_return ec;
   if (errno != EINPROGRESS) co_return asio::error_code(errno, asio::error::get_system_category());
-  auto [wec] = co_await socket.async_wait(asio::socket_base::wait_write,
-                                           asio::experimental::as_tuple(asio::use_awaitable));
+  auto [wec] = co_await socket.async_wait(asio::socket_base::wait_write, use_tuple);
   if (wec) co_return wec;
   int err = 0;
   socklen_t len = sizeof err;

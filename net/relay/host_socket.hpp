@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <exception>
 
-#include "net/common/log.hpp"
+#include "net/common/asio_helpers.hpp"
 #include "net/relay/flow_key.hpp"
 
 namespace netpen::relay {
@@ -41,12 +41,7 @@ inline bool set_socket_ttl(int fd, bool v6, int ttl) {
 
 // For a flow coroutine's completion handler: logs how it failed, if it did.
 inline void log_flow_failure(std::exception_ptr e, const char* kind, const flow_key& key) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    log::warn("{} flow {} failed: {}", kind, to_string(key), ex.what());
-  }
+  if (e) log_coroutine_failure(e, fmt::format("{} flow {}", kind, to_string(key)));
 }
 
 }  // namespace netpen::relay

@@ -13,70 +13,42 @@
 //   - The child's TTL / hop limit is copied onto the socket; with IP_RECVERR
 //     the errors that come back (a router's Time Exceeded: traceroute -I)
 //     are handed to the child from the hop that sent them.
-//   - Idle expiry as for UDP flows (udp_flow_policy).
+//   - Lifecycle, idle expiry and events as for UDP flows (datagram_flow).
 #pragma once
-#include <asio/awaitable.hpp>
 #include <asio/posix/stream_descriptor.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
 
-#include <atomic>
 #include <deque>
-#include <memory>
-#include <optional>
 #include <vector>
 
-#include "net/relay/datagram_egress.hpp"
-#include "net/relay/flow_key.hpp"
-#include "net/relay/flow_record.hpp"
-#include "net/relay/socket_errors.hpp"
-#include "net/relay/udp_flow_policy.hpp"
+#include "net/relay/datagram_flow.hpp"
 
 namespace netpen::relay {
 
-class engine;
-
-class icmp_echo_flow : public std::enable_shared_from_this<icmp_echo_flow> {
+class icmp_echo_flow final : public datagram_flow {
  public:
   // key: protocol ICMP/ICMPv6, src/dst addresses, src_port = the child's identifier.
-  icmp_echo_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key,
-                 const udp_flow_policy& policy);
+  icmp_echo_flow(flow_context& ctx, asio::strand<asio::any_io_executor> strand, const flow_key& key,
+                 const udp_idle_expiry& expiry, flow_record verdict, done_fn on_done);
 
-  void start();
   // An echo request from the child; `ip_packet` is its whole IP packet (kept
   // for quoting in ICMP errors, e.g. Time Exceeded for traceroute -I).
   void send(std::uint16_t seq, std::vector<std::byte> payload, std::vector<std::byte> ip_packet, std::uint8_t ttl);
-  void shutdown();
-  bool finished() const { return finished_.load(std::memory_order_acquire); }
 
  private:
-  asio::awaitable<void> run();
-  asio::awaitable<void> receive_loop();
-  asio::awaitable<void> watchdog();
-  bool open_socket();
+  bool open_socket() override;
+  asio::awaitable<void> receive_loop() override;
+  void close_socket() override;
+  int socket_fd() override { return socket_.native_handle(); }
+  void send_now(std::uint16_t seq, const std::vector<std::byte>& payload, std::vector<std::byte> ip_packet,
+                std::uint8_t ttl);
   void on_datagram(std::span<const std::byte> data);
-  void set_ttl(std::uint8_t ttl);
   bool report_errors();
 
-  engine& engine_;
-  asio::strand<asio::any_io_executor> strand_;
-  flow_key key_;
-  udp_flow_policy policy_;
   asio::posix::stream_descriptor socket_;
-  asio::steady_timer idle_timer_;
   bool raw_ = false;
-  bool opened_ = false;
-  std::optional<icmp_report> open_error_;  // why the host socket could not connect
-  bool closed_ = false;
-  bool got_reply_ = false;
-  flow_record record_;
-  datagram_egress egress_;  // the host socket as the egress capture sees it
-  int current_ttl_ = -1;
   // The child's recent requests by sequence number, to quote the right one
   // when an error comes back (traceroute -I has many probes in flight).
   std::deque<std::pair<std::uint16_t, std::vector<std::byte>>> recent_;
-  udp_flow_policy::clock::time_point last_activity_;
-  std::atomic<bool> finished_{false};
 };
 
 }  // namespace netpen::relay

@@ -2,16 +2,14 @@
 #include "net/relay/proxy_dial.hpp"
 
 #include "net/proxy/handshake.hpp"
-#include "net/relay/engine.hpp"
 #include "net/relay/host_connect.hpp"
 
 namespace netpen::relay {
 namespace {
 
-
-proxy::connect_target target_of(const engine& eng, const flow_key& key) {
+proxy::connect_target target_of(const flow_context& ctx, const flow_key& key) {
   proxy::connect_target target;
-  target.name = eng.name_for(key.dst);
+  target.name = ctx.name_for(key.dst);
   if (target.name && !proxy::valid_target_name(*target.name)) target.name.reset();  // ask by address
   target.address = key.dst.bytes;
   target.v6 = key.dst.v6;
@@ -21,13 +19,14 @@ proxy::connect_target target_of(const engine& eng, const flow_key& key) {
 
 }  // namespace
 
-asio::awaitable<proxy_dial_outcome> dial_through_proxy(engine& eng, proxy::host_stream& stream, const flow_key& key,
-                                                       const asio::steady_timer& limit, proxy_dial_hooks& hooks) {
-  const proxy::proxy_config& px = *eng.proxy();
-  const proxy::connect_target target = target_of(eng, key);
+asio::awaitable<proxy_dial_outcome> dial_through_proxy(flow_context& ctx, proxy::host_stream& stream,
+                                                       const flow_key& key, const asio::steady_timer& limit,
+                                                       proxy_dial_hooks& hooks) {
+  const proxy::proxy_config& px = *ctx.settings().proxy;
+  const proxy::connect_target target = target_of(ctx, key);
   proxy_dial_outcome out;
   out.name = target.name;
-  if (!target.name && eng.is_synthetic(key.dst)) {
+  if (!target.name && ctx.is_synthetic(key.dst)) {
     out.failure = "this address stands for a name the run no longer knows";
     co_return out;
   }
@@ -57,7 +56,7 @@ asio::awaitable<proxy_dial_outcome> dial_through_proxy(engine& eng, proxy::host_
   asio::error_code ignored;
   stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
 
-  auto tunnel = co_await proxy::handshake(stream, px, eng.proxy_tls(), target);
+  auto tunnel = co_await proxy::handshake(stream, px, ctx.settings().proxy_tls, target);
   if (!tunnel) {
     out.failure = timed_out() ? "the proxy did not answer in time" : tunnel.error().message;
     co_return out;

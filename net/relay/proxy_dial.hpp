@@ -16,11 +16,10 @@
 #include <vector>
 
 #include "net/proxy/host_stream.hpp"
+#include "net/relay/flow_context.hpp"
 #include "net/relay/flow_key.hpp"
 
 namespace netpen::relay {
-
-class engine;
 
 // What the caller wants to know while the dial runs (the egress capture).
 class proxy_dial_hooks {
@@ -44,7 +43,8 @@ struct proxy_dial_outcome {
 };
 
 // `limit` is the caller's armed timer (its expiry tells a timeout apart).
-asio::awaitable<proxy_dial_outcome> dial_through_proxy(engine& eng, proxy::host_stream& stream, const flow_key& key,
-                                                       const asio::steady_timer& limit, proxy_dial_hooks& hooks);
+asio::awaitable<proxy_dial_outcome> dial_through_proxy(flow_context& ctx, proxy::host_stream& stream,
+                                                       const flow_key& key, const asio::steady_timer& limit,
+                                                       proxy_dial_hooks& hooks);
 
 }  // namespace netpen::relay

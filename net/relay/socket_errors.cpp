@@ -22,25 +22,6 @@ bool enable_error_queue(int fd, bool v6, bool on) {
             : ::setsockopt(fd, IPPROTO_IP, IP_RECVERR, &value, sizeof value) == 0;
 }
 
-std::optional<icmp_report> icmp_report_for_errno(int err, const packet::ip_address& dst) {
-  icmp_report r;
-  r.offender = dst;
-  r.type = dst.v6 ? packet::icmp6::dest_unreachable : packet::icmp4::dest_unreachable;
-  switch (err) {
-    case EHOSTUNREACH:
-      r.code = dst.v6 ? packet::icmp6::address_unreachable : packet::icmp4::host_unreachable;
-      return r;
-    case ENETUNREACH:
-      r.code = dst.v6 ? packet::icmp6::no_route : packet::icmp4::net_unreachable;
-      return r;
-    case ECONNREFUSED:
-      r.code = dst.v6 ? packet::icmp6::port_unreachable : packet::icmp4::port_unreachable;
-      return r;
-    default:
-      return std::nullopt;
-  }
-}
-
 std::optional<icmp_report> read_queued_error(int fd, bool v6) {
   std::array<std::byte, 64> data;  // the start of the datagram the error refers to
   alignas(cmsghdr) std::array<char, 512> control;

@@ -21,11 +21,6 @@ struct icmp_report {
 // Turns IP_RECVERR / IPV6_RECVERR on (or off) for `fd`.
 bool enable_error_queue(int fd, bool v6, bool on = true);
 
-// The ICMP error a host socket's errno stands for when nothing was queued
-// (the host itself has no route: ENETUNREACH, EHOSTUNREACH; a UDP peer's
-// ECONNREFUSED), as if `dst` had sent it; nullopt for other errors.
-std::optional<icmp_report> icmp_report_for_errno(int err, const packet::ip_address& dst);
-
 // Takes one queued error off `fd` (non-blocking); nullopt when the queue is
 // empty or the entry is not an ICMP error with a known offender.
 std::optional<icmp_report> read_queued_error(int fd, bool v6);

@@ -3,27 +3,24 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/dispatch.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
-#include <asio/use_awaitable.hpp>
 
 #include <netinet/in.h>
 
 #include <algorithm>
 #include <array>
 
+#include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
 #include "net/relay/destination.hpp"
 #include "net/packet/icmp.hpp"
-#include "net/relay/engine.hpp"
 #include "net/relay/host_connect.hpp"
 #include "net/relay/host_socket.hpp"
-#include "net/relay/socket_errors.hpp"
+#include "net/relay/failure_answer.hpp"
 
 namespace netpen::relay {
 namespace {
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t min_read_room = 16 * 1024;
 constexpr std::size_t max_quote = 576;
 constexpr std::uint8_t default_ttl = 64;
@@ -33,10 +30,12 @@ constexpr auto buffer_release_delay = std::chrono::seconds(2);
 
 }  // namespace
 
-tcp_flow::tcp_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key,
+tcp_flow::tcp_flow(flow_context& ctx, asio::strand<asio::any_io_executor> strand, const flow_key& key,
                    const tcp::segment_in& syn, std::span<const std::byte> syn_packet, std::uint8_t syn_ttl,
-                   std::uint32_t isn, const tcp::config& cfg)
-    : engine_(eng),
+                   std::uint32_t isn, const tcp::config& cfg, done_fn on_done)
+    : ctx_(ctx),
+      tap_(ctx.tap()),
+      on_done_(std::move(on_done)),
       strand_(std::move(strand)),
       key_(key),
       syn_packet_(syn_packet.begin(), syn_packet.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(
@@ -54,9 +53,10 @@ void tcp_flow::start() {
                    log::debug("{}: flow ended in {}{}", to_string(self->key_),
                               tcp::to_string(self->ep_.current_state()), self->ep_.was_reset() ? (self->ep_.reset_by_peer() ? " (reset by child)" : " (reset by us)") : "");
                    if (self->ep_.was_reset() && self->record_.end == "closed") self->record_.end = "reset";
-                   self->engine_.flow_closed(self->key_, self->record_);
+                   self->ctx_.closed(self->key_, self->record_);
                    self->finished_.store(true, std::memory_order_release);
-                   self->engine_.flow_finished(self->key_, self);
+                   auto done = std::move(self->on_done_);
+                   if (done) done(self->key_, self);
                  });
 }
 
@@ -114,7 +114,7 @@ void tcp_flow::write_now() {
 
 // Emits everything the endpoint has due and re-arms the deadline timer.
 void tcp_flow::flush() {
-  ep_.poll(tcp::clock::now(), [this](const tcp::segment_out& s) { engine_.writer().send_tcp(key_, s); });
+  ep_.poll(tcp::clock::now(), [this](const tcp::segment_out& s) { tap_.send_tcp(key_, s); });
   const auto next = ep_.next_deadline().value_or(tcp::time_point::max());
   if (next != armed_deadline_) deadline_timer_.cancel();
 }
@@ -136,7 +136,7 @@ asio::awaitable<void> tcp_flow::run() {
   const auto connected = co_await connect();
   if (connected != connect_result::connected) {
     record_.end = connected == connect_result::icmp_sent ? "unreachable" : "refused";
-    if (connected != connect_result::denied) engine_.flow_opened(key_, record_);
+    if (connected != connect_result::denied) ctx_.opened(key_, record_);
     ep_.abort();
     if (connected != connect_result::icmp_sent) flush();  // else the ICMP error was the answer
     after_change();
@@ -145,28 +145,31 @@ asio::awaitable<void> tcp_flow::run() {
   connected_ = true;
   // A TLS read always holds the ring's free space: give it its full size now.
   if (stream_.is_tls()) ep_.tx_grow_to_max();
-  co_await engine_.owner_looked_up();
-  engine_.flow_opened(key_, record_);
+  co_await ctx_.owner_looked_up();
+  ctx_.opened(key_, record_);
   ep_.accept(tcp::clock::now());
-  if (!early_.empty()) {
-    // What the proxy sent past its answer is the remote's first data.
-    while (ep_.tx_free() < early_.size() && ep_.tx_grow()) {
-    }
-    std::size_t done = 0;
-    for (const auto span : ep_.tx_free_spans()) {
-      const std::size_t n = std::min(span.size(), early_.size() - done);
-      std::copy_n(early_.begin() + static_cast<std::ptrdiff_t>(done), n, span.begin());
-      done += n;
-    }
-    ep_.tx_commit(done);
-    record_.bytes_in += done;
-    early_.clear();
-  }
+  deliver_early_bytes();
   flush();
   after_change();
   using namespace asio::experimental::awaitable_operators;
   co_await (host_to_child() && child_to_host() && timers());
   after_change();
+}
+
+// What the proxy sent past its answer is the remote's first data.
+void tcp_flow::deliver_early_bytes() {
+  if (early_.empty()) return;
+  while (ep_.tx_free() < early_.size() && ep_.tx_grow()) {
+  }
+  std::size_t done = 0;
+  for (const auto span : ep_.tx_free_spans()) {
+    const std::size_t n = std::min(span.size(), early_.size() - done);
+    std::copy_n(early_.begin() + static_cast<std::ptrdiff_t>(done), n, span.begin());
+    done += n;
+  }
+  ep_.tx_commit(done);
+  record_.bytes_in += done;
+  early_.clear();
 }
 
 asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
@@ -177,21 +180,20 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
       log::debug("{}: refused ({})", to_string(key_), dest.reason);
       co_return connect_result::reset;
     case destination_kind::dns_forwarder:
-      target = engine_.dns_tcp_endpoint();
+      target = ctx_.settings().dns_tcp;
       break;
     case destination_kind::relay: {
       // Named before the if: GCC 12 mishandles co_await in conditions.
-      const policy::decision verdict = co_await engine_.judge(key_);
+      const policy::decision verdict = co_await ctx_.judge(key_);
       if (verdict.what != policy::verdict::allow) {
         log::debug("{}: denied by policy ({})", to_string(key_), verdict.reason);
-        engine_.emit_for(engine_.denied_event(key_, verdict), key_, true);
+        ctx_.denied(key_, verdict);
         co_return connect_result::denied;
       }
-      record_.policy = verdict.reason;
+      record_.policy = verdict.reason;  // the verdict travels with the flow
       record_.rule = verdict.rule;
       if (ep_.is_closed()) co_return connect_result::reset;  // the child gave up while we asked
-      engine_.warn_if_encrypted_dns(key_);
-      if (engine_.proxy() != nullptr) co_return co_await connect_via_proxy();
+      if (ctx_.settings().proxy != nullptr) co_return co_await connect_via_proxy();
       target = asio::ip::tcp::endpoint(to_asio(key_.dst), key_.dst_port);
       break;
     }
@@ -224,7 +226,7 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
 // The connect (or proxy handshake) may take connect_timeout at most: then
 // the socket's pending operation is cancelled.
 void tcp_flow::arm_connect_limit(asio::steady_timer& limit) {
-  limit.expires_after(engine_.connect_timeout());
+  limit.expires_after(ctx_.settings().connect_timeout);
   limit.async_wait([this](const asio::error_code& ec) {
     if (!ec) {
       asio::error_code ignored;
@@ -248,16 +250,11 @@ void tcp_flow::open_with_ttl(const asio::ip::tcp::endpoint& target) {
 // an Unreachable) is passed on to the child as such; so are unreachable
 // errors without one. Anything else (refused, timed out) is answered by RST.
 tcp_flow::connect_result tcp_flow::report_connect_failure(const asio::error_code& ec) {
-  if (stream_.socket().is_open()) {
-    if (auto r = read_queued_error(stream_.socket().native_handle(), key_.dst.v6)) {
-      engine_.icmp_error_to_child(key_, *r, syn_packet_);
-      return connect_result::icmp_sent;
-    }
-  }
-  if (ec == asio::error::connection_refused) return connect_result::reset;  // TCP's answer is RST
-  const auto r = icmp_report_for_errno(ec.value(), key_.dst);
-  if (!r) return connect_result::reset;
-  engine_.icmp_error_to_child(key_, *r, syn_packet_);
+  std::optional<icmp_report> queued;
+  if (stream_.socket().is_open()) queued = read_queued_error(stream_.socket().native_handle(), key_.dst.v6);
+  const auto icmp = icmp_for_failed_connect(ec.value(), std::move(queued), key_.dst);
+  if (!icmp) return connect_result::reset;
+  ctx_.icmp_error_to_child(key_, *icmp, syn_packet_);
   return connect_result::icmp_sent;
 }
 

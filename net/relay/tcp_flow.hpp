@@ -32,8 +32,10 @@
 //      Half-close: the child's FIN becomes shutdown(SHUT_WR) on the host
 //      socket after the data before it; EOF from the host becomes our FIN.
 //   4. A reset on either side resets the other (RST to the child; SO_LINGER 0
-//      close toward the remote). When the endpoint is closed the flow tells
-//      the engine, which drops it from the flow table.
+//      close toward the remote). When the endpoint is closed the flow
+//      reports its close and calls its owner's `on_done`, which drops it
+//      from the flow table.
+// The flow knows the relay only through flow_context (flow_context.hpp).
 #pragma once
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
@@ -42,6 +44,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -49,6 +52,7 @@
 #include "net/proxy/host_stream.hpp"
 #include "net/relay/async_event.hpp"
 #include "net/relay/egress_observer.hpp"
+#include "net/relay/flow_context.hpp"
 #include "net/relay/flow_key.hpp"
 #include "net/relay/flow_record.hpp"
 #include "net/relay/packet_pool.hpp"
@@ -57,18 +61,18 @@
 
 namespace netpen::relay {
 
-class engine;
-
 class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
                  private proxy::byte_observer,
                  private tcp::rx_sink,
                  private proxy_dial_hooks {
  public:
+  // Called once the flow has ended, from its strand.
+  using done_fn = std::function<void(const flow_key&, std::shared_ptr<tcp_flow>)>;
   // syn_packet: the child's SYN as an IP packet (quoted in ICMP errors);
   // syn_ttl: its TTL, copied onto the host socket when below the default.
-  tcp_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key,
+  tcp_flow(flow_context& ctx, asio::strand<asio::any_io_executor> strand, const flow_key& key,
            const tcp::segment_in& syn, std::span<const std::byte> syn_packet, std::uint8_t syn_ttl,
-           std::uint32_t isn, const tcp::config& cfg);
+           std::uint32_t isn, const tcp::config& cfg, done_fn on_done);
 
   // Starts the flow's coroutine. Call once, right after construction.
   void start();
@@ -95,6 +99,8 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   asio::awaitable<connect_result> connect_via_proxy();
   void report_proxy_failure(const std::string& reason, const std::optional<std::string>& name);
   connect_result report_connect_failure(const asio::error_code& ec);
+  // The early bytes the proxy sent with its answer go to the child first.
+  void deliver_early_bytes();
   void open_with_ttl(const asio::ip::tcp::endpoint& target);
   void arm_connect_limit(asio::steady_timer& limit);
   asio::awaitable<void> host_to_child();
@@ -126,7 +132,9 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   void flush();
   void after_change();
 
-  engine& engine_;
+  flow_context& ctx_;
+  tap_writer& tap_;
+  done_fn on_done_;
   asio::strand<asio::any_io_executor> strand_;
   flow_key key_;
   std::vector<std::byte> syn_packet_;

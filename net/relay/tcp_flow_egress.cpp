@@ -5,7 +5,6 @@
 // observed socket, under TLS when there is TLS.
 #include <asio/ip/udp.hpp>
 
-#include "net/relay/engine.hpp"
 #include "net/relay/host_socket.hpp"
 #include "net/relay/tcp_flow.hpp"
 
@@ -28,7 +27,7 @@ packet::ip_address source_toward(const asio::ip::tcp::endpoint& remote, const as
 }  // namespace
 
 void tcp_flow::egress_opening(const asio::ip::tcp::endpoint& target) {
-  egress_observer* egress = engine_.egress();
+  egress_observer* egress = ctx_.settings().egress;
   if (egress == nullptr) return;
   auto& socket = stream_.socket();
   asio::error_code ec;
@@ -52,19 +51,19 @@ void tcp_flow::egress_connected() {
   asio::error_code ec;
   const auto local = stream_.socket().local_endpoint(ec);
   if (!ec) conn_.local = from_asio(local.address());
-  engine_.egress()->connected(conn_);
+  ctx_.settings().egress->connected(conn_);
 }
 
 void tcp_flow::egress_connect_failed(const asio::error_code& ec) {
   if (!egress_open_) return;
   egress_open_ = false;
   conn_.local = source_toward(asio::ip::tcp::endpoint(to_asio(conn_.remote), conn_.remote_port), strand_);
-  engine_.egress()->closed(conn_, ec == asio::error::connection_refused ? host_close::reset_received
+  ctx_.settings().egress->closed(conn_, ec == asio::error::connection_refused ? host_close::reset_received
                                                                         : host_close::normal);
 }
 
 void tcp_flow::egress_fin(bool sent) {
-  if (egress_open_) engine_.egress()->fin(conn_, sent ? host_direction::sent : host_direction::received);
+  if (egress_open_) ctx_.settings().egress->fin(conn_, sent ? host_direction::sent : host_direction::received);
 }
 
 void tcp_flow::egress_closed() {
@@ -74,12 +73,12 @@ void tcp_flow::egress_closed() {
     conn_.local = source_toward(asio::ip::tcp::endpoint(to_asio(conn_.remote), conn_.remote_port), strand_);
   const host_close how =
       host_reset_ ? host_close::reset_received : (ep_.was_reset() ? host_close::reset_sent : host_close::normal);
-  engine_.egress()->closed(conn_, how);
+  ctx_.settings().egress->closed(conn_, how);
 }
 
 void tcp_flow::bytes(bool sent, std::span<const asio::const_buffer> buffers, std::size_t n) {
   if (egress_open_)
-    engine_.egress()->data(conn_, sent ? host_direction::sent : host_direction::received, buffers, n);
+    ctx_.settings().egress->data(conn_, sent ? host_direction::sent : host_direction::received, buffers, n);
 }
 
 }  // namespace netpen::relay

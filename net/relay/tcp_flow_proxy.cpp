@@ -3,7 +3,6 @@
 // timeout, and the proxy_failed event when it fails.
 #include <asio/steady_timer.hpp>
 
-#include "net/relay/engine.hpp"
 #include "net/relay/host_socket.hpp"
 #include "net/relay/tcp_flow.hpp"
 
@@ -12,7 +11,7 @@ namespace netpen::relay {
 asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_via_proxy() {
   asio::steady_timer limit(strand_);
   arm_connect_limit(limit);
-  proxy_dial_outcome dialed = co_await dial_through_proxy(engine_, stream_, key_, limit, *this);
+  proxy_dial_outcome dialed = co_await dial_through_proxy(ctx_, stream_, key_, limit, *this);
   limit.cancel();
   if (dialed.abandoned) co_return connect_result::reset;  // the child gave up
   if (!dialed.tunnel) {
@@ -20,7 +19,7 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_via_proxy() {
     co_return connect_result::reset;
   }
   early_ = std::move(dialed.early);
-  record_.via = proxy::display(*engine_.proxy());
+  record_.via = proxy::display(*ctx_.settings().proxy);
   log::debug("{}: tunnel to {} open through {}", to_string(key_), dialed.name.value_or(to_string(key_.dst)),
              record_.via);
   co_return connect_result::connected;
@@ -28,12 +27,12 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_via_proxy() {
 
 void tcp_flow::report_proxy_failure(const std::string& reason, const std::optional<std::string>& name) {
   log::debug("{}: proxy failed: {}", to_string(key_), reason);
-  auto e = engine_.flow_event(events::kind::proxy_failed, key_, record_);
+  auto e = ctx_.flow_event(events::kind::proxy_failed, key_, record_);
   e.name = name;
   e.reason = reason;
-  e.via = proxy::display(*engine_.proxy());
+  e.via = proxy::display(*ctx_.settings().proxy);
   e.end = "refused";
-  engine_.emit_for(std::move(e), key_, true);
+  ctx_.report(std::move(e), key_, true);
 }
 
 }  // namespace netpen::relay

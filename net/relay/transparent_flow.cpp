@@ -2,41 +2,25 @@
 #include "net/relay/transparent_flow.hpp"
 
 #include <asio/co_spawn.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
 #include <asio/ssl/error.hpp>
-#include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 #include <unistd.h>
 
+#include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
-#include "net/relay/engine.hpp"
 
 namespace netpen::relay {
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t splice_buffer = 64 * 1024;
-
-// A completion handler that logs how the flow's coroutine failed.
-auto log_failure(std::shared_ptr<transparent_flow> self, const flow_key& key) {
-  return [self = std::move(self), key](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log::warn("{}: the proxied flow failed: {}", to_string(key), ex.what());
-    }
-    self->shutdown();
-  };
-}
 
 }  // namespace
 
-transparent_flow::transparent_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key)
-    : engine_(eng), strand_(std::move(strand)), tree_(strand_), stream_(strand_), waiting_(strand_), key_(key) {}
+transparent_flow::transparent_flow(flow_context& ctx, asio::strand<asio::any_io_executor> strand, const flow_key& key)
+    : ctx_(ctx), strand_(std::move(strand)), tree_(strand_), stream_(strand_), waiting_(strand_), key_(key) {}
 
 asio::awaitable<bool> transparent_flow::dial() {
   return asio::co_spawn(strand_, [self = shared_from_this()] { return self->open_tunnel(); }, asio::use_awaitable);
@@ -62,7 +46,8 @@ void transparent_flow::attach(asio::ip::tcp::socket tree) {
       return;
     }
     self->waiting_.cancel();
-    asio::co_spawn(self->strand_, [self] { return self->splice(self->dialed_); }, log_failure(self, self->key_));
+    asio::co_spawn(self->strand_, [self] { return self->splice(self->dialed_); },
+                   log_failure("the proxied flow " + to_string(self->key_), [self] { self->shutdown(); }));
   });
 }
 
@@ -82,33 +67,33 @@ void transparent_flow::reset_both() {
 
 asio::awaitable<bool> transparent_flow::open_tunnel() {
   asio::steady_timer limit(strand_);
-  limit.expires_after(engine_.connect_timeout());
+  limit.expires_after(ctx_.settings().connect_timeout);
   limit.async_wait([this](const asio::error_code& ec) {
     if (!ec) {
       asio::error_code ignored;
       stream_.socket().cancel(ignored);
     }
   });
-  proxy_dial_outcome dialed = co_await dial_through_proxy(engine_, stream_, key_, limit, *this);
+  proxy_dial_outcome dialed = co_await dial_through_proxy(ctx_, stream_, key_, limit, *this);
   limit.cancel();
   if (!dialed.tunnel) {
     if (!dialed.abandoned) {
       log::debug("{}: proxy failed: {}", to_string(key_), dialed.failure);
-      auto e = engine_.flow_event(events::kind::proxy_failed, key_, flow_record{});
+      auto e = ctx_.flow_event(events::kind::proxy_failed, key_, flow_record{});
       e.name = dialed.name;
       e.reason = dialed.failure;
-      e.via = proxy::display(*engine_.proxy());
+      e.via = proxy::display(*ctx_.settings().proxy);
       e.end = "refused";
-      engine_.emit_for(std::move(e), key_, false);
+      ctx_.report(std::move(e), key_, false);
     }
     reset_both();
     co_return false;
   }
-  log::debug("{}: tunnel open through {}", to_string(key_), proxy::display(*engine_.proxy()));
+  log::debug("{}: tunnel open through {}", to_string(key_), proxy::display(*ctx_.settings().proxy));
   early_ = std::move(dialed.early);
   dialed_ = true;
   if (!tree_.is_open()) {  // the gate's dial: the SYN is let go now; it should arrive at once
-    waiting_.expires_after(engine_.connect_timeout());
+    waiting_.expires_after(ctx_.settings().connect_timeout);
     waiting_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
       if (!ec && !self->tree_.is_open()) self->reset_both();
     });

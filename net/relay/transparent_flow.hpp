@@ -15,7 +15,7 @@
 // closed. An error on either side resets both. A connection the gate did
 // not see dialed (attach() first) dials then, and a failure resets it.
 // Flow open/close events and byte counts come from the gate and the tree's
-// conntrack, as for every kernel-forwarded flow (engine_kernel.cpp).
+// conntrack, as for every kernel-forwarded flow (kernel_gate.hpp).
 // Everything runs on the flow's strand.
 #pragma once
 #include <asio/awaitable.hpp>
@@ -26,16 +26,15 @@
 #include <memory>
 
 #include "net/proxy/host_stream.hpp"
+#include "net/relay/flow_context.hpp"
 #include "net/relay/flow_key.hpp"
 #include "net/relay/proxy_dial.hpp"
 
 namespace netpen::relay {
 
-class engine;
-
 class transparent_flow final : public std::enable_shared_from_this<transparent_flow>, private proxy_dial_hooks {
  public:
-  transparent_flow(engine& eng, asio::strand<asio::any_io_executor> strand, const flow_key& key);
+  transparent_flow(flow_context& ctx, asio::strand<asio::any_io_executor> strand, const flow_key& key);
   // Opens the tunnel (from any executor); false: it failed (event emitted).
   asio::awaitable<bool> dial();
   // The tree's connection arrived: splice it (dialing first if dial() was not called).
@@ -52,7 +51,7 @@ class transparent_flow final : public std::enable_shared_from_this<transparent_f
   void reset_both();
   bool abandoned() const override { return closed_; }
 
-  engine& engine_;
+  flow_context& ctx_;
   asio::strand<asio::any_io_executor> strand_;
   asio::ip::tcp::socket tree_;
   proxy::host_stream stream_;

@@ -1,5 +1,6 @@
-// When a relayed UDP flow expires and which flow to evict when the table is
-// full. Pure logic (time passed in), shared by the engine and its tests.
+// When a relayed datagram flow (UDP, ping) expires and which flow to evict
+// when the table is full. Pure logic (time passed in), shared by the engine
+// and its tests.
 //
 // A flow that never got a reply is a one-shot exchange (a query, a probe):
 // it expires after `unreplied` of silence. Once the far end has answered it
@@ -12,7 +13,7 @@
 
 namespace netpen::relay {
 
-struct udp_flow_policy {
+struct udp_idle_expiry {
   using clock = std::chrono::steady_clock;
   std::chrono::seconds unreplied{30};
   std::chrono::seconds replied{180};

@@ -1,18 +1,18 @@
-// Unit tests for UDP flow expiry and eviction (udp_flow_policy.hpp).
+// Unit tests for UDP flow expiry and eviction (udp_idle_expiry.hpp).
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <vector>
 
-#include "net/relay/udp_flow_policy.hpp"
+#include "net/relay/udp_idle_expiry.hpp"
 
 using namespace std::chrono_literals;
 using netpen::relay::oldest_idle;
-using netpen::relay::udp_flow_policy;
-using clk = udp_flow_policy::clock;
+using netpen::relay::udp_idle_expiry;
+using clk = udp_idle_expiry::clock;
 
 TEST_CASE("udp flow without a reply expires after the short timeout", "[relay][udp]") {
-  udp_flow_policy p;
+  udp_idle_expiry p;
   const clk::time_point t0{};
   CHECK_FALSE(p.expired(t0 + 29s, t0, false));
   CHECK(p.expired(t0 + 30s, t0, false));
@@ -20,7 +20,7 @@ TEST_CASE("udp flow without a reply expires after the short timeout", "[relay][u
 }
 
 TEST_CASE("udp flow that got a reply lives for the long timeout", "[relay][udp]") {
-  udp_flow_policy p;
+  udp_idle_expiry p;
   const clk::time_point t0{};
   CHECK_FALSE(p.expired(t0 + 30s, t0, true));
   CHECK_FALSE(p.expired(t0 + 179s, t0, true));
@@ -28,7 +28,7 @@ TEST_CASE("udp flow that got a reply lives for the long timeout", "[relay][udp]"
 }
 
 TEST_CASE("udp flow activity pushes expiry forward", "[relay][udp]") {
-  udp_flow_policy p;
+  udp_idle_expiry p;
   const clk::time_point t0{};
   const auto last = t0 + 100s;  // a datagram at 100 s
   CHECK_FALSE(p.expired(t0 + 120s, last, false));
@@ -36,7 +36,7 @@ TEST_CASE("udp flow activity pushes expiry forward", "[relay][udp]") {
 }
 
 TEST_CASE("udp timeouts are configurable", "[relay][udp]") {
-  udp_flow_policy p;
+  udp_idle_expiry p;
   p.unreplied = 2s;
   p.replied = 5s;
   const clk::time_point t0{};

@@ -1,0 +1,68 @@
+// The relay's thread pool and lifecycle (see data_path.hpp).
+#include "net/relay/data_path.hpp"
+
+#include <cstdlib>
+
+#include "net/common/log.hpp"
+
+namespace netpen::relay {
+namespace {
+
+// The relay shares the machine with the command and its peers: half the
+// cores (one on a 2-core machine, where a second relay thread only adds
+// cross-thread wake-ups: measured in docs/performance.md). NETPEN_THREADS
+// overrides it.
+unsigned thread_count(unsigned wanted) {
+  if (wanted != 0) return wanted;
+  if (const char* v = std::getenv("NETPEN_THREADS")) {
+    const int n = std::atoi(v);
+    if (n >= 1 && n <= 64) return static_cast<unsigned>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency() / 2);
+}
+
+// One thread: Asio may then queue work posted from that thread on the
+// thread itself, instead of waking the reactor (an epoll_ctl per post).
+int concurrency_hint(unsigned threads) { return threads == 1 ? 1 : ASIO_CONCURRENCY_HINT_DEFAULT; }
+
+}  // namespace
+
+data_path::data_path(data_path_options opts)
+    : threads_wanted_(thread_count(opts.threads)),
+      ctx_(concurrency_hint(threads_wanted_)),
+      services_(ctx_, std::move(opts.services)),
+      engine_(ctx_, services_, pool_, opts.engine) {}
+
+data_path::~data_path() { stop(); }
+
+result<void> data_path::start() {
+  if (auto started = services_.start(); !started) return started;
+  work_.emplace(ctx_.get_executor());
+  for (unsigned i = 0; i < threads_wanted_; ++i) threads_.emplace_back([this] { ctx_.run(); });
+  log::debug("relay started with {} threads; DNS over TCP served at {}:{}", threads_wanted_,
+             services_.settings().dns_tcp.address().to_string(), services_.settings().dns_tcp.port());
+  return {};
+}
+
+void data_path::attach_tap(int tap_fd) { engine_.attach_tap(tap_fd); }
+
+result<void> data_path::attach_kernel_path(kernel_path path) {
+  gate_ = std::make_unique<kernel_gate>(ctx_, services_, std::move(path));
+  return gate_->start();
+}
+
+void data_path::stop() {
+  if (stopped_.exchange(true)) return;
+  if (threads_.empty()) return;
+  engine_.stop_flows();
+  if (gate_) gate_->stop();
+  services_.stop();
+  work_.reset();
+  ctx_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+engine_stats data_path::stats() const { return engine_.stats(); }
+
+}  // namespace netpen::relay

@@ -1,0 +1,66 @@
+// The relay as the run uses it: one thread pool, the services every flow
+// shares (DNS, policy, events: flow_services), and the data path of the
+// backend: the rootless engine reading the tap, or the rootful kernel gate.
+//
+//   start()               the services (DNS forwarder, TLS) and the threads
+//   attach_tap(fd)        rootless: the engine owns the tap from here
+//   attach_kernel_path()  rootful: the gate serves the queue and conntrack
+//   stop()                flows shut down and waited for (bounded), the
+//                         gate closed, DNS stopped, queued events published,
+//                         threads joined
+// See docs/architecture.md for the layers and the flow lifecycle.
+#pragma once
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "net/common/error.hpp"
+#include "net/relay/engine.hpp"
+#include "net/relay/flow_services.hpp"
+#include "net/relay/kernel_gate.hpp"
+#include "net/relay/packet_pool.hpp"
+
+namespace netpen::relay {
+
+struct data_path_options {
+  services_options services;
+  engine_options engine;
+  unsigned threads = 0;  // 0: NETPEN_THREADS, else half the cores (at least 1)
+};
+
+class data_path {
+ public:
+  explicit data_path(data_path_options opts);
+  ~data_path();
+  data_path(const data_path&) = delete;
+  data_path& operator=(const data_path&) = delete;
+
+  result<void> start();
+  void attach_tap(int tap_fd);
+  result<void> attach_kernel_path(kernel_path path);
+  // The sandbox's init: flows' processes are looked up among its tree.
+  void set_tree(pid_t init_pid) { services_.set_tree(init_pid); }
+  void stop();
+  engine_stats stats() const;
+
+ private:
+  unsigned threads_wanted_;
+  packet_pool pool_;  // before ctx_: buffers held by pending handlers return here
+  asio::io_context ctx_;
+  // Keeps the threads in run() until stop() has drained the events: without
+  // it they return as soon as the last socket closes, and work posted after
+  // that (the final events) would never run.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  flow_services services_;
+  engine engine_;
+  std::unique_ptr<kernel_gate> gate_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace netpen::relay

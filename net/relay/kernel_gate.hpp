@@ -1,0 +1,119 @@
+// The rootful backend's data path: the kernel forwards and NATs the tree's
+// packets itself; the gate only decides and observes.
+//
+// Theory of operation:
+//  - New flows. The tree's own netns queues every packet of a flow that has
+//    not seen a reply yet (`ct state new`, no bypass: without netpen the
+//    packet is dropped). The first one starts a judgement (the same policy,
+//    approver and events as the rootless relay: flow_context::judge);
+//    packets that arrive meanwhile (SYN retransmissions, more datagrams)
+//    wait in the queue and get the same verdict (gate_table). The verdict
+//    is remembered per 5-tuple until the flow's conntrack entry ends.
+//    Allowed: NF_ACCEPT, flow_open. Denied: NF_REPEAT with the deny mark, so
+//    the tree's table rejects it (TCP reset, else ICMP administratively
+//    prohibited), and one `denied`. Datagrams under --proxy-only (or to a
+//    name resolved for the proxy) are denied as in the rootless relay.
+//  - Flow ends. Conntrack events of the tree's netns (accounting on) give
+//    each flow's end with its bytes each way (IP bytes, headers included):
+//    flow_close. Flows still open when the run ends close as "shutdown".
+//    Verdicts that cannot change are cached in the tree's table
+//    (cache_allowed) when nothing watches single flows: new flows to that
+//    destination then skip the queue.
+//  - DNS. The host table redirects the tree's port-53 traffic (any address)
+//    to the gateway, where the shared DNS forwarder answers UDP and TCP.
+//  - Proxy mode. The host table's TPROXY rule hands every TCP connection of
+//    the tree (after the gate allowed its SYN, held until the tunnel is
+//    open) to a transparent listener on the gateway; each accepted
+//    connection is a transparent_flow. Its events and bytes still come from
+//    the gate and the tree's conntrack.
+// Everything here runs on one strand. Files: kernel_gate.cpp (the queue and
+// conntrack), kernel_gate_services.cpp (DNS, the transparent listener).
+#pragma once
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/udp.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/strand.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "net/common/error.hpp"
+#include "net/netfilter/netfilter_socket.hpp"
+#include "net/relay/gate_table.hpp"
+
+namespace netpen::relay {
+
+class flow_services;
+class transparent_flow;
+
+// What the rootful backend hands the gate: its netfilter sockets in the
+// tree's netns and where to serve.
+struct kernel_path {
+  netfilter::netlink_socket queue;        // NFQUEUE `queue_num` in the tree's netns
+  std::uint16_t queue_num = 0;
+  std::uint32_t deny_mark = 0;            // a verdict "repeat" with this mark makes the tree's table reject it
+  netfilter::netlink_socket conntrack;    // conntrack events of the tree's netns (with byte counters)
+  std::vector<asio::ip::address> gateways;  // the DNS forwarder listens here, UDP and TCP
+  std::uint16_t dns_port = 53;
+  // Proxy mode: the host's TPROXY rule sends the tree's TCP to this port on
+  // the gateways, where the gate listens (IP_TRANSPARENT); 0: no proxy mode.
+  std::uint16_t proxy_port = 0;
+  // The gate's verdict cache in the tree's table: new flows to this
+  // destination (address, protocol, port) skip the queue for `ttl`. Unset:
+  // every new flow is queued.
+  std::function<void(const flow_key& key, std::chrono::seconds ttl)> cache_allowed;
+};
+
+class kernel_gate {
+ public:
+  kernel_gate(asio::io_context& ctx, flow_services& services, kernel_path path);
+  ~kernel_gate();
+  kernel_gate(const kernel_gate&) = delete;
+  kernel_gate& operator=(const kernel_gate&) = delete;
+
+  // Starts serving (threads running): the queue, conntrack, DNS, proxy mode.
+  result<void> start();
+  // Stops reading and closes every flow still open (bounded wait).
+  void stop();
+
+ private:
+  // kernel_gate.cpp
+  asio::awaitable<void> read_queue();
+  void on_queued(std::uint32_t id, std::span<const std::byte> l3, std::uint16_t hw_protocol);
+  void send_verdict(std::uint32_t id, bool allow);
+  asio::awaitable<void> judge_flow(flow_key key);
+  asio::awaitable<bool> dial_if_proxied(const flow_key& key);
+  void decided(const flow_key& key, bool allow, std::string policy_reason, std::string rule);
+  asio::awaitable<void> read_conntrack();
+  void flow_ended(const flow_key& key, std::uint64_t out, std::uint64_t in, std::string_view end);
+  void close_flows();
+  // kernel_gate_services.cpp
+  result<void> serve_dns();
+  result<void> listen_transparent();
+  asio::awaitable<void> serve_dns_udp(std::shared_ptr<asio::ip::udp::socket> socket);
+  asio::awaitable<void> accept_transparent(std::shared_ptr<asio::ip::tcp::acceptor> acceptor);
+  void close_services();
+
+  asio::io_context& ctx_;
+  flow_services& services_;
+  kernel_path path_;
+  asio::strand<asio::any_io_executor> strand_;
+  asio::posix::stream_descriptor queue_fd_, conntrack_fd_;
+  std::atomic<bool> stopping_{false};
+  gate_table table_;
+  std::vector<std::shared_ptr<asio::ip::udp::socket>> dns_sockets_;
+  std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> transparent_;  // proxy mode's listeners
+  std::unordered_map<flow_key, std::shared_ptr<transparent_flow>, flow_key_hash> dialed_;  // tunnel open, SYN let go
+  std::vector<std::weak_ptr<transparent_flow>> spliced_;  // proxied flows, for the end of the run
+  std::array<char, 256> verdict_buf_{};
+};
+
+}  // namespace netpen::relay
