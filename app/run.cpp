@@ -280,6 +280,95 @@ void print_plan(const run_config& cfg, const prepared_run& p, const backends::ro
   fmt::print("  command:     {}\n", command_text(cfg));
 }
 
+// The sandbox of the chosen backend, with what the run needs of --root's.
+struct built_sandbox {
+  std::unique_ptr<backends::sandbox> sandbox;
+  backends::rootful::rootful_sandbox* rootful = nullptr;  // --root only
+  std::unique_ptr<capture::link_tap> link_capture;        // --root: the child capture point is the veth
+};
+
+int dry_run(const run_config& cfg, const prepared_run& p) {
+  std::optional<backends::rootful::network_plan> plan;
+  if (cfg.backend == backend_kind::rootful) {
+    auto planned = backends::rootful::plan_rootful(p.spec, rootful_options_of(cfg, p));
+    if (!planned) return report(planned.error());
+    plan = std::move(*planned);
+  }
+  print_plan(cfg, p, plan ? &*plan : nullptr);
+  return 0;
+}
+
+// The backend: rootless (a tap the engine reads) or rootful (the kernel
+// forwards; the gate judges and observes through netfilter sockets).
+result<built_sandbox> build_sandbox(const run_config& cfg, prepared_run& p, run_outputs& outputs) {
+  built_sandbox b;
+  if (cfg.backend != backend_kind::rootful) {
+    auto made = backends::make_rootless_sandbox(p.spec);
+    if (!made) return unexpected(made.error());
+    b.sandbox = std::move(*made);
+    return b;
+  }
+  if (!cfg.run_as_root) {
+    auto who = backends::invoking_user();
+    if (!who) return unexpected(who.error());
+    p.spec.identity = *who;
+    if (*who) give_outputs_to(cfg, **who);
+  }
+  auto options = rootful_options_of(cfg, p);
+  options.log_group = outputs.capture_log_group();
+  auto made = backends::rootful::make_rootful_sandbox(p.spec, options);
+  if (!made) return unexpected(made.error());
+  b.rootful = made->get();
+  b.sandbox = std::move(*made);
+  const auto& addresses = b.rootful->plan().addresses;
+  outputs.capture_tree({addresses.child4, addresses.child6});
+  if (auto* child = outputs.capture_child()) {
+    auto tap = capture::link_tap::open(addresses.veth, *child);
+    if (!tap) return unexpected(tap.error());
+    b.link_capture = std::move(*tap);
+    log::debug("capturing the tree's frames on {}", addresses.veth);
+  }
+  return b;
+}
+
+// The relay serves the sandbox while the command runs: the command's
+// status (1 under --fail-on-leak when something was denied).
+int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run_outputs& outputs,
+                   interactive::terminal_approver* approver) {
+  p.relay.services.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
+                             log::debug_enabled();
+  relay::data_path relay(std::move(p.relay));  // after `outputs`: stops (and stops calling it) first
+  relay.set_tree(b.sandbox->init_pid());
+  if (auto started = relay.start(); !started) return report(started.error());
+  auto fail = [&relay](const error& e) {
+    relay.stop();
+    return report(e);
+  };
+  if (auto ready = b.sandbox->wait_ready(); !ready) return fail(ready.error());
+  if (b.rootful != nullptr) {
+    if (auto attached = relay.attach_kernel_path(b.rootful->take_kernel_path()); !attached)
+      return fail(attached.error());
+  } else {
+    relay.attach_tap(b.sandbox->release_link_fd());  // the engine owns the tap from here
+  }
+  if (auto launched = b.sandbox->launch(); !launched) return fail(launched.error());
+  int status = b.sandbox->wait();
+  if (b.link_capture) b.link_capture->close();
+  if (approver) approver->close();  // questions still out are denied: nothing is left waiting
+  relay.stop();
+  if (cfg.fail_on_leak && status == 0 && outputs.denied() > 0) {
+    log::error("--fail-on-leak: {} attempt(s) to reach something the policy denies", outputs.denied());
+    status = 1;
+  }
+  outputs.finish(status);
+  const auto st = relay.stats();
+  log::debug("relay: {} frames in ({} malformed, {} ignored), {} out ({} dropped), {} tcp flows ({} resets for "
+             "unknown flows), {} udp flows ({} evicted, {} datagrams dropped), {} dns queries",
+             st.frames_in, st.frames_malformed, st.frames_ignored, st.frames_out, st.frames_out_dropped, st.tcp_flows,
+             st.tcp_unknown_rst, st.udp_flows, st.udp_evicted, st.udp_dropped, st.dns_udp_queries);
+  return status;
+}
+
 }  // namespace
 
 int run_command(const run_config& cfg) {
@@ -293,16 +382,7 @@ int run_command(const run_config& cfg) {
               "prefer NETPEN_PROXY_PASSWORD or --proxy-password-file");
   auto prepared = prepare(cfg);
   if (!prepared) return report(prepared.error());
-  if (cfg.dry_run) {
-    std::optional<backends::rootful::network_plan> plan;
-    if (cfg.backend == backend_kind::rootful) {
-      auto planned = backends::rootful::plan_rootful(prepared->spec, rootful_options_of(cfg, *prepared));
-      if (!planned) return report(planned.error());
-      plan = std::move(*planned);
-    }
-    print_plan(cfg, *prepared, plan ? &*plan : nullptr);
-    return 0;
-  }
+  if (cfg.dry_run) return dry_run(cfg, *prepared);
 
   // Outputs first: a flow log or capture that cannot be written stops the
   // run before anything is set up.
@@ -323,82 +403,18 @@ int run_command(const run_config& cfg) {
   prepared->relay.engine.capture = (*outputs)->capture_child();
   prepared->relay.services.egress = (*outputs)->capture_egress();
 
-  // The backend: rootless (a tap the engine reads) or rootful (the kernel
-  // forwards; the engine judges and observes through netfilter sockets).
-  const bool rootful = cfg.backend == backend_kind::rootful;
-  if (rootful && !cfg.run_as_root) {
-    auto who = backends::invoking_user();
-    if (!who) return report(who.error());
-    prepared->spec.identity = *who;
-    if (*who) give_outputs_to(cfg, **who);
-  }
-  std::unique_ptr<backends::sandbox> sandbox;
-  backends::rootful::rootful_sandbox* rootful_box = nullptr;
-  std::unique_ptr<capture::link_tap> link_capture;  // rootful: the child point is the veth
-  if (rootful) {
-    auto options = rootful_options_of(cfg, *prepared);
-    options.log_group = (*outputs)->capture_log_group();
-    auto made = backends::rootful::make_rootful_sandbox(prepared->spec, options);
-    if (!made) return report(made.error());
-    rootful_box = made->get();
-    sandbox = std::move(*made);
-    (*outputs)->capture_tree({rootful_box->plan().addresses.child4, rootful_box->plan().addresses.child6});
-    if (auto* child = (*outputs)->capture_child()) {
-      auto tap = capture::link_tap::open(rootful_box->plan().addresses.veth, *child);
-      if (!tap) return report(tap.error());
-      link_capture = std::move(*tap);
-      log::debug("capturing the tree's frames on {}", rootful_box->plan().addresses.veth);
-    }
-  } else {
-    auto made = backends::make_rootless_sandbox(prepared->spec);
-    if (!made) return report(made.error());
-    sandbox = std::move(*made);
-  }
+  auto built = build_sandbox(cfg, *prepared, **outputs);
+  if (!built) return report(built.error());
 
   // The sandbox is forked: threads are safe now. The outputs' and the
-  // approver's threads first, then the engine while the sandbox configures
-  // its network; then the engine gets its end.
+  // approver's threads first, then the relay while the sandbox configures
+  // its network; then the relay gets its end.
   if (auto started = (*outputs)->start(); !started) return report(started.error());
   if (approver) {
     if (auto started = approver->start(); !started) return report(started.error());
   }
   raise_fd_limit();  // after the fork: the command keeps its own limit
-  prepared->relay.services.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
-                             log::debug_enabled();
-  relay::data_path relay(std::move(prepared->relay));  // after `outputs`: stops (and stops calling it) first
-  relay.set_tree(sandbox->init_pid());
-  if (auto started = relay.start(); !started) return report(started.error());
-  if (auto ready = sandbox->wait_ready(); !ready) {
-    relay.stop();
-    return report(ready.error());
-  }
-  if (rootful_box != nullptr) {
-    if (auto attached = relay.attach_kernel_path(rootful_box->take_kernel_path()); !attached) {
-      relay.stop();
-      return report(attached.error());
-    }
-  } else {
-    relay.attach_tap(sandbox->release_link_fd());  // the engine owns the tap from here
-  }
-
-  if (auto launched = sandbox->launch(); !launched) {
-    relay.stop();
-    return report(launched.error());
-  }
-  int status = sandbox->wait();
-  if (link_capture) link_capture->close();
-  if (approver) approver->close();  // questions still out are denied: nothing is left waiting
-  relay.stop();
-  if (cfg.fail_on_leak && status == 0 && (*outputs)->denied() > 0) {
-    log::error("--fail-on-leak: {} attempt(s) to reach something the policy denies", (*outputs)->denied());
-    status = 1;
-  }
-  (*outputs)->finish(status);
-  const auto st = relay.stats();
-  log::debug("relay: {} frames in ({} malformed, {} ignored), {} out ({} dropped), {} tcp flows ({} resets for unknown flows), {} udp flows ({} evicted, {} datagrams dropped), {} dns queries",
-             st.frames_in, st.frames_malformed, st.frames_ignored, st.frames_out, st.frames_out_dropped, st.tcp_flows,
-             st.tcp_unknown_rst, st.udp_flows, st.udp_evicted, st.udp_dropped, st.dns_udp_queries);
-  return status;
+  return serve_and_wait(cfg, *prepared, *built, **outputs, approver.get());
 }
 
 }  // namespace netpen::app
