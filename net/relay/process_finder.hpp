@@ -3,9 +3,9 @@
 // child's network namespace, readable from the host side); the socket's
 // inode names it, and the process holding an fd "socket:[inode]" among the
 // tree's processes (the init and its descendants, found through
-// /proc/<pid>/task/<tid>/children) is the owner. The
-// inode -> process map is cached and rebuilt on a miss. Blocking /proc I/O:
-// call it off the relay's hot path. Not thread-safe.
+// /proc/<pid>/task/<tid>/children) is the owner. The inode -> process map
+// is cached and rebuilt on a miss. Blocking /proc I/O: call it off the
+// relay's hot path. Not thread-safe.
 #pragma once
 #include <sys/types.h>
 
