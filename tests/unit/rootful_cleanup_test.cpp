@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -22,28 +23,98 @@
 using namespace netpen::backends::rootful;
 using namespace rootful_state_test;
 
-TEST_CASE("cleanup skips live runs, undoes dead ones, leaves corrupt ones", "[rootful-state]") {
+namespace {
+
+// A state root holding a live run (this process, 11aa11), a dead run with
+// one change of each kind (22bb22), a run whose pid was reused (33cc33), a
+// corrupt record (44dd44), a run still starting (55ee55: no record yet) and
+// a stray file. The runs' states stay open, as the runs' own would.
+struct mixed_root {
   temp_dir tmp;
-  const auto self = this_run_record("11aa11", "sleep 100");
-  REQUIRE(self);
-  auto live = run_state::create(tmp.path, *self);
-  REQUIRE(live);
-  REQUIRE(live->record_intent(veth{"np11aa11"}));
+  int dead_pid = 0;
+  std::vector<run_state> runs;
 
-  const auto [dead_pid, dead_start] = dead_process();
-  auto dead = run_state::create(tmp.path, record_for("22bb22", dead_pid, dead_start));
-  REQUIRE(dead);
-  for (const auto& c : every_kind()) REQUIRE(dead->record_intent(c));
-  // This process's pid with another start time: the pid was reused.
-  auto reused = run_state::create(tmp.path, record_for("33cc33", static_cast<int>(::getpid()), self->start_time + 1));
-  REQUIRE(reused);
-  REQUIRE(reused->record_intent(veth{"np33cc33"}));
+  mixed_root() {
+    const auto self = this_run_record("11aa11", "sleep 100");
+    REQUIRE(self);
+    auto live = run_state::create(tmp.path, *self);
+    REQUIRE(live);
+    REQUIRE(live->record_intent(veth{"np11aa11"}));
 
-  fs::create_directory(tmp.path / "44dd44");
-  std::ofstream(tmp.path / "44dd44" / "state.json") << "{not json";
-  fs::permissions(tmp.path / "44dd44", fs::perms::owner_all, fs::perm_options::replace);
-  fs::create_directory(tmp.path / "55ee55");  // no state.json yet (a run starting)
-  std::ofstream(tmp.path / "stray-file") << "x";
+    const auto [pid, start] = dead_process();
+    dead_pid = pid;
+    auto dead = run_state::create(tmp.path, record_for("22bb22", pid, start));
+    REQUIRE(dead);
+    for (const auto& c : every_kind()) REQUIRE(dead->record_intent(c));
+    // This process's pid with another start time: the pid was reused.
+    auto reused = run_state::create(tmp.path, record_for("33cc33", static_cast<int>(::getpid()), self->start_time + 1));
+    REQUIRE(reused);
+    REQUIRE(reused->record_intent(veth{"np33cc33"}));
+
+    fs::create_directory(tmp.path / "44dd44");
+    std::ofstream(tmp.path / "44dd44" / "state.json") << "{not json";
+    fs::permissions(tmp.path / "44dd44", fs::perms::owner_all, fs::perm_options::replace);
+    fs::create_directory(tmp.path / "55ee55");  // no state.json yet (a run starting)
+    std::ofstream(tmp.path / "stray-file") << "x";
+    runs.push_back(std::move(*live));
+    runs.push_back(std::move(*dead));
+    runs.push_back(std::move(*reused));
+  }
+};
+
+// A child process in a network namespace of its own, reporting the
+// namespace's cookie; stop() (or the destructor) kills it.
+struct netns_holder {
+  pid_t pid = -1;
+  bool reported = false;  // it answered at all
+  bool unshared = false;  // ... with a namespace and its cookie
+  std::uint64_t cookie = 0;
+  std::string name;       // net:[inode]
+
+  netns_holder() {
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    pid = ::fork();
+    if (pid == 0) {
+      // Reports 'y' and the new namespace's cookie, or 'n'.
+      char msg[1 + sizeof(std::uint64_t)] = {'n'};
+      if (::unshare(CLONE_NEWNET) == 0) {
+        if (const auto own = current_netns_cookie()) {
+          msg[0] = 'y';
+          std::memcpy(msg + 1, &*own, sizeof(*own));
+        }
+      }
+      (void)::write(ready[1], msg, sizeof(msg));
+      ::pause();
+      ::_exit(0);
+    }
+    char msg[1 + sizeof(std::uint64_t)] = {'n'};
+    reported = ::read(ready[0], msg, sizeof(msg)) == static_cast<ssize_t>(sizeof(msg));
+    ::close(ready[0]);
+    ::close(ready[1]);
+    unshared = msg[0] == 'y';
+    std::memcpy(&cookie, msg + 1, sizeof(cookie));
+    std::error_code ec;
+    name = fs::read_symlink(fmt::format("/proc/{}/ns/net", pid), ec).string();
+  }
+  ~netns_holder() { stop(); }
+  netns_holder(const netns_holder&) = delete;
+  netns_holder& operator=(const netns_holder&) = delete;
+
+  void stop() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("cleanup skips live runs, undoes dead ones, leaves corrupt ones", "[rootful-state]") {
+  mixed_root root;
+  const auto& tmp = root.tmp;
+  const int dead_pid = root.dead_pid;
 
   SECTION("dry run lists and changes nothing") {
     fake_undo undo;
@@ -71,7 +142,7 @@ TEST_CASE("cleanup skips live runs, undoes dead ones, leaves corrupt ones", "[ro
     INFO(text);
     auto expected = every_kind();
     std::reverse(expected.begin(), expected.end());
-    expected.push_back(veth{"np33cc33"});
+    expected.emplace_back(veth{"np33cc33"});
     CHECK(undo.undone == expected);
     CHECK(report.cleaned == std::vector<std::string>{"22bb22", "33cc33"});
     CHECK(report.changes_undone == 6);
@@ -141,30 +212,9 @@ TEST_CASE("cleanup never undoes a run's changes in another network namespace", "
       WARN("not root: no second network namespace to hold");
       return;
     }
-    int ready[2];
-    REQUIRE(::pipe(ready) == 0);
-    const pid_t holder = ::fork();
-    if (holder == 0) {
-      // Reports 'y' and the new namespace's cookie, or 'n'.
-      char msg[1 + sizeof(std::uint64_t)] = {'n'};
-      if (::unshare(CLONE_NEWNET) == 0) {
-        if (const auto cookie = current_netns_cookie()) {
-          msg[0] = 'y';
-          std::memcpy(msg + 1, &*cookie, sizeof(*cookie));
-        }
-      }
-      (void)::write(ready[1], msg, sizeof(msg));
-      ::pause();
-      ::_exit(0);
-    }
-    char msg[1 + sizeof(std::uint64_t)] = {'n'};
-    const bool got = ::read(ready[0], msg, sizeof(msg)) == static_cast<ssize_t>(sizeof(msg));
-    ::close(ready[0]);
-    ::close(ready[1]);
-    std::uint64_t held_cookie = 0;
-    std::memcpy(&held_cookie, msg + 1, sizeof(held_cookie));
-    std::error_code ec;
-    const auto held = fs::read_symlink(fmt::format("/proc/{}/ns/net", holder), ec).string();
+    netns_holder holder;
+    const std::string held = holder.name;
+    const std::uint64_t held_cookie = holder.cookie;
 
     const auto found = find_netns(held);
     // Its own: the same inode and cookie. Old: no cookie, judged by the inode.
@@ -184,10 +234,9 @@ TEST_CASE("cleanup never undoes a run's changes in another network namespace", "
     const auto dry = cleanup_leftovers(tmp.path, undo, true, dry_out.file);
     captured_output out;
     const auto report = cleanup_leftovers(tmp.path, undo, false, out.file);
-    ::kill(holder, SIGKILL);
-    ::waitpid(holder, nullptr, 0);
-    REQUIRE(got);
-    REQUIRE(msg[0] == 'y');
+    holder.stop();
+    REQUIRE(holder.reported);
+    REQUIRE(holder.unshared);
     REQUIRE(found.has_value());
     CHECK(found->name == held);
     CHECK(found->cookie == held_cookie);
