@@ -41,27 +41,42 @@ result<void> add_policy(std::vector<policy_entry>& out, std::string_view list_fl
   return {};
 }
 
-// Value syntax and files; no cross-flag checks.
-result<void> read_values(const raw_options& raw, const CLI::App& app, const flag_names& shown, run_config& c) {
-  auto given = [&](const char* name) { return app.count(name) > 0; };
-  auto name = [&](const std::string& canonical) {
+// What the pieces of read_values share: the raw values, which flags were
+// given, and how the user spelled each one.
+struct flag_reader {
+  const raw_options& raw;
+  const CLI::App& app;
+  const flag_names& shown;
+
+  bool given(const char* flag) const { return app.count(flag) > 0; }
+  std::string name(const std::string& canonical) const {
     auto it = shown.find(canonical);
     return it == shown.end() ? canonical : it->second;
-  };
-  if (given("--network-backend")) {
+  }
+};
+
+// --network-backend, --root, --run-as-root.
+result<void> read_backend(const flag_reader& in, run_config& c) {
+  const raw_options& raw = in.raw;
+  if (in.given("--network-backend")) {
     if (raw.network_backend == "rootful") c.backend = backend_kind::rootful;
     else if (raw.network_backend != "rootless-internal")
       return bad_value("--network-backend", in_quotes(raw.network_backend) + " is not rootless-internal or rootful");
   }
   if (raw.root) c.backend = backend_kind::rootful;
   c.run_as_root = raw.run_as_root;
+  return {};
+}
 
-  if (given("--dns")) {
+// --dns and --hosts-file (read and parsed now).
+result<void> read_names(const flag_reader& in, run_config& c) {
+  const raw_options& raw = in.raw;
+  if (in.given("--dns")) {
     auto dns = parse_dns_endpoint("--dns", raw.dns);
     if (!dns) return unexpected<error>(dns.error());
     c.dns = *dns;
   }
-  if (given("--hosts-file")) {
+  if (in.given("--hosts-file")) {
     auto contents = read_file_for("--hosts-file", raw.hosts_file);
     if (!contents) return unexpected<error>(contents.error());
     auto entries = dns::parse_hosts(*contents, raw.hosts_file);
@@ -69,38 +84,48 @@ result<void> read_values(const raw_options& raw, const CLI::App& app, const flag
     c.hosts_file = raw.hosts_file;
     c.hosts_file_contents = std::move(*contents);
   }
+  return {};
+}
 
-  if (given("--proxy")) {
+// --proxy and its credentials (flags, file, NETPEN_PROXY_PASSWORD).
+result<void> read_proxy(const flag_reader& in, run_config& c) {
+  const raw_options& raw = in.raw;
+  if (in.given("--proxy")) {
     auto proxy = parse_proxy_uri("--proxy", raw.proxy);
     if (!proxy) return unexpected<error>(proxy.error());
     c.proxy = *proxy;
     c.proxy_user = proxy->user;
     c.proxy_password = proxy->password;
   }
-  if (given("--proxy-user")) {
+  if (in.given("--proxy-user")) {
     if (raw.proxy_user.empty()) return bad_value("--proxy-user", "empty user name");
     c.proxy_user = raw.proxy_user;
   }
-  if (given("--proxy-password")) c.proxy_password = raw.proxy_password;
-  if (given("--proxy-password-file")) {
+  if (in.given("--proxy-password")) c.proxy_password = raw.proxy_password;
+  if (in.given("--proxy-password-file")) {
     auto contents = read_file_for("--proxy-password-file", raw.proxy_password_file);
     if (!contents) return unexpected<error>(contents.error());
     c.proxy_password = strip_newline(std::move(*contents));
   }
-  c.proxy_password_in_argv = given("--proxy-password") || (c.proxy && c.proxy->password);
+  c.proxy_password_in_argv = in.given("--proxy-password") || (c.proxy && c.proxy->password);
   if (c.proxy && !c.proxy_password && c.proxy_user) {
     if (const char* env = std::getenv("NETPEN_PROXY_PASSWORD"); env != nullptr && *env != '\0')
       c.proxy_password = std::string(env);
   }
   c.proxy_insecure = raw.proxy_insecure;
   c.proxy_only = raw.proxy_only;
+  return {};
+}
 
-  if (given("--output")) {
-    auto ok = check_output_path(name("--output"), raw.output);
+// --output and --capture-point.
+result<void> read_capture(const flag_reader& in, run_config& c) {
+  const raw_options& raw = in.raw;
+  if (in.given("--output")) {
+    auto ok = check_output_path(in.name("--output"), raw.output);
     if (!ok) return unexpected<error>(ok.error());
     c.capture_path = raw.output;
   }
-  if (given("--capture-point")) {
+  if (in.given("--capture-point")) {
     static constexpr std::array<std::pair<std::string_view, capture_point>, 4> points{{
         {"child", capture_point::child},
         {"egress", capture_point::egress},
@@ -112,33 +137,50 @@ result<void> read_values(const raw_options& raw, const CLI::App& app, const flag
       return bad_value("--capture-point", in_quotes(raw.capture_point) + " is not child, egress, wire-egress or both");
     c.capture_at = it->second;
   }
+  return {};
+}
 
+// The policy: --offline, --block-*, allow/deny lists and files, --default-policy,
+// --interactive and its timeout, --fail-on-leak.
+result<void> read_policy(const flag_reader& in, run_config& c) {
+  const raw_options& raw = in.raw;
   c.offline = raw.offline;
   c.block_private = raw.block_private;
   c.block_metadata = raw.block_metadata;
   if (auto ok = add_policy(c.allow, "--allow", raw.allow, "--allow-file", raw.allow_file); !ok) return ok;
   if (auto ok = add_policy(c.deny, "--deny", raw.deny, "--deny-file", raw.deny_file); !ok) return ok;
-  if (given("--default-policy")) {
+  if (in.given("--default-policy")) {
     if (raw.default_policy == "allow") c.default_policy_choice = default_policy::allow;
     else if (raw.default_policy == "deny") c.default_policy_choice = default_policy::deny;
     else return bad_value("--default-policy", in_quotes(raw.default_policy) + " is not allow or deny");
   }
   c.interactive = raw.interactive;
-  if (given("--prompt-timeout")) {
+  if (in.given("--prompt-timeout")) {
     auto secs = parse_positive_seconds("--prompt-timeout", raw.prompt_timeout);
     if (!secs) return unexpected<error>(secs.error());
     c.prompt_timeout_s = *secs;
   }
   c.fail_on_leak = raw.fail_on_leak;
+  return {};
+}
+
+// --udp-timeout, --udp-stream-timeout.
+result<void> read_udp_timeouts(const flag_reader& in, run_config& c) {
+  const raw_options& raw = in.raw;
   for (auto [flag, text, out] : {std::tuple{"--udp-timeout", &raw.udp_timeout, &c.udp_timeout_s},
                                  std::tuple{"--udp-stream-timeout", &raw.udp_stream_timeout, &c.udp_stream_timeout_s}}) {
-    if (!given(flag)) continue;
+    if (!in.given(flag)) continue;
     auto secs = parse_positive_seconds(flag, *text);
     if (!secs) return unexpected<error>(secs.error());
     *out = *secs;
   }
+  return {};
+}
 
-  if (given("--iface")) {
+// --iface, --host-port, --publish.
+result<void> read_egress(const flag_reader& in, run_config& c) {
+  const raw_options& raw = in.raw;
+  if (in.given("--iface")) {
     if (raw.iface.empty() || raw.iface.size() > 15 || raw.iface.find_first_of("/ \t:") != std::string::npos ||
         raw.iface == "." || raw.iface == "..")
       return bad_value("--iface", in_quotes(raw.iface) + " is not a network interface name");
@@ -154,15 +196,20 @@ result<void> read_values(const raw_options& raw, const CLI::App& app, const flag
     if (!p) return unexpected<error>(p.error());
     c.publish.push_back(*p);
   }
+  return {};
+}
 
+// What the run reports: --analyse, --log, --summary[-format], -q, -v, --dry-run.
+result<void> read_reporting(const flag_reader& in, run_config& c) {
+  const raw_options& raw = in.raw;
   c.analyse = raw.analyse;
-  if (given("--log")) {
-    auto ok = check_output_path(name("--log"), raw.log);
+  if (in.given("--log")) {
+    auto ok = check_output_path(in.name("--log"), raw.log);
     if (!ok) return unexpected<error>(ok.error());
     c.flow_log_path = raw.log;
   }
   c.summary = raw.summary;
-  if (given("--summary-format")) {
+  if (in.given("--summary-format")) {
     if (raw.summary_format == "text") c.summary_format = output_format::text;
     else if (raw.summary_format == "json") c.summary_format = output_format::json;
     else return bad_value("--summary-format", in_quotes(raw.summary_format) + " is not text or json");
@@ -171,6 +218,16 @@ result<void> read_values(const raw_options& raw, const CLI::App& app, const flag
   c.quiet = raw.quiet;
   c.verbose = raw.verbose;
   c.dry_run = raw.dry_run;
+  return {};
+}
+
+// Value syntax and files; no cross-flag checks. The pieces run in flag
+// order, so the first bad value is the one reported.
+result<void> read_values(const raw_options& raw, const CLI::App& app, const flag_names& shown, run_config& c) {
+  const flag_reader in{raw, app, shown};
+  for (auto read : {read_backend, read_names, read_proxy, read_capture, read_policy, read_udp_timeouts, read_egress,
+                    read_reporting})
+    if (auto ok = read(in, c); !ok) return ok;
   return {};
 }
 

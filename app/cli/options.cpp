@@ -5,94 +5,131 @@
 
 namespace netpen::app::cli {
 
+namespace {
+
+// Adds options to `app` under one heading of the help.
+class option_group {
+ public:
+  option_group(CLI::App& app, const char* group) : app_(app), group_(group) {}
+
+  void flag(const char* names, bool& target, const char* desc) { app_.add_flag(names, target, desc)->group(group_); }
+  void value(const char* names, std::string& target, const char* type, const char* desc) {
+    app_.add_option(names, target, desc)->type_name(type)->group(group_);
+  }
+  // Repeatable, one value each time.
+  void many(const char* names, std::vector<std::string>& target, const char* type, const char* desc) {
+    app_.add_option(names, target, desc)->type_name(type)->group(group_)->expected(1)->multi_option_policy(
+        CLI::MultiOptionPolicy::TakeAll);
+  }
+
+ private:
+  CLI::App& app_;
+  const char* group_;
+};
+
+// --root, --network-backend, --run-as-root.
+void add_backend_options(raw_options& raw, option_group in) {
+  in.flag("--root", raw.root, "rootful backend (veth, routing, nftables, TPROXY)");
+  in.value("--network-backend", raw.network_backend, "rootless-internal|rootful",
+           "same choice, long form (default rootless-internal)");
+  in.flag("--run-as-root", raw.run_as_root,
+          "rootful: run the command as root instead of the invoking user (SUDO_UID/SUDO_GID)");
+}
+
+// --dns, --hosts-file.
+void add_name_options(raw_options& raw, option_group in) {
+  in.value("-d,--dns", raw.dns, "IP",
+           "force all DNS of the tree to this IPv4/IPv6 resolver (IP, IP:port, [v6]:port)");
+  in.value("--hosts-file", raw.hosts_file, "PATH", "overlay an /etc/hosts-format file for the tree");
+}
+
+// --proxy and its credentials, --proxy-insecure, --proxy-only.
+void add_proxy_options(raw_options& raw, option_group in) {
+  in.value("-p,--proxy", raw.proxy, "URI",
+           "http://, https://, socks5://, socks5h:// host:port; user:pass@ in the URI allowed");
+  in.value("-U,--proxy-user", raw.proxy_user, "USER", "proxy user name");
+  in.value("-P,--proxy-password", raw.proxy_password, "PASS",
+           "proxy password (also NETPEN_PROXY_PASSWORD, or --proxy-password-file)");
+  in.value("--proxy-password-file", raw.proxy_password_file, "PATH", "read the proxy password from PATH");
+  in.flag("--proxy-insecure", raw.proxy_insecure,
+          "https proxy: skip certificate chain trust, still check the host name");
+  in.flag("--proxy-only", raw.proxy_only, "nothing leaves except through the proxy (UDP, ICMP, direct DNS denied)");
+}
+
+// --output, --capture-point.
+void add_capture_options(raw_options& raw, option_group in) {
+  in.value("-o,--output,-c,--capture", raw.output, "PATH", "write this tree's packets as pcapng");
+  in.value("-C,--capture-point", raw.capture_point, "child|egress|wire-egress|both",
+           "where to capture (default child)");
+}
+
+// --offline, --block-*, allow/deny, --default-policy, --interactive, --fail-on-leak.
+void add_policy_options(raw_options& raw, option_group in) {
+  in.flag("--offline", raw.offline, "no traffic leaves at all (DNS included)");
+  in.flag("--block-private", raw.block_private,
+          "deny RFC1918, CGNAT, loopback, link-local, ULA destinations");
+  in.flag("--block-metadata", raw.block_metadata,
+          "deny cloud metadata endpoints (169.254.169.254, fd00:ec2::254)");
+  in.many("--allow", raw.allow, "LIST",
+          "repeatable, comma separated: example.com, *.example.com, 93.184.216.34, 10.0.0.0/8, 2001:db8::/32, "
+          "each optionally :PORT ([v6]:PORT); any allow rule makes the default deny");
+  in.many("--allow-file", raw.allow_file, "PATH", "allow entries, one a line, # comments");
+  in.many("--deny", raw.deny, "LIST", "same syntax as --allow; deny wins over allow");
+  in.many("--deny-file", raw.deny_file, "PATH", "deny entries, one a line, # comments");
+  in.value("--default-policy", raw.default_policy, "allow|deny", "explicit default");
+  in.flag("--interactive", raw.interactive, "default deny; ask on the terminal for each new destination");
+  in.value("--prompt-timeout", raw.prompt_timeout, "SECS", "interactive: auto-deny after SECS (default 30)");
+  in.flag("--fail-on-leak", raw.fail_on_leak, "exit 1 if anything was denied while the command exited 0");
+}
+
+// --iface, --host-port, --publish.
+void add_egress_options(raw_options& raw, option_group in) {
+  in.value("-i,--iface", raw.iface, "NAME", "rootful: force direct egress through this host interface");
+  in.many("--host-port", raw.host_port, "PORTS",
+          "make these host loopback TCP ports (e.g. 8080,9000-9010) reachable inside the sandbox "
+          "at the gateway address and 127.0.0.1");
+  in.many("--publish", raw.publish, "[HOST_PORT:]PORT",
+          "make a server listening inside the sandbox on PORT reachable on the host's 127.0.0.1:HOST_PORT");
+}
+
+// --udp-timeout, --udp-stream-timeout.
+void add_relay_options(raw_options& raw, option_group in) {
+  in.value("--udp-timeout", raw.udp_timeout, "SECS",
+           "a UDP flow that got no reply expires after SECS idle (default 30)");
+  in.value("--udp-stream-timeout", raw.udp_stream_timeout, "SECS",
+           "a UDP flow that got replies expires after SECS idle (default 180)");
+}
+
+// --analyse, --log, --summary[-format], -q, -v, --dry-run, -h, -V.
+void add_output_options(raw_options& raw, option_group in) {
+  in.flag("--analyse", raw.analyse, "live event lines on stderr (DNS, TCP, UDP, ICMP; allowed/denied; process)");
+  in.value("--log,--flow-log", raw.log, "PATH", "JSON Lines flow log (one event a line, schema_version)");
+  in.flag("--summary", raw.summary, "run summary on stderr after the command ends");
+  in.value("--summary-format", raw.summary_format, "text|json", "summary format (implies --summary)");
+  in.flag("-q,--quiet", raw.quiet, "less netpen output");
+  in.flag("-v,--verbose", raw.verbose, "more netpen output");
+  in.flag("--dry-run", raw.dry_run, "print what would be set up, set up nothing");
+  in.flag("-h,--help", raw.help, "print this help and exit");
+  in.flag("-V,--version", raw.version, "print the version and exit");
+}
+
+}  // namespace
+
 std::unique_ptr<CLI::App> make_options_app(raw_options& raw) {
   auto app = std::make_unique<CLI::App>("netpen: run one command tree in its own network sandbox", "netpen");
   app->set_help_flag();
   app->formatter(make_help_formatter());
   app->footer(help_footer());
   app->option_defaults()->always_capture_default(false);
-
-  auto flag = [&](const char* names, bool& target, const char* group, const char* desc) {
-    app->add_flag(names, target, desc)->group(group);
-  };
-  auto value = [&](const char* names, std::string& target, const char* type, const char* group, const char* desc) {
-    app->add_option(names, target, desc)->type_name(type)->group(group);
-  };
-  auto many = [&](const char* names, std::vector<std::string>& target, const char* type, const char* group,
-                  const char* desc) {
-    app->add_option(names, target, desc)->type_name(type)->group(group)->expected(1)->multi_option_policy(
-        CLI::MultiOptionPolicy::TakeAll);
-  };
-
-  const char* backend = "Backend";
-  flag("--root", raw.root, backend, "rootful backend (veth, routing, nftables, TPROXY)");
-  value("--network-backend", raw.network_backend, "rootless-internal|rootful", backend,
-        "same choice, long form (default rootless-internal)");
-  flag("--run-as-root", raw.run_as_root, backend,
-       "rootful: run the command as root instead of the invoking user (SUDO_UID/SUDO_GID)");
-
-  const char* dns = "DNS and names";
-  value("-d,--dns", raw.dns, "IP", dns,
-        "force all DNS of the tree to this IPv4/IPv6 resolver (IP, IP:port, [v6]:port)");
-  value("--hosts-file", raw.hosts_file, "PATH", dns, "overlay an /etc/hosts-format file for the tree");
-
-  const char* proxy = "Proxy";
-  value("-p,--proxy", raw.proxy, "URI", proxy,
-        "http://, https://, socks5://, socks5h:// host:port; user:pass@ in the URI allowed");
-  value("-U,--proxy-user", raw.proxy_user, "USER", proxy, "proxy user name");
-  value("-P,--proxy-password", raw.proxy_password, "PASS", proxy,
-        "proxy password (also NETPEN_PROXY_PASSWORD, or --proxy-password-file)");
-  value("--proxy-password-file", raw.proxy_password_file, "PATH", proxy, "read the proxy password from PATH");
-  flag("--proxy-insecure", raw.proxy_insecure, proxy,
-       "https proxy: skip certificate chain trust, still check the host name");
-  flag("--proxy-only", raw.proxy_only, proxy, "nothing leaves except through the proxy (UDP, ICMP, direct DNS denied)");
-
-  const char* capture = "Capture";
-  value("-o,--output,-c,--capture", raw.output, "PATH", capture, "write this tree's packets as pcapng");
-  value("-C,--capture-point", raw.capture_point, "child|egress|wire-egress|both", capture,
-        "where to capture (default child)");
-
-  const char* policy = "Policy";
-  flag("--offline", raw.offline, policy, "no traffic leaves at all (DNS included)");
-  flag("--block-private", raw.block_private, policy,
-       "deny RFC1918, CGNAT, loopback, link-local, ULA destinations");
-  flag("--block-metadata", raw.block_metadata, policy,
-       "deny cloud metadata endpoints (169.254.169.254, fd00:ec2::254)");
-  many("--allow", raw.allow, "LIST", policy,
-       "repeatable, comma separated: example.com, *.example.com, 93.184.216.34, 10.0.0.0/8, 2001:db8::/32, "
-       "each optionally :PORT ([v6]:PORT); any allow rule makes the default deny");
-  many("--allow-file", raw.allow_file, "PATH", policy, "allow entries, one a line, # comments");
-  many("--deny", raw.deny, "LIST", policy, "same syntax as --allow; deny wins over allow");
-  many("--deny-file", raw.deny_file, "PATH", policy, "deny entries, one a line, # comments");
-  value("--default-policy", raw.default_policy, "allow|deny", policy, "explicit default");
-  flag("--interactive", raw.interactive, policy, "default deny; ask on the terminal for each new destination");
-  value("--prompt-timeout", raw.prompt_timeout, "SECS", policy, "interactive: auto-deny after SECS (default 30)");
-  flag("--fail-on-leak", raw.fail_on_leak, policy, "exit 1 if anything was denied while the command exited 0");
-
-  const char* egress = "Egress and host access";
-  value("-i,--iface", raw.iface, "NAME", egress, "rootful: force direct egress through this host interface");
-  many("--host-port", raw.host_port, "PORTS", egress,
-       "make these host loopback TCP ports (e.g. 8080,9000-9010) reachable inside the sandbox "
-       "at the gateway address and 127.0.0.1");
-  many("--publish", raw.publish, "[HOST_PORT:]PORT", egress,
-       "make a server listening inside the sandbox on PORT reachable on the host's 127.0.0.1:HOST_PORT");
-
-  const char* relay = "Relay";
-  value("--udp-timeout", raw.udp_timeout, "SECS", relay,
-        "a UDP flow that got no reply expires after SECS idle (default 30)");
-  value("--udp-stream-timeout", raw.udp_stream_timeout, "SECS", relay,
-        "a UDP flow that got replies expires after SECS idle (default 180)");
-
-  const char* output = "Output";
-  flag("--analyse", raw.analyse, output, "live event lines on stderr (DNS, TCP, UDP, ICMP; allowed/denied; process)");
-  value("--log,--flow-log", raw.log, "PATH", output, "JSON Lines flow log (one event a line, schema_version)");
-  flag("--summary", raw.summary, output, "run summary on stderr after the command ends");
-  value("--summary-format", raw.summary_format, "text|json", output, "summary format (implies --summary)");
-  flag("-q,--quiet", raw.quiet, output, "less netpen output");
-  flag("-v,--verbose", raw.verbose, output, "more netpen output");
-  flag("--dry-run", raw.dry_run, output, "print what would be set up, set up nothing");
-  flag("-h,--help", raw.help, output, "print this help and exit");
-  flag("-V,--version", raw.version, output, "print the version and exit");
+  // In this order in --help.
+  add_backend_options(raw, option_group(*app, "Backend"));
+  add_name_options(raw, option_group(*app, "DNS and names"));
+  add_proxy_options(raw, option_group(*app, "Proxy"));
+  add_capture_options(raw, option_group(*app, "Capture"));
+  add_policy_options(raw, option_group(*app, "Policy"));
+  add_egress_options(raw, option_group(*app, "Egress and host access"));
+  add_relay_options(raw, option_group(*app, "Relay"));
+  add_output_options(raw, option_group(*app, "Output"));
   return app;
 }
 

@@ -90,6 +90,88 @@ std::string table_header(std::string_view table) {
   return fmt::format("add table inet {0}\ndelete table inet {0}\ntable inet {0} {{\n", table);
 }
 
+std::string from_veth(const host_values& v) { return fmt::format("iifname \"{}\"", v.veth); }
+
+// The tree's DNS, to any address, goes to netpen's forwarder.
+std::vector<std::string> dns_redirect_rules(const host_values& v, std::uint16_t dns_port) {
+  const auto in = from_veth(v);
+  std::vector<std::string> rules{fmt::format(
+      "{} meta nfproto ipv4 meta l4proto {{ tcp, udp }} th dport 53 dnat ip to {}:{}", in, v.gateway4, dns_port)};
+  if (v.gateway6)
+    rules.push_back(fmt::format("{} meta nfproto ipv6 meta l4proto {{ tcp, udp }} th dport 53 dnat ip6 to [{}]:{}",
+                                in, *v.gateway6, dns_port));
+  return rules;
+}
+
+std::vector<std::string> masquerade_rules(const host_values& v) {
+  std::vector<std::string> rules{fmt::format("ip saddr {} oifname != \"{}\" masquerade", v.child4, v.veth)};
+  if (v.child6) rules.push_back(fmt::format("ip6 saddr {} oifname != \"{}\" masquerade", *v.child6, v.veth));
+  return rules;
+}
+
+// Proxy mode and --iface share one mangle chain so their order is fixed:
+// a TPROXY'd packet is accepted (ending the chain) before the iface mark
+// could overwrite its mark. Empty: no mangle chain.
+std::vector<std::string> mangle_rules(const host_values& v, const host_table_plan& plan) {
+  const auto in = from_veth(v);
+  std::vector<std::string> rules;
+  if (plan.tproxy_port) {
+    const auto port = *plan.tproxy_port;
+    const auto mark = hex_mark(plan.tproxy_mark);
+    rules.push_back(fmt::format(
+        "{} meta l4proto tcp th dport != 53 ip daddr != {} tproxy ip to {}:{} meta mark set {} accept", in,
+        v.gateway4, v.gateway4, port, mark));
+    if (v.gateway6)
+      rules.push_back(fmt::format(
+          "{} meta l4proto tcp th dport != 53 ip6 daddr != {} tproxy ip6 to [{}]:{} meta mark set {} accept", in,
+          *v.gateway6, *v.gateway6, port, mark));
+  }
+  if (v.iface) {
+    const auto mark = hex_mark(plan.iface_mark);
+    rules.push_back(fmt::format("{} ip daddr != {} meta mark set {}", in, v.gateway4, mark));
+    if (v.gateway6) rules.push_back(fmt::format("{} ip6 daddr != {} meta mark set {}", in, *v.gateway6, mark));
+  }
+  return rules;
+}
+
+// The tree's flows crossing an interface that `iface_match` selects, to the NFLOG group.
+std::vector<std::string> capture_rules(const host_values& v, std::string_view iface_match, std::uint16_t group) {
+  std::vector<std::string> logs{fmt::format("{} ct original ip saddr {} log group {}", iface_match, v.child4, group)};
+  if (v.child6)
+    logs.push_back(fmt::format("{} ct original ip6 saddr {} log group {}", iface_match, *v.child6, group));
+  return logs;
+}
+
+// Nothing new enters the tree; with --iface, the tree leaves by no other interface.
+std::vector<std::string> forward_rules(const host_values& v) {
+  const auto out_veth = fmt::format("oifname \"{}\"", v.veth);
+  std::vector<std::string> rules;
+  if (v.iface) rules.push_back(fmt::format("{} oifname != \"{}\" counter drop", from_veth(v), *v.iface));
+  rules.push_back(out_veth + " ct state established,related accept");
+  rules.push_back(out_veth + " counter drop");
+  return rules;
+}
+
+// The tree reaches the host only for DNS and ping to the gateway, neighbour
+// discovery and (proxy mode) the TPROXY'd connections.
+std::vector<std::string> input_rules(const host_values& v, const host_table_plan& plan) {
+  const auto in = from_veth(v);
+  const auto dns = plan.dns_port;
+  std::vector<std::string> rules{
+      in + " ct state established,related accept",
+      fmt::format("{} ip daddr {} meta l4proto {{ tcp, udp }} th dport {} accept", in, v.gateway4, dns),
+      fmt::format("{} ip daddr {} icmp type echo-request accept", in, v.gateway4)};
+  if (v.gateway6) {
+    rules.push_back(
+        fmt::format("{} ip6 daddr {} meta l4proto {{ tcp, udp }} th dport {} accept", in, *v.gateway6, dns));
+    rules.push_back(fmt::format("{} ip6 daddr {} icmpv6 type echo-request accept", in, *v.gateway6));
+    rules.push_back(in + " icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept");
+  }
+  if (plan.tproxy_port) rules.push_back(fmt::format("{} meta mark {} accept", in, hex_mark(plan.tproxy_mark)));
+  rules.push_back(in + " counter drop");
+  return rules;
+}
+
 }  // namespace
 
 bool valid_table_name(std::string_view name) {
@@ -120,81 +202,22 @@ result<std::string> host_table_script(const host_table_plan& plan) {
   auto checked = validate(plan);
   if (!checked) return unexpected<error>(checked.error());
   const host_values& v = *checked;
-  const std::string in = fmt::format("iifname \"{}\"", v.veth);
-  const std::string out_veth = fmt::format("oifname \"{}\"", v.veth);
-  const bool v6 = v.child6.has_value();
-  const auto dns = plan.dns_port;
-
   std::string s = table_header(v.table);
-
-  // The tree's DNS, to any address, goes to netpen's forwarder.
-  std::vector<std::string> rules{fmt::format(
-      "{} meta nfproto ipv4 meta l4proto {{ tcp, udp }} th dport 53 dnat ip to {}:{}", in, v.gateway4, dns)};
-  if (v6)
-    rules.push_back(fmt::format("{} meta nfproto ipv6 meta l4proto {{ tcp, udp }} th dport 53 dnat ip6 to [{}]:{}",
-                                in, *v.gateway6, dns));
-  chain(s, "prerouting_nat", "nat", "prerouting", "dstnat", rules);
-
-  rules = {fmt::format("ip saddr {} oifname != \"{}\" masquerade", v.child4, v.veth)};
-  if (v6) rules.push_back(fmt::format("ip6 saddr {} oifname != \"{}\" masquerade", *v.child6, v.veth));
-  chain(s, "postrouting_nat", "nat", "postrouting", "srcnat", rules);
-
-  // Proxy mode and --iface share one mangle chain so their order is fixed:
-  // a TPROXY'd packet is accepted (ending the chain) before the iface mark
-  // could overwrite its mark.
-  rules.clear();
-  if (plan.tproxy_port) {
-    const auto port = *plan.tproxy_port;
-    const auto mark = hex_mark(plan.tproxy_mark);
-    rules.push_back(fmt::format(
-        "{} meta l4proto tcp th dport != 53 ip daddr != {} tproxy ip to {}:{} meta mark set {} accept", in,
-        v.gateway4, v.gateway4, port, mark));
-    if (v6)
-      rules.push_back(fmt::format(
-          "{} meta l4proto tcp th dport != 53 ip6 daddr != {} tproxy ip6 to [{}]:{} meta mark set {} accept", in,
-          *v.gateway6, *v.gateway6, port, mark));
-  }
-  if (v.iface) {
-    const auto mark = hex_mark(plan.iface_mark);
-    rules.push_back(fmt::format("{} ip daddr != {} meta mark set {}", in, v.gateway4, mark));
-    if (v6) rules.push_back(fmt::format("{} ip6 daddr != {} meta mark set {}", in, *v.gateway6, mark));
-  }
-  if (!rules.empty()) chain(s, "prerouting_mangle", "filter", "prerouting", "mangle", rules);
-
+  chain(s, "prerouting_nat", "nat", "prerouting", "dstnat", dns_redirect_rules(v, plan.dns_port));
+  chain(s, "postrouting_nat", "nat", "postrouting", "srcnat", masquerade_rules(v));
+  if (auto rules = mangle_rules(v, plan); !rules.empty())
+    chain(s, "prerouting_mangle", "filter", "prerouting", "mangle", rules);
   if (plan.log_group) {
     // The tree's flows (their conntrack entry's original source is the
     // child) on every interface but the veth: in before the masquerade is
     // undone (after conntrack, before dstnat), out after it was applied.
-    const auto from_child = [&](std::string_view iface_match) {
-      std::vector<std::string> logs{
-          fmt::format("{} ct original ip saddr {} log group {}", iface_match, v.child4, *plan.log_group)};
-      if (v6)
-        logs.push_back(fmt::format("{} ct original ip6 saddr {} log group {}", iface_match, *v.child6, *plan.log_group));
-      return logs;
-    };
-    chain(s, "capture_in", "filter", "prerouting", "-110", from_child(fmt::format("iifname != \"{}\"", v.veth)));
-    chain(s, "capture_out", "filter", "postrouting", "110", from_child(fmt::format("oifname != \"{}\"", v.veth)));
+    chain(s, "capture_in", "filter", "prerouting", "-110",
+          capture_rules(v, fmt::format("iifname != \"{}\"", v.veth), *plan.log_group));
+    chain(s, "capture_out", "filter", "postrouting", "110",
+          capture_rules(v, fmt::format("oifname != \"{}\"", v.veth), *plan.log_group));
   }
-
-  rules.clear();
-  if (v.iface) rules.push_back(fmt::format("{} oifname != \"{}\" counter drop", in, *v.iface));
-  rules.push_back(out_veth + " ct state established,related accept");
-  rules.push_back(out_veth + " counter drop");
-  chain(s, "forward", "filter", "forward", "filter", rules);
-
-  rules = {in + " ct state established,related accept",
-           fmt::format("{} ip daddr {} meta l4proto {{ tcp, udp }} th dport {} accept", in, v.gateway4, dns),
-           fmt::format("{} ip daddr {} icmp type echo-request accept", in, v.gateway4)};
-  if (v6) {
-    rules.push_back(
-        fmt::format("{} ip6 daddr {} meta l4proto {{ tcp, udp }} th dport {} accept", in, *v.gateway6, dns));
-    rules.push_back(fmt::format("{} ip6 daddr {} icmpv6 type echo-request accept", in, *v.gateway6));
-    rules.push_back(in + " icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept");
-  }
-  if (plan.tproxy_port) rules.push_back(fmt::format("{} meta mark {} accept", in, hex_mark(plan.tproxy_mark)));
-  rules.push_back(in + " counter drop");
-  chain(s, "input", "filter", "input", "filter", rules);
-
+  chain(s, "forward", "filter", "forward", "filter", forward_rules(v));
+  chain(s, "input", "filter", "input", "filter", input_rules(v, plan));
   s += "}\n";
   return s;
 }

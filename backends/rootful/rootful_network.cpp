@@ -7,11 +7,8 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sched.h>
-#include <sys/random.h>
 
-#include <algorithm>
 #include <array>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -20,58 +17,26 @@
 #include <fmt/format.h>
 
 #include "backends/common/rtnetlink.hpp"
-#include "backends/rootful/handover.hpp"
+#include "backends/rootful/host_facts.hpp"
 #include "backends/rootful/nft_queue_rule.hpp"
 #include "backends/rootful/nftables.hpp"
 #include "backends/rootful/rtnetlink_links.hpp"
-#include "backends/rootful/rtnetlink_queries.hpp"
 #include "backends/rootful/rtnetlink_routing.hpp"
+#include "backends/rootful/uplink_forwarding.hpp"
 #include "net/common/log.hpp"
 #include "net/netfilter/netfilter_socket.hpp"
 
 namespace netpen::backends::rootful {
 namespace {
 
-constexpr std::uint16_t tree_queue = 0;             // NFQUEUE numbers are per netns
-constexpr std::uint32_t deny_mark = 0x4e500000;     // "NP": a verdict's mark the tree's table rejects
 constexpr std::uint32_t queue_copy_range = 0xffff;  // whole packets: the gate parses their headers
 constexpr const char* tree_link = "eth0";
-// Proxy mode: the engine's transparent listener port on the gateways (any
-// port does: the gateway addresses are this run's own), and the bases of
-// the per-run mark and routing table (plus the run's /30 slot, so that
-// concurrent runs never share one).
-constexpr std::uint16_t proxy_port = 1080;
-constexpr std::uint32_t proxy_mark_base = 0x4e540000;  // "NT"
-constexpr std::uint32_t proxy_rule_priority = 100;     // before the main table (32766)
-constexpr std::uint32_t iface_mark_base = 0x4e490000;  // "NI"; --iface's mark and table, plus the slot
-constexpr std::uint32_t iface_rule_priority = 101;
-
-// The index of the run's /30 in 10.249.0.0/16 (0..16383).
-std::uint32_t slot_of(const run_addresses& a) {
-  in_addr child{};
-  ::inet_pton(AF_INET, a.child4.c_str(), &child);
-  return ((ntohl(child.s_addr) & 0xffffu) >> 2) & 0x3fffu;
-}
 
 template <std::size_t N>
 std::array<std::uint8_t, N> bytes_of(const std::string& text) {
   std::array<std::uint8_t, N> out{};
   ::inet_pton(N == 4 ? AF_INET : AF_INET6, text.c_str(), out.data());
   return out;
-}
-
-std::uint32_t random_seed() {
-  std::uint32_t v = 0;
-  if (::getrandom(&v, sizeof v, 0) != sizeof v) v = static_cast<std::uint32_t>(::getpid()) * 2654435761u;
-  return v;
-}
-
-// Reads a sysctl under /proc/sys (path relative to it), trimmed.
-result<std::string> read_sysctl(const std::string& path) {
-  std::ifstream in("/proc/sys/" + path);
-  std::string v;
-  if (!in || !std::getline(in, v)) return fail("sysctl", fmt::format("cannot read /proc/sys/{}", path));
-  return v;
 }
 
 result<void> write_sysctl(const std::string& path, std::string_view value) {
@@ -96,21 +61,6 @@ result<void> in_netns(int netns_fd, Fn&& fn) {
     out = fn();
   });
   t.join();
-  return out;
-}
-
-// The text table minus its `queue` rule: nft's own queue expression may be
-// missing from the kernel; append_queue_rule adds the equivalent.
-std::string without_queue_rule(const std::string& script) {
-  std::string out;
-  std::size_t start = 0;
-  while (start < script.size()) {
-    auto end = script.find('\n', start);
-    if (end == std::string::npos) end = script.size();
-    const auto line = script.substr(start, end - start);
-    if (line.find(" queue num ") == std::string::npos) out += line + "\n";
-    start = end + 1;
-  }
   return out;
 }
 
@@ -140,54 +90,6 @@ result<void> bring_up(rtnetlink& nl, int ifindex, const std::string& v4, const s
                     [&](char* buf, std::uint32_t seq) { return build_link_set(buf, seq, up); });
 }
 
-struct uplinks {
-  std::vector<std::string> v4, v6;
-};
-
-// The interfaces of the host's default routes (main table), per family.
-result<uplinks> uplink_names(rtnetlink& nl) {
-  auto routes = list_default_routes(nl, RT_TABLE_MAIN);
-  if (!routes) return unexpected(routes.error());
-  uplinks out;
-  for (const auto& r : *routes) {
-    char name[IF_NAMESIZE] = {};
-    if (::if_indextoname(static_cast<unsigned>(r.ifindex), name) == nullptr) continue;
-    auto& list = r.family == AF_INET6 ? out.v6 : out.v4;
-    if (std::find(list.begin(), list.end(), name) == list.end()) list.emplace_back(name);
-  }
-  return out;
-}
-
-// --iface: the interface's routes in the run's table. Errors are the
-// user's (code "usage"): nothing is set up yet.
-result<void> plan_iface(rtnetlink& nl, const std::string& name, network_plan& p) {
-  if (!valid_interface_name(name)) return fail("usage", fmt::format("--iface '{}' is not an interface name", name));
-  const int index = static_cast<int>(::if_nametoindex(name.c_str()));
-  if (index == 0) return fail("usage", fmt::format("--iface {}: no such interface on this host", name));
-  if (name == "lo") return fail("usage", "--iface lo: the loopback interface cannot carry the tree's traffic");
-  const bool netpen_link = name.size() == 8 && name.starts_with("np") &&
-                           std::ranges::all_of(name.substr(2), [](char c) { return std::isxdigit(c) != 0; });
-  if (netpen_link) return fail("usage", fmt::format("--iface {}: that is a netpen run's own link", name));
-  unsigned flags = 0;
-  if (std::ifstream in(fmt::format("/sys/class/net/{}/flags", name)); in >> std::hex >> flags, (flags & IFF_UP) == 0)
-    return fail("usage", fmt::format("--iface {} is down", name));
-  auto routes = list_default_routes(nl, RT_TABLE_MAIN);
-  if (!routes) return unexpected(routes.error());
-  p.iface_index = index;
-  std::vector<int> families{AF_INET};
-  if (p.ipv6) families.push_back(AF_INET6);
-  for (int af : families) {
-    network_plan::iface_route r{af, {}};
-    for (const auto& d : *routes)  // ordered by metric: the best one through the interface
-      if (d.family == af && d.ifindex == index) {
-        r.gateway = d.gateway;
-        break;
-      }
-    p.iface_routes.push_back(std::move(r));
-  }
-  return {};
-}
-
 // The engine's verdict cache: one element added to the tree's allowed set
 // (from the engine's kernel strand, one call at a time).
 std::function<void(const relay::flow_key&, std::chrono::seconds)> cache_in(std::shared_ptr<nft_session> tree_nft) {
@@ -202,57 +104,9 @@ std::function<void(const relay::flow_key&, std::chrono::seconds)> cache_in(std::
 }  // namespace
 
 result<network_plan> plan_network(const network_options& opts) {
-  auto nl = rtnetlink::open();
-  if (!nl) return unexpected(nl.error());
-  std::vector<ipv4_net> used;
-  auto addresses = list_addresses(*nl, AF_INET);
-  if (!addresses) return unexpected(addresses.error());
-  for (const auto& a : *addresses) {
-    if (a.local.size() != 4) continue;
-    used.push_back({ntohl(*reinterpret_cast<const std::uint32_t*>(a.local.data())), a.prefix});
-  }
-  auto routes = list_routes(*nl, AF_INET);
-  if (!routes) return unexpected(routes.error());
-  for (const auto& r : *routes)
-    if (r.dst.size() == 4 && r.dst_len > 0)
-      used.push_back({ntohl(*reinterpret_cast<const std::uint32_t*>(r.dst.data())), r.dst_len});
-
-  const auto seed = random_seed();
-  auto addrs = plan_addresses(make_run_id(seed >> 8), seed, used);
-  if (!addrs) return unexpected(addrs.error());
-  network_plan p;
-  p.addresses = *addrs;
-  p.ipv6 = opts.ipv6_route;
-  auto& h = p.host_table;
-  h.table = "netpen_" + addrs->id;
-  h.veth = addrs->veth;
-  h.child4 = addrs->child4;
-  h.gateway4 = addrs->gateway4;
-  if (p.ipv6) {
-    h.child6 = addrs->child6;
-    h.gateway6 = addrs->gateway6;
-  }
-  h.log_group = opts.log_group;
-  if (opts.iface) {
-    if (auto r = plan_iface(*nl, *opts.iface, p); !r) return unexpected(r.error());
-    h.iface = opts.iface;
-    h.iface_mark = iface_mark_base | slot_of(*addrs);
-    p.iface_routing = {h.iface_mark, iface_rule_priority};
-  }
-  if (opts.proxy_mode) {
-    h.tproxy_port = proxy_port;
-    h.tproxy_mark = proxy_mark_base | slot_of(*addrs);
-    p.proxy_routing = {h.tproxy_mark, proxy_rule_priority};
-  }
-  p.child_table.queue = tree_queue;
-  p.child_table.deny_mark = deny_mark;
-  auto host = host_table_script(h);
-  if (!host) return unexpected(host.error());
-  auto child = child_table_script(p.child_table);
-  if (!child) return unexpected(child.error());
-  p.host_script = std::move(*host);
-  p.child_script = without_queue_rule(*child);
-  return p;
+  auto facts = read_host_facts(opts.iface);
+  if (!facts) return unexpected(facts.error());
+  return plan_network(*facts, opts);
 }
 
 rootful_network::rootful_network(network_plan plan, run_state state)
@@ -285,56 +139,7 @@ result<void> rootful_network::set_up_host(int netns_fd) {
   if (ifindex == 0) return fail("veth", fmt::format("the new veth {} has no index", a.veth));
   if (auto r = bring_up(*nl, ifindex, a.gateway4, plan_.ipv6 ? &a.gateway6 : nullptr, "the gateway"); !r) return r;
 
-  // Forwarding. The kernel forwards a packet only if the interface it came
-  // in on forwards: the veth (the tree's packets) and each uplink (their
-  // replies). Where netpen turns an uplink's forwarding on, the host table
-  // drops what that uplink would now forward anywhere but to a netpen veth,
-  // so the host's own forwarding policy stays what it was.
-  auto uplinks = uplink_names(*nl);
-  if (!uplinks) return unexpected(uplinks.error());
-  std::vector<std::pair<std::string, std::string>> sysctls{{fmt::format("net/ipv4/conf/{}/forwarding", a.veth), "1"}};
-  std::string extra_rules;
-  auto forward_on = [&](const std::string& uplink, const std::string& path, const char* nfproto) -> result<void> {
-    auto original = read_sysctl(path);
-    if (!original) return unexpected(original.error());
-    // On, and no netpen run turned it on: the host forwards there by its own policy.
-    if (*original == "1" && !sysctl_held_by_a_run(default_state_root, path)) return {};
-    if (*original != "1") sysctls.emplace_back(path, "1");
-    extra_rules += fmt::format("add rule inet {} forward iifname \"{}\" oifname != \"np*\" meta nfproto {} counter drop\n",
-                               plan_.host_table.table, uplink, nfproto);
-    return {};
-  };
-  if (const auto& iface = plan_.host_table.iface) {  // its replies must be forwarded too
-    if (std::ranges::find(uplinks->v4, *iface) == uplinks->v4.end()) uplinks->v4.push_back(*iface);
-    if (std::ranges::find(uplinks->v6, *iface) == uplinks->v6.end()) uplinks->v6.push_back(*iface);
-  }
-  for (const auto& up : uplinks->v4)
-    if (auto r = forward_on(up, fmt::format("net/ipv4/conf/{}/forwarding", up), "ipv4"); !r) return r;
-  if (plan_.ipv6) {
-    const bool per_interface = std::ifstream(fmt::format("/proc/sys/net/ipv6/conf/{}/force_forwarding", a.veth)).good();
-    if (per_interface) {
-      sysctls.emplace_back(fmt::format("net/ipv6/conf/{}/force_forwarding", a.veth), "1");
-      for (const auto& up : uplinks->v6)
-        if (auto r = forward_on(up, fmt::format("net/ipv6/conf/{}/force_forwarding", up), "ipv6"); !r) return r;
-    } else {
-      sysctls.emplace_back("net/ipv6/conf/all/forwarding", "1");  // kernels before 6.17: global only
-    }
-  }
-  const std::string own_conf = fmt::format("/{}/", a.veth);  // the veth's own settings die with it
-  // An uplink found on may be another run's change. That run, ending, will
-  // not turn it off under this one: this run's record exists (it was made,
-  // under the state lock, before these reads), so the other run hands its
-  // undo over to this one, or it restored the value before the record was
-  // made and these reads see it off (handover.hpp).
-  for (const auto& [path, value] : sysctls) {
-    auto original = read_sysctl(path);
-    if (!original) return unexpected(original.error());
-    if (*original == value) continue;
-    if (path.find(own_conf) == std::string::npos)
-      if (auto r = guard_.push(sysctl{path, *original}); !r) return r;
-    if (auto r = write_sysctl(path, value); !r) return r;
-  }
-  plan_.host_script += extra_rules;  // the same transaction
+  if (auto r = set_up_forwarding(*nl); !r) return r;
 
   auto nft = nft_session::open();
   if (!nft) return unexpected(nft.error());
@@ -342,6 +147,32 @@ result<void> rootful_network::set_up_host(int netns_fd) {
   if (auto r = nft->run(plan_.host_script); !r) return r;
   if (auto r = set_up_proxy_routing(); !r) return r;
   return set_up_iface_routing();
+}
+
+// The uplinks are read now, once this run's record exists: an uplink found
+// on may be another run's change. That run, ending, will not turn it off
+// under this one: this run's record exists (it was made, under the state
+// lock, before these reads), so the other run hands its undo over to this
+// one, or it restored the value before the record was made and these reads
+// see it off (handover.hpp).
+result<void> rootful_network::set_up_forwarding(rtnetlink& nl) {
+  auto uplinks = read_uplink_facts(nl, plan_.addresses.veth, plan_.ipv6);
+  if (!uplinks) return unexpected(uplinks.error());
+  const auto paths = uplink_sysctl_paths(*uplinks, plan_);
+  auto readings = read_sysctls(paths);
+  if (!readings) return unexpected(readings.error());
+  auto forwarding = plan_forwarding(*uplinks, *readings, plan_);
+  if (!forwarding) return unexpected(forwarding.error());
+  for (const auto& [path, value, undo] : forwarding->sysctls) {
+    auto original = read_sysctl(path);
+    if (!original) return unexpected(original.error());
+    if (*original == value) continue;
+    if (undo)
+      if (auto r = guard_.push(sysctl{path, *original}); !r) return r;
+    if (auto r = write_sysctl(path, value); !r) return r;
+  }
+  plan_.host_script += forwarding->host_rules;  // the same transaction
+  return {};
 }
 
 template <class Route>

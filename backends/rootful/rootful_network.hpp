@@ -1,11 +1,14 @@
 // The network of one rootful run, host side and tree side. Theory of
 // operation (each host step is pushed on the guard stack, recorded under
 // /run/netpen/<id> before it is made, and undone in reverse):
-//  1. plan: a run id, a veth pair's names, a free /30 in 10.249.0.0/16 and
-//     a ULA /64 (run_addresses), the host table, the tree's table.
+//  1. plan: the host's facts are read (host_facts.hpp), and the plan is
+//     made from them alone (network_plan.hpp): a run id, a veth pair's names, a free /30 in
+//     10.249.0.0/16 and a ULA /64 (run_addresses), the host table, the
+//     tree's table, the routing tables and marks.
 //  2. host: the veth pair, its tree end created straight in the tree's
-//     netns; the host end gets the gateway addresses and forwarding (a
-//     per-interface sysctl); the nftables table `inet netpen_<id>` (DNS to
+//     netns; the host end gets the gateway addresses and forwarding (the
+//     uplinks' facts read now, the sysctls and drop rules planned by
+//     uplink_forwarding.hpp); the nftables table `inet netpen_<id>` (DNS to
 //     the forwarder, masquerade, forward/input filters; with -o at egress
 //     the capture's NFLOG chains) in one transaction.
 //     Proxy mode adds, per family, a routing table of its own whose only
@@ -29,51 +32,17 @@
 #include <string>
 #include <vector>
 
+#include "backends/common/rtnetlink.hpp"
 #include "backends/rootful/guard_stack.hpp"
 #include "backends/rootful/host_undo.hpp"
-#include "backends/rootful/nft_ruleset.hpp"
-#include "backends/rootful/run_addresses.hpp"
+#include "backends/rootful/network_plan.hpp"
 #include "backends/rootful/run_state.hpp"
 #include "net/relay/kernel_gate.hpp"
 
 namespace netpen::backends::rootful {
 
-struct network_options {
-  bool ipv4_route = true;
-  bool ipv6_route = true;
-  std::string command;  // for the run's record
-  bool proxy_mode = false;  // --proxy: the tree's TCP is TPROXY'd to the engine
-  std::optional<std::string> iface;  // --iface: direct egress only through this host interface
-  std::optional<std::uint16_t> log_group;  // the egress capture's NFLOG group (host_table_plan::log_group)
-};
-
-struct network_plan {
-  run_addresses addresses;
-  host_table_plan host_table;
-  child_table_plan child_table;
-  std::string host_script, child_script;
-  bool ipv6 = true;
-  // A routing table of the run's own, numbered as the mark that the host
-  // table sets and an fwmark rule at `priority` sends to it (per family).
-  struct marked_table {
-    std::uint32_t table = 0;  // 0: not used by this run
-    std::uint32_t priority = 0;
-  };
-  // Proxy mode: the table whose only route makes every address local.
-  marked_table proxy_routing;
-  // --iface: the table with one default route per family through the
-  // interface (via the gateway of its default route in the main table, else
-  // a device route).
-  marked_table iface_routing;
-  struct iface_route {
-    int family = 0;                     // AF_INET or AF_INET6
-    std::vector<std::uint8_t> gateway;  // empty: `default dev IFACE`
-  };
-  int iface_index = 0;
-  std::vector<iface_route> iface_routes;
-};
-
-// Reads the host's addresses and routes (nothing is changed) and plans a run.
+// Reads the host's facts (nothing is changed) and plans a run from them
+// (network_plan.hpp).
 result<network_plan> plan_network(const network_options& opts);
 
 class rootful_network {
@@ -91,6 +60,9 @@ class rootful_network {
  private:
   rootful_network(network_plan plan, run_state state);
   result<void> set_up_host(int netns_fd);
+  // Reads the uplinks' facts, sets the planned sysctls (each pushed before
+  // it is written) and adds the drop rules to the host script.
+  result<void> set_up_forwarding(rtnetlink& nl);
   result<void> set_up_proxy_routing();
   result<void> set_up_iface_routing();
   // Pushes and adds one family's route of `t` and its fwmark rule.

@@ -1,5 +1,6 @@
-// DNS forwarder: overlay answers, upstream forwarding with retries, the
-// loopback DNS-over-TCP service, and cancellation on stop (see forwarder.hpp).
+// DNS forwarder: carries out each query's decision (local_answer.hpp: drop,
+// answer here, refuse, or forward), forwards upstream with retries, serves
+// the loopback DNS-over-TCP service, and cancels on stop (see forwarder.hpp).
 // GCC 12 reports a false -Wnull-dereference inside Asio's scheduler when it
 // inlines it here; the warning is about Asio's code, not ours.
 #pragma GCC diagnostic ignored "-Wnull-dereference"
@@ -20,9 +21,11 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <variant>
 
 #include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
+#include "net/dns/local_answer.hpp"
 #include "net/dns/upstream_exchange.hpp"
 #include "net/dns/work_registry.hpp"
 
@@ -71,28 +74,20 @@ struct forwarder::state {
     }
   }
 
-  std::optional<bytes> answer_locally(const parsed_query& q, byte_view query, transport t) {
-    const bool v6 = q.q.qtype == type_aaaa;
-    const bool address_question = q.hdr.opcode() == 0 && q.q.qclass == class_in && (q.q.qtype == type_a || v6);
-    const std::size_t limit = t == transport::udp ? classic_udp_limit : max_message;
-    if (opts.allow_query && !opts.allow_query(q.q.qname.text)) {
-      auto refused = make_error_reply(query, rcode::nxdomain);
-      return refused ? std::move(*refused) : bytes{};
+  // Carries out a decision taken without the upstreams: the reply to send
+  // (empty: none), the answer observer told of it.
+  bytes answer_here(const query_decision& decision, byte_view query) {
+    if (const auto* now = std::get_if<answer_now>(&decision)) {
+      notify(now->qname, now->reply);
+      return now->reply;
     }
-    if (address_question && overlay.contains(q.q.qname.text)) {
-      auto reply = make_address_reply(query, overlay.lookup(q.q.qname.text, v6), opts.overlay_ttl, limit);
-      if (reply) return std::move(*reply);
+    if (const auto* refused = std::get_if<refuse>(&decision)) {
+      auto built = make_error_reply(query, refused->code);
+      bytes reply = built ? std::move(*built) : bytes{};
+      notify(refused->qname, reply);
+      return reply;
     }
-    if (!opts.synthetic) return std::nullopt;
-    std::optional<result<bytes>> reply;
-    if (address_question && !v6) {
-      const std::vector<asio::ip::address> one{opts.synthetic->address_for(q.q.qname.text)};
-      reply = make_address_reply(query, one, opts.overlay_ttl, limit);
-    } else {
-      reply = make_error_reply(query, rcode::noerror);  // NODATA: only the proxy resolves
-    }
-    if (!*reply) return bytes{};
-    return std::move(**reply);
+    return bytes{};  // drop_query
   }
 
   asio::awaitable<bytes> forward(const parsed_query& q, bytes query, transport t) {
@@ -149,14 +144,15 @@ struct forwarder::state {
 
   asio::awaitable<bytes> answer_query(bytes query, transport t) {
     if (registry->stopped()) co_return bytes{};
-    auto q = parse_query(query);
-    if (!q || q->hdr.is_response()) co_return bytes{};
-    std::optional<bytes> local = answer_locally(*q, query, t);
-    if (local) {
-      notify(q->q.qname.text, *local);
-      co_return std::move(*local);
-    }
-    co_return co_await forward(*q, std::move(query), t);
+    const local_names names{.overlay = overlay,
+                            .allow_query = opts.allow_query,
+                            .synthetic = opts.synthetic.get(),
+                            .ttl = opts.overlay_ttl};
+    const std::size_t reply_limit = t == transport::udp ? classic_udp_limit : max_message;
+    query_decision decision = decide_query(query, reply_limit, names);
+    if (auto* upstream = std::get_if<forward_upstream>(&decision))
+      co_return co_await forward(upstream->query, std::move(query), t);
+    co_return answer_here(decision, query);
   }
 };
 

@@ -3,8 +3,9 @@
 // answered locally for A/AAAA; everything else goes to the upstream
 // resolvers (--dns, or the host's resolv.conf nameservers) with timeout and
 // retries; in synthetic mode (socks5h://, --proxy-only) nothing is forwarded
-// and names get addresses the relay maps back to them. Also serves DNS-over-TCP on an ephemeral loopback port to which
-// the relay connects the child's TCP port-53 flows.
+// and names get addresses the relay maps back to them (which query is
+// answered how: local_answer.hpp). Also serves DNS-over-TCP on an ephemeral
+// loopback port to which the relay connects the child's TCP port-53 flows.
 #pragma once
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>

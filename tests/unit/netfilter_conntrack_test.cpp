@@ -226,7 +226,7 @@ TEST_CASE("conntrack: other messages are not conntrack entries", "[netfilter]") 
   CHECK_FALSE(nf::parse_conntrack(nlh));
 }
 
-TEST_CASE("conntrack: malformed events give nullopt", "[netfilter]") {
+TEST_CASE("conntrack: malformed tuples give nullopt", "[netfilter]") {
   auto buf = buffer();
   SECTION("no reply tuple") {
     nlmsghdr* nlh = start(buf, IPCTNL_MSG_CT_NEW, NLM_F_CREATE, AF_INET);
@@ -273,6 +273,10 @@ TEST_CASE("conntrack: malformed events give nullopt", "[netfilter]") {
     put_tuple(nlh, CTA_TUPLE_REPLY, udp_reply);
     CHECK_FALSE(nf::parse_conntrack(nlh));
   }
+}
+
+TEST_CASE("conntrack: malformed attributes and truncations give nullopt", "[netfilter]") {
+  auto buf = buffer();
   SECTION("a counter of the wrong size") {
     nlmsghdr* nlh = udp_destroy(buf);
     nlattr* c = mnl_attr_nest_start(nlh, CTA_COUNTERS_REPLY);

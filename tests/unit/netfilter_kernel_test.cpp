@@ -200,21 +200,21 @@ bool is_flow(const nf::conntrack_entry& e, std::uint16_t sport) {
   return e.original.proto == IPPROTO_UDP && e.original.sport == sport && e.original.dport == server_port;
 }
 
-void scenario() {
+// lo up, the test table with the product's flow-gate rule, conntrack accounting.
+void install_gate() {
   loopback_up();
   const int nft = shell("nft -f - 2>&1", ruleset, nullptr);
   if (nft == 127) throw netns_test::netns_failure{"skip: nft is not installed"};
   expect(nft == 0, "nft -f failed with " + std::to_string(nft));
   const auto gate = netpen::backends::rootful::append_queue_rule(NFPROTO_IPV4, "netpen_nf_test", "q", test_queue);
   expect(gate.has_value(), "the flow-gate rule: " + (gate ? "" : gate.error().message));
-  {
-    std::ofstream acct("/proc/sys/net/netfilter/nf_conntrack_acct");
-    acct << "1\n";
-    expect(static_cast<bool>(acct), "nf_conntrack_acct=1");
-  }
+  std::ofstream acct("/proc/sys/net/netfilter/nf_conntrack_acct");
+  acct << "1\n";
+  expect(static_cast<bool>(acct), "nf_conntrack_acct=1");
+}
 
-  auto ct = nf::netlink_socket::open_conntrack_events();
-  expect(ct.has_value(), "open_conntrack_events: " + (ct ? "" : ct.error().message));
+// The queue socket: bound once only, close-on-exec, non-blocking, empty.
+nf::netlink_socket open_test_queue() {
   auto q = nf::netlink_socket::open_queue(test_queue, 0xffff);
   expect(q.has_value(), "open_queue: " + (q ? "" : q.error().message));
   {
@@ -226,47 +226,56 @@ void scenario() {
   expect((fd_flags & FD_CLOEXEC) != 0 && (::fcntl(q->fd(), F_GETFL) & O_NONBLOCK) != 0, "cloexec + nonblocking");
   const auto empty = q->drain([](const nlmsghdr*) {});
   expect(empty && empty->messages == 0 && !empty->overrun, "drain of an empty socket");
+  return std::move(*q);
+}
 
-  const fd_guard server(udp_socket(server_port));
-  const fd_guard client_a(udp_socket(0));
-  const fd_guard client_b(udp_socket(0));
+// Flow A: queued, accepted, delivered; the answer is not queued (not new).
+// Returns its packet id.
+std::uint32_t accept_flow_a(nf::netlink_socket& q, const fd_guard& server, const fd_guard& client_a) {
   const std::uint16_t port_a = local_port(client_a.fd);
-  const std::uint16_t port_b = local_port(client_b.fd);
-
-  // Flow A: queued, accepted, delivered; the answer is not queued (not new).
   send_to(client_a.fd, server_port, "hello-a");
-  const auto pa = next_queued(*q);
+  const auto pa = next_queued(q);
   check_udp_payload(pa, port_a, "hello-a");
   char vbuf[nf::request_buffer_size];
-  expect(q->send(nf::build_verdict(vbuf, test_queue, pa.meta.id, nf::verdict::accept)).has_value(), "accept verdict");
+  expect(q.send(nf::build_verdict(vbuf, test_queue, pa.meta.id, nf::verdict::accept)).has_value(), "accept verdict");
   std::uint16_t from = 0;
   expect(receive(server.fd, 2000, &from) == "hello-a" && from == port_a, "flow A was not delivered");
   send_to(server.fd, port_a, "reply-a!");
   expect(receive(client_a.fd, 2000) == "reply-a!", "flow A's reply was not delivered");
+  return pa.meta.id;
+}
 
-  // Flow B: queued, repeat with the deny mark: the chain's mark rule drops it.
+// Flow B: queued, repeat with the deny mark: the chain's mark rule drops it.
+void deny_flow_b(nf::netlink_socket& q, const fd_guard& server, const fd_guard& client_b, std::uint32_t id_a) {
   send_to(client_b.fd, server_port, "hello-b");
-  const auto pb = next_queued(*q);
-  check_udp_payload(pb, port_b, "hello-b");
-  expect(pb.meta.id != pa.meta.id, "packet ids differ");
-  expect(q->send(nf::build_verdict(vbuf, test_queue, pb.meta.id, nf::verdict::repeat, deny_mark)).has_value(),
+  const auto pb = next_queued(q);
+  check_udp_payload(pb, local_port(client_b.fd), "hello-b");
+  expect(pb.meta.id != id_a, "packet ids differ");
+  char vbuf[nf::request_buffer_size];
+  expect(q.send(nf::build_verdict(vbuf, test_queue, pb.meta.id, nf::verdict::repeat, deny_mark)).has_value(),
          "repeat verdict");
   expect(!receive(server.fd, 300), "flow B was delivered despite the deny mark");
   std::string counter;
   shell("nft list counter ip netpen_nf_test denied 2>&1", nullptr, &counter);
   expect(counter.find("packets 1 ") != std::string::npos, "deny counter: " + counter);
   std::size_t stray = 0;
-  (void)q->drain([&](const nlmsghdr* nlh) { if (nf::parse_queued_packet(nlh)) ++stray; });
+  (void)q.drain([&](const nlmsghdr* nlh) { if (nf::parse_queued_packet(nlh)) ++stray; });
   expect(stray == 0, "a packet was queued again after repeat");
+}
 
-  // A verdict for an unknown id is answered with an error message.
-  expect(q->send(nf::build_verdict(vbuf, test_queue, 0x7ffffff0, nf::verdict::accept)).has_value(), "stray verdict");
+// A verdict for an unknown id is answered with an error message.
+void refuse_unknown_verdict(nf::netlink_socket& q) {
+  char vbuf[nf::request_buffer_size];
+  expect(q.send(nf::build_verdict(vbuf, test_queue, 0x7ffffff0, nf::verdict::accept)).has_value(), "stray verdict");
   std::optional<int> refused;
-  if (readable(q->fd(), 1000)) (void)q->drain([&](const nlmsghdr* nlh) { refused = nf::ack_error(nlh); });
+  if (readable(q.fd(), 1000)) (void)q.drain([&](const nlmsghdr* nlh) { refused = nf::ack_error(nlh); });
   expect(refused.has_value() && *refused == ENOENT, "a verdict for an unknown id should be refused with ENOENT");
+}
 
-  // Conntrack: A created (B never confirmed), then destroyed by a flush.
-  auto events = collect_events(*ct, 2000, [&](const nf::conntrack_entry& e) {
+// Conntrack: A created (B never confirmed), then destroyed by a flush with
+// its counters.
+void check_conntrack_events(nf::netlink_socket& ct, std::uint16_t port_a, std::uint16_t port_b) {
+  auto events = collect_events(ct, 2000, [&](const nf::conntrack_entry& e) {
     return e.event == nf::ct_event::created && is_flow(e, port_a);
   });
   bool created_a = false;
@@ -276,8 +285,9 @@ void scenario() {
   }
   expect(created_a, "no created event for flow A (" + std::to_string(events.size()) + " events)");
 
-  expect(ct->send(nf::build_conntrack_flush(vbuf, 77)).has_value(), "flush");
-  events = collect_events(*ct, 2000, [&](const nf::conntrack_entry& e) {
+  char vbuf[nf::request_buffer_size];
+  expect(ct.send(nf::build_conntrack_flush(vbuf, 77)).has_value(), "flush");
+  events = collect_events(ct, 2000, [&](const nf::conntrack_entry& e) {
     return e.event == nf::ct_event::destroyed && is_flow(e, port_a);
   });
   const nf::conntrack_entry* destroyed = nullptr;
@@ -291,6 +301,20 @@ void scenario() {
                       std::to_string(d.reply_packets) + "/" + std::to_string(d.reply_bytes);
   expect(d.orig_packets == 1 && d.orig_bytes == 28 + 7 && d.reply_packets == 1 && d.reply_bytes == 28 + 8,
          "counters " + counts);
+}
+
+void scenario() {
+  install_gate();
+  auto ct = nf::netlink_socket::open_conntrack_events();
+  expect(ct.has_value(), "open_conntrack_events: " + (ct ? "" : ct.error().message));
+  auto q = open_test_queue();
+  const fd_guard server(udp_socket(server_port));
+  const fd_guard client_a(udp_socket(0));
+  const fd_guard client_b(udp_socket(0));
+  const auto id_a = accept_flow_a(q, server, client_a);
+  deny_flow_b(q, server, client_b, id_a);
+  refuse_unknown_verdict(q);
+  check_conntrack_events(*ct, local_port(client_a.fd), local_port(client_b.fd));
 }
 
 }  // namespace

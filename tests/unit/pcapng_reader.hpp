@@ -197,11 +197,10 @@ class reader {
     if (once && find_option(before, o.code) != nullptr) bad(at, "repeated option " + std::to_string(o.code));
   }
 
+  // The blocks in order: the first an SHB, each framed by matching lengths.
   std::vector<block> run() {
     std::vector<block> out;
     std::size_t at = 0;
-    std::size_t interfaces = 0;
-    std::vector<std::uint32_t> snaplens;
     while (at < d_.size()) {
       if (at % 4 != 0) bad(at, "block not 32-bit aligned");
       if (d_.size() - at < 12) bad(at, "truncated block header");
@@ -212,96 +211,8 @@ class reader {
       if (b.total_length > d_.size() - at) bad(at, "block longer than the data");
       const std::size_t end = at + b.total_length - 4;  // start of the trailing length
       if (u32(end) != b.total_length) bad(end, "trailing block total length differs");
-      const std::size_t body = at + 8;
       if (out.empty() && b.type != 0x0A0D0D0A) bad(at, "first block is not an SHB");
-      switch (b.type) {
-        case 0x0A0D0D0A: {
-          if (end - body < 16) bad(at, "SHB too short");
-          if (u32(body) != 0x1A2B3C4D) bad(body, "bad byte-order magic");
-          section_header s;
-          s.major = u16(body + 4);
-          s.minor = u16(body + 6);
-          if (s.major != 1 || s.minor != 0) bad(body, "version is not 1.0");
-          s.section_length = static_cast<std::int64_t>(u64(body + 8));
-          s.options = options(body + 16, end, b.type);
-          interfaces = 0;
-          snaplens.clear();
-          b.body = std::move(s);
-          break;
-        }
-        case 1: {
-          if (end - body < 8) bad(at, "IDB too short");
-          interface_description i;
-          i.link_type = u16(body);
-          if (u16(body + 2) != 0) bad(body, "IDB reserved field is not zero");
-          i.snaplen = u32(body + 4);
-          i.options = options(body + 8, end, b.type);
-          ++interfaces;
-          snaplens.push_back(i.snaplen);
-          b.body = std::move(i);
-          break;
-        }
-        case 6: {
-          if (end - body < 20) bad(at, "EPB too short");
-          enhanced_packet p;
-          p.interface_id = u32(body);
-          if (p.interface_id >= interfaces) bad(body, "EPB for an undeclared interface");
-          p.timestamp = (static_cast<std::uint64_t>(u32(body + 4)) << 32) | u32(body + 8);
-          p.captured = u32(body + 12);
-          p.original = u32(body + 16);
-          if (pad4(p.captured) > end - body - 20) bad(body, "captured length exceeds the block");
-          if (p.original < p.captured) bad(body, "original length below captured length");
-          const auto snap = snaplens[p.interface_id];
-          if (snap != 0 && p.captured > snap) bad(body, "captured length above snaplen");
-          p.data = slice(body + 20, p.captured);
-          expect_zero(body + 20 + p.captured, body + 20 + pad4(p.captured));
-          p.options = options(body + 20 + pad4(p.captured), end, b.type);
-          b.body = std::move(p);
-          break;
-        }
-        case 4: {
-          name_resolution n;
-          std::size_t r = body;
-          while (true) {
-            if (r + 4 > end) bad(r, "NRB without nrb_record_end");
-            const auto type = u16(r);
-            const std::size_t len = u16(r + 2);
-            if (type == 0) {
-              if (len != 0) bad(r, "nrb_record_end with a non-zero length");
-              r += 4;
-              break;
-            }
-            if (type != 1 && type != 2) bad(r, "unknown NRB record type");
-            if (r + 4 + pad4(len) > end) bad(r, "NRB record past the block end");
-            const std::size_t alen = type == 1 ? 4 : 16;
-            if (len < alen + 2) bad(r, "NRB record without a name");
-            name_entry e;
-            e.type = type;
-            e.address = slice(r + 4, alen);
-            if (u8(r + 4 + len - 1) != 0) bad(r, "NRB record does not end with NUL");
-            std::string cur;
-            for (std::size_t k = r + 4 + alen; k < r + 4 + len; ++k) {
-              const auto c = u8(k);
-              if (c != 0) {
-                cur.push_back(static_cast<char>(c));
-                continue;
-              }
-              if (cur.empty()) bad(k, "empty name in NRB record");
-              e.names.push_back(std::move(cur));
-              cur.clear();
-            }
-            expect_zero(r + 4 + len, r + 4 + pad4(len));
-            n.records.push_back(std::move(e));
-            r += 4 + pad4(len);
-          }
-          if (n.records.empty()) bad(body, "NRB with no record");
-          n.options = options(r, end, b.type);
-          b.body = std::move(n);
-          break;
-        }
-        default:
-          bad(at, "unexpected block type " + std::to_string(b.type));
-      }
+      b.body = block_body(b.type, at, end);
       out.push_back(std::move(b));
       at = end + 4;
     }
@@ -309,7 +220,114 @@ class reader {
     return out;
   }
 
+  // The body of the block at `at` whose trailing length starts at `end`.
+  decltype(block::body) block_body(std::uint32_t type, std::size_t at, std::size_t end) {
+    const std::size_t body = at + 8;
+    switch (type) {
+      case 0x0A0D0D0A:
+        return section_header_at(at, body, end);
+      case 1:
+        return interface_at(at, body, end);
+      case 6:
+        return packet_at(at, body, end);
+      case 4:
+        return name_resolution_at(body, end);
+      default:
+        bad(at, "unexpected block type " + std::to_string(type));
+    }
+  }
+
+  // An SHB starts a section: no interfaces declared yet.
+  section_header section_header_at(std::size_t at, std::size_t body, std::size_t end) {
+    if (end - body < 16) bad(at, "SHB too short");
+    if (u32(body) != 0x1A2B3C4D) bad(body, "bad byte-order magic");
+    section_header s;
+    s.major = u16(body + 4);
+    s.minor = u16(body + 6);
+    if (s.major != 1 || s.minor != 0) bad(body, "version is not 1.0");
+    s.section_length = static_cast<std::int64_t>(u64(body + 8));
+    s.options = options(body + 16, end, 0x0A0D0D0A);
+    snaplens_.clear();
+    return s;
+  }
+
+  interface_description interface_at(std::size_t at, std::size_t body, std::size_t end) {
+    if (end - body < 8) bad(at, "IDB too short");
+    interface_description i;
+    i.link_type = u16(body);
+    if (u16(body + 2) != 0) bad(body, "IDB reserved field is not zero");
+    i.snaplen = u32(body + 4);
+    i.options = options(body + 8, end, 1);
+    snaplens_.push_back(i.snaplen);
+    return i;
+  }
+
+  enhanced_packet packet_at(std::size_t at, std::size_t body, std::size_t end) const {
+    if (end - body < 20) bad(at, "EPB too short");
+    enhanced_packet p;
+    p.interface_id = u32(body);
+    if (p.interface_id >= snaplens_.size()) bad(body, "EPB for an undeclared interface");
+    p.timestamp = (static_cast<std::uint64_t>(u32(body + 4)) << 32) | u32(body + 8);
+    p.captured = u32(body + 12);
+    p.original = u32(body + 16);
+    if (pad4(p.captured) > end - body - 20) bad(body, "captured length exceeds the block");
+    if (p.original < p.captured) bad(body, "original length below captured length");
+    const auto snap = snaplens_[p.interface_id];
+    if (snap != 0 && p.captured > snap) bad(body, "captured length above snaplen");
+    p.data = slice(body + 20, p.captured);
+    expect_zero(body + 20 + p.captured, body + 20 + pad4(p.captured));
+    p.options = options(body + 20 + pad4(p.captured), end, 6);
+    return p;
+  }
+
+  // Records up to nrb_record_end (at least one), then options.
+  name_resolution name_resolution_at(std::size_t body, std::size_t end) const {
+    name_resolution n;
+    std::size_t r = body;
+    while (true) {
+      if (r + 4 > end) bad(r, "NRB without nrb_record_end");
+      const auto type = u16(r);
+      const std::size_t len = u16(r + 2);
+      if (type == 0) {
+        if (len != 0) bad(r, "nrb_record_end with a non-zero length");
+        r += 4;
+        break;
+      }
+      n.records.push_back(name_record_at(r, end, type, len));
+      r += 4 + pad4(len);
+    }
+    if (n.records.empty()) bad(body, "NRB with no record");
+    n.options = options(r, end, 4);
+    return n;
+  }
+
+  // One IPv4 (type 1) or IPv6 (type 2) record: the address, then NUL-terminated names.
+  name_entry name_record_at(std::size_t r, std::size_t end, std::uint16_t type, std::size_t len) const {
+    if (type != 1 && type != 2) bad(r, "unknown NRB record type");
+    if (r + 4 + pad4(len) > end) bad(r, "NRB record past the block end");
+    const std::size_t alen = type == 1 ? 4 : 16;
+    if (len < alen + 2) bad(r, "NRB record without a name");
+    name_entry e;
+    e.type = type;
+    e.address = slice(r + 4, alen);
+    if (u8(r + 4 + len - 1) != 0) bad(r, "NRB record does not end with NUL");
+    std::string cur;
+    for (std::size_t k = r + 4 + alen; k < r + 4 + len; ++k) {
+      const auto c = u8(k);
+      if (c != 0) {
+        cur.push_back(static_cast<char>(c));
+        continue;
+      }
+      if (cur.empty()) bad(k, "empty name in NRB record");
+      e.names.push_back(std::move(cur));
+      cur.clear();
+    }
+    expect_zero(r + 4 + len, r + 4 + pad4(len));
+    return e;
+  }
+
   std::span<const std::byte> d_;
+  std::vector<std::uint32_t> snaplens_;  // of the current section's interfaces, by id
 };
 
 template <class T>
