@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "backends/common/rtnetlink.hpp"
+#include "backends/common/sysctl.hpp"
 #include "backends/rootful/handover.hpp"
 #include "backends/rootful/nft_queue_rule.hpp"
 #include "backends/rootful/nftables.hpp"
@@ -64,22 +65,6 @@ std::uint32_t random_seed() {
   std::uint32_t v = 0;
   if (::getrandom(&v, sizeof v, 0) != sizeof v) v = static_cast<std::uint32_t>(::getpid()) * 2654435761u;
   return v;
-}
-
-// Reads a sysctl under /proc/sys (path relative to it), trimmed.
-result<std::string> read_sysctl(const std::string& path) {
-  std::ifstream in("/proc/sys/" + path);
-  std::string v;
-  if (!in || !std::getline(in, v)) return fail("sysctl", fmt::format("cannot read /proc/sys/{}", path));
-  return v;
-}
-
-result<void> write_sysctl(const std::string& path, std::string_view value) {
-  std::ofstream out("/proc/sys/" + path);
-  out << value << '\n';
-  out.flush();
-  if (!out) return fail("sysctl", fmt::format("cannot set /proc/sys/{} to {}", path, value));
-  return {};
 }
 
 // Runs fn in a thread that has joined the network namespace `netns_fd`:
@@ -311,7 +296,7 @@ result<void> rootful_network::set_up_host(int netns_fd) {
   for (const auto& up : uplinks->v4)
     if (auto r = forward_on(up, fmt::format("net/ipv4/conf/{}/forwarding", up), "ipv4"); !r) return r;
   if (plan_.ipv6) {
-    const bool per_interface = std::ifstream(fmt::format("/proc/sys/net/ipv6/conf/{}/force_forwarding", a.veth)).good();
+    const bool per_interface = sysctl_exists(fmt::format("net/ipv6/conf/{}/force_forwarding", a.veth));
     if (per_interface) {
       sysctls.emplace_back(fmt::format("net/ipv6/conf/{}/force_forwarding", a.veth), "1");
       for (const auto& up : uplinks->v6)
