@@ -21,7 +21,7 @@ proxy::connect_target target_of(const engine& eng, const flow_key& key) {
 
 }  // namespace
 
-asio::awaitable<proxy_dial_outcome> dial_through_proxy(engine& eng, proxy::host_stream& stream, const flow_key& key,
+asio::awaitable<proxy_dial_outcome> dial_through_proxy(engine& eng, host_io::host_stream& stream, const flow_key& key,
                                                        const asio::steady_timer& limit, proxy_dial_hooks& hooks) {
   const proxy::proxy_config& px = *eng.proxy();
   const proxy::connect_target target = target_of(eng, key);
