@@ -1,10 +1,11 @@
 // The sandbox's DNS forwarder (host side): answers every DNS query the relay
 // intercepts (UDP or TCP, port 53 at any address). --hosts-file names are
-// answered locally for A/AAAA; everything else goes to the upstream
-// resolvers (--dns, or the host's resolv.conf nameservers) with timeout and
-// retries; in synthetic mode (socks5h://, --proxy-only) nothing is forwarded
-// and names get addresses the relay maps back to them. Also serves DNS-over-TCP on an ephemeral loopback port to which
-// the relay connects the child's TCP port-53 flows.
+// answered locally for A/AAAA; everything else goes to the upstream resolvers
+// (--dns, or the host's resolv.conf nameservers) with timeout and retries; in
+// synthetic mode (socks5h://, --proxy-only) nothing is forwarded and names
+// get addresses the relay maps back to them. Also serves DNS-over-TCP on an
+// ephemeral loopback port to which the relay connects the child's TCP port-53
+// flows.
 #pragma once
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
