@@ -1,9 +1,9 @@
-// A capture point's reader thread for non-blocking descriptors: it waits
-// in poll(2) on them and on an eventfd that stop() signals, and calls
-// `drain` whenever one is readable (and once more after stop(), so what was
-// already queued still counts). All signals are blocked
-// on the thread. The thread starts only in start(): a reader may be made
-// before netpen forks the sandbox, which needs a process without threads.
+// A capture point's reader thread for non-blocking descriptors: it waits in
+// poll(2) on them and on an eventfd that stop() signals, and calls `drain`
+// whenever one is readable (and once more after stop(), so what was already
+// queued still counts). All signals are blocked on the thread. The thread
+// starts only in start(): a reader may be made before netpen forks the
+// sandbox, which needs a process without threads.
 #pragma once
 #include <functional>
 #include <memory>

@@ -1,9 +1,9 @@
-// Which of the tree's flows a packet of the rootful egress point belongs
-// to, for its process comment. The host's conntrack entries whose original
-// source is one of the tree's addresses are kept from NEW to DESTROY, each
-// named by its host side after NAT the way wire_socket_of names a packet
-// (protocol, the host's port or ICMP echo id, the remote address and port).
-// Pure: no I/O, one thread.
+// Which of the tree's flows a packet of the rootful egress point
+// (rootful_egress_point) belongs to, for its process comment. The host's
+// conntrack entries whose original source is one of the tree's addresses are
+// kept from NEW to DESTROY, each named by its host side after NAT the way
+// wire_socket_of names a packet (protocol, the host's port or ICMP echo id,
+// the remote address and port). Pure: no I/O, one thread.
 #pragma once
 #include <cstddef>
 #include <optional>

@@ -1,8 +1,8 @@
-// What the rootful egress point writes for one packet NFLOG handed it: the
-// IP packet as logged (after NAT on the way out, before it is undone on the
-// way in), the length it had before the copy range cut it (from its own IP
-// header), and its host side as wire_socket_of names it (to find the tree's
-// flow in forward_flows). Pure: no I/O.
+// What the rootful egress point (rootful_egress_point) writes for one packet
+// NFLOG handed it: the IP packet as logged (after NAT on the way out, before
+// it is undone on the way in), the length it had before the copy range cut it
+// (from its own IP header), and its host side as wire_socket_of names it (to
+// find the tree's flow in forward_flows). Pure: no I/O.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -40,14 +40,14 @@ result<std::unique_ptr<tree_capture>> tree_capture::open(const std::string& path
   std::unique_ptr<tree_capture> cap(new tree_capture());
   // The packet socket first: without the privilege it needs, no file is touched.
   if (kernel_forwarded && at != point::child) {
-    auto forward = forward_point::open(cap->comments_);
+    auto forward = rootful_egress_point::open(cap->comments_);
     if (!forward) return unexpected<error>(forward.error());
-    cap->forward_ = std::move(*forward);
+    cap->rootful_egress_ = std::move(*forward);
   }
-  if (at == point::wire_egress || cap->forward_) {
-    auto wire = wire_point::open(cap->comments_);
+  if (at == point::wire_egress || cap->rootful_egress_) {
+    auto wire = wire_egress_point::open(cap->comments_);
     if (!wire) return unexpected<error>(wire.error());
-    cap->wire_ = std::move(*wire);
+    cap->wire_egress_ = std::move(*wire);
   }
   cap->paths_ = paths_for(path, at);
   const auto section = section_for(run_description);
@@ -67,25 +67,25 @@ result<std::unique_ptr<tree_capture>> tree_capture::open(const std::string& path
       [[fallthrough]];
     }
     case point::egress: {
-      if (cap->forward_) break;
+      if (cap->rootful_egress_) break;
       auto file = create(cap->paths_.back(), egress_point::interface());
       if (!file) return unexpected<error>(file.error());
       cap->egress_ = std::make_unique<egress_point>(**file, cap->comments_);
       break;
     }
     case point::wire_egress: {
-      if (cap->forward_) break;
-      auto file = create(cap->paths_.front(), wire_point::interface());
+      if (cap->rootful_egress_) break;
+      auto file = create(cap->paths_.front(), wire_egress_point::interface());
       if (!file) return unexpected<error>(file.error());
-      cap->wire_->attach(**file);
+      cap->wire_egress_->attach(**file);
       break;
     }
   }
-  if (cap->forward_) {  // one file: the forwarded flows and the engine's own host sockets (proxy mode)
-    auto file = create(cap->paths_.back(), forward_point::interface());
+  if (cap->rootful_egress_) {  // one file: the forwarded flows and the engine's own host sockets (proxy mode)
+    auto file = create(cap->paths_.back(), rootful_egress_point::interface());
     if (!file) return unexpected<error>(file.error());
-    cap->forward_->attach(**file);
-    cap->wire_->attach(**file);
+    cap->rootful_egress_->attach(**file);
+    cap->wire_egress_->attach(**file);
   }
   return cap;
 }
@@ -95,32 +95,32 @@ tree_capture::~tree_capture() { close(); }
 result<void> tree_capture::start() {
   for (auto& file : files_)
     if (auto started = file->start(); !started) return started;
-  if (wire_) {
-    if (auto started = wire_->start(); !started) return started;
+  if (wire_egress_) {
+    if (auto started = wire_egress_->start(); !started) return started;
   }
-  if (forward_) return forward_->start();
+  if (rootful_egress_) return rootful_egress_->start();
   return {};
 }
 
 void tree_capture::set_tree(const std::vector<std::string>& addresses) {
-  if (!forward_) return;
+  if (!rootful_egress_) return;
   std::vector<packet::ip_address> parsed;
   for (const auto& text : addresses) {
     asio::error_code ec;
     const auto a = asio::ip::make_address(text, ec);
     if (!ec) parsed.push_back(relay::from_asio(a));
   }
-  forward_->set_tree(std::move(parsed));
+  rootful_egress_->set_tree(std::move(parsed));
 }
 
 std::optional<std::uint16_t> tree_capture::log_group() const {
-  if (forward_) return forward_->group();
+  if (rootful_egress_) return rootful_egress_->group();
   return std::nullopt;
 }
 
 relay::egress_observer* tree_capture::egress() {
   if (egress_) return egress_.get();
-  return wire_.get();
+  return wire_egress_.get();
 }
 
 void tree_capture::on_event(const events::event& e) {
@@ -132,8 +132,8 @@ void tree_capture::on_event(const events::event& e) {
 }
 
 void tree_capture::close() {
-  if (wire_) wire_->close();  // no packet after this
-  if (forward_) forward_->close();
+  if (wire_egress_) wire_egress_->close();  // no packet after this
+  if (rootful_egress_) rootful_egress_->close();
   for (const auto& f : files_) f->close();
 }
 
@@ -144,19 +144,19 @@ std::uint64_t tree_capture::packets_written() const {
 }
 
 std::uint64_t tree_capture::packets_dropped() const {
-  std::uint64_t n = wire_ ? wire_->packets_dropped() : 0;
-  if (forward_) n += forward_->packets_dropped();
+  std::uint64_t n = wire_egress_ ? wire_egress_->packets_dropped() : 0;
+  if (rootful_egress_) n += rootful_egress_->packets_dropped();
   for (const auto& f : files_) n += f->packets_dropped();
   return n;
 }
 
 std::vector<error> tree_capture::errors() const {
   std::vector<error> out;
-  if (wire_) {
-    if (auto e = wire_->last_error()) out.push_back(*e);
+  if (wire_egress_) {
+    if (auto e = wire_egress_->last_error()) out.push_back(*e);
   }
-  if (forward_) {
-    if (auto e = forward_->last_error()) out.push_back(*e);
+  if (rootful_egress_) {
+    if (auto e = rootful_egress_->last_error()) out.push_back(*e);
   }
   for (const auto& f : files_)
     if (auto e = f->last_error()) out.push_back(*e);

@@ -3,19 +3,19 @@
 // (DNS answers become Name Resolution Blocks, flow opens name each flow's
 // process in its packets' comments).
 //
-//   child        PATH                          the tap (child_point)
-//   egress       PATH                          rebuilt host side (egress_point)
-//   wire-egress  PATH                          host interfaces, AF_PACKET (wire_point; root)
+//   child        PATH            the tap (child_point)
+//   egress       PATH            rebuilt host side (egress_point)
+//   wire-egress  PATH            host interfaces, AF_PACKET (wire_egress_point; root)
 //   both         BASE.child.pcapng and BASE.egress.pcapng, BASE = PATH
 //                without a trailing ".pcapng"
 //
 // Under --root (`kernel_forwarded`) the kernel forwards the tree's flows and
 // netpen has no host sockets for them: `egress` and `wire-egress` are the
 // same file: the packets the run's host table logs to NFLOG as they cross
-// the host's other interfaces (forward_point; log_group() is the group the
-// table must use), plus those of any host socket the engine itself opens
-// for the tree (proxy mode), read as at wire-egress (wire_point). The
-// child point is fed by the veth's link_tap.
+// the host's other interfaces (rootful_egress_point; log_group() is the
+// group the table must use), plus those of any host socket the engine
+// itself opens for the tree (proxy mode), read as at wire-egress
+// (wire_egress_point). The child point is fed by the veth's link_tap.
 //
 // Every file has the same Section Header (netpen's name and version, the run
 // described without secrets) and one Interface Description. Memory is
@@ -34,8 +34,8 @@
 #include "capture/child_point.hpp"
 #include "capture/egress_point.hpp"
 #include "capture/flow_comments.hpp"
-#include "capture/forward_point.hpp"
-#include "capture/wire_point.hpp"
+#include "capture/rootful_egress_point.hpp"
+#include "capture/wire_egress_point.hpp"
 #include "net/common/error.hpp"
 #include "net/events/event.hpp"
 
@@ -47,7 +47,7 @@ class tree_capture {
  public:
   // Opens and writes the headers only: start() starts the threads.
   // Error codes: those of capture_file::create, wire_tap::open and
-  // forward_point::open.
+  // rootful_egress_point::open.
   static result<std::unique_ptr<tree_capture>> open(const std::string& path, point at,
                                                     const std::string& run_description,
                                                     std::optional<std::pair<uid_t, gid_t>> owner,
@@ -87,8 +87,8 @@ class tree_capture {
   flow_comments comments_;
   std::unique_ptr<child_point> child_;
   std::unique_ptr<egress_point> egress_;
-  std::unique_ptr<wire_point> wire_;
-  std::unique_ptr<forward_point> forward_;
+  std::unique_ptr<wire_egress_point> wire_egress_;
+  std::unique_ptr<rootful_egress_point> rootful_egress_;
 };
 
 }  // namespace netpen::capture

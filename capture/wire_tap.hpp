@@ -1,6 +1,7 @@
-// The wire-egress capture point: an AF_PACKET socket in the host network
-// namespace that sees this run's relay host sockets' packets as they really
-// cross the host's interfaces (root / CAP_NET_RAW only).
+// The wire-egress capture point's packet socket (wire_egress_point reads
+// through it): an AF_PACKET socket in the host network namespace that sees
+// this run's relay host sockets' packets as they really cross the host's
+// interfaces (root / CAP_NET_RAW only).
 //
 // Theory of operation. The socket is created with protocol 0 (it receives
 // nothing), given the match-nothing filter, and only then bound to ETH_P_ALL

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "net/relay/flow_key.hpp"
+#include "net/packet/packet_text.hpp"
 
 namespace netpen::app::interactive {
 namespace {
@@ -11,13 +11,9 @@ namespace {
 using policy::approval;
 using policy::approval_request;
 
-std::string protocol_text(const approval_request& r) {
-  relay::flow_key k;
-  k.protocol = r.protocol;
-  return std::string(relay::protocol_name(k));
-}
+std::string protocol_text(const approval_request& r) { return std::string(packet::protocol_name(r.protocol)); }
 
-std::string address_text(const approval_request& r) { return relay::to_string(r.address); }
+std::string address_text(const approval_request& r) { return packet::to_string(r.address); }
 
 std::string first_name(const approval_request& r) { return r.names.empty() ? std::string() : printable(r.names[0]); }
 

@@ -2,8 +2,8 @@
 // that sends a request and waits for its ACK, or dumps a table message by
 // message; plus the generic request builders (link up/MTU/txqueuelen/MAC,
 // address, main-table default route, permanent neighbour, link delete).
-// Message building
-// is separate from sending so the messages can be checked in unit tests.
+// Message building is separate from sending so the messages can be checked in
+// unit tests.
 #pragma once
 #include <array>
 #include <cstdint>

@@ -1,5 +1,6 @@
 // The sandbox init: the process netpen clones into the new (user,) net, mount
-// and pid namespaces. It is pid 1 there. Lifecycle:
+// and pid namespaces, and the code it runs there as pid 1 (netpen's side,
+// which starts and drives it, is init_driver.hpp). Lifecycle:
 //   1. arms PR_SET_PDEATHSIG=SIGKILL, waits for the parent's "maps written"
 //      (rootless: the id maps; rootful: the network is configured);
 //      EOF on the control socket (netpen died) ends it at once;

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backends/common/sysctl.hpp"
+
 namespace netpen::backends::rootful {
 namespace {
 
@@ -58,13 +60,6 @@ bool valid_sysctl_path(std::string_view p) {
   return true;
 }
 
-// sysctl(8)'s notation: '/' shows as '.', a '.' inside a name as '/'.
-std::string dotted(std::string_view path) {
-  std::string out(path);
-  for (char& c : out) c = c == '/' ? '.' : (c == '.' ? '/' : c);
-  return out;
-}
-
 result<ip_family> family_from_json(const nlohmann::json& j) {
   const auto& f = j.at("family");
   if (f == "ipv4") return ip_family::ipv4;
@@ -90,7 +85,7 @@ std::string describe(const host_change& c) {
       overloaded{
           [](const veth& l) { return fmt::format("veth {}", l.name); },
           [](const nft_table& t) { return fmt::format("nftables table {} {}", t.family, t.name); },
-          [](const sysctl& s) { return fmt::format("sysctl {} back to {}", dotted(s.path), s.original_value); },
+          [](const sysctl& s) { return fmt::format("sysctl {} back to {}", sysctl_name(s.path), s.original_value); },
           [](const ip_rule& r) {
             return fmt::format("{} rule priority {} fwmark {:#x}/{:#x} lookup {}", family_name(r.family), r.priority,
                                r.fwmark, r.mask, r.table);

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/common/sysctl.hpp"
 #include "backends/rootful/handover.hpp"
 #include "backends/rootful/nft_ruleset.hpp"
 #include "backends/rootful/run_state.hpp"
@@ -101,13 +102,6 @@ result<sysctl_readings> read_sysctls(std::span<const std::string> paths) {
     out[path] = sysctl_reading{std::move(*value), held};
   }
   return out;
-}
-
-result<std::string> read_sysctl(const std::string& path) {
-  std::ifstream in("/proc/sys/" + path);
-  std::string v;
-  if (!in || !std::getline(in, v)) return fail("sysctl", fmt::format("cannot read /proc/sys/{}", path));
-  return v;
 }
 
 }  // namespace netpen::backends::rootful

@@ -61,7 +61,4 @@ using sysctl_readings = std::map<std::string, sysctl_reading>;  // by path under
 // Reads each of `paths`; an unreadable one is an error.
 result<sysctl_readings> read_sysctls(std::span<const std::string> paths);
 
-// One sysctl under /proc/sys (path relative to it), trimmed of its newline.
-result<std::string> read_sysctl(const std::string& path);
-
 }  // namespace netpen::backends::rootful

@@ -1,17 +1,9 @@
 // make_host_undo: the real undo of each host change, in the calling
 // process's network namespace: sysctls through /proc/sys, links, rules and
 // routes through rtnetlink (rtnetlink_undo), tables through libnftables.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <fmt/format.h>
-
-#include <cerrno>
-#include <cstring>
-#include <string>
 #include <type_traits>
 
-#include "backends/common/unique_fd.hpp"
+#include "backends/common/sysctl.hpp"
 #include "backends/rootful/host_undo.hpp"
 #include "backends/rootful/nftables.hpp"
 #include "backends/rootful/rtnetlink_undo.hpp"
@@ -22,21 +14,7 @@ namespace {
 // Writes the saved value back; a sysctl that no longer exists (the
 // interface it belonged to is gone) is success.
 result<void> restore_sysctl(const sysctl& s) {
-  const std::string path = "/proc/sys/" + s.path;
-  unique_fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) return {};
-    return fail("sysctl", fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-  }
-  const std::string value = s.original_value + "\n";
-  ssize_t n = 0;
-  do {
-    n = ::write(fd.get(), value.data(), value.size());
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return fail("sysctl", fmt::format("cannot write '{}' to {}: {}", s.original_value, path, std::strerror(errno)));
-  if (static_cast<std::size_t>(n) != value.size())
-    return fail("sysctl", fmt::format("short write of '{}' to {}", s.original_value, path));
-  return {};
+  return write_sysctl(s.path, s.original_value, sysctl_missing::ignore);
 }
 
 result<void> delete_nft_table(const nft_table& t) {

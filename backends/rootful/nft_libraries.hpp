@@ -1,10 +1,11 @@
-// libnftables and libnftnl, opened on first use. Only --root needs them,
-// and loading them (with libxtables, libjansson and libgmp behind
-// libnftables) at every start cost a rootless `netpen -- true` about 1.3 ms
-// on the bench machine, so netpen does not link them: the --root preflight
-// (or the first nft session or flow-gate rule) dlopen()s each library by its
-// soname and resolves the functions netpen calls into a table. A missing library or symbol is an
-// "nft-unavailable" error naming it; the tables live until the process ends.
+// libnftables and libnftnl, opened on first use. Only --root needs them, and
+// loading them (with libxtables, libjansson and libgmp behind libnftables) at
+// every start cost a rootless `netpen -- true` about 1.3 ms on the bench
+// machine, so netpen does not link them: the --root preflight (or the first
+// nft session or flow-gate rule) dlopen()s each library by its soname and
+// resolves the functions netpen calls into a table. A missing library or
+// symbol is an "nft-unavailable" error naming it; the tables live until the
+// process ends.
 #pragma once
 #include <cstdio>  // libnftnl's headers use FILE without including it
 

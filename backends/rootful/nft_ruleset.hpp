@@ -1,9 +1,8 @@
 // The nftables text of a rootful run: the host-side table (DNS redirect,
 // masquerade, forward/input guards, proxy-mode TPROXY, --iface marks, the
-// egress capture's NFLOG rules) and
-// the tree's own table (the NFQUEUE policy gate). Pure text building with
-// strict validation of every value spliced in; nothing here talks to the
-// kernel (nftables.hpp does).
+// egress capture's NFLOG rules) and the tree's own table (the NFQUEUE policy
+// gate). Pure text building with strict validation of every value spliced in;
+// nothing here talks to the kernel (nftables.hpp does).
 #pragma once
 #include <chrono>
 #include <cstdint>

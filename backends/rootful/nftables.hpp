@@ -15,13 +15,14 @@ namespace netpen::backends::rootful {
 
 struct nftables_api;
 
-// One libnftables context (the library is loaded on the first open()). Its netlink socket is opened by open(), so every
-// command acts on the network namespace the calling thread was in at open()
-// (even after a later setns/unshare): open one session per namespace, from
-// a thread inside it. Not thread-safe: use a session from one thread.
-// Errors: "nft-unavailable" (no context), "nft-failed" (nft rejected the
-// command; the message carries nft's error text), "nft-plan" (a family or
-// table name that is not a plain identifier).
+// One libnftables context (the library is loaded on the first open()). Its
+// netlink socket is opened by open(), so every command acts on the network
+// namespace the calling thread was in at open() (even after a later
+// setns/unshare): open one session per namespace, from a thread inside it.
+// Not thread-safe: use a session from one thread. Errors: "nft-unavailable"
+// (no context), "nft-failed" (nft rejected the command; the message carries
+// nft's error text), "nft-plan" (a family or table name that is not a plain
+// identifier).
 class nft_session {
  public:
   static result<nft_session> open();

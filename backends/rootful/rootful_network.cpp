@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "backends/common/rtnetlink.hpp"
+#include "backends/common/sysctl.hpp"
 #include "backends/rootful/host_facts.hpp"
 #include "backends/rootful/nft_queue_rule.hpp"
 #include "backends/rootful/nftables.hpp"
@@ -37,14 +38,6 @@ std::array<std::uint8_t, N> bytes_of(const std::string& text) {
   std::array<std::uint8_t, N> out{};
   ::inet_pton(N == 4 ? AF_INET : AF_INET6, text.c_str(), out.data());
   return out;
-}
-
-result<void> write_sysctl(const std::string& path, std::string_view value) {
-  std::ofstream out("/proc/sys/" + path);
-  out << value << '\n';
-  out.flush();
-  if (!out) return fail("sysctl", fmt::format("cannot set /proc/sys/{} to {}", path, value));
-  return {};
 }
 
 // Runs fn in a thread that has joined the network namespace `netns_fd`:
@@ -94,7 +87,7 @@ result<void> bring_up(rtnetlink& nl, int ifindex, const std::string& v4, const s
 // (from the engine's kernel strand, one call at a time).
 std::function<void(const relay::flow_key&, std::chrono::seconds)> cache_in(std::shared_ptr<nft_session> tree_nft) {
   return [tree_nft = std::move(tree_nft)](const relay::flow_key& key, std::chrono::seconds ttl) {
-    auto script = allowed_element_script(relay::to_string(key.dst), key.protocol == IPPROTO_TCP, key.dst_port, ttl);
+    auto script = allowed_element_script(packet::to_string(key.dst), key.protocol == IPPROTO_TCP, key.dst_port, ttl);
     if (!script) return;
     if (auto added = tree_nft->run(*script); !added)
       log::debug("verdict cache: {}", added.error().message);  // the flows keep asking the gate

@@ -55,7 +55,7 @@ network_options network_options_of(const sandbox_spec& spec, const rootful_optio
 }  // namespace
 
 rootful_sandbox::rootful_sandbox(started_init init, unique_fd netns, std::unique_ptr<rootful_network> network)
-    : init_sandbox(std::move(init)), netns_(std::move(netns)), network_(std::move(network)) {}
+    : init_driver(std::move(init)), netns_(std::move(netns)), network_(std::move(network)) {}
 
 // The tree first (its netns dies with it once the engine's sockets are
 // closed), then the host changes.

@@ -16,7 +16,7 @@
 #include <optional>
 #include <string>
 
-#include "backends/common/init_sandbox.hpp"
+#include "backends/common/init_driver.hpp"
 #include "backends/rootful/rootful_network.hpp"
 
 namespace netpen::backends::rootful {
@@ -28,7 +28,7 @@ struct rootful_options {
   std::optional<std::string> iface;        // --iface: direct egress through this host interface
 };
 
-class rootful_sandbox final : public init_sandbox {
+class rootful_sandbox final : public init_driver {
  public:
   rootful_sandbox(started_init init, unique_fd netns, std::unique_ptr<rootful_network> network);
   ~rootful_sandbox() override;

@@ -7,19 +7,20 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "backends/common/sysctl.hpp"
+
 namespace netpen::backends::rootless {
 namespace {
 
-std::optional<long> read_sysctl(const char* path) {
-  std::ifstream in(path);
-  long v = 0;
-  if (!in || !(in >> v)) return std::nullopt;
-  return v;
+// A sysctl's number; nullopt when this kernel has no such sysctl.
+std::optional<long> sysctl_value(const char* path) {
+  auto v = read_sysctl_int(path);
+  if (!v) return std::nullopt;
+  return *v;
 }
 
 bool exists(const char* path) {
@@ -35,9 +36,9 @@ host_facts gather_host_facts() {
   f.ns_net = exists("/proc/self/ns/net");
   f.ns_mnt = exists("/proc/self/ns/mnt");
   f.ns_pid = exists("/proc/self/ns/pid");
-  f.max_user_namespaces = read_sysctl("/proc/sys/user/max_user_namespaces");
-  f.unprivileged_userns_clone = read_sysctl("/proc/sys/kernel/unprivileged_userns_clone");
-  f.apparmor_restrict_userns = read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+  f.max_user_namespaces = sysctl_value("user/max_user_namespaces");
+  f.unprivileged_userns_clone = sysctl_value("kernel/unprivileged_userns_clone");
+  f.apparmor_restrict_userns = sysctl_value("kernel/apparmor_restrict_unprivileged_userns");
   f.uid = ::getuid();
   f.tun_exists = exists("/dev/net/tun");
   if (f.tun_exists) {

@@ -42,12 +42,12 @@
 #include <fmt/format.h>
 
 #include "backends/common/fd_passing.hpp"
+#include "backends/common/init_driver.hpp"
 #include "backends/common/signal_relay.hpp"
 #include "backends/common/terminal.hpp"
 #include "backends/common/unique_fd.hpp"
 #include "backends/rootless/child_setup.hpp"
 #include "backends/rootless/preflight.hpp"
-#include "backends/common/init_sandbox.hpp"
 #include "backends/rootless/uid_map.hpp"
 #include "backends/sandbox.hpp"
 #include "net/common/log.hpp"
@@ -95,7 +95,7 @@ result<std::unique_ptr<sandbox>> make_rootless_sandbox(const sandbox_spec& spec)
     abandon(init->pid);
     return unexpected(r.error());
   }
-  return std::make_unique<init_sandbox>(std::move(*init));
+  return std::make_unique<init_driver>(std::move(*init));
 }
 
 }  // namespace netpen::backends

@@ -15,17 +15,12 @@
 
 #include <fmt/format.h>
 
+#include "backends/common/sysctl.hpp"
 #include "net/common/log.hpp"
 #include "net/common/sandbox_addresses.hpp"
 
 namespace netpen::backends::rootless {
 namespace {
-
-void write_sysctl(const std::string& path, std::string_view value) {
-  unique_fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd || ::write(fd.get(), value.data(), value.size()) < 0)
-    log::debug("cannot set {}: {}", path, std::strerror(errno));
-}
 
 // "low high" over the gids mapped into this user namespace: the kernel only
 // accepts a ping_group_range whose ends are mapped.
@@ -83,6 +78,8 @@ result<tap_device> create_tap() {
   return tap;
 }
 
-void allow_unprivileged_ping() { write_sysctl("/proc/sys/net/ipv4/ping_group_range", mapped_gid_range()); }
+void allow_unprivileged_ping() {
+  if (auto r = write_sysctl("net/ipv4/ping_group_range", mapped_gid_range()); !r) log::debug("{}", r.error().message);
+}
 
 }  // namespace netpen::backends::rootless

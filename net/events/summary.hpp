@@ -1,8 +1,9 @@
-// The run summary (--summary, `netpen report`): what the run was, its
-// traffic by protocol, DNS, the top destinations, denials (with the policy
-// code and rule), proxy failures, errors, warnings, and the exit status. summary_builder folds a run's event stream
-// into a summary; render_* print it as text (exit status on the last line),
-// JSON or Markdown. Pure: no I/O. Not thread-safe: feed it from one thread.
+// The run summary (--summary, `netpen report`): what the run was, its traffic
+// by protocol, DNS, the top destinations, denials (with the policy code and
+// rule), proxy failures, errors, warnings, and the exit status.
+// summary_builder folds a run's event stream into a summary; render_* print
+// it as text (exit status on the last line), JSON or Markdown. Pure: no I/O.
+// Not thread-safe: feed it from one thread.
 #pragma once
 #include <chrono>
 #include <cstdint>

@@ -35,10 +35,11 @@ class netlink_socket {
   // NEW and DESTROY only) with a large receive buffer; a full buffer shows
   // up as drain_stats::overrun (events lost). Errors: code "conntrack-events".
   static result<netlink_socket> open_conntrack_events(bool updates = true);
-  // Binds NFLOG `group` (nft `log group N` rules send their packets there)
-  // in copy-packet mode, see build_log_params. Errors: code "nflog-busy" (another socket holds the
-  // group: the kernel says EPERM, as it does without CAP_NET_ADMIN), code
-  // "nflog" (anything else, e.g. no nfnetlink_log).
+  // Binds NFLOG `group` (nft `log group N` rules send their packets there) in
+  // copy-packet mode, see build_log_params. Errors: code "nflog-busy"
+  // (another socket holds the group: the kernel says EPERM, as it does
+  // without CAP_NET_ADMIN), code "nflog" (anything else, e.g. no
+  // nfnetlink_log).
   static result<netlink_socket> open_log(std::uint16_t group, std::uint32_t copy_range = 0);
 
   netlink_socket(netlink_socket&& o) noexcept;

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
+#include "net/packet/packet_text.hpp"
 #include "net/policy/address_class.hpp"
-#include "net/relay/flow_key.hpp"
 
 namespace netpen::policy {
 namespace {
@@ -26,8 +26,8 @@ std::string host_text(const rule& r) {
   switch (r.kind) {
     case rule_kind::domain: return r.name;
     case rule_kind::wildcard: return "*." + r.name;
-    case rule_kind::address: return relay::to_string(r.address);
-    case rule_kind::cidr: return relay::to_string(r.address) + "/" + std::to_string(r.prefix);
+    case rule_kind::address: return packet::to_string(r.address);
+    case rule_kind::cidr: return packet::to_string(r.address) + "/" + std::to_string(r.prefix);
   }
   return {};
 }

@@ -22,7 +22,8 @@ std::string io_failure(const asio::error_code& ec, const char* during) {
   return std::string("proxy I/O failed ") + during + ": " + ec.message();
 }
 
-asio::awaitable<result<void>> start_tls(host_stream& stream, const proxy_config& proxy, asio::ssl::context* ctx) {
+asio::awaitable<result<void>> start_tls(host_io::host_stream& stream, const proxy_config& proxy,
+                                        asio::ssl::context* ctx) {
   if (ctx == nullptr) co_return fail("proxy-tls", "no TLS context for an https proxy");
   auto& tls = stream.start_tls(*ctx);
   if (auto ok = expect_peer(tls.native_handle(), proxy.host, proxy.host_is_name); !ok) co_return unexpected<error>(ok.error());
@@ -35,7 +36,7 @@ asio::awaitable<result<void>> start_tls(host_stream& stream, const proxy_config&
   co_return result<void>{};
 }
 
-asio::awaitable<result<bytes>> http_connect(host_stream& stream, const proxy_config& proxy,
+asio::awaitable<result<bytes>> http_connect(host_io::host_stream& stream, const proxy_config& proxy,
                                             const connect_target& target) {
   const std::string request = build_connect_request(target, proxy.creds);
   auto [wec, wn] = co_await stream.write_all(asio::buffer(request));
@@ -57,7 +58,7 @@ asio::awaitable<result<bytes>> http_connect(host_stream& stream, const proxy_con
   }
 }
 
-asio::awaitable<result<bytes>> socks5_connect(host_stream& stream, const proxy_config& proxy,
+asio::awaitable<result<bytes>> socks5_connect(host_io::host_stream& stream, const proxy_config& proxy,
                                               const connect_target& target) {
   socks5_client client(target, proxy.creds);
   std::array<std::byte, 1024> buf{};
@@ -84,8 +85,8 @@ asio::awaitable<result<bytes>> socks5_connect(host_stream& stream, const proxy_c
 
 }  // namespace
 
-asio::awaitable<result<bytes>> handshake(host_stream& stream, const proxy_config& proxy, asio::ssl::context* tls,
-                                         const connect_target& target) {
+asio::awaitable<result<bytes>> handshake(host_io::host_stream& stream, const proxy_config& proxy,
+                                         asio::ssl::context* tls, const connect_target& target) {
   if (proxy.kind == scheme::https) {
     auto ok = co_await start_tls(stream, proxy, tls);
     if (!ok) co_return unexpected<error>(ok.error());

@@ -13,14 +13,14 @@
 #include <vector>
 
 #include "net/common/error.hpp"
+#include "net/host_io/host_stream.hpp"
 #include "net/proxy/connect_target.hpp"
-#include "net/proxy/host_stream.hpp"
 #include "net/proxy/proxy_config.hpp"
 
 namespace netpen::proxy {
 
 // `tls` is required for scheme::https and ignored otherwise.
-asio::awaitable<result<std::vector<std::byte>>> handshake(host_stream& stream, const proxy_config& proxy,
+asio::awaitable<result<std::vector<std::byte>>> handshake(host_io::host_stream& stream, const proxy_config& proxy,
                                                           asio::ssl::context* tls, const connect_target& target);
 
 }  // namespace netpen::proxy

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "net/packet/frame.hpp"
+#include "net/packet/packet_text.hpp"
 
 namespace netpen::relay {
 
@@ -34,12 +35,11 @@ struct flow_key_hash {
   }
 };
 
-// "tcp 10.248.0.2:40000 -> 203.0.113.10:80" for logs.
+// "tcp 10.248.0.2:40000 -> 203.0.113.10:80" for logs. An address's own
+// text forms are packet::to_string and packet::endpoint_text
+// (packet_text.hpp), found unqualified here by argument-dependent lookup.
 std::string to_string(const flow_key& k);
-std::string to_string(const packet::ip_address& a);
-// "203.0.113.10:80", "[2001:db8::1]:443".
-std::string endpoint_text(const packet::ip_address& a, std::uint16_t port);
-// "tcp", "udp", "icmp", "icmpv6".
+// "tcp", "udp", "icmp", "icmpv6" (packet::protocol_name of its protocol).
 std::string_view protocol_name(const flow_key& k);
 
 }  // namespace netpen::relay

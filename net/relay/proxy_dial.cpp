@@ -19,7 +19,7 @@ proxy::connect_target target_of(const flow_context& ctx, const flow_key& key) {
 
 }  // namespace
 
-asio::awaitable<proxy_dial_outcome> dial_through_proxy(flow_context& ctx, proxy::host_stream& stream,
+asio::awaitable<proxy_dial_outcome> dial_through_proxy(flow_context& ctx, host_io::host_stream& stream,
                                                        const flow_key& key, const asio::steady_timer& limit,
                                                        proxy_dial_hooks& hooks) {
   const proxy::proxy_config& px = *ctx.settings().proxy;

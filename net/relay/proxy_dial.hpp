@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "net/proxy/host_stream.hpp"
+#include "net/host_io/host_stream.hpp"
 #include "net/relay/flow_context.hpp"
 #include "net/relay/flow_key.hpp"
 
@@ -43,7 +43,7 @@ struct proxy_dial_outcome {
 };
 
 // `limit` is the caller's armed timer (its expiry tells a timeout apart).
-asio::awaitable<proxy_dial_outcome> dial_through_proxy(flow_context& ctx, proxy::host_stream& stream,
+asio::awaitable<proxy_dial_outcome> dial_through_proxy(flow_context& ctx, host_io::host_stream& stream,
                                                        const flow_key& key, const asio::steady_timer& limit,
                                                        proxy_dial_hooks& hooks);
 

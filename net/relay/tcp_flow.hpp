@@ -49,7 +49,7 @@
 #include <span>
 #include <vector>
 
-#include "net/proxy/host_stream.hpp"
+#include "net/host_io/host_stream.hpp"
 #include "net/relay/async_event.hpp"
 #include "net/relay/egress_observer.hpp"
 #include "net/relay/flow_context.hpp"
@@ -62,7 +62,7 @@
 namespace netpen::relay {
 
 class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
-                 private proxy::byte_observer,
+                 private host_io::byte_observer,
                  private tcp::rx_sink,
                  private proxy_dial_hooks {
  public:
@@ -140,7 +140,7 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   std::vector<std::byte> syn_packet_;
   std::uint8_t syn_ttl_;
   tcp::endpoint ep_;
-  proxy::host_stream stream_;
+  host_io::host_stream stream_;
   std::vector<std::byte> early_;  // tunnel bytes the proxy sent with its answer
   flow_record record_;
   asio::steady_timer deadline_timer_;

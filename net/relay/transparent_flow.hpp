@@ -25,7 +25,7 @@
 
 #include <memory>
 
-#include "net/proxy/host_stream.hpp"
+#include "net/host_io/host_stream.hpp"
 #include "net/relay/flow_context.hpp"
 #include "net/relay/flow_key.hpp"
 #include "net/relay/proxy_dial.hpp"
@@ -54,7 +54,7 @@ class transparent_flow final : public std::enable_shared_from_this<transparent_f
   flow_context& ctx_;
   asio::strand<asio::any_io_executor> strand_;
   asio::ip::tcp::socket tree_;
-  proxy::host_stream stream_;
+  host_io::host_stream stream_;
   asio::steady_timer waiting_;  // dialed, the tree's connection not here yet
   flow_key key_;
   std::vector<std::byte> early_;  // tunnel bytes the proxy sent with its answer

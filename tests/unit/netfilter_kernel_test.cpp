@@ -22,12 +22,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "backends/common/sysctl.hpp"
 #include "backends/rootful/nft_queue_rule.hpp"
 #include "net/netfilter/conntrack_codec.hpp"
 #include "net/netfilter/netfilter_socket.hpp"
@@ -208,9 +208,7 @@ void install_gate() {
   expect(nft == 0, "nft -f failed with " + std::to_string(nft));
   const auto gate = netpen::backends::rootful::append_queue_rule(NFPROTO_IPV4, "netpen_nf_test", "q", test_queue);
   expect(gate.has_value(), "the flow-gate rule: " + (gate ? "" : gate.error().message));
-  std::ofstream acct("/proc/sys/net/netfilter/nf_conntrack_acct");
-  acct << "1\n";
-  expect(static_cast<bool>(acct), "nf_conntrack_acct=1");
+  netns_test::expect_ok(netpen::backends::write_sysctl("net/netfilter/nf_conntrack_acct", "1"), "nf_conntrack_acct=1");
 }
 
 // The queue socket: bound once only, close-on-exec, non-blocking, empty.

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "net/dns/exchange_event.hpp"
+#include "net/packet/packet_text.hpp"
 #include "net/relay/process_finder.hpp"
 #include "tests/unit/dns_test_util.hpp"
 
@@ -49,9 +50,9 @@ TEST_CASE("/proc/net socket lines are parsed", "[events]") {
       "0000000000000000 20 4 30 10 -1",
       false);
   REQUIRE(tcp);
-  CHECK(relay::to_string(tcp->local) == "10.248.0.2");
+  CHECK(packet::to_string(tcp->local) == "10.248.0.2");
   CHECK(tcp->local_port == 0x8cf6);
-  CHECK(relay::to_string(tcp->remote) == "203.0.113.10");
+  CHECK(packet::to_string(tcp->remote) == "203.0.113.10");
   CHECK(tcp->remote_port == 80);
   CHECK(tcp->inode == 6187123);
   auto icmp = relay::parse_proc_socket_line(
@@ -66,8 +67,8 @@ TEST_CASE("/proc/net socket lines are parsed", "[events]") {
       "00:00000000 00000000     0        0 77 1 0000000000000000 20 4 30 10 -1",
       true);
   REQUIRE(v6);
-  CHECK(relay::to_string(v6->local) == "fd6e:7065:6e00::2");
-  CHECK(relay::to_string(v6->remote) == "2001:db8::10");
+  CHECK(packet::to_string(v6->local) == "fd6e:7065:6e00::2");
+  CHECK(packet::to_string(v6->remote) == "2001:db8::10");
   CHECK(v6->remote_port == 443);
   CHECK_FALSE(relay::parse_proc_socket_line("  sl  local_address rem_address   st", false));
   CHECK_FALSE(relay::parse_proc_socket_line("0: zz:1 00:0 01 0:0 0:0 0 0 0 5", false));

@@ -16,12 +16,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "backends/common/sysctl.hpp"
 #include "backends/rootful/cleanup.hpp"
 #include "backends/rootful/guard_stack.hpp"
 #include "backends/rootful/handover.hpp"
@@ -329,11 +329,10 @@ TEST_CASE("cleanup hands a dead run's shared sysctl to a live run in this namesp
 
 namespace {
 
-std::string read_value(const std::string& path) {
-  std::ifstream in(path);
-  std::string v;
-  std::getline(in, v);
-  return v;
+std::string read_value(const std::string& path) { return netpen::backends::read_sysctl(path).value_or(""); }
+
+void write_value(const std::string& path, const char* value) {
+  netns_test::expect_ok(netpen::backends::write_sysctl(path, value), "setting " + path);
 }
 
 // In a private namespace, a veth stands in for an uplink: its forwarding,
@@ -343,9 +342,8 @@ std::string forwarding_outlives_the_first_run() {
   if (std::system("ip link add hdup0 type veth peer name hdup0p 2>/dev/null") != 0)
     return "skip: cannot add a veth pair";
   const std::string path = "net/ipv4/conf/hdup0/forwarding";
-  const std::string file = "/proc/sys/" + path;
-  std::ofstream(file) << "0\n";
-  netns_test::expect(read_value(file) == "0", "could not turn hdup0's forwarding off");
+  write_value(path, "0");
+  netns_test::expect(read_value(path) == "0", "could not turn hdup0's forwarding off");
   char tmpl[] = "/tmp/netpen-handover-ns-XXXXXX";
   netns_test::expect(::mkdtemp(tmpl) != nullptr, "mkdtemp");
   const fs::path root = tmpl;
@@ -361,34 +359,34 @@ std::string forwarding_outlives_the_first_run() {
     auto a = own("aa0001", 0);
     guard_stack guard(a, *undo);
     netns_test::expect_ok(guard.push(sysctl{path, "0"}), "recording A's change");
-    std::ofstream(file) << "1\n";
+    write_value(path, "1");
     guard.unwind();
     netns_test::expect(guard.failures().empty(), "A's unwinding failed");
   }
-  netns_test::expect(read_value(file) == "1", "A turned forwarding off while B still runs");
+  netns_test::expect(read_value(path) == "1", "A turned forwarding off while B still runs");
   netns_test::expect(!fs::exists(root / "aa0001"), "A's record is left");
   {
     guard_stack guard(b, *undo);
     guard.unwind();
   }
-  netns_test::expect(read_value(file) == "0", "forwarding is " + read_value(file) + " after the last run");
+  netns_test::expect(read_value(path) == "0", "forwarding is " + read_value(path) + " after the last run");
   netns_test::expect(!fs::exists(root / "bb0001"), "B's record is left");
 
   // A killed run (its start time is not this process's any more) and a live one.
   auto killed = own("aa0002", 1);
   netns_test::expect_ok(killed.record_intent(sysctl{path, "0"}), "recording the killed run's change");
-  std::ofstream(file) << "1\n";
+  write_value(path, "1");
   auto live = own("bb0002", 0);
   std::FILE* devnull = std::fopen("/dev/null", "w");
   auto report = cleanup_leftovers(root, *undo, false, devnull);
   netns_test::expect(report.changes_handed_over == 1 && report.ok(), "cleanup did not hand the sysctl over");
-  netns_test::expect(read_value(file) == "1", "cleanup turned forwarding off while a run still needs it");
+  netns_test::expect(read_value(path) == "1", "cleanup turned forwarding off while a run still needs it");
   {
     guard_stack guard(live, *undo);
     guard.unwind();
   }
   std::fclose(devnull);
-  netns_test::expect(read_value(file) == "0", "forwarding is " + read_value(file) + " after the live run ended");
+  netns_test::expect(read_value(path) == "0", "forwarding is " + read_value(path) + " after the live run ended");
   netns_test::expect(list_runs(root).empty(), "records are left");
   std::error_code ec;
   fs::remove_all(root, ec);

@@ -10,12 +10,12 @@
 #include <net/if.h>
 
 #include <cstdio>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "backends/common/rtnetlink.hpp"
+#include "backends/common/sysctl.hpp"
 #include "backends/rootful/host_undo.hpp"
 #include "backends/rootful/nftables.hpp"
 #include "backends/rootful/rtnetlink_queries.hpp"
@@ -23,6 +23,8 @@
 #include "tests/unit/private_netns.hpp"
 
 using namespace netpen::backends::rootful;
+using netpen::backends::read_sysctl;
+using netpen::backends::write_sysctl;
 
 namespace {
 
@@ -52,13 +54,6 @@ std::optional<std::string> sh(const std::string& cmd) {
   return out;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::string s;
-  std::getline(in, s);
-  return s;
-}
-
 // Undoes `c` twice (the second finds nothing to do); an error message or "".
 std::string undo_twice(host_undo& undo, const host_change& c) {
   for (int i = 0; i < 2; ++i) {
@@ -76,11 +71,10 @@ std::string every_change_undone() {
     return "setting up the veth failed";
 
   // sysctl: the namespace's own per-interface forwarding switch.
-  const std::string fwd = "/proc/sys/net/ipv4/conf/nptest1/forwarding";
-  std::ofstream(fwd) << "1\n";
-  if (read_file(fwd) != "1") return "could not set " + fwd;
-  if (auto e = undo_twice(*undo, sysctl{"net/ipv4/conf/nptest1/forwarding", "0"}); !e.empty()) return e;
-  if (read_file(fwd) != "0") return "forwarding is " + read_file(fwd) + " after the undo";
+  const std::string fwd = "net/ipv4/conf/nptest1/forwarding";
+  if (!write_sysctl(fwd, "1") || read_sysctl(fwd) != "1") return "could not set " + fwd;
+  if (auto e = undo_twice(*undo, sysctl{fwd, "0"}); !e.empty()) return e;
+  if (read_sysctl(fwd) != "0") return "forwarding is " + read_sysctl(fwd).value_or("unreadable") + " after the undo";
 
   // ip rules, both families.
   if (!sh("ip -4 rule add fwmark 0x1/0x1 lookup 4242 priority 1000") ||

@@ -6,7 +6,8 @@
 // default routes in tables 1234/1235, each dumped back, then the pair
 // deleted. Then a second pair configured by one batched request (no IPv6
 // link-local address, addresses, a route), and a batch whose middle request
-// is refused: the error names that step and the later requests still apply. The child reports the first failure; every wait is bounded.
+// is refused: the error names that step and the later requests still apply.
+// The child reports the first failure; every wait is bounded.
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "backends/common/sysctl.hpp"
 #include "capture/capture_file.hpp"
 #include "capture/wire_tap.hpp"
 #include "net/packet/frame.hpp"
@@ -102,11 +103,9 @@ void new_network_namespace() {
   bring_loopback_up();
 }
 
-void write_sysctl(const char* path, const std::string& value) {
-  const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
-  const bool ok = fd >= 0 && ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
-  if (fd >= 0) ::close(fd);
-  expect(ok, 32, std::string("writing ") + path);
+void set_sysctl(const char* path, const std::string& value) {
+  const auto ok = netpen::backends::write_sysctl(path, value);
+  expect(ok.has_value(), 32, ok ? "" : ok.error().message);
 }
 
 struct fd_guard {
@@ -317,7 +316,7 @@ void check_udp_and_ping(cap::wire_tap& tap, recorder& rec) {
   expect(rec.wait_for([&](const std::vector<seen_packet>& ps) { return count(ps, udp) >= 2; }), 31, "two UDP packets");
 
   // ICMP echo from a ping socket (allowed for root's group in this namespace).
-  write_sysctl("/proc/sys/net/ipv4/ping_group_range", "0 0");
+  set_sysctl("net/ipv4/ping_group_range", "0 0");
   const fd_guard ping(open_socket(SOCK_DGRAM, IPPROTO_ICMP));
   const auto id = bind_loopback(ping.fd);
   tap.add(conn_of(pk::proto_icmp, id, 0));
@@ -390,7 +389,7 @@ void wire_tap_child() {
 // filter and the userspace check keeps the result exact.
 void coarse_fallback_child() {
   new_network_namespace();
-  write_sysctl("/proc/sys/net/core/optmem_max", "12288");
+  set_sysctl("net/core/optmem_max", "12288");
   recorder rec;
   auto opened = cap::wire_tap::open(rec.callback(), 300ms);
   expect(opened.has_value(), 16, opened ? "" : opened.error().code + ": " + opened.error().message);

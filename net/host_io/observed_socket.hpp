@@ -19,7 +19,7 @@
 #include <span>
 #include <utility>
 
-namespace netpen::proxy {
+namespace netpen::host_io {
 
 class byte_observer {
  public:
@@ -130,4 +130,4 @@ class observed_socket {
   byte_observer* observer_ = nullptr;
 };
 
-}  // namespace netpen::proxy
+}  // namespace netpen::host_io

@@ -1,7 +1,8 @@
-// The parent's side of a sandbox init (sandbox_init.hpp), shared by both
-// backends: start_init() clones the init into the given namespaces with the
-// control channel, and init_sandbox drives it through setup, launch and wait
-// (signals forwarded, job control), killing and reaping it when abandoned.
+// The parent's side of the sandbox init, shared by both backends (the init
+// itself, running inside the new namespaces, is sandbox_init.hpp):
+// start_init() clones the init into the given namespaces with the control
+// channel, and init_driver drives it through setup, launch and wait (signals
+// forwarded, job control), killing and reaping it when abandoned.
 #pragma once
 #include <sys/types.h>
 
@@ -32,10 +33,10 @@ result<started_init> start_init(const sandbox_spec& spec, std::uint64_t namespac
 // Kills and reaps a half-built sandbox init (setup failed).
 void abandon(pid_t pid);
 
-class init_sandbox : public sandbox {
+class init_driver : public sandbox {
  public:
-  explicit init_sandbox(started_init init);
-  ~init_sandbox() override;
+  explicit init_driver(started_init init);
+  ~init_driver() override;
 
   result<void> wait_ready() override;
   int link_fd() const override { return handed_.get(); }

@@ -1,5 +1,5 @@
-// The parent's side of the sandbox init (see init_sandbox.hpp).
-#include "backends/common/init_sandbox.hpp"
+// The parent's side of the sandbox init (see init_driver.hpp).
+#include "backends/common/init_driver.hpp"
 
 #include <linux/sched.h>
 #include <sys/socket.h>
@@ -94,16 +94,16 @@ void abandon(pid_t pid) {
   }
 }
 
-init_sandbox::init_sandbox(started_init init)
+init_driver::init_driver(started_init init)
     : pid_(init.pid), pidfd_(std::move(init.pidfd)), control_(std::move(init.control)), term_(init.term) {}
 
-init_sandbox::~init_sandbox() { terminate(); }
+init_driver::~init_driver() { terminate(); }
 
-void init_sandbox::terminate() {
+void init_driver::terminate() {
   if (!status_) kill_and_reap();
 }
 
-result<void> init_sandbox::wait_ready() {
+result<void> init_driver::wait_ready() {
   if (ready_) return {};
   auto reply = receive_message(control_.get());
   if (!reply || reply->payload != msg_setup_ok) {
@@ -117,7 +117,7 @@ result<void> init_sandbox::wait_ready() {
   return {};
 }
 
-result<void> init_sandbox::launch() {
+result<void> init_driver::launch() {
   if (launched_) return fail("already-launched", "the sandbox's command was already started");
   if (!ready_) return fail("not-ready", "the sandbox is not set up yet (wait_ready)");
   if (auto r = send_message(control_.get(), msg_run); !r) return r;
@@ -125,7 +125,7 @@ result<void> init_sandbox::launch() {
   return {};
 }
 
-int init_sandbox::wait() {
+int init_driver::wait() {
   if (status_) return *status_;
   if (!launched_) {
     kill_and_reap();
@@ -145,7 +145,7 @@ int init_sandbox::wait() {
 // (or just did) is ignored: the command read the terminal meanwhile, and
 // the prompt continues it when it gives the terminal back. Ctrl-Z always
 // stops the job.
-bool init_sandbox::on_control() {
+bool init_driver::on_control() {
   auto m = receive_message(control_.get());
   if (!m) return false;
   const bool tty_stop = m->payload == msg_stopped_tty;
@@ -158,7 +158,7 @@ bool init_sandbox::on_control() {
   return true;
 }
 
-void init_sandbox::kill_and_reap() {
+void init_driver::kill_and_reap() {
   if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0U) != 0) ::kill(pid_, SIGKILL);
   int st = 0;
   while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {

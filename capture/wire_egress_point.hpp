@@ -17,12 +17,12 @@
 
 namespace netpen::capture {
 
-class wire_point : public relay::egress_observer {
+class wire_egress_point : public relay::egress_observer {
  public:
   // Opens the packet socket (fails without CAP_NET_RAW: code capture-wire).
   // Packets are written once attach() gave the file; none can arrive
   // before the first opened().
-  static result<std::unique_ptr<wire_point>> open(const flow_comments& comments);
+  static result<std::unique_ptr<wire_egress_point>> open(const flow_comments& comments);
   void attach(capture_file& file) { file_.store(&file, std::memory_order_release); }
   result<void> start() { return tap_->start(); }  // the reader thread
 
@@ -41,7 +41,7 @@ class wire_point : public relay::egress_observer {
   static interface_info interface();
 
  private:
-  explicit wire_point(const flow_comments& comments) : comments_(comments) {}
+  explicit wire_egress_point(const flow_comments& comments) : comments_(comments) {}
   void packet(std::uint64_t ts_ns, std::span<const std::byte> ip_packet, std::uint32_t original_length,
               const relay::host_conn& c);
 

@@ -18,9 +18,9 @@
 #include <memory>
 #include <tuple>
 
-#include "net/proxy/observed_socket.hpp"
+#include "net/host_io/observed_socket.hpp"
 
-namespace netpen::proxy {
+namespace netpen::host_io {
 
 class host_stream {
  public:
@@ -103,4 +103,4 @@ class host_stream {
   std::unique_ptr<tls_stream> tls_;
 };
 
-}  // namespace netpen::proxy
+}  // namespace netpen::host_io

@@ -1,18 +1,18 @@
-// The rootful backend's egress point: the tree's kernel-forwarded flows as
-// they leave and enter the host through its other interfaces, with the
-// host's addresses (after the masquerade on the way out, before it is
-// undone on the way in), each direction, TCP, UDP, ICMP and the ICMP errors
-// about them. The run's host table logs exactly those packets to an NFLOG
-// group (nft_ruleset: the capture chains, keyed on the conntrack entry's
-// original source, the child's address, and on not being the veth); this
-// point binds a free group in netpen's network namespace before the table
-// exists, and a reader thread writes each packet (raw IP, LINKTYPE 101)
-// with its flow's process comment. The flow comes from the host's
-// conntrack events (NEW, DESTROY) for the tree's addresses (forward_flows):
-// an entry is confirmed just after its first packet was logged, so on a
-// miss the events are read again before the packet is written. NFLOG never
-// blocks the forwarding path: what the socket cannot hold is lost and
-// counted. Root only.
+// The capture point `egress` under --root (`wire-egress` is the same file
+// there): the tree's kernel-forwarded flows as they leave and enter the host
+// through its other interfaces, with the host's addresses (after the
+// masquerade on the way out, before it is undone on the way in), each
+// direction, TCP, UDP, ICMP and the ICMP errors about them. The run's host
+// table logs exactly those packets to an NFLOG group (nft_ruleset: the
+// capture chains, keyed on the conntrack entry's original source, the child's
+// address, and on not being the veth); this point binds a free group in
+// netpen's network namespace before the table exists, and a reader thread
+// writes each packet (raw IP, LINKTYPE 101) with its flow's process comment.
+// The flow comes from the host's conntrack events (NEW, DESTROY) for the
+// tree's addresses (forward_flows): an entry is confirmed just after its
+// first packet was logged, so on a miss the events are read again before the
+// packet is written. NFLOG never blocks the forwarding path: what the socket
+// cannot hold is lost and counted. Root only.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -29,14 +29,14 @@
 
 namespace netpen::capture {
 
-class forward_point {
+class rootful_egress_point {
  public:
   // Binds a free NFLOG group. Error codes: capture-nflog (no group could be
   // bound: not root, no nfnetlink_log, all candidates taken), capture.
-  static result<std::unique_ptr<forward_point>> open(const flow_comments& comments);
-  ~forward_point();  // close()
-  forward_point(const forward_point&) = delete;
-  forward_point& operator=(const forward_point&) = delete;
+  static result<std::unique_ptr<rootful_egress_point>> open(const flow_comments& comments);
+  ~rootful_egress_point();  // close()
+  rootful_egress_point(const rootful_egress_point&) = delete;
+  rootful_egress_point& operator=(const rootful_egress_point&) = delete;
 
   // The group the run's host table must log to.
   std::uint16_t group() const { return group_; }
@@ -57,8 +57,8 @@ class forward_point {
   static interface_info interface();
 
  private:
-  forward_point(const flow_comments& comments, netfilter::netlink_socket log, netfilter::netlink_socket conntrack,
-                std::uint16_t group);
+  rootful_egress_point(const flow_comments& comments, netfilter::netlink_socket log,
+                       netfilter::netlink_socket conntrack, std::uint16_t group);
   void drain();            // the reader thread
   void read_conntrack();   // the reader thread
   std::string comment_for(const relay::host_conn& c);

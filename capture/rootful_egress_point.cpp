@@ -1,5 +1,5 @@
-// The rootful egress point (see forward_point.hpp).
-#include "capture/forward_point.hpp"
+// The --root egress point (see rootful_egress_point.hpp).
+#include "capture/rootful_egress_point.hpp"
 
 #include <linux/netlink.h>
 
@@ -22,7 +22,7 @@ constexpr unsigned group_attempts = 64;
 
 }  // namespace
 
-result<std::unique_ptr<forward_point>> forward_point::open(const flow_comments& comments) {
+result<std::unique_ptr<rootful_egress_point>> rootful_egress_point::open(const flow_comments& comments) {
   const auto start = static_cast<std::uint16_t>(std::random_device{}() % group_span);
   std::optional<error> last;
   for (unsigned i = 0; i < group_attempts; ++i) {
@@ -35,7 +35,8 @@ result<std::unique_ptr<forward_point>> forward_point::open(const flow_comments& 
     }
     auto conntrack = netfilter::netlink_socket::open_conntrack_events(false);
     if (!conntrack) return fail("capture-nflog", "cannot capture the egress of a --root run: " + conntrack.error().message);
-    std::unique_ptr<forward_point> point(new forward_point(comments, std::move(*socket), std::move(*conntrack), group));
+    std::unique_ptr<rootful_egress_point> point(
+        new rootful_egress_point(comments, std::move(*socket), std::move(*conntrack), group));
     auto reader = fd_reader::open({point->socket_.fd(), point->conntrack_.fd()}, [p = point.get()] { p->drain(); },
                                   "egress capture");
     if (!reader) return unexpected<error>(reader.error());
@@ -45,15 +46,15 @@ result<std::unique_ptr<forward_point>> forward_point::open(const flow_comments& 
   return fail("capture-nflog", fmt::format("cannot capture the egress of a --root run: {}", last ? last->message : ""));
 }
 
-forward_point::forward_point(const flow_comments& comments, netfilter::netlink_socket log,
-                             netfilter::netlink_socket conntrack, std::uint16_t group)
+rootful_egress_point::rootful_egress_point(const flow_comments& comments, netfilter::netlink_socket log,
+                                           netfilter::netlink_socket conntrack, std::uint16_t group)
     : comments_(comments), socket_(std::move(log)), conntrack_(std::move(conntrack)), group_(group) {}
 
-forward_point::~forward_point() {
+rootful_egress_point::~rootful_egress_point() {
   if (reader_) reader_->stop();
 }
 
-interface_info forward_point::interface() {
+interface_info rootful_egress_point::interface() {
   interface_info itf;
   itf.link_type = linktype_raw;
   itf.snaplen = wire_tap::snap_length;  // NFLOG copies at most 64 KiB; the engine's sockets' packets may be larger
@@ -65,13 +66,13 @@ interface_info forward_point::interface() {
   return itf;
 }
 
-std::optional<error> forward_point::last_error() const {
+std::optional<error> rootful_egress_point::last_error() const {
   if (broken_.load()) return error{"capture-nflog", "reading the egress capture's NFLOG socket failed; packets after "
                                                     "that are missing"};
   return std::nullopt;
 }
 
-void forward_point::read_conntrack() {
+void rootful_egress_point::read_conntrack() {
   for (;;) {
     const auto got = conntrack_.drain([this](const nlmsghdr* m) {
       if (const auto e = netfilter::parse_conntrack(m)) flows_.on_conntrack(*e);
@@ -80,7 +81,7 @@ void forward_point::read_conntrack() {
   }
 }
 
-std::string forward_point::comment_for(const relay::host_conn& c) {
+std::string rootful_egress_point::comment_for(const relay::host_conn& c) {
   if (!comments_.any()) return {};
   auto child = flows_.child_of(c);
   if (!child) {
@@ -90,7 +91,7 @@ std::string forward_point::comment_for(const relay::host_conn& c) {
   return child ? comments_.for_flow(*child) : std::string();
 }
 
-void forward_point::drain() {
+void rootful_egress_point::drain() {
   read_conntrack();
   if (broken_.load(std::memory_order_relaxed)) return;
   for (;;) {
