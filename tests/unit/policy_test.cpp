@@ -227,7 +227,7 @@ TEST_CASE("policy encrypted DNS endpoints", "[policy]") {
   }
 }
 
-TEST_CASE("policy default: any allow rule makes it deny; explicit default and interactive win", "[policy]") {
+TEST_CASE("policy default: any allow rule makes it deny, explicit default and interactive win", "[policy]") {
   auto with = [](std::string_view allow, std::string_view deny, std::optional<bool> def, bool interactive) {
     auto c = config(allow, deny);
     c.default_allow = def;
