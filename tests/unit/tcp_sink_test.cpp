@@ -6,7 +6,7 @@ using namespace tcptest;
 
 namespace {
 // Takes at most `limit` bytes of each offer and keeps them.
-struct test_sink : netpen::tcp::rx_sink {
+struct test_sink final : netpen::tcp::rx_sink {
   std::size_t limit = SIZE_MAX;
   std::vector<std::byte> got;
   int offers = 0;
