@@ -28,6 +28,7 @@
 #include "backends/rootful/cleanup.hpp"
 #include "backends/rootful/guard_stack.hpp"
 #include "backends/rootful/run_state.hpp"
+#include "tests/unit/skip.hpp"
 
 using namespace netpen::backends::rootful;
 namespace fs = std::filesystem;
@@ -412,101 +413,105 @@ TEST_CASE("cleanup of a missing or empty root has nothing to do", "[rootful-stat
   CHECK_FALSE(fs::exists(tmp.path / "absent"));
 }
 
-TEST_CASE("cleanup never undoes a run's changes in another network namespace", "[rootful-state]") {
+TEST_CASE("cleanup never undoes a run's changes in another network namespace: one nobody holds took them along",
+          "[rootful-state]") {
   temp_dir tmp;
   const auto [dead_pid, dead_start] = dead_process();
   fake_undo undo;
-  SECTION("a namespace nobody holds took the changes with it: only the record goes") {
-    auto rec = record_for("55ee55", dead_pid, dead_start);
-    rec.netns = "net:[1]";
-    rec.netns_cookie = current_netns_cookie().value_or(0) + 1000;
+  // Only the record goes.
+  auto rec = record_for("55ee55", dead_pid, dead_start);
+  rec.netns = "net:[1]";
+  rec.netns_cookie = current_netns_cookie().value_or(0) + 1000;
+  auto dead = run_state::create(tmp.path, rec);
+  REQUIRE(dead);
+  REQUIRE(dead->record_intent(sysctl{"net/ipv4/conf/eth0/forwarding", "0"}));
+  captured_output out;
+  const auto report = cleanup_leftovers(tmp.path, undo, false, out.file);
+  const std::string text = out.text();
+  CHECK(undo.undone.empty());
+  CHECK(report.cleaned.empty());
+  CHECK(report.stale == std::vector<std::string>{"55ee55"});
+  CHECK_FALSE(fs::exists(tmp.path / "55ee55"));
+  CHECK(text.find("stale record: its network namespace net:[1] is gone") != std::string::npos);
+}
+
+// Holding a second network namespace needs root (unshare in a child).
+TEST_CASE("cleanup never undoes a run's changes in another network namespace: one held elsewhere is left alone",
+          "[rootful-state][root]") {
+  SKIP_UNLESS_ROOT();
+  temp_dir tmp;
+  const auto [dead_pid, dead_start] = dead_process();
+  fake_undo undo;
+  // Left alone, unless its inode is another namespace's now.
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  const pid_t holder = ::fork();
+  if (holder == 0) {
+    // Reports 'y' and the new namespace's cookie, or 'n'.
+    char msg[1 + sizeof(std::uint64_t)] = {'n'};
+    if (::unshare(CLONE_NEWNET) == 0) {
+      if (const auto cookie = current_netns_cookie()) {
+        msg[0] = 'y';
+        std::memcpy(msg + 1, &*cookie, sizeof(*cookie));
+      }
+    }
+    (void)::write(ready[1], msg, sizeof(msg));
+    ::pause();
+    ::_exit(0);
+  }
+  char msg[1 + sizeof(std::uint64_t)] = {'n'};
+  const bool got = ::read(ready[0], msg, sizeof(msg)) == static_cast<ssize_t>(sizeof(msg));
+  ::close(ready[0]);
+  ::close(ready[1]);
+  std::uint64_t held_cookie = 0;
+  std::memcpy(&held_cookie, msg + 1, sizeof(held_cookie));
+  std::error_code ec;
+  const auto held = fs::read_symlink(fmt::format("/proc/{}/ns/net", holder), ec).string();
+
+  const auto found = find_netns(held);
+  // Its own: the same inode and cookie. Old: no cookie, judged by the inode.
+  // Reused: the inode of a namespace that died, now the holder's.
+  std::vector<std::string> ids{"66ff66", "77aa77", "88bb88"};
+  for (const auto& id : ids) {
+    auto rec = record_for(id, dead_pid, dead_start);
+    rec.netns = held;
+    if (id == "66ff66") rec.netns_cookie = held_cookie;
+    if (id == "77aa77") rec.netns_cookie.reset();
+    if (id == "88bb88") rec.netns_cookie = held_cookie + 1000;
     auto dead = run_state::create(tmp.path, rec);
     REQUIRE(dead);
     REQUIRE(dead->record_intent(sysctl{"net/ipv4/conf/eth0/forwarding", "0"}));
-    captured_output out;
-    const auto report = cleanup_leftovers(tmp.path, undo, false, out.file);
-    const std::string text = out.text();
-    CHECK(undo.undone.empty());
-    CHECK(report.cleaned.empty());
-    CHECK(report.stale == std::vector<std::string>{"55ee55"});
-    CHECK_FALSE(fs::exists(tmp.path / "55ee55"));
-    CHECK(text.find("stale record: its network namespace net:[1] is gone") != std::string::npos);
   }
-  SECTION("a namespace still held elsewhere: left alone, unless its inode is another namespace's now") {
-    if (::geteuid() != 0) {
-      WARN("not root: no second network namespace to hold");
-      return;
-    }
-    int ready[2];
-    REQUIRE(::pipe(ready) == 0);
-    const pid_t holder = ::fork();
-    if (holder == 0) {
-      // Reports 'y' and the new namespace's cookie, or 'n'.
-      char msg[1 + sizeof(std::uint64_t)] = {'n'};
-      if (::unshare(CLONE_NEWNET) == 0) {
-        if (const auto cookie = current_netns_cookie()) {
-          msg[0] = 'y';
-          std::memcpy(msg + 1, &*cookie, sizeof(*cookie));
-        }
-      }
-      (void)::write(ready[1], msg, sizeof(msg));
-      ::pause();
-      ::_exit(0);
-    }
-    char msg[1 + sizeof(std::uint64_t)] = {'n'};
-    const bool got = ::read(ready[0], msg, sizeof(msg)) == static_cast<ssize_t>(sizeof(msg));
-    ::close(ready[0]);
-    ::close(ready[1]);
-    std::uint64_t held_cookie = 0;
-    std::memcpy(&held_cookie, msg + 1, sizeof(held_cookie));
-    std::error_code ec;
-    const auto held = fs::read_symlink(fmt::format("/proc/{}/ns/net", holder), ec).string();
-
-    const auto found = find_netns(held);
-    // Its own: the same inode and cookie. Old: no cookie, judged by the inode.
-    // Reused: the inode of a namespace that died, now the holder's.
-    std::vector<std::string> ids{"66ff66", "77aa77", "88bb88"};
-    for (const auto& id : ids) {
-      auto rec = record_for(id, dead_pid, dead_start);
-      rec.netns = held;
-      if (id == "66ff66") rec.netns_cookie = held_cookie;
-      if (id == "77aa77") rec.netns_cookie.reset();
-      if (id == "88bb88") rec.netns_cookie = held_cookie + 1000;
-      auto dead = run_state::create(tmp.path, rec);
-      REQUIRE(dead);
-      REQUIRE(dead->record_intent(sysctl{"net/ipv4/conf/eth0/forwarding", "0"}));
-    }
-    captured_output dry_out;
-    const auto dry = cleanup_leftovers(tmp.path, undo, true, dry_out.file);
-    captured_output out;
-    const auto report = cleanup_leftovers(tmp.path, undo, false, out.file);
-    ::kill(holder, SIGKILL);
-    ::waitpid(holder, nullptr, 0);
-    REQUIRE(got);
-    REQUIRE(msg[0] == 'y');
-    REQUIRE(found.has_value());
-    CHECK(found->name == held);
-    CHECK(found->cookie == held_cookie);
-    CHECK(held_cookie != current_netns_cookie());
-    const std::string dry_text = dry_out.text();
-    const std::string text = out.text();
-    INFO(dry_text);
-    INFO(text);
-    CHECK(undo.undone.empty());
-    CHECK(dry.stale == std::vector<std::string>{"88bb88"});
-    CHECK(dry.other_netns == std::vector<std::string>{"66ff66", "77aa77"});
-    CHECK(dry_text.find("run 88bb88 (pid " + std::to_string(dead_pid) + " is gone): stale record: its network namespace " +
-                        held + " (cookie " + std::to_string(held_cookie + 1000) + ") is gone") != std::string::npos);
-    CHECK(dry_text.find("  would remove " + (tmp.path / "88bb88").string() + " (stale") != std::string::npos);
-    CHECK(report.other_netns == std::vector<std::string>{"66ff66", "77aa77"});
-    CHECK(report.stale == std::vector<std::string>{"88bb88"});
-    CHECK(report.ok());
-    CHECK(fs::exists(tmp.path / "66ff66"));
-    CHECK(fs::exists(tmp.path / "77aa77"));
-    CHECK_FALSE(fs::exists(tmp.path / "88bb88"));
-    CHECK(text.find("run 66ff66: skipped (made in network namespace " + held) != std::string::npos);
-    CHECK(text.find("is now another namespace (cookie " + std::to_string(held_cookie) + ")") != std::string::npos);
-  }
+  captured_output dry_out;
+  const auto dry = cleanup_leftovers(tmp.path, undo, true, dry_out.file);
+  captured_output out;
+  const auto report = cleanup_leftovers(tmp.path, undo, false, out.file);
+  ::kill(holder, SIGKILL);
+  ::waitpid(holder, nullptr, 0);
+  REQUIRE(got);
+  REQUIRE(msg[0] == 'y');
+  REQUIRE(found.has_value());
+  CHECK(found->name == held);
+  CHECK(found->cookie == held_cookie);
+  CHECK(held_cookie != current_netns_cookie());
+  const std::string dry_text = dry_out.text();
+  const std::string text = out.text();
+  INFO(dry_text);
+  INFO(text);
+  CHECK(undo.undone.empty());
+  CHECK(dry.stale == std::vector<std::string>{"88bb88"});
+  CHECK(dry.other_netns == std::vector<std::string>{"66ff66", "77aa77"});
+  CHECK(dry_text.find("run 88bb88 (pid " + std::to_string(dead_pid) + " is gone): stale record: its network namespace " +
+                      held + " (cookie " + std::to_string(held_cookie + 1000) + ") is gone") != std::string::npos);
+  CHECK(dry_text.find("  would remove " + (tmp.path / "88bb88").string() + " (stale") != std::string::npos);
+  CHECK(report.other_netns == std::vector<std::string>{"66ff66", "77aa77"});
+  CHECK(report.stale == std::vector<std::string>{"88bb88"});
+  CHECK(report.ok());
+  CHECK(fs::exists(tmp.path / "66ff66"));
+  CHECK(fs::exists(tmp.path / "77aa77"));
+  CHECK_FALSE(fs::exists(tmp.path / "88bb88"));
+  CHECK(text.find("run 66ff66: skipped (made in network namespace " + held) != std::string::npos);
+  CHECK(text.find("is now another namespace (cookie " + std::to_string(held_cookie) + ")") != std::string::npos);
 }
 
 TEST_CASE("a record of this namespace's inode with another cookie is stale: dropped, never undone",
