@@ -89,7 +89,9 @@ check_eq() { # check_eq DESC EXPECTED ACTUAL
 actual:   '$3'"; fi
 }
 check_match() { # check_match DESC EREGEX TEXT: a line of TEXT matches
-  if printf '%s\n' "$3" | grep -qE -- "$2"; then ok "$1"; else not_ok "$1" "no line matches /$2/ in:
+  # (a here-string, not printf | grep -q: grep -q leaves at the first match,
+  # printf may then die of SIGPIPE, and pipefail failed a check that matched)
+  if grep -qE -- "$2" <<< "$3"; then ok "$1"; else not_ok "$1" "no line matches /$2/ in:
 $3"; fi
 }
 check_output_eq() { # check_output_eq DESC EXPECTED CMD...: exit 0, stdout == EXPECTED
