@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Shared helpers of the e2e tests: bring up a private lab (scripts/lab), run
 # commands through netpen in its host node (np), TAP-like assertions (check,
-# check_eq, ...) that make the test fail at the end (e2e_finish).
+# check_eq, check_no_match, ...) that make the test fail at the end
+# (e2e_finish), and `must` for the steps the checks rely on.
 #
 # Environment: NETPEN_BIN (the binary under test, required), NETPEN_SOURCE_DIR,
 # NETPEN_E2E_USERS (default "root netpen-test"), NETPEN_E2E_DIRECT=1 (debug
@@ -88,7 +89,9 @@ check_eq() { # check_eq DESC EXPECTED ACTUAL
 actual:   '$3'"; fi
 }
 check_match() { # check_match DESC EREGEX TEXT: a line of TEXT matches
-  if printf '%s\n' "$3" | grep -qE -- "$2"; then ok "$1"; else not_ok "$1" "no line matches /$2/ in:
+  # (a here-string, not printf | grep -q: grep -q leaves at the first match,
+  # printf may then die of SIGPIPE, and pipefail failed a check that matched)
+  if grep -qE -- "$2" <<< "$3"; then ok "$1"; else not_ok "$1" "no line matches /$2/ in:
 $3"; fi
 }
 check_output_eq() { # check_output_eq DESC EXPECTED CMD...: exit 0, stdout == EXPECTED
@@ -100,6 +103,28 @@ check_output_contains() { # check_output_contains DESC NEEDLE CMD...: exit 0, NE
   local d=$1 want=$2; shift 2
   run "$@"
   if ((RC == 0)) && [[ $OUT == *"$want"* ]]; then ok "$d"; else not_ok "$d" "expected in stdout: '$want'"; fi
+}
+# check_no_match DESC EREGEX CMD...: CMD exits 0 and no line of its stdout
+# matches. (Not `check_eq DESC "" "$(CMD | grep RE)"`, which passes when
+# CMD itself fails and prints nothing.)
+check_no_match() {
+  local d=$1 re=$2 hits status; shift 2
+  run "$@"
+  if ((RC != 0)); then not_ok "$d" "the command failed (exit status $RC)"; return; fi
+  hits=$(printf '%s\n' "$OUT" | grep -E -- "$re")
+  status=$?
+  if ((status == 1)); then ok "$d"
+  elif ((status == 0)); then not_ok "$d" "lines matching /$re/:
+$hits"
+  else not_ok "$d" "bad regex /$re/"; fi
+}
+
+# must CMD...: a step the checks rely on (setting up the lab, taking a
+# baseline); the test is aborted when it fails, rather than left to checks
+# that might pass without it.
+must() {
+  "$@" && return 0
+  e2e_die "a needed step failed (exit status $?): $*"
 }
 
 is_direct() { [[ $E2E_DIRECT == 1 ]]; }
@@ -185,11 +210,23 @@ e2e_users() { echo "${NETPEN_E2E_USERS:-root netpen-test}"; }
 in_host() { in_host_argv "$@" && "${E2E_ARGV[@]}"; }
 # What a rootful run may change in the lab's host node: the nftables ruleset,
 # forwarding sysctls, policy rules, routes of every table and netpen links.
-rootful_host_state() {
-  in_host sh -c 'nft list ruleset; sysctl -a 2>/dev/null | grep -E "\.(forwarding|force_forwarding) " | sort
-    ip rule; ip -6 rule; ip route show table all; ip -6 route show table all | grep -v "^multicast\|^local fe80"
-    ip -br link | grep -o "^np[0-9a-f]*" || true'
+# Fails when any of them cannot be read (a state that reads as empty twice
+# would compare equal). A command for `run` and the checks too:
+#   before=$(rootful_host_state) || e2e_die ...
+#   check_output_eq DESC "$before" rootful_host_state
+rootful_host_state_argv() {
+  in_host_argv sh -c 'set -e
+    nft list ruleset
+    sysctls=$(sysctl -a 2>/dev/null || true)
+    forwarding=$(printf "%s\n" "$sysctls" | grep -E "\.(forwarding|force_forwarding) ")
+    printf "%s\n" "$forwarding" | sort
+    ip rule; ip -6 rule; ip route show table all
+    routes6=$(ip -6 route show table all)
+    printf "%s\n" "$routes6" | grep -v "^multicast\|^local fe80" || true
+    links=$(ip -br link)
+    printf "%s\n" "$links" | grep -o "^np[0-9a-f]*" || true'
 }
+rootful_host_state() { rootful_host_state_argv && "${E2E_ARGV[@]}"; }
 np() { np_argv "$@" && "${E2E_ARGV[@]}"; }
 
 e2e_user_opt() { # sets E2E_UOPT from "--as USER"

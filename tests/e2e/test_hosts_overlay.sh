@@ -14,8 +14,8 @@ cat > "$overlay" <<'HOSTS'
 2001:db8:2::10  custom6.lab.test
 HOSTS
 chmod 0644 "$overlay"
-real_before=$(sha256sum < /etc/hosts)
-lab_before=$(sha256sum < "$LAB_DIR/hosts")
+real_before=$(sha256sum < /etc/hosts) || e2e_die "cannot hash /etc/hosts"
+lab_before=$(sha256sum < "$LAB_DIR/hosts") || e2e_die "cannot hash the lab's hosts file"
 
 for who in $(e2e_users); do
   check_output_eq "[$who] getent hosts custom.lab.test" "203.0.113.10    custom.lab.test custom-alias" \
@@ -43,9 +43,10 @@ for who in $(e2e_users); do
       np --as "$who" --hosts-file "$LAB_TMP/no-such-file" -- true
     check_match "[$who] ... with a 'netpen: error:' line" '^netpen: error:' "$ERR"
   fi
-  check_eq "[$who] the real /etc/hosts is unchanged" "$real_before" "$(sha256sum < /etc/hosts)"
+  check_output_eq "[$who] the real /etc/hosts is unchanged" "$real_before" sh -c 'sha256sum < /etc/hosts'
   check_output_eq "[$who] the lab host's /etc/hosts is unchanged" "$lab_before" \
     in_host sh -c 'sha256sum < /etc/hosts'
-  check_eq "[$who] the lab host's hosts file is unchanged" "$lab_before" "$(sha256sum < "$LAB_DIR/hosts")"
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  check_output_eq "[$who] the lab host's hosts file is unchanged" "$lab_before" sh -c 'sha256sum < "$0"' "$LAB_DIR/hosts"
 done
 e2e_finish

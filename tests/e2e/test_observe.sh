@@ -38,7 +38,9 @@ for who in $(e2e_users); do
   check "[$who] the capture exists" test -s "$cap"
   check_eq "[$who] ... owned by the user who ran netpen" "$who" "$(stat -c %U "$cap")"
   run tshark -n -r "$cap" -q
-  check_eq "[$who] tshark reads it without warnings" "" "$(grep -v 'Running as user' <<< "$ERR")"
+  # shellcheck disable=SC2143 # ERR may be empty: nothing to grep -q
+  if ((RC == 0)) && [[ -z $(grep -v 'Running as user' <<< "$ERR") ]]; then ok "[$who] tshark reads it without warnings"
+  else not_ok "[$who] tshark reads it without warnings"; fi
   packets=$(capinfos -M -c "$cap" 2> /dev/null | awk -F': *' '/Number of packets/ {print $2}')
   check_eq "[$who] capinfos counts as many packets as tshark reads" \
     "$(tshark -n -r "$cap" 2> /dev/null | wc -l)" "$packets"
@@ -48,8 +50,8 @@ for who in $(e2e_users); do
     tshark -n -r "$cap" -Y 'dns.flags.response == 0' -T fields -e dns.qry.name
   check_output_contains "[$who] the NRB names 203.0.113.10 web.lab.test" "web.lab.test" \
     sh -c "tshark -n -r '$cap' -q -z hosts 2> /dev/null | grep -F 203.0.113.10"
-  run sh -c "tshark -n -r '$cap' -Y http.request -T fields -e http.request.uri 2> /dev/null"
-  check_eq "[$who] host traffic outside the tree is not captured" "" "$(grep host-side-marker <<< "$OUT")"
+  check_no_match "[$who] host traffic outside the tree is not captured" host-side-marker \
+    tshark -n -r "$cap" -Y http.request -T fields -e http.request.uri
   check_output_contains "[$who] packets name curl in a comment" "curl" \
     sh -c "tshark -n -r '$cap' -Y 'frame.comment contains \"curl\"' -T fields -e frame.comment 2> /dev/null | head -n 1"
   check_output_contains "[$who] the section comment names the command" "exit 3" \

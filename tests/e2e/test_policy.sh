@@ -18,7 +18,10 @@ if is_direct; then
 fi
 
 PRIVATE_LOG=$LAB_DIR/logs/nginx-private.log
-lines() { wc -l < "$1"; }
+# lines FILE: its line count (also for `run`).
+# shellcheck disable=SC2016 # expanded by the inner sh
+lines_argv() { E2E_ARGV=(sh -c 'wc -l < "$0"' "$1"); }
+lines() { lines_argv "$@" && "${E2E_ARGV[@]}"; }
 # elapsed_ms CMD...: runs CMD (via `run`), sets MS to its wall time.
 elapsed() {
   local t0
@@ -41,20 +44,20 @@ for who in $(e2e_users); do
   check_match "[$who] --offline: ping is filtered" 'Packet filtered|100% packet loss' "$OUT"
 
   # --- --block-private / --block-metadata
-  before=$(lines "$PRIVATE_LOG")
+  before=$(lines "$PRIVATE_LOG") || e2e_die "cannot count $PRIVATE_LOG"
   run np --as "$who" --block-private -- sh -c \
     "curl -sS -m 10 http://10.77.0.10/whoami; echo rc=\$?; curl -sS -m 10 -g http://[fd77::10]/whoami; echo rc=\$?; curl -fsS -m 10 http://web.lab.test/whoami"
   check_match "[$who] --block-private: 10.77.0.10 refused" '^rc=7$' "$(sed -n 1p <<< "$OUT")"
   check_match "[$who] --block-private: fd77::10 refused" '^rc=7$' "$(sed -n 2p <<< "$OUT")"
   check_match "[$who] --block-private: web.lab.test still works" '^203\.0\.113\.10$' "$(sed -n 3p <<< "$OUT")"
-  check_eq "[$who] --block-private: the private server saw nothing" "$before" "$(lines "$PRIVATE_LOG")"
+  check_output_eq "[$who] --block-private: the private server saw nothing" "$before" lines "$PRIVATE_LOG"
   run np --as "$who" --block-metadata -- sh -c \
     "curl -sS -m 10 http://169.254.169.254/whoami; echo rc=\$?; curl -sS -m 10 -g http://[fd00:ec2::254]/whoami; echo rc=\$?; curl -fsS -m 10 http://10.77.0.10/whoami"
   check_match "[$who] --block-metadata: 169.254.169.254 refused" '^rc=7$' "$(sed -n 1p <<< "$OUT")"
   check_match "[$who] --block-metadata: fd00:ec2::254 refused" '^rc=7$' "$(sed -n 2p <<< "$OUT")"
   check_match "[$who] --block-metadata: a private address still works" '^10\.77\.0\.10$' "$(sed -n 3p <<< "$OUT")"
-  check_eq "[$who] --block-metadata: the metadata endpoint saw nothing (one request: 10.77.0.10)" \
-    "$((before + 1))" "$(lines "$PRIVATE_LOG")"
+  check_output_eq "[$who] --block-metadata: the metadata endpoint saw nothing (one request: 10.77.0.10)" \
+    "$((before + 1))" lines "$PRIVATE_LOG"
 
   # --- --allow by domain
   log=$LAB_TMP/policy-$who.jsonl

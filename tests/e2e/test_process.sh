@@ -9,14 +9,19 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup
 
-# leftovers: netpen-named temp files and mounts on the real host.
+# leftovers: netpen-named temp files and mounts on the real host (fails
+# when the mounts cannot be read).
 leftovers() {
   find /tmp /var/tmp /dev/shm /run -maxdepth 2 -iname '*netpen*' -not -path '/run/netpen-lab*' 2>/dev/null | sort
   grep -v -e ' /run/netns/' -e ' /run/netpen-lab' /proc/self/mountinfo | cut -d' ' -f4,5 | sort
 }
 
+# no_sleep_left N: pgrep finds no 'sleep N' (status 1; 2 and up are pgrep's errors).
 # shellcheck disable=SC2317 # called through wait_for
-no_sleep_left() { ! pgrep -f "^sleep $1\$" > /dev/null; }
+no_sleep_left() {
+  pgrep -f "^sleep $1\$" > /dev/null
+  (($? == 1))
+}
 
 check_sigterm() { # SIGTERM to netpen reaches the command (its trap runs)
   local who=$1 ready=$LAB_TMP/ready.$1 got=$LAB_TMP/got-term.$1 pid bg i
@@ -57,8 +62,8 @@ cleanup_killed_run() {
   run in_host "$E2E_NETPEN" cleanup
   check_eq "[$who] netpen cleanup after the SIGKILL exits 0" 0 "$RC"
   check "[$who] ... no record of run $id is left" test ! -e "/run/netpen/$id"
-  check_eq "[$who] ... no link np$id is left" "" "$(in_host ip -br link | grep -o "^np$id\b")"
-  check_eq "[$who] ... no nftables table netpen_$id is left" "" "$(in_host nft list tables | grep -w "netpen_$id")"
+  check_no_match "[$who] ... no link np$id is left" "^np$id\b" in_host ip -br link
+  check_no_match "[$who] ... no nftables table netpen_$id is left" "\bnetpen_$id\b" in_host nft list tables
 }
 
 check_netpen_killed() { # SIGKILL of netpen itself takes the whole tree down
@@ -84,7 +89,7 @@ check_netpen_killed() { # SIGKILL of netpen itself takes the whole tree down
 }
 
 for who in $(e2e_users); do
-  before=$(leftovers)
+  before=$(leftovers) || e2e_die "cannot list leftovers"
   check_status "[$who] exit status passed through (7)" 7 np --as "$who" -- sh -c 'exit 7'
   check_status "[$who] exit status 0" 0 np --as "$who" -- true
   check_status "[$who] signal status is 128+N (TERM -> 143)" 143 np --as "$who" -- sh -c 'kill -TERM $$'
@@ -119,8 +124,11 @@ for who in $(e2e_users); do
     check_output_contains "[$who] eth0 has an IPv4 default route" "dev eth0" np --as "$who" -- ip -4 route show default
   fi
   sleep 0.5
-  check_eq "[$who] no netpen process left" "" "$(pgrep -af "^$E2E_NETPEN( |\$)")"
-  check_eq "[$who] nothing left behind (netpen temp files, mounts)" "$before" "$(leftovers)"
+  run pgrep -af "^$E2E_NETPEN( |\$)"
+  if ((RC == 1)); then ok "[$who] no netpen process left"
+  else not_ok "[$who] no netpen process left" "pgrep: exit status $RC (1: no process)"; fi
+  if after=$(leftovers); then check_eq "[$who] nothing left behind (netpen temp files, mounts)" "$before" "$after"
+  else not_ok "[$who] nothing left behind (netpen temp files, mounts)" "cannot list leftovers"; fi
 done
 
 if netpen_only "usage errors"; then

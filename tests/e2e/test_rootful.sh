@@ -22,16 +22,29 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 E2E_BACKEND=rootful
 e2e_setup
 
-run_ids() { ls /run/netpen 2>/dev/null | sort; }
+# The run records in /run/netpen (none when it does not exist); fails when
+# it exists but cannot be listed.
+run_ids() { [[ ! -e /run/netpen ]] || ls /run/netpen | sort; }
+# check_run_ids DESC: the records are those of the start; check_no_new_run
+# DESC: none of them is new (cleanup may remove older ones of dead runs).
+check_run_ids() {
+  local ids
+  if ids=$(run_ids); then check_eq "$1" "$ids_before" "$ids"; else not_ok "$1" "cannot list /run/netpen"; fi
+}
+check_no_new_run() {
+  local ids
+  if ids=$(run_ids); then check_eq "$1" "" "$(comm -13 <(echo "$ids_before") <(echo "$ids"))"
+  else not_ok "$1" "cannot list /run/netpen"; fi
+}
 
-before=$(rootful_host_state)
-ids_before=$(run_ids)
+before=$(rootful_host_state) || e2e_die "cannot read the lab host's state"
+ids_before=$(run_ids) || e2e_die "cannot list /run/netpen"
 check_output_eq "a run reaches the web server" netpen-lab-index-ok np -- curl -fsS -m 20 http://web.lab.test/
-check_eq "ruleset, sysctls and links are the same after the run" "$before" "$(rootful_host_state)"
-check_eq "no run record is left in /run/netpen" "$ids_before" "$(run_ids)"
+check_output_eq "ruleset, sysctls and links are the same after the run" "$before" rootful_host_state
+check_run_ids "no run record is left in /run/netpen"
 check_output_eq "proxy mode: a run through SOCKS5 reaches the hidden server" netpen-lab-index-ok \
   np -p socks5://proxy.lab.test:1080 -- curl -fsS -m 20 http://hidden.lab.test/
-check_eq "... its fwmark rules and local-route tables are gone afterwards" "$before" "$(rootful_host_state)"
+check_output_eq "... its fwmark rules and local-route tables are gone afterwards" "$before" rootful_host_state
 # The gate's verdict cache: with nothing watching single flows, a
 # destination the default allowed is put in the tree's allowed set, and its
 # next flows skip the queue; with --analyse every flow is judged and shown.
@@ -53,7 +66,7 @@ check_eq "--dry-run exits 0" 0 "$RC"
 check_match "--dry-run shows the veth" '^  link: +veth np[0-9a-f]{6} ' "$OUT"
 check_match "--dry-run shows the host table" '^table inet netpen_[0-9a-f]{6} \{' "$OUT"
 check_match "--dry-run shows the tree's table" '^table inet netpen \{' "$OUT"
-check_eq "--dry-run changes nothing" "$before" "$(rootful_host_state)"
+check_output_eq "--dry-run changes nothing" "$before" rootful_host_state
 
 check_output_eq "the command runs as the sudo user" "netpen-test /home/netpen-test netpen-test" \
   np --as netpen-test -- sh -c 'echo "$(id -un) $HOME $USER"'
@@ -93,15 +106,16 @@ check "cleanup --dry-run removes nothing" in_host nft list table inet "netpen_$v
 run in_host "$E2E_NETPEN" cleanup
 check_eq "cleanup exits 0" 0 "$RC"
 check_status "cleanup removed the dead run's table" 1 in_host nft list table inet "netpen_$victim_id"
+check_match "... nft finds no such table (not another error)" 'No such file or directory' "$ERR"
 check "cleanup removed the dead run's record" test ! -e "/run/netpen/$victim_id"
 check "cleanup left the live run's record" test -e "/run/netpen/$live_id"
 check "cleanup left the live run's table" in_host nft list table inet "netpen_$live_id"
 
 pkill -TERM -f "^$E2E_NETPEN --root -- sleep 30" 2> /dev/null
 wait "$live_shell" 2> /dev/null
-check_eq "after both runs: ruleset, sysctls and links as before" "$before" "$(rootful_host_state)"
+check_output_eq "after both runs: ruleset, sysctls and links as before" "$before" rootful_host_state
 # (cleanup also removed records of dead runs from before this test: only new ones count)
-check_eq "after both runs: no record of either run is left" "" "$(comm -13 <(echo "$ids_before") <(run_ids))"
+check_no_new_run "after both runs: no record of either run is left"
 
 # Two runs that both need eth0's forwarding. The first turns it on; the
 # second finds it on and records nothing. The first ends (SIGTERM) while
@@ -123,8 +137,7 @@ second_shell=$!
 second_up() { grep -q netpen_ "$(run_with "sh -c $second_command")" 2> /dev/null; }
 if wait_for 10 second_up; then ok "a second run is up"; else not_ok "a second run is up"; fi
 second_record=$(run_with "sh -c $second_command")
-check "... it did not record eth0's forwarding itself" \
-  bash -c "! grep -q 'conf/eth0/forwarding' '$second_record'"
+check_no_match "... it did not record eth0's forwarding itself" 'conf/eth0/forwarding' cat "$second_record"
 second_id=$(basename "$(dirname "$second_record")")
 check_match "... but guards it like the first: its table drops what eth0 would forward elsewhere" \
   'iifname "eth0" oifname != "np\*" .*drop' "$(in_host nft list table inet "netpen_$second_id")"
@@ -137,6 +150,6 @@ second_rc=$?
 check_eq "the second run's curl, after the first ended, still succeeds" "0 netpen-lab-index-ok" \
   "$second_rc $(cat "$LAB_TMP/second.out")"
 check_eq "after both runs: eth0's forwarding is off again" 0 "$(eth0_forwarding)"
-check_eq "after both runs: ruleset, sysctls and links as before" "$before" "$(rootful_host_state)"
-check_eq "after both runs: no record of either run is left" "" "$(comm -13 <(echo "$ids_before") <(run_ids))"
+check_output_eq "after both runs: ruleset, sysctls and links as before" "$before" rootful_host_state
+check_no_new_run "after both runs: no record of either run is left"
 e2e_finish

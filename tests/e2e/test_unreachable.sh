@@ -28,7 +28,7 @@ done
 
 # The lab host loses its IPv6 default route for the rest of this test.
 if netpen_only "no IPv6 route on the host"; then
-  in_host ip -6 route del default
+  must in_host ip -6 route del default
   for who in $(e2e_users); do
     start=$(date +%s)
     check_status "[$who] no host IPv6 route: curl -6 exit 7" 7 np --as "$who" -- curl -sS -m 30 "http://[2001:db8:2::10]/"
@@ -39,6 +39,6 @@ if netpen_only "no IPv6 route on the host"; then
     check_eq "[$who] ... at once (< 3 s)" yes "$(elapsed_ok "$start" 3)"
     check_output_eq "[$who] IPv4 still works" netpen-lab-index-ok np --as "$who" -- curl -fsS -m 20 http://203.0.113.10/
   done
-  in_host ip -6 route add default via 2001:db8:1::1
+  must in_host ip -6 route add default via 2001:db8:1::1
 fi
 e2e_finish

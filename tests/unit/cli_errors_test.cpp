@@ -3,6 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "tests/unit/cli_test_support.hpp"
 
@@ -37,6 +41,37 @@ void check_cases(const std::vector<bad_case>& cases, const std::vector<std::pair
     if (!c.code.empty()) CHECK(r.error().code == c.code);
     CHECK(r.error().message.find('\n') == std::string::npos);
   }
+}
+
+// error_of() in a forked child that dropped to nobody (uid/gid 65534);
+// run as root.
+std::string error_as_nobody(const std::vector<std::string>& args) {
+  int out[2];
+  REQUIRE(::pipe(out) == 0);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(out[0]);
+    std::string text = "<could not become nobody>";
+    try {
+      if (::setresgid(65534, 65534, 65534) == 0 && ::setresuid(65534, 65534, 65534) == 0) text = error_of(args);
+    } catch (...) {
+      text = "<exception>";
+    }
+    (void)!::write(out[1], text.data(), text.size());
+    ::_exit(0);
+  }
+  ::close(out[1]);
+  std::string text;
+  char buf[512];
+  ssize_t n = 0;
+  while ((n = ::read(out[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  return text;
 }
 
 }  // namespace
@@ -102,10 +137,14 @@ TEST_CASE("option --hosts-file must be readable and well-formed", "[cli]") {
 TEST_CASE("option --hosts-file unreadable by permission", "[cli]") {
   temp_file secret("192.0.2.1 a.lab\n");
   ::chmod(secret.path().c_str(), 0);
+  const std::vector<std::string> args{"--hosts-file", secret.path(), "x"};
+  const std::string want = "--hosts-file: cannot read '" + secret.path() + "': Permission denied";
   if (::geteuid() != 0) {
-    CHECK(error_of({"--hosts-file", secret.path(), "x"}) ==
-          "--hosts-file: cannot read '" + secret.path() + "': Permission denied");
+    CHECK(error_of(args) == want);
+    return;
   }
+  // Root reads any file: the parse runs in a child that is nobody.
+  CHECK(error_as_nobody(args) == want);
 }
 
 TEST_CASE("backend values and conflicts", "[cli]") {

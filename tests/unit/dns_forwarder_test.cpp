@@ -426,7 +426,7 @@ TEST_CASE("synthetic mode answers A from the synthetic range and forwards nothin
   CHECK(up.tcp_queries == 0);
 }
 
-TEST_CASE("a refused name gets NXDOMAIN at once, overlay names too; others are forwarded", "[dns][policy]") {
+TEST_CASE("a refused name gets NXDOMAIN at once, overlay names too, others are forwarded", "[dns][policy]") {
   asio::io_context ctx;
   fake_upstream up(ctx, mode::answer);
   hosts_table overlay;

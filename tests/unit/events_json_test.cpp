@@ -214,7 +214,7 @@ TEST_CASE("unknown fields are ignored, nulls are absent", "[events]") {
   CHECK(e->reason == "no");
 }
 
-TEST_CASE("strings that are not UTF-8 are written with U+FFFD; control characters escaped", "[events]") {
+TEST_CASE("strings that are not UTF-8 are written with U+FFFD, control characters escaped", "[events]") {
   event e;
   e.what = kind::dns_query;
   e.time = at(0ms);

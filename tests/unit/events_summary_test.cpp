@@ -230,7 +230,7 @@ TEST_CASE("denials are grouped by destination and reason, most first", "[events]
   CHECK(text.find("      3  udp       198.51.100.9:443  UDP is not allowed with --proxy-only\n") != std::string::npos);
 }
 
-TEST_CASE("denials are grouped by policy code and rule; DNS denials by the name asked", "[events]") {
+TEST_CASE("denials are grouped by policy code and rule, DNS denials by the name asked", "[events]") {
   summary_builder b;
   for (int i = 0; i < 3; ++i) b.add(policy_denial("tcp", "203.0.113.11:80", "not-allowed", ""));
   b.add(policy_denial("tcp", "203.0.113.11:80", "deny-rule", "203.0.113.0/24 (deny.txt:2)"));
@@ -267,7 +267,7 @@ TEST_CASE("denials are grouped by policy code and rule; DNS denials by the name 
         std::string::npos);
 }
 
-TEST_CASE("warnings have a section of their own; empty sections are left out", "[events]") {
+TEST_CASE("warnings have a section of their own, empty sections are left out", "[events]") {
   summary_builder quiet;
   quiet.add(close_to("93.184.216.34:443", "example.com", 1, 1));
   const std::string text = render_text(quiet.result());

@@ -129,7 +129,7 @@ TEST_CASE("conntrack: a UDP destroy event with counters, mark, id, status", "[ne
   CHECK_FALSE(e->tcp_state);
 }
 
-TEST_CASE("conntrack: NEW with NLM_F_CREATE is created, without it updated; TCP state", "[netfilter]") {
+TEST_CASE("conntrack: NEW with NLM_F_CREATE is created, without it updated, TCP state", "[netfilter]") {
   auto buf = buffer();
   const tuple_spec orig{AF_INET6, v6(2), v6(1), IPPROTO_TCP, 50000, 443};
   const tuple_spec reply{AF_INET6, v6(1), v6(2), IPPROTO_TCP, 443, 50000};

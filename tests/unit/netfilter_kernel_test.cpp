@@ -317,7 +317,7 @@ void scenario() {
 
 }  // namespace
 
-TEST_CASE("netfilter: NFQUEUE verdicts and conntrack events against the kernel", "[netfilter]") {
+TEST_CASE("netfilter: NFQUEUE verdicts and conntrack events against the kernel", "[netfilter][root]") {
   netns_test::check_in_private_netns(
       [] {
         scenario();

@@ -35,7 +35,7 @@ bytes joined(std::span<const std::byte> head, std::span<const std::span<const st
 
 }  // namespace
 
-TEST_CASE("write_ip_headers: IPv4 with TOS, no DF; libtins decodes it", "[packet]") {
+TEST_CASE("write_ip_headers: IPv4 with TOS, no DF, libtins decodes it", "[packet]") {
   std::array<std::byte, max_ip_headers_size> out{};
   const auto w = write_ip_headers({.src_mac = {2, 0, 0, 0, 0, 1}, .dst_mac = {2, 0, 0, 0, 0, 2},
                                    .src = v4(10, 0, 0, 1), .dst = v4(10, 0, 0, 2), .protocol = 200, .ttl = 9,

@@ -19,7 +19,7 @@
 using namespace std::chrono_literals;
 using namespace policy_test;
 
-TEST_CASE("policy default: any allow rule makes it deny; explicit default and interactive win", "[policy]") {
+TEST_CASE("policy default: any allow rule makes it deny, explicit default and interactive win", "[policy]") {
   auto with = [](std::string_view allow, std::string_view deny, std::optional<bool> def, bool interactive) {
     auto c = config(allow, deny);
     c.default_allow = def;

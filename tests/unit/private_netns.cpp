@@ -16,7 +16,10 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <string_view>
 #include <thread>
+
+#include "tests/unit/skip.hpp"
 
 namespace netns_test {
 namespace {
@@ -96,13 +99,16 @@ std::string run_in_private_netns(const std::function<std::string()>& body, std::
 }
 
 void check_in_private_netns(const std::function<std::string()>& body, std::chrono::seconds limit) {
-  if (::geteuid() != 0) {
-    WARN("skipped: needs root");
+  if (!netpen_test::is_root()) {
+    netpen_test::skip("needs root");
     return;
   }
   const std::string report = run_in_private_netns(body, limit);
   if (report.starts_with("skip:")) {
-    WARN(report);
+    std::string_view why(report);
+    why.remove_prefix(5);
+    while (why.starts_with(' ')) why.remove_prefix(1);
+    netpen_test::skip(why);
     return;
   }
   INFO(report);

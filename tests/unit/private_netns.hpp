@@ -40,8 +40,9 @@ inline void expect_ok(const netpen::result<void>& r, const std::string& what) {
 std::string run_in_private_netns(const std::function<std::string()>& body,
                                  std::chrono::seconds limit = std::chrono::seconds(30));
 
-// The Catch2 side, for a TEST_CASE: warns and returns when not root or on
-// a skip; otherwise the report must be empty.
+// The Catch2 side, for a TEST_CASE tagged [root]: when not root, or when
+// the body reports "skip: why", the case is skipped (skip.hpp: the run
+// exits 77); otherwise the report must be empty.
 void check_in_private_netns(const std::function<std::string()>& body,
                             std::chrono::seconds limit = std::chrono::seconds(30));
 

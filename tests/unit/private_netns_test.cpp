@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/unit/private_netns.hpp"
+#include "tests/unit/skip.hpp"
 
 namespace {
 
@@ -18,11 +19,8 @@ std::string own_netns() { return std::filesystem::read_symlink("/proc/self/ns/ne
 
 }  // namespace
 
-TEST_CASE("private_netns: reports, failures and overruns come back from the child", "[private-netns]") {
-  if (::geteuid() != 0) {
-    WARN("skipped: needs root");
-    return;
-  }
+TEST_CASE("private_netns: reports, failures and overruns come back from the child", "[private-netns][root]") {
+  SKIP_UNLESS_ROOT();
   using netns_test::run_in_private_netns;
   CHECK(run_in_private_netns([] { return std::string(); }).empty());
   CHECK(run_in_private_netns([] { return std::string("skip: not here"); }) == "skip: not here");

@@ -126,7 +126,7 @@ TEST_CASE("SOCKS5 with credentials skips auth when the proxy picks no-auth", "[p
   CHECK(c.feed(ok_reply_v4()) == st::done);
 }
 
-TEST_CASE("SOCKS5 empty password is sent as PLEN 0; 255-byte fields fit", "[proxy]") {
+TEST_CASE("SOCKS5 empty password is sent as PLEN 0, 255-byte fields fit", "[proxy]") {
   socks5_client empty_pw(v4_target(1, 2, 3, 4, 5), credentials{"user", ""});
   empty_pw.take_output();
   empty_pw.feed(wire({0x05, 0x02}));

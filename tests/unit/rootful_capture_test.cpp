@@ -151,7 +151,7 @@ TEST_CASE("nflog codec: bind and params requests", "[rootful-capture]") {
   CHECK(p[NFULA_CFG_FLAGS] == nullptr);  // no conntrack glue: many kernels lack it
 }
 
-TEST_CASE("nflog codec: a logged packet is parsed; others and malformed ones are not", "[rootful-capture]") {
+TEST_CASE("nflog codec: a logged packet is parsed, others and malformed ones are not", "[rootful-capture]") {
   const auto payload = ipv4(pkt::proto_tcp, "198.51.100.2", "203.0.113.10", 51000, 80);
   auto buf = request_buffer();
   auto p = nf::parse_logged_packet(kernel_log_message(buf, 28300, NF_INET_POST_ROUTING, payload, true));
@@ -312,7 +312,7 @@ TEST_CASE("cli: --root takes every capture point", "[rootful-capture]") {
   }
 }
 
-TEST_CASE("nflog: the chains applied and a group bound in a private netns", "[rootful-capture]") {
+TEST_CASE("nflog: the chains applied and a group bound in a private netns", "[rootful-capture][root]") {
   using namespace std::chrono_literals;
   netns_test::check_in_private_netns(
       [] {

@@ -19,6 +19,7 @@
 #include "backends/rootful/cleanup.hpp"
 #include "backends/rootful/run_state.hpp"
 #include "tests/unit/rootful_state_test_util.hpp"
+#include "tests/unit/skip.hpp"
 
 using namespace netpen::backends::rootful;
 using namespace rootful_state_test;
@@ -187,79 +188,83 @@ TEST_CASE("cleanup of a missing or empty root has nothing to do", "[rootful-stat
   CHECK_FALSE(fs::exists(tmp.path / "absent"));
 }
 
-TEST_CASE("cleanup never undoes a run's changes in another network namespace", "[rootful-state]") {
+TEST_CASE("cleanup never undoes a run's changes in another network namespace: one nobody holds took them along",
+          "[rootful-state]") {
   temp_dir tmp;
   const auto [dead_pid, dead_start] = dead_process();
   fake_undo undo;
-  SECTION("a namespace nobody holds took the changes with it: only the record goes") {
-    auto rec = record_for("55ee55", dead_pid, dead_start);
-    rec.netns = "net:[1]";
-    rec.netns_cookie = current_netns_cookie().value_or(0) + 1000;
+  // Only the record goes.
+  auto rec = record_for("55ee55", dead_pid, dead_start);
+  rec.netns = "net:[1]";
+  rec.netns_cookie = current_netns_cookie().value_or(0) + 1000;
+  auto dead = run_state::create(tmp.path, rec);
+  REQUIRE(dead);
+  REQUIRE(dead->record_intent(sysctl{"net/ipv4/conf/eth0/forwarding", "0"}));
+  captured_output out;
+  const auto report = cleanup_leftovers(tmp.path, undo, false, out.file);
+  const std::string text = out.text();
+  CHECK(undo.undone.empty());
+  CHECK(report.cleaned.empty());
+  CHECK(report.stale == std::vector<std::string>{"55ee55"});
+  CHECK_FALSE(fs::exists(tmp.path / "55ee55"));
+  CHECK(text.find("stale record: its network namespace net:[1] is gone") != std::string::npos);
+}
+
+// Holding a second network namespace needs root (unshare in a child).
+TEST_CASE("cleanup never undoes a run's changes in another network namespace: one held elsewhere is left alone",
+          "[rootful-state][root]") {
+  SKIP_UNLESS_ROOT();
+  temp_dir tmp;
+  const auto [dead_pid, dead_start] = dead_process();
+  fake_undo undo;
+  // Left alone, unless its inode is another namespace's now.
+  netns_holder holder;
+  const std::string held = holder.name;
+  const std::uint64_t held_cookie = holder.cookie;
+
+  const auto found = find_netns(held);
+  // Its own: the same inode and cookie. Old: no cookie, judged by the inode.
+  // Reused: the inode of a namespace that died, now the holder's.
+  std::vector<std::string> ids{"66ff66", "77aa77", "88bb88"};
+  for (const auto& id : ids) {
+    auto rec = record_for(id, dead_pid, dead_start);
+    rec.netns = held;
+    if (id == "66ff66") rec.netns_cookie = held_cookie;
+    if (id == "77aa77") rec.netns_cookie.reset();
+    if (id == "88bb88") rec.netns_cookie = held_cookie + 1000;
     auto dead = run_state::create(tmp.path, rec);
     REQUIRE(dead);
     REQUIRE(dead->record_intent(sysctl{"net/ipv4/conf/eth0/forwarding", "0"}));
-    captured_output out;
-    const auto report = cleanup_leftovers(tmp.path, undo, false, out.file);
-    const std::string text = out.text();
-    CHECK(undo.undone.empty());
-    CHECK(report.cleaned.empty());
-    CHECK(report.stale == std::vector<std::string>{"55ee55"});
-    CHECK_FALSE(fs::exists(tmp.path / "55ee55"));
-    CHECK(text.find("stale record: its network namespace net:[1] is gone") != std::string::npos);
   }
-  SECTION("a namespace still held elsewhere: left alone, unless its inode is another namespace's now") {
-    if (::geteuid() != 0) {
-      WARN("not root: no second network namespace to hold");
-      return;
-    }
-    netns_holder holder;
-    const std::string held = holder.name;
-    const std::uint64_t held_cookie = holder.cookie;
-
-    const auto found = find_netns(held);
-    // Its own: the same inode and cookie. Old: no cookie, judged by the inode.
-    // Reused: the inode of a namespace that died, now the holder's.
-    std::vector<std::string> ids{"66ff66", "77aa77", "88bb88"};
-    for (const auto& id : ids) {
-      auto rec = record_for(id, dead_pid, dead_start);
-      rec.netns = held;
-      if (id == "66ff66") rec.netns_cookie = held_cookie;
-      if (id == "77aa77") rec.netns_cookie.reset();
-      if (id == "88bb88") rec.netns_cookie = held_cookie + 1000;
-      auto dead = run_state::create(tmp.path, rec);
-      REQUIRE(dead);
-      REQUIRE(dead->record_intent(sysctl{"net/ipv4/conf/eth0/forwarding", "0"}));
-    }
-    captured_output dry_out;
-    const auto dry = cleanup_leftovers(tmp.path, undo, true, dry_out.file);
-    captured_output out;
-    const auto report = cleanup_leftovers(tmp.path, undo, false, out.file);
-    holder.stop();
-    REQUIRE(holder.reported);
-    REQUIRE(holder.unshared);
-    REQUIRE(found.has_value());
-    CHECK(found->name == held);
-    CHECK(found->cookie == held_cookie);
-    CHECK(held_cookie != current_netns_cookie());
-    const std::string dry_text = dry_out.text();
-    const std::string text = out.text();
-    INFO(dry_text);
-    INFO(text);
-    CHECK(undo.undone.empty());
-    CHECK(dry.stale == std::vector<std::string>{"88bb88"});
-    CHECK(dry.other_netns == std::vector<std::string>{"66ff66", "77aa77"});
-    CHECK(dry_text.find("run 88bb88 (pid " + std::to_string(dead_pid) + " is gone): stale record: its network namespace " +
-                        held + " (cookie " + std::to_string(held_cookie + 1000) + ") is gone") != std::string::npos);
-    CHECK(dry_text.find("  would remove " + (tmp.path / "88bb88").string() + " (stale") != std::string::npos);
-    CHECK(report.other_netns == std::vector<std::string>{"66ff66", "77aa77"});
-    CHECK(report.stale == std::vector<std::string>{"88bb88"});
-    CHECK(report.ok());
-    CHECK(fs::exists(tmp.path / "66ff66"));
-    CHECK(fs::exists(tmp.path / "77aa77"));
-    CHECK_FALSE(fs::exists(tmp.path / "88bb88"));
-    CHECK(text.find("run 66ff66: skipped (made in network namespace " + held) != std::string::npos);
-    CHECK(text.find("is now another namespace (cookie " + std::to_string(held_cookie) + ")") != std::string::npos);
-  }
+  captured_output dry_out;
+  const auto dry = cleanup_leftovers(tmp.path, undo, true, dry_out.file);
+  captured_output out;
+  const auto report = cleanup_leftovers(tmp.path, undo, false, out.file);
+  holder.stop();
+  REQUIRE(holder.reported);
+  REQUIRE(holder.unshared);
+  REQUIRE(found.has_value());
+  CHECK(found->name == held);
+  CHECK(found->cookie == held_cookie);
+  CHECK(held_cookie != current_netns_cookie());
+  const std::string dry_text = dry_out.text();
+  const std::string text = out.text();
+  INFO(dry_text);
+  INFO(text);
+  CHECK(undo.undone.empty());
+  CHECK(dry.stale == std::vector<std::string>{"88bb88"});
+  CHECK(dry.other_netns == std::vector<std::string>{"66ff66", "77aa77"});
+  CHECK(dry_text.find("run 88bb88 (pid " + std::to_string(dead_pid) + " is gone): stale record: its network namespace " +
+                      held + " (cookie " + std::to_string(held_cookie + 1000) + ") is gone") != std::string::npos);
+  CHECK(dry_text.find("  would remove " + (tmp.path / "88bb88").string() + " (stale") != std::string::npos);
+  CHECK(report.other_netns == std::vector<std::string>{"66ff66", "77aa77"});
+  CHECK(report.stale == std::vector<std::string>{"88bb88"});
+  CHECK(report.ok());
+  CHECK(fs::exists(tmp.path / "66ff66"));
+  CHECK(fs::exists(tmp.path / "77aa77"));
+  CHECK_FALSE(fs::exists(tmp.path / "88bb88"));
+  CHECK(text.find("run 66ff66: skipped (made in network namespace " + held) != std::string::npos);
+  CHECK(text.find("is now another namespace (cookie " + std::to_string(held_cookie) + ")") != std::string::npos);
 }
 
 TEST_CASE("a record of this namespace's inode with another cookie is stale: dropped, never undone",
@@ -333,10 +338,15 @@ TEST_CASE("judge_netns: undo only in the recorded namespace, drop when it is gon
   CHECK(judge_netns({"", 9}, here, nobody) == v::leave);
   CHECK(judge_netns({"", std::nullopt}, here, nobody) == v::leave);
   CHECK(judge_netns({"net:[200]", 7}, here, nobody) == v::leave);
-  // find_netns: this namespace is found with its cookie; an unknown name counts as held.
+  // find_netns: an unknown name counts as held; a namespace that is gone is not found.
+  CHECK(find_netns("")->name.empty());
+  CHECK_FALSE(find_netns("net:[1]"));
+}
+
+// Reading a namespace's cookie joins it (setns), which needs CAP_SYS_ADMIN.
+TEST_CASE("find_netns: this namespace is found with its cookie", "[rootful-cleanup][root]") {
+  SKIP_UNLESS_ROOT();
   const auto self = find_netns(current_netns());
   REQUIRE(self.has_value());
   CHECK(self->cookie == current_netns_cookie());
-  CHECK(find_netns("")->name.empty());
-  CHECK_FALSE(find_netns("net:[1]"));
 }

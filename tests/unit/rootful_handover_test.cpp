@@ -395,6 +395,6 @@ std::string forwarding_outlives_the_first_run() {
 
 }  // namespace
 
-TEST_CASE("a real uplink's forwarding stays on until the last run ends, in a private namespace", "[rootful-undo]") {
+TEST_CASE("a real uplink's forwarding stays on until the last run ends, in a private namespace", "[rootful-undo][root]") {
   netns_test::check_in_private_netns(forwarding_outlives_the_first_run);
 }

@@ -3,8 +3,8 @@
 // keyed on the run's veth, invalid input refused), then, as root, the
 // scripts validated and applied for real inside a forked child's private
 // network namespace, listed, deleted, and the ruleset found empty again.
-// The host's own network configuration is never touched. Skipped (with a
-// warning) when not root.
+// The host's own network configuration is never touched. The kernel cases
+// are tagged [root]: skipped (ctest: Not Run) when not root.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -334,7 +334,7 @@ void host_table_child(const host_table_plan& p) {
 
 }  // namespace
 
-TEST_CASE("nft session: host tables applied, listed and deleted in a private netns", "[nft]") {
+TEST_CASE("nft session: host tables applied, listed and deleted in a private netns", "[nft][root]") {
   auto v4 = base_plan();
   v4.child6.reset();
   v4.gateway6.reset();
@@ -350,7 +350,7 @@ TEST_CASE("nft session: host tables applied, listed and deleted in a private net
   }
 }
 
-TEST_CASE("nft session: the child table in a private netns", "[nft]") {
+TEST_CASE("nft session: the child table in a private netns", "[nft][root]") {
   check_in_private_netns(
       [] {
         auto nft = expect_ok(nft_session::open(), "open");
@@ -397,7 +397,7 @@ TEST_CASE("nft session: the child table in a private netns", "[nft]") {
       20s);
 }
 
-TEST_CASE("nft session: errors carry nft's text; bad names are refused", "[nft]") {
+TEST_CASE("nft session: errors carry nft's text, bad names are refused", "[nft][root]") {
   check_in_private_netns(
       [] {
         auto nft = expect_ok(nft_session::open(), "open");

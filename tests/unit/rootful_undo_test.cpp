@@ -169,6 +169,6 @@ TEST_CASE("rtnetlink undo requests name what they delete", "[rootful-undo]") {
   CHECK(u32_attr(route, sizeof(rtmsg), RTA_PRIORITY) == 7);
 }
 
-TEST_CASE("every host change is undone for real, idempotently, in a private namespace", "[rootful-undo]") {
+TEST_CASE("every host change is undone for real, idempotently, in a private namespace", "[rootful-undo][root]") {
   netns_test::check_in_private_netns(every_change_undone);
 }

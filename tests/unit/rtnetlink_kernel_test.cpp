@@ -1,5 +1,5 @@
-// Kernel test of the rtnetlink requests and dumps (root only; skipped with a
-// warning otherwise). A forked child (private_netns) in a fresh network
+// Kernel test of the rtnetlink requests and dumps ([root]; skipped, ctest:
+// Not Run, otherwise). A forked child (private_netns) in a fresh network
 // namespace A unshares a second one, B, so nothing touches the host's own
 // network and no packet leaves the machine: a veth pair from A into B, a
 // rename, addresses (IPv6 with NODAD), fwmark rules, local and gateway

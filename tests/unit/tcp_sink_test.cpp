@@ -6,7 +6,7 @@ using namespace tcptest;
 
 namespace {
 // Takes at most `limit` bytes of each offer and keeps them.
-struct test_sink : netpen::tcp::rx_sink {
+struct test_sink final : netpen::tcp::rx_sink {
   std::size_t limit = SIZE_MAX;
   std::vector<std::byte> got;
   int offers = 0;
@@ -19,7 +19,7 @@ struct test_sink : netpen::tcp::rx_sink {
 };
 }  // namespace
 
-TEST_CASE("a sink that takes everything leaves rx empty; the ACK covers the data", "[tcp][sink]") {
+TEST_CASE("a sink that takes everything leaves rx empty, the ACK covers the data", "[tcp][sink]") {
   harness h;
   h.establish();
   test_sink sink;
@@ -67,7 +67,7 @@ TEST_CASE("a sink that takes nothing changes nothing", "[tcp][sink]") {
   CHECK(text(h.read_all()) == "xyz");
 }
 
-TEST_CASE("out-of-order and duplicate data is never offered; a FIN after taken data closes", "[tcp][sink]") {
+TEST_CASE("out-of-order and duplicate data is never offered, a FIN after taken data closes", "[tcp][sink]") {
   harness h;
   h.establish();
   test_sink sink;

@@ -3,7 +3,8 @@
 // TCP, UDP and ICMP echo exchanges over 127.0.0.1, one socket of each
 // registered and one not; only the registered ones' packets may arrive,
 // each once, and nothing foreign may even reach userspace. The child
-// reports through its exit status (and stderr). Skipped when not root.
+// reports through its exit status (and stderr). Tagged [root]: skipped
+// (ctest: Not Run) when not root.
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -29,6 +30,7 @@
 #include "capture/capture_file.hpp"
 #include "capture/wire_tap.hpp"
 #include "net/packet/frame.hpp"
+#include "tests/unit/skip.hpp"
 
 namespace cap = netpen::capture;
 namespace pk = netpen::packet;
@@ -414,19 +416,13 @@ void coarse_fallback_child() {
 
 }  // namespace
 
-TEST_CASE("wire tap: a program too big for the socket's memory falls back to coarse", "[wire_root]") {
-  if (::geteuid() != 0) {
-    WARN("needs root");
-    return;
-  }
+TEST_CASE("wire tap: a program too big for the socket's memory falls back to coarse", "[wire_root][root]") {
+  SKIP_UNLESS_ROOT();
   CHECK(run_in_child(coarse_fallback_child) == 0);
 }
 
-TEST_CASE("wire tap: only registered host sockets' packets, each once", "[wire_root]") {
-  if (::geteuid() != 0) {
-    WARN("needs root");
-    return;
-  }
+TEST_CASE("wire tap: only registered host sockets' packets, each once", "[wire_root][root]") {
+  SKIP_UNLESS_ROOT();
   CHECK(run_in_child(wire_tap_child) == 0);
 }
 
