@@ -142,18 +142,36 @@ std::vector<std::string> capture_rules(const host_values& v, std::string_view if
   return logs;
 }
 
-// Nothing new enters the tree; with --iface, the tree leaves by no other interface.
+// Refuses what came from the tree at once: TCP with a reset, anything else
+// with ICMP administratively prohibited (never a silent drop that leaves a
+// client waiting). `match` selects the packets (may be empty).
+std::vector<std::string> refuse_rules(const host_values& v, std::string_view match) {
+  const auto in = from_veth(v);
+  const auto sep = match.empty() ? "" : " ";
+  return {fmt::format("{}{}{} meta l4proto tcp counter reject with tcp reset", in, sep, match),
+          fmt::format("{}{}{} counter reject with icmpx admin-prohibited", in, sep, match)};
+}
+
+// Nothing new enters the tree; with --iface, the tree leaves by no other
+// interface (refused at once: a client waits on it).
 std::vector<std::string> forward_rules(const host_values& v) {
   const auto out_veth = fmt::format("oifname \"{}\"", v.veth);
   std::vector<std::string> rules;
-  if (v.iface) rules.push_back(fmt::format("{} oifname != \"{}\" counter drop", from_veth(v), *v.iface));
+  if (v.iface) rules = refuse_rules(v, fmt::format("oifname != \"{}\"", *v.iface));
   rules.push_back(out_veth + " ct state established,related accept");
   rules.push_back(out_veth + " counter drop");
   return rules;
 }
 
-// The tree reaches the host only for DNS and ping to the gateway, neighbour
-// discovery and (proxy mode) the TPROXY'd connections.
+// What the tree sends to the host itself. The gateway answers DNS and ping
+// (and, in proxy mode, takes the TPROXY'd connections), plus neighbour
+// discovery; nothing else on it, on its link-local address or on another
+// run's gateway (the netpen pools). The host's other own addresses (its
+// uplinks, aliases on its lo) are reached as the rootless relay reaches
+// them: the tree's table already queued each new flow to the gate, so what
+// arrives here was judged by the run's policy. Loopback never arrives (the
+// tree's 127.0.0.0/8 and ::1 are its own). Everything refused is refused
+// at once.
 std::vector<std::string> input_rules(const host_values& v, const host_table_plan& plan) {
   const auto in = from_veth(v);
   const auto dns = plan.dns_port;
@@ -168,7 +186,16 @@ std::vector<std::string> input_rules(const host_values& v, const host_table_plan
     rules.push_back(in + " icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept");
   }
   if (plan.tproxy_port) rules.push_back(fmt::format("{} meta mark {} accept", in, hex_mark(plan.tproxy_mark)));
-  rules.push_back(in + " counter drop");
+  const auto add = [&rules](std::vector<std::string> more) {
+    rules.insert(rules.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  };
+  add(refuse_rules(v, fmt::format("ip daddr {}", v.gateway4)));
+  add(refuse_rules(v, fmt::format("ip daddr {}", netpen_pool4)));
+  if (v.gateway6) add(refuse_rules(v, fmt::format("ip6 daddr {}", *v.gateway6)));
+  add(refuse_rules(v, fmt::format("ip6 daddr {}", netpen_pool6)));
+  add(refuse_rules(v, "ip6 daddr fe80::/10"));
+  rules.push_back(in + " fib daddr type local accept");
+  add(refuse_rules(v, ""));
   return rules;
 }
 

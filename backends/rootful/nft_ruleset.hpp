@@ -42,6 +42,12 @@ struct child_table_plan {
 // The child table's name (family inet), and its sets of allowed
 // destinations (address . protocol . port, each element with a timeout):
 // the gate's verdict cache, whose new flows skip the queue.
+// Every run's addresses come from these pools (run_addresses.cpp); the
+// host table refuses the tree's packets to any of them but its own
+// gateway's DNS and ping, so no tree reaches another run's gateway.
+inline constexpr std::string_view netpen_pool4 = "10.249.0.0/16";
+inline constexpr std::string_view netpen_pool6 = "fd6e:7065:6e01::/48";
+
 inline constexpr std::string_view child_table_name = "netpen";
 inline constexpr std::string_view allowed_set4 = "allowed4";
 inline constexpr std::string_view allowed_set6 = "allowed6";

@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -81,7 +82,11 @@ TEST_CASE("network plan: without IPv6 nothing is planned for it", "[rootful-plan
   CHECK_FALSE(p->ipv6);
   CHECK_FALSE(p->host_table.child6);
   CHECK_FALSE(p->host_table.gateway6);
-  CHECK_FALSE(contains(p->host_script, "ip6 "));
+  // No ip6 rule but the refusals of the veth's link-local addresses and
+  // the other runs' gateways.
+  std::istringstream lines(p->host_script);
+  for (std::string line; std::getline(lines, line);)
+    if (contains(line, "ip6 ")) CHECK(contains(line, " reject with "));
 }
 
 TEST_CASE("network plan: a taken /30 moves the run to the next one", "[rootful-plan]") {
@@ -133,7 +138,8 @@ TEST_CASE("network plan: --iface routes through the interface's best default rou
   CHECK(p->iface_routes[0].gateway == gw_b);  // eth1's, the lower metric
   CHECK(p->iface_routes[1].family == AF_INET6);
   CHECK(p->iface_routes[1].gateway.empty());  // a device route
-  CHECK(contains(p->host_script, "oifname != \"eth1\" counter drop"));
+  CHECK(contains(p->host_script, "oifname != \"eth1\" meta l4proto tcp counter reject with tcp reset"));
+  CHECK(contains(p->host_script, "oifname != \"eth1\" counter reject with icmpx admin-prohibited"));
 
   SECTION("without IPv6, one route; with proxy mode too, two marks") {
     o.ipv6_route = false;

@@ -111,10 +111,10 @@ TEST_CASE("host table: plain run with IPv4 and IPv6", "[nft]") {
   CHECK(has(s, "iifname \"np3fa9c1\" ip6 daddr fd6e:7065:6e11::1 meta l4proto { tcp, udp } th dport 5353 accept"));
   CHECK(has(s, "iifname \"np3fa9c1\" ip daddr 10.249.17.1 icmp type echo-request accept"));
   CHECK(has(s, "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept"));
-  // The input chain ends with the drop, after every accept.
+  // The input chain ends with the refusal, after every accept.
   const auto input = s.find("chain input");
   REQUIRE(input != std::string::npos);
-  CHECK(s.find("iifname \"np3fa9c1\" counter drop", input) > s.rfind("accept"));
+  CHECK(s.find("iifname \"np3fa9c1\" counter reject with icmpx admin-prohibited\n\t}", input) > s.rfind("accept"));
   CHECK_FALSE(has(s, "tproxy"));
   CHECK_FALSE(has(s, "meta mark"));
   CHECK_FALSE(has(s, "prerouting_mangle"));
@@ -122,16 +122,79 @@ TEST_CASE("host table: plain run with IPv4 and IPv6", "[nft]") {
   check_base_chains_accept(s);
 }
 
-TEST_CASE("host table: IPv4 only has no ip6 rules", "[nft]") {
+TEST_CASE("host table: IPv4 only has no ip6 rules but the refusals", "[nft]") {
   auto p = base_plan();
   p.child6.reset();
   p.gateway6.reset();
   const auto s = script(p);
-  CHECK_FALSE(has(s, "ip6"));
+  // The veth's link-local addresses and the other runs' gateways are still
+  // refused, whatever the tree sends them.
+  std::size_t refusals = 0;
+  for (std::size_t at = s.find("ip6"); at != std::string::npos; at = s.find("ip6", at + 1)) {
+    const auto line = s.substr(s.rfind('\n', at) + 1, s.find('\n', at) - s.rfind('\n', at) - 1);
+    CHECK(has(line, "reject with"));
+    ++refusals;
+  }
+  CHECK(refusals == 4);
+  CHECK(has(s, "iifname \"np3fa9c1\" ip6 daddr fe80::/10 meta l4proto tcp counter reject with tcp reset"));
   CHECK_FALSE(has(s, "icmpv6"));
   CHECK_FALSE(has(s, "ipv6"));
   CHECK(has(s, "dnat ip to 10.249.17.1:5353"));
   check_keyed_on_run(s, p);
+}
+
+namespace {
+
+// The input chain's rules, one per line, without indentation.
+std::vector<std::string> input_chain(const std::string& s) {
+  std::vector<std::string> lines;
+  auto at = s.find("chain input {");
+  REQUIRE(at != std::string::npos);
+  at = s.find("policy accept;\n", at) + 15;
+  for (auto end = s.find('\n', at); end != std::string::npos && s.compare(at, 2, "\t}") != 0;
+       at = end + 1, end = s.find('\n', at)) {
+    auto line = s.substr(at, end - at);
+    line.erase(0, line.find_first_not_of('\t'));
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("host table: the tree reaches the host's own addresses, refusals are fast", "[nft]") {
+  const auto s = script(base_plan());
+  const auto rules = input_chain(s);
+  const std::string in = "iifname \"np3fa9c1\" ";
+  const auto pos = [&rules](const std::string& rule) {
+    const auto it = std::find(rules.begin(), rules.end(), rule);
+    return it == rules.end() ? std::ptrdiff_t{-1} : it - rules.begin();
+  };
+  const auto refused = [&](const std::string& match) {
+    const auto tcp = pos(in + match + " meta l4proto tcp counter reject with tcp reset");
+    const auto other = pos(in + match + " counter reject with icmpx admin-prohibited");
+    CHECK(tcp >= 0);
+    CHECK(other == tcp + 1);
+    return tcp;
+  };
+  // The gateway answers DNS and ping only; its other ports, another run's
+  // gateway and the link-local addresses are refused before the host's
+  // own addresses are accepted (the tree's gate judged those flows).
+  const auto local = pos(in + "fib daddr type local accept");
+  REQUIRE(local >= 0);
+  CHECK(pos(in + "ip daddr 10.249.17.1 meta l4proto { tcp, udp } th dport 5353 accept") < refused("ip daddr 10.249.17.1"));
+  CHECK(refused("ip daddr 10.249.17.1") < local);
+  CHECK(refused("ip daddr 10.249.0.0/16") < local);
+  CHECK(refused("ip6 daddr fd6e:7065:6e11::1") < local);
+  CHECK(refused("ip6 daddr fd6e:7065:6e01::/48") < local);
+  CHECK(refused("ip6 daddr fe80::/10") < local);
+  CHECK(pos(in + "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept") <
+        refused("ip6 daddr fe80::/10"));
+  // The rest (broadcast, multicast) is refused too, last; nothing from the tree is dropped.
+  REQUIRE(rules.size() >= 2);
+  CHECK(rules[rules.size() - 2] == in + "meta l4proto tcp counter reject with tcp reset");
+  CHECK(rules.back() == in + "counter reject with icmpx admin-prohibited");
+  for (const auto& r : rules) CHECK_FALSE(has(r, "drop"));
 }
 
 TEST_CASE("host table: proxy mode sends the tree's TCP to the transparent listener", "[nft]") {
@@ -143,7 +206,8 @@ TEST_CASE("host table: proxy mode sends the tree's TCP to the transparent listen
   CHECK(has(s, "iifname \"np3fa9c1\" meta l4proto tcp th dport != 53 ip6 daddr != fd6e:7065:6e11::1 tproxy ip6 to "
                "[fd6e:7065:6e11::1]:12345 meta mark set 0x00000100 accept"));
   CHECK(has(s, "iifname \"np3fa9c1\" meta mark 0x00000100 accept"));
-  CHECK(s.find("meta mark 0x00000100 accept") < s.find("iifname \"np3fa9c1\" counter drop", s.find("chain input")));
+  CHECK(s.find("meta mark 0x00000100 accept") <
+        s.find("iifname \"np3fa9c1\" ip daddr 10.249.17.1 meta l4proto tcp counter reject", s.find("chain input")));
   check_keyed_on_run(s, p);
   check_base_chains_accept(s);
 }
@@ -155,7 +219,9 @@ TEST_CASE("host table: --iface marks the tree's packets and forwards only throug
   CHECK(has(s, "iifname \"np3fa9c1\" ip6 daddr != fd6e:7065:6e11::1 meta mark set 0x00000200"));
   const auto forward = s.find("chain forward");
   REQUIRE(forward != std::string::npos);
-  CHECK(s.find("iifname \"np3fa9c1\" oifname != \"eth0\" counter drop", forward) <
+  CHECK(has(s, "iifname \"np3fa9c1\" oifname != \"eth0\" meta l4proto tcp counter reject with tcp reset\n\t\t"
+               "iifname \"np3fa9c1\" oifname != \"eth0\" counter reject with icmpx admin-prohibited\n"));
+  CHECK(s.find("iifname \"np3fa9c1\" oifname != \"eth0\" meta l4proto tcp counter reject", forward) <
         s.find("oifname \"np3fa9c1\" ct state established,related accept", forward));
   CHECK_FALSE(has(s, "tproxy"));
   check_keyed_on_run(s, p);
@@ -170,7 +236,7 @@ TEST_CASE("host table: proxy mode with --iface keeps TPROXY'd packets' mark", "[
   REQUIRE(first != std::string::npos);
   CHECK(s.find("chain prerouting_mangle", first + 1) == std::string::npos);
   CHECK(s.find("tproxy ip6 to") < s.find("meta mark set 0x00000200"));
-  CHECK(has(s, "oifname != \"eth0\" counter drop"));
+  CHECK(has(s, "oifname != \"eth0\" counter reject with icmpx admin-prohibited"));
   check_keyed_on_run(s, p);
   check_base_chains_accept(s);
 }
@@ -317,8 +383,11 @@ void host_table_child(const host_table_plan& p) {
   expect_ok(nft.run(text), "run");
   expect(expect_ok(nft.table_exists("inet", p.table), "exists"), "table missing after run");
   const auto listed = expect_ok(nft.list_table("inet", p.table), "list table");
-  expect(listed.find("iifname \"" + p.veth + "\" counter packets 0 bytes 0 drop") != std::string::npos,
-         "input drop rule missing: " + listed);
+  expect(listed.find("iifname \"" + p.veth + "\" counter packets 0 bytes 0 reject with icmpx admin-prohibited") !=
+             std::string::npos,
+         "input refusal rule missing: " + listed);
+  expect(listed.find("iifname \"" + p.veth + "\" fib daddr type local accept") != std::string::npos,
+         "host-address rule missing: " + listed);
   expect(listed.find("masquerade") != std::string::npos, "masquerade missing: " + listed);
   if (p.tproxy_port) expect(listed.find("tproxy ip to") != std::string::npos, "tproxy missing: " + listed);
   // Applying again replaces the table rather than doubling its rules.
