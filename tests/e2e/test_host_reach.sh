@@ -23,13 +23,13 @@ for tag in host meta lo; do
   chmod -R a+rX "$LAB_TMP/www-$tag"
 done
 in_host ip addr add "$META/32" dev lo || e2e_die "cannot add $META to the host node's lo"
-# (the host's server listens on every address, as host services often do)
-lab_spawn "$E2E_LAB" host reach-host python3 -m http.server --bind 0.0.0.0 --directory "$LAB_TMP/www-host" "$PORT_HOST"
+# (the host's server listens on every address, IPv4 and IPv6, as host services often do)
+lab_spawn "$E2E_LAB" host reach-host python3 -m http.server --bind :: --directory "$LAB_TMP/www-host" "$PORT_HOST"
 lab_spawn "$E2E_LAB" host reach-meta python3 -m http.server --bind "$META" --directory "$LAB_TMP/www-meta" "$PORT_META"
 lab_spawn "$E2E_LAB" host reach-lo python3 -m http.server --bind 127.0.0.1 --directory "$LAB_TMP/www-lo" "$PORT_LO"
 
 # Every server answers in the host node itself (at most 10 s).
-for url in "http://$LAB_HOST4:$PORT_HOST/" "http://$META:$PORT_META/" "http://127.0.0.1:$PORT_LO/"; do
+for url in "http://$LAB_HOST4:$PORT_HOST/" "http://[$LAB_HOST6]:$PORT_HOST/" "http://$META:$PORT_META/" "http://127.0.0.1:$PORT_LO/"; do
   up=no
   for _ in $(seq 50); do
     if in_host curl -fsS -m 1 -o /dev/null "$url" 2> /dev/null; then up=yes; break; fi
@@ -56,6 +56,8 @@ for line in open(sys.argv[1]):
 for who in $(e2e_users); do
   check_output_eq "[$who] a server on the host's own address is reached" host-reach-host \
     np --as "$who" -- curl -fsS -m 10 "http://$LAB_HOST4:$PORT_HOST/"
+  check_output_eq "[$who] ... and on its own IPv6 address" host-reach-host \
+    np --as "$who" -- curl -fsS -m 10 "http://[$LAB_HOST6]:$PORT_HOST/"
   check_output_eq "[$who] a server on a metadata address on the host's lo is reached without a policy" \
     host-reach-meta np --as "$who" -- curl -fsS -m 10 "http://$META:$PORT_META/"
   check_output_eq "[$who] the tree's DNS still works" 203.0.113.10 \
