@@ -89,7 +89,7 @@ result<uplink_facts> read_uplink_facts(rtnetlink& nl, const std::string& veth, b
     if (std::find(list.begin(), list.end(), name) == list.end()) list.emplace_back(name);
   }
   if (ipv6)
-    out.ipv6_per_interface = std::ifstream(fmt::format("/proc/sys/net/ipv6/conf/{}/force_forwarding", veth)).good();
+    out.ipv6_per_interface = sysctl_exists(fmt::format("net/ipv6/conf/{}/force_forwarding", veth));
   return out;
 }
 

@@ -9,7 +9,6 @@
 // it does nothing: a TLS close_notify ends the whole session for most
 // proxies, so the child's FIN waits until the remote side closes.
 #pragma once
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/stream.hpp>
 #include <asio/use_awaitable.hpp>
@@ -18,6 +17,7 @@
 #include <memory>
 #include <tuple>
 
+#include "net/common/asio_helpers.hpp"
 #include "net/host_io/observed_socket.hpp"
 
 namespace netpen::host_io {
@@ -41,15 +41,14 @@ class host_stream {
 
   template <class Buffers>
   asio::awaitable<io_result> read_some(const Buffers& buffers) {
-    if (tls_) return tls_->async_read_some(buffers, asio::experimental::as_tuple(asio::use_awaitable));
-    return plain_.async_read_some(buffers, asio::experimental::as_tuple(asio::use_awaitable));
+    if (tls_) return tls_->async_read_some(buffers, use_tuple);
+    return plain_.async_read_some(buffers, use_tuple);
   }
   // Plain streams only: completes when the socket has something to read
   // (data, EOF or an error), without handing the socket a buffer, so the
   // caller's buffer need not exist while it waits.
   asio::awaitable<asio::error_code> wait_readable() {
-    auto [ec] = co_await plain_.socket().async_wait(asio::socket_base::wait_read,
-                                                    asio::experimental::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await plain_.socket().async_wait(asio::socket_base::wait_read, use_tuple);
     co_return ec;
   }
   // Plain streams only: reads what is queued now; would_block when nothing
@@ -66,13 +65,13 @@ class host_stream {
   }
   template <class Buffers>
   asio::awaitable<io_result> write_some(const Buffers& buffers) {
-    if (tls_) return tls_->async_write_some(buffers, asio::experimental::as_tuple(asio::use_awaitable));
-    return plain_.async_write_some(buffers, asio::experimental::as_tuple(asio::use_awaitable));
+    if (tls_) return tls_->async_write_some(buffers, use_tuple);
+    return plain_.async_write_some(buffers, use_tuple);
   }
   template <class Buffers>
   asio::awaitable<io_result> write_all(const Buffers& buffers) {
-    if (tls_) return asio::async_write(*tls_, buffers, asio::experimental::as_tuple(asio::use_awaitable));
-    return asio::async_write(plain_, buffers, asio::experimental::as_tuple(asio::use_awaitable));
+    if (tls_) return asio::async_write(*tls_, buffers, use_tuple);
+    return asio::async_write(plain_, buffers, use_tuple);
   }
 
   void shutdown_send() {
