@@ -1,23 +1,15 @@
 // Unit tests for where the relay sends a child's connection.
-#include <arpa/inet.h>
-
 #include <catch2/catch.hpp>
 #include <string>
 
 #include "net/relay/destination.hpp"
 #include "net/relay/flow_key.hpp"
+#include "tests/unit/address_test_util.hpp"
 
 using netpen::relay::classify;
 using netpen::relay::destination_kind;
 
-namespace {
-netpen::packet::ip_address ip(const std::string& text) {
-  netpen::packet::ip_address a;
-  a.v6 = text.find(':') != std::string::npos;
-  REQUIRE(::inet_pton(a.v6 ? AF_INET6 : AF_INET, text.c_str(), a.bytes.data()) == 1);
-  return a;
-}
-}  // namespace
+using netpen_test::ip;
 
 TEST_CASE("port 53 anywhere goes to the DNS forwarder", "[relay]") {
   CHECK(classify(ip("10.248.0.1"), 53).kind == destination_kind::dns_forwarder);

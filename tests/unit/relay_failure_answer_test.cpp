@@ -1,13 +1,12 @@
 // Unit tests for what the child is told when a host connect or send fails
 // (relay/failure_answer.hpp): the errno -> ICMP error or TCP reset choice.
-#include <arpa/inet.h>
-
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <string>
 
 #include "net/packet/icmp.hpp"
 #include "net/relay/failure_answer.hpp"
+#include "tests/unit/address_test_util.hpp"
 
 using netpen::relay::icmp_for_failed_connect;
 using netpen::relay::icmp_report;
@@ -15,14 +14,7 @@ using netpen::relay::icmp_report_for_errno;
 namespace icmp4 = netpen::packet::icmp4;
 namespace icmp6 = netpen::packet::icmp6;
 
-namespace {
-netpen::packet::ip_address ip(const std::string& text) {
-  netpen::packet::ip_address a;
-  a.v6 = text.find(':') != std::string::npos;
-  REQUIRE(::inet_pton(a.v6 ? AF_INET6 : AF_INET, text.c_str(), a.bytes.data()) == 1);
-  return a;
-}
-}  // namespace
+using netpen_test::ip;
 
 TEST_CASE("failure answer: unreachable errnos stand for the ICMP error the host would have got", "[relay]") {
   const auto dst4 = ip("203.0.113.10");
