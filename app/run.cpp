@@ -27,6 +27,7 @@
 #include "app/run_outputs.hpp"
 #include "capture/link_tap.hpp"
 #include "backends/common/identity.hpp"
+#include "backends/common/sysctl.hpp"
 #include "backends/rootful/rootful_sandbox.hpp"
 #include "backends/sandbox.hpp"
 #include "net/common/log.hpp"
@@ -239,8 +240,14 @@ void print_plan(const run_config& cfg, const prepared_run& p, const backends::ro
     fmt::print("  link:        veth {} (host, gateway {}/{}{}) <-> eth0 in the tree (child {}/{}{})\n", a.veth,
                a.gateway4, a.prefix4, rootful->ipv6 ? fmt::format(", {}/{}", a.gateway6, a.prefix6) : "", a.child4,
                a.prefix4, rootful->ipv6 ? fmt::format(", {}/{}", a.child6, a.prefix6) : "");
-    fmt::print("  sysctls:     net.ipv4.conf.{}.forwarding=1{}\n", a.veth,
-               rootful->ipv6 ? ", net.ipv6.conf.all.forwarding=1 (restored afterwards)" : "");
+    // As the run decides once the veth exists: IPv6 forwarding per interface
+    // where the kernel has force_forwarding (6.17+), else the global switch.
+    const bool per_interface = backends::sysctl_exists("net/ipv6/conf/default/force_forwarding");
+    const std::string ipv6_forwarding =
+        per_interface ? fmt::format("net.ipv6.conf.{}.force_forwarding=1", a.veth) : "net.ipv6.conf.all.forwarding=1";
+    fmt::print("  sysctls:     net.ipv4.conf.{}.forwarding=1{}, and each uplink's forwarding where it is off "
+               "(restored afterwards)\n",
+               a.veth, rootful->ipv6 ? ", " + ipv6_forwarding : "");
     fmt::print("  run as:      {}\n", cfg.run_as_root ? "root (--run-as-root)" : "the invoking user (SUDO_UID/SUDO_GID)");
     if (const auto& t = rootful->proxy_routing; t.table != 0)
       fmt::print("  routing:     fwmark {:#x} lookup {} (priority {}): local default route on lo, {}\n", t.table,

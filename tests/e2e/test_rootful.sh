@@ -66,6 +66,13 @@ check_eq "--dry-run exits 0" 0 "$RC"
 check_match "--dry-run shows the veth" '^  link: +veth np[0-9a-f]{6} ' "$OUT"
 check_match "--dry-run shows the host table" '^table inet netpen_[0-9a-f]{6} \{' "$OUT"
 check_match "--dry-run shows the tree's table" '^table inet netpen \{' "$OUT"
+# IPv6 forwarding as the run sets it: per interface where the kernel has
+# force_forwarding (6.17+), else the global switch.
+if [[ -e /proc/sys/net/ipv6/conf/default/force_forwarding ]]; then
+  check_match "--dry-run names the veth's IPv6 force_forwarding" '^  sysctls: .*net\.ipv6\.conf\.np[0-9a-f]{6}\.force_forwarding=1' "$OUT"
+else
+  check_match "--dry-run names the global IPv6 forwarding" '^  sysctls: .*net\.ipv6\.conf\.all\.forwarding=1' "$OUT"
+fi
 check_output_eq "--dry-run changes nothing" "$before" rootful_host_state
 
 check_output_eq "the command runs as the sudo user" "netpen-test /home/netpen-test netpen-test" \
