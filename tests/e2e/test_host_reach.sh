@@ -43,6 +43,18 @@ elapsed_ok() { # elapsed_ok START LIMIT: "yes" when fewer than LIMIT seconds pas
 }
 
 # denied_events LOG: "denied POLICY DST PORT" for each TCP/UDP denial.
+# refused_fast DESC MARKER SETUP_RC CMD...: runs CMD (with `run`); ok when it
+# failed (with a status other than SETUP_RC, the command's own set-up failure,
+# if given) without MARKER in its output, and the refusal came within 3 s.
+refused_fast() {
+  local desc=$1 marker=$2 setup_rc=$3 start took
+  shift 3
+  start=$(date +%s)
+  run "$@"
+  took=$(elapsed_ok "$start" 3)
+  if ((RC != 0)) && [[ $RC != "$setup_rc" && $OUT != *"$marker"* ]]; then ok "$desc"; else not_ok "$desc"; fi
+  check_eq "$desc: at once (< 3 s, curl -m 10)" yes "$took"
+}
 denied_events() {
   python3 -c "
 import json, sys
@@ -68,15 +80,8 @@ for who in $(e2e_users); do
     how=${opts[*]}
     log=$LAB_TMP/reach-$who-${opts[0]#--}.jsonl
     rm -f "$log"
-    start=$(date +%s)
-    run np --as "$who" "${opts[@]}" --log "$log" -- curl -sS -m 10 "http://$META:$PORT_META/"
-    took=$(elapsed_ok "$start" 3)
-    if ((RC != 0)) && [[ $OUT != *host-reach-meta* ]]; then
-      ok "[$who] $how: the host-lo metadata server is refused"
-    else
-      not_ok "[$who] $how: the host-lo metadata server is refused"
-    fi
-    check_eq "[$who] ... at once (< 3 s, curl -m 10)" yes "$took"
+    refused_fast "[$who] $how: the host-lo metadata server is refused" host-reach-meta "" \
+      np --as "$who" "${opts[@]}" --log "$log" -- curl -sS -m 10 "http://$META:$PORT_META/"
     if netpen_only "[$who] ... a denied event"; then
       check_match "[$who] ... a denied event names it" "^denied [a-z-]+ $META:$PORT_META\$" "$(denied_events "$log")"
     fi
@@ -84,28 +89,14 @@ for who in $(e2e_users); do
       np --as "$who" "${opts[@]}" -- curl -fsS -m 10 "http://$LAB_HOST4:$PORT_HOST/"
   done
 
-  start=$(date +%s)
-  run np --as "$who" -- curl -sS -m 10 "http://127.0.0.1:$PORT_LO/"
-  took=$(elapsed_ok "$start" 3)
-  if ((RC != 0)) && [[ $OUT != *host-reach-lo* ]]; then
-    ok "[$who] the host's 127.0.0.1 is not reached"
-  else
-    not_ok "[$who] the host's 127.0.0.1 is not reached"
-  fi
-  check_eq "[$who] ... the refusal is at once (< 3 s)" yes "$took"
+  refused_fast "[$who] the host's 127.0.0.1 is not reached" host-reach-lo "" \
+    np --as "$who" -- curl -sS -m 10 "http://127.0.0.1:$PORT_LO/"
 
   # The gateway answers DNS only: the host's server listening on every
   # address is not reached through it, and the refusal is at once.
-  start=$(date +%s)
   # shellcheck disable=SC2016 # expanded inside the sandbox
-  run np --as "$who" -- sh -c 'gw=$(ip -4 route show default | sed -n "s/.* via \([0-9.]*\).*/\1/p")
+  refused_fast "[$who] the gateway's other ports are refused" host-reach-host 99 \
+    np --as "$who" -- sh -c 'gw=$(ip -4 route show default | sed -n "s/.* via \([0-9.]*\).*/\1/p")
     [ -n "$gw" ] || exit 99; curl -sS -m 10 "http://$gw:'"$PORT_HOST"'/"'
-  took=$(elapsed_ok "$start" 3)
-  if ((RC != 0 && RC != 99)) && [[ $OUT != *host-reach-host* ]]; then
-    ok "[$who] the gateway's other ports are refused"
-  else
-    not_ok "[$who] the gateway's other ports are refused"
-  fi
-  check_eq "[$who] ... at once (< 3 s)" yes "$took"
 done
 e2e_finish
