@@ -26,6 +26,7 @@
 #include "app/interactive/terminal_approver.hpp"
 #include "app/run_outputs.hpp"
 #include "capture/link_tap.hpp"
+#include "backends/common/host_port_listeners.hpp"
 #include "backends/common/identity.hpp"
 #include "backends/common/sysctl.hpp"
 #include "backends/rootful/rootful_sandbox.hpp"
@@ -128,9 +129,20 @@ std::optional<policy::policy_config> policy_config_of(const run_config& cfg) {
   return pc;
 }
 
+// --host-port's ranges as the set the sandbox and the relay serve.
+relay::host_port_set host_ports_of(const run_config& cfg) {
+  std::vector<relay::host_port> ports;
+  for (const auto& r : cfg.host_ports)
+    for (unsigned port = r.first; port <= r.last; ++port)
+      ports.push_back(relay::host_port{r.udp, static_cast<std::uint16_t>(port)});
+  return relay::host_port_set(std::move(ports));
+}
+
 result<prepared_run> prepare(const run_config& cfg) {
   prepared_run p;
   p.spec.argv = cfg.command;
+  p.spec.host_ports = host_ports_of(cfg);
+  p.relay.services.host_ports = p.spec.host_ports;
   p.spec.ipv4_route = host_has_default_route(false);
   p.spec.ipv6_route = host_has_default_route(true);
   p.relay.engine.udp.unreplied = std::chrono::seconds(cfg.udp_timeout_s);
@@ -216,6 +228,7 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
   if (cfg.hosts_file) info.controls.push_back("hosts-file " + *cfg.hosts_file);
   if (p.relay.services.proxy) info.controls.push_back("proxy " + proxy::display(*p.relay.services.proxy));
   if (cfg.proxy_only) info.controls.push_back("proxy-only");
+  if (!p.spec.host_ports.empty()) info.controls.push_back("host-port " + relay::to_text(p.spec.host_ports));
   for (auto& c : policy_controls(cfg)) info.controls.push_back(std::move(c));
   if (cfg.capture_path) info.capture = capture_text(cfg);
   return info;
@@ -281,6 +294,10 @@ void print_plan(const run_config& cfg, const prepared_run& p, const backends::ro
     if (cfg.proxy_only || px.kind == proxy::scheme::socks5h)
       fmt::print("  names:       answered from 198.18.0.0/15 and resolved by the proxy\n");
   }
+  if (!p.spec.host_ports.empty())
+    fmt::print("  host ports:  {} of the host's loopback, at 127.0.0.1, [::1] and the gateway inside; "
+               "not judged by the policy\n",
+               relay::to_text(p.spec.host_ports));
   fmt::print("  hosts:       {}\n", cfg.hosts_file ? "overlay from " + *cfg.hosts_file : std::string("host's /etc/hosts"));
   const auto policy = policy_controls(cfg);
   fmt::print("  policy:      {}\n", policy.empty() ? std::string("none (everything may leave)") : fmt::format("{}", fmt::join(policy, "; ")));
@@ -338,6 +355,27 @@ result<built_sandbox> build_sandbox(const run_config& cfg, prepared_run& p, run_
   return b;
 }
 
+// --host-port: the listeners the sandbox opened at its 127.0.0.1 and [::1],
+// and under --root the gateway's own, on the host at the veth's addresses
+// and bound to the veth (only the tree reaches them), go to the relay.
+result<void> serve_host_ports(const prepared_run& p, built_sandbox& b, relay::data_path& relay) {
+  auto listeners = b.sandbox->take_host_port_listeners();
+  if (p.spec.host_ports.empty()) return {};
+  if (b.rootful != nullptr) {
+    const auto& plan = b.rootful->plan();
+    std::vector<std::string> gateways{plan.addresses.gateway4};
+    if (plan.ipv6) gateways.push_back(plan.addresses.gateway6);
+    auto on_gateway =
+        backends::open_host_port_listeners(p.spec.host_ports, gateways, "on the gateway", false, plan.addresses.veth);
+    if (!on_gateway) return unexpected(on_gateway.error());
+    for (auto& fd : *on_gateway) listeners.push_back(std::move(fd));
+  }
+  std::vector<int> fds;
+  for (auto& fd : listeners) fds.push_back(fd.release());
+  log::debug("--host-port: serving {} listeners for {}", fds.size(), relay::to_text(p.spec.host_ports));
+  return relay.serve_host_ports(std::move(fds));
+}
+
 // The relay serves the sandbox while the command runs: the command's
 // status (1 under --fail-on-leak when something was denied).
 int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run_outputs& outputs,
@@ -358,6 +396,7 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
   } else {
     relay.attach_tap(b.sandbox->release_link_fd());  // the engine owns the tap from here
   }
+  if (auto served = serve_host_ports(p, b, relay); !served) return fail(served.error());
   if (auto launched = b.sandbox->launch(); !launched) return fail(launched.error());
   int status = b.sandbox->wait();
   if (b.link_capture) b.link_capture->close();

@@ -39,7 +39,7 @@ using policy_entry = policy::rule;
 
 enum class capture_point { child, egress, wire_egress, both };
 enum class default_policy { allow, deny };
-struct port_range { std::uint16_t first = 0; std::uint16_t last = 0; };
+struct port_range { std::uint16_t first = 0; std::uint16_t last = 0; bool udp = false; };  // udp false: TCP
 struct publish_spec { std::uint16_t host_port = 0; std::uint16_t sandbox_port = 0; };
 
 struct run_config {
@@ -76,7 +76,7 @@ struct run_config {
   unsigned udp_stream_timeout_s = 180;           // --udp-stream-timeout: ... of one that got replies
   bool fail_on_leak = false;
   std::optional<std::string> egress_iface;       // -i/--iface (rootful only)
-  std::vector<port_range> host_ports;            // --host-port
+  std::vector<port_range> host_ports;            // --host-port (at most max_host_ports ports in all)
   std::vector<publish_spec> publish;             // --publish
   bool analyse = false;
   std::optional<std::string> flow_log_path;      // --log/--flow-log

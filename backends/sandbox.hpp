@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "backends/common/unique_fd.hpp"
 #include "net/common/error.hpp"
+#include "net/relay/host_port_set.hpp"
 
 namespace netpen::backends {
 
@@ -32,6 +34,7 @@ struct sandbox_spec {
   bool ipv4_route = true;                   // give the tree an IPv4 default route via the gateway
   bool ipv6_route = true;                   // ... and an IPv6 one (false when the host has none)
   std::optional<command_identity> identity; // drop to this user before exec (rootful)
+  relay::host_port_set host_ports;          // --host-port: the init listens on these at 127.0.0.1 and [::1]
 };
 
 class sandbox {
@@ -51,6 +54,11 @@ class sandbox {
   // Hands ownership of the link fd to the caller (the sandbox no longer
   // closes it); returns -1 if it was already released.
   virtual int release_link_fd() = 0;
+
+  // --host-port: the listeners the sandbox opened at 127.0.0.1 and [::1] in
+  // its own network namespace (valid after wait_ready(); ownership passes
+  // to the caller). Empty without --host-port.
+  virtual std::vector<unique_fd> take_host_port_listeners() { return {}; }
 
   // Lets the command run (phase 2). Before this the tree is set up but the
   // command has not been exec'd.

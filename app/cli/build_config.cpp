@@ -191,6 +191,11 @@ result<void> read_egress(const flag_reader& in, run_config& c) {
     if (!ranges) return unexpected<error>(ranges.error());
     c.host_ports.insert(c.host_ports.end(), ranges->begin(), ranges->end());
   }
+  std::size_t host_port_count = 0;
+  for (const auto& r : c.host_ports) host_port_count += static_cast<std::size_t>(r.last - r.first) + 1;
+  if (host_port_count > max_host_ports)
+    return bad_value("--host-port", std::to_string(host_port_count) + " ports in all; at most " +
+                                        std::to_string(max_host_ports) + " may be opened");
   for (const auto& spec : raw.publish) {
     auto p = parse_publish("--publish", spec);
     if (!p) return unexpected<error>(p.error());
@@ -268,7 +273,6 @@ result<void> check_conflicts(const raw_options& raw, const CLI::App& app, const 
     if (c.proxy) return conflict("--proxy conflicts with --offline");
     if (c.interactive) return conflict("--interactive conflicts with --offline");
     if (c.default_policy_choice == default_policy::allow) return conflict("--default-policy allow conflicts with --offline");
-    if (!c.host_ports.empty()) return conflict("--host-port conflicts with --offline");
   }
   if (c.interactive && c.default_policy_choice == default_policy::allow)
     return conflict("--interactive conflicts with --default-policy allow");
@@ -291,7 +295,7 @@ result<run_config> build_run_config(const raw_options& raw, const CLI::App& app,
 
 result<void> reject_unsupported(const run_config& /*config*/, const CLI::App& app,
                                const std::vector<std::string>& given) {
-  static constexpr std::array<std::string_view, 2> later{"host-port", "publish"};
+  static constexpr std::array<std::string_view, 1> later{"publish"};
   for (const auto& name : given) {
     const CLI::Option* opt = app.get_option_no_throw(name);
     if (opt == nullptr || opt->get_lnames().empty()) continue;

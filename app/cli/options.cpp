@@ -86,8 +86,9 @@ void add_policy_options(raw_options& raw, option_group in) {
 void add_egress_options(raw_options& raw, option_group in) {
   in.value("-i,--iface", raw.iface, "NAME", "rootful: force direct egress through this host interface");
   in.many("--host-port", raw.host_port, "PORTS",
-          "make these host loopback TCP ports (e.g. 8080,9000-9010) reachable inside the sandbox "
-          "at the gateway address and 127.0.0.1");
+          "make these ports of the host's loopback reachable inside the sandbox at 127.0.0.1, [::1] and the "
+          "gateway address: TCP 8080,9000-9010, UDP udp/5353; flows to them bypass the allow/deny policy "
+          "and --offline (you opened them), other host ports stay closed");
   in.many("--publish", raw.publish, "[HOST_PORT:]PORT",
           "make a server listening inside the sandbox on PORT reachable on the host's 127.0.0.1:HOST_PORT");
 }

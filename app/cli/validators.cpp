@@ -230,12 +230,21 @@ result<std::vector<port_range>> parse_port_list(std::string_view flag, std::stri
   std::vector<port_range> out;
   for (std::string_view item : split_list(whole)) {
     if (item.empty()) return bad_value(flag, "empty entry in the port list " + in_quotes(whole));
-    auto dash = item.find('-');
-    auto first = parse_port(item.substr(0, dash));
-    auto last = dash == std::string_view::npos ? first : parse_port(item.substr(dash + 1));
+    std::string_view ports = item;
+    bool udp = false;
+    if (const auto slash = item.find('/'); slash != std::string_view::npos) {
+      const auto proto = to_lower(item.substr(0, slash));
+      if (proto != "tcp" && proto != "udp")
+        return bad_value(flag, in_quotes(item) + ": the protocol is not tcp or udp (udp/PORT, tcp/PORT)");
+      udp = proto == "udp";
+      ports = item.substr(slash + 1);
+    }
+    auto dash = ports.find('-');
+    auto first = parse_port(ports.substr(0, dash));
+    auto last = dash == std::string_view::npos ? first : parse_port(ports.substr(dash + 1));
     if (!first || !last) return bad_value(flag, in_quotes(item) + " is not a port (1-65535) or port range (FIRST-LAST)");
     if (*first > *last) return bad_value(flag, in_quotes(item) + " is an empty port range");
-    out.push_back(port_range{*first, *last});
+    out.push_back(port_range{*first, *last, udp});
   }
   return out;
 }

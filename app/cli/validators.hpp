@@ -36,7 +36,11 @@ result<endpoint_spec> parse_dns_endpoint(std::string_view flag, std::string_view
 result<proxy_spec> parse_proxy_uri(std::string_view flag, std::string_view text);
 // The URI with its password (if any) replaced by "***", for messages.
 std::string redact_proxy_uri(std::string_view text);
+// --host-port: "8080,1080", "9000-9010", "udp/53", "udp/5000-5010", "tcp/80"
+// (comma lists; no prefix: TCP). Port 0, reversed ranges, junk are errors.
 result<std::vector<port_range>> parse_port_list(std::string_view flag, std::string_view text);
+// The most ports --host-port may name in all (each costs listening sockets).
+inline constexpr std::size_t max_host_ports = 256;
 result<publish_spec> parse_publish(std::string_view flag, std::string_view text);
 result<unsigned> parse_positive_seconds(std::string_view flag, std::string_view text);
 // Reads a whole file; the error names the flag, the path and the OS reason.

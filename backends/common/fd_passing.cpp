@@ -13,22 +13,28 @@
 namespace netpen::backends {
 
 result<void> send_message(int sock, std::string_view payload, int fd) {
+  if (fd < 0) return send_message(sock, payload, std::span<const int>{});
+  return send_message(sock, payload, std::span<const int>(&fd, 1));
+}
+
+result<void> send_message(int sock, std::string_view payload, std::span<const int> fds) {
   if (payload.size() > max_message) payload = payload.substr(0, max_message);
+  if (fds.size() > max_message_fds) return fail("control-channel", "too many descriptors for one control message");
   iovec iov{};
   iov.iov_base = const_cast<char*>(payload.data());
   iov.iov_len = payload.size();
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  if (fd >= 0) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_message_fds)] = {};
+  if (!fds.empty()) {
     msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
     cmsghdr* c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
   }
   for (;;) {
     if (::sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return {};
@@ -45,7 +51,7 @@ result<fd_message> receive_message(int sock) {
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_message_fds)] = {};
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
   ssize_t n = 0;
@@ -57,10 +63,13 @@ result<fd_message> receive_message(int sock) {
   }
   fd_message out;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
       int fd = -1;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-      out.fd.reset(fd);
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (!out.fd) out.fd.reset(fd);
+      else out.more_fds.emplace_back(fd);
     }
   }
   if (n == 0 && !out.fd) return fail("peer-gone", "the sandbox process exited unexpectedly");

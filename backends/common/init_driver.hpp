@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "backends/common/sandbox_init.hpp"
 #include "backends/common/terminal.hpp"
@@ -41,6 +42,7 @@ class init_driver : public sandbox {
   result<void> wait_ready() override;
   int link_fd() const override { return handed_.get(); }
   int release_link_fd() override { return handed_.release(); }
+  std::vector<unique_fd> take_host_port_listeners() override { return std::move(listeners_); }
   pid_t init_pid() const override { return pid_; }
   result<void> launch() override;
   int wait() override;
@@ -55,6 +57,7 @@ class init_driver : public sandbox {
 
   pid_t pid_;
   unique_fd pidfd_, control_, handed_;
+  std::vector<unique_fd> listeners_;  // --host-port, from the init before "ok"
   terminal_state term_;
   bool ready_ = false;  // wait_ready() succeeded (the fd may since have been released)
   bool launched_ = false;

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "backends/common/fd_passing.hpp"
+#include "backends/common/host_port_listeners.hpp"
 #include "backends/common/signal_relay.hpp"
 #include "backends/common/terminal.hpp"
 #include "backends/common/identity.hpp"
@@ -124,6 +125,22 @@ sigset_t init_signals() {
   }
 }
 
+// --host-port: the listeners at 127.0.0.1 and [::1] in this namespace, to
+// the parent in batches (closed here once sent).
+[[nodiscard]] result<void> hand_over_listeners(const init_config& cfg) {
+  if (cfg.spec->host_ports.empty()) return {};
+  auto listeners = open_host_port_listeners(cfg.spec->host_ports, loopback_addresses(), "inside the sandbox", true);
+  if (!listeners) return unexpected(listeners.error());
+  std::vector<int> batch;
+  for (std::size_t i = 0; i < listeners->size(); i += batch.size()) {
+    batch.clear();
+    for (std::size_t j = i; j < listeners->size() && batch.size() < max_message_fds; ++j)
+      batch.push_back((*listeners)[j].get());
+    if (auto r = send_message(cfg.control_fd, msg_listeners, batch); !r) return r;
+  }
+  return {};
+}
+
 }  // namespace
 
 int exec_failure_status(int err) { return err == ENOENT || err == ENOTDIR ? 127 : 126; }
@@ -140,6 +157,7 @@ void run_sandbox_init(const init_config& cfg) {
   if (!wait_for(cfg.control_fd, msg_maps_ready)) ::_exit(init_failure);
   auto handed = cfg.setup(*cfg.spec);
   if (!handed) report_and_exit(cfg.control_fd, handed.error());
+  if (auto r = hand_over_listeners(cfg); !r) report_and_exit(cfg.control_fd, r.error());
   if (auto r = send_message(cfg.control_fd, msg_setup_ok, handed->get()); !r) ::_exit(init_failure);
   handed->reset();
 

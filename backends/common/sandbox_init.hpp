@@ -4,8 +4,10 @@
 //   1. arms PR_SET_PDEATHSIG=SIGKILL, waits for the parent's "maps written"
 //      (rootless: the id maps; rootful: the network is configured);
 //      EOF on the control socket (netpen died) ends it at once;
-//   2. runs the setup (child_setup) and sends the parent "ok"+tap fd, or an
-//      error naming the failed step, and then exits without running anything;
+//   2. runs the setup (child_setup), opens the --host-port listeners at
+//      127.0.0.1 and [::1] in the new network namespace and sends them
+//      ("listeners", in batches), then the parent "ok"+tap fd; or an error
+//      naming the failed step, and then exits without running anything;
 //   3. waits for "run" (launch()), forks the command into its own process
 //      group (the terminal's foreground group when netpen had the terminal)
 //      and execs it;
@@ -41,6 +43,7 @@ struct init_config {
 // Control-channel payloads.
 inline constexpr std::string_view msg_maps_ready = "maps";
 inline constexpr std::string_view msg_setup_ok = "ok";
+inline constexpr std::string_view msg_listeners = "listeners";      // --host-port sockets, before "ok"
 inline constexpr std::string_view msg_run = "run";
 inline constexpr std::string_view msg_stopped = "stopped";            // Ctrl-Z, SIGSTOP
 inline constexpr std::string_view msg_stopped_tty = "stopped-tty";    // SIGTTIN/SIGTTOU: the terminal was not its

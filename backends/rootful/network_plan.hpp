@@ -14,6 +14,7 @@
 #include "backends/rootful/nft_ruleset.hpp"
 #include "backends/rootful/run_addresses.hpp"
 #include "net/common/error.hpp"
+#include "net/relay/host_port_set.hpp"
 
 namespace netpen::backends::rootful {
 
@@ -24,6 +25,7 @@ struct network_options {
   bool proxy_mode = false;  // --proxy: the tree's TCP is TPROXY'd to the engine
   std::optional<std::string> iface;  // --iface: direct egress only through this host interface
   std::optional<std::uint16_t> log_group;  // the egress capture's NFLOG group (host_table_plan::log_group)
+  relay::host_port_set host_ports;  // --host-port: the gateway's ports the host table lets in
 };
 
 struct network_plan {

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <iterator>
 #include <vector>
@@ -60,6 +61,8 @@ result<host_values> validate(const host_table_plan& p) {
       return bad("child6 and gateway6 are the same address");
   }
   if (p.dns_port == 0) return bad("dns_port is 0");
+  for (const auto* ports : {&p.host_tcp_ports, &p.host_udp_ports})
+    if (std::ranges::find(*ports, std::uint16_t{0}) != ports->end()) return bad("a host port is 0");
   if (p.tproxy_port) {
     if (*p.tproxy_port == 0) return bad("tproxy_port is 0");
     if (p.tproxy_mark == 0) return bad("proxy mode needs a non-zero tproxy_mark");
@@ -163,8 +166,30 @@ std::vector<std::string> forward_rules(const host_values& v) {
   return rules;
 }
 
+// "{ 80, 8080 }": ports as an nft set (numbers only, validated by type).
+std::string port_set(const std::vector<std::uint16_t>& ports) {
+  std::string out;
+  for (auto p : ports) out += fmt::format("{}{}", out.empty() ? "" : ", ", p);
+  return "{ " + out + " }";
+}
+
+// --host-port: the gateway's listed ports, where netpen listens (bound to
+// the veth) and relays to the host's loopback.
+std::vector<std::string> host_port_rules(const host_values& v, const host_table_plan& plan) {
+  const auto in = from_veth(v);
+  std::vector<std::string> rules;
+  for (const auto& [proto, ports] : {std::pair{"tcp", &plan.host_tcp_ports}, std::pair{"udp", &plan.host_udp_ports}}) {
+    if (ports->empty()) continue;
+    rules.push_back(fmt::format("{} ip daddr {} {} dport {} accept", in, v.gateway4, proto, port_set(*ports)));
+    if (v.gateway6)
+      rules.push_back(fmt::format("{} ip6 daddr {} {} dport {} accept", in, *v.gateway6, proto, port_set(*ports)));
+  }
+  return rules;
+}
+
 // What the tree sends to the host itself. The gateway answers DNS and ping
-// (and, in proxy mode, takes the TPROXY'd connections), plus neighbour
+// (and, in proxy mode, takes the TPROXY'd connections; --host-port's
+// listed ports), plus neighbour
 // discovery; nothing else on it, on its link-local address or on another
 // run's gateway (the netpen pools). The host's other own addresses (its
 // uplinks, aliases on its lo) are reached as the rootless relay reaches
@@ -186,6 +211,7 @@ std::vector<std::string> input_rules(const host_values& v, const host_table_plan
     rules.push_back(in + " icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept");
   }
   if (plan.tproxy_port) rules.push_back(fmt::format("{} meta mark {} accept", in, hex_mark(plan.tproxy_mark)));
+  for (auto& r : host_port_rules(v, plan)) rules.push_back(std::move(r));
   const auto add = [&rules](std::vector<std::string> more) {
     rules.insert(rules.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   };

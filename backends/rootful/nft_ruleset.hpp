@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,9 @@ struct host_table_plan {
   // interfaces (after the masquerade out, before its undoing in) are logged
   // to this NFLOG group (the capture_in/capture_out chains).
   std::optional<std::uint16_t> log_group;
+  // --host-port: the gateway's ports the tree may reach (netpen listens
+  // there, bound to the veth, and relays to the host's loopback).
+  std::vector<std::uint16_t> host_tcp_ports, host_udp_ports;
 };
 
 // The tree's own table `inet netpen`, in the tree's network namespace.

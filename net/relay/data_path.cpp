@@ -31,7 +31,10 @@ data_path::data_path(data_path_options opts)
     : threads_wanted_(thread_count(opts.threads)),
       ctx_(concurrency_hint(threads_wanted_)),
       services_(ctx_, std::move(opts.services)),
-      engine_(ctx_, services_, pool_, opts.engine) {}
+      host_ports_(ctx_, services_, opts.engine.udp),
+      engine_(ctx_, services_, pool_, opts.engine) {
+  engine_.route_host_ports(&host_ports_);
+}
 
 data_path::~data_path() { stop(); }
 
@@ -55,6 +58,7 @@ void data_path::stop() {
   if (stopped_.exchange(true)) return;
   if (threads_.empty()) return;
   engine_.stop_flows();
+  host_ports_.stop();
   if (gate_) gate_->stop();
   services_.stop();
   work_.reset();

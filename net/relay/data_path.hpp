@@ -5,6 +5,8 @@
 //   start()               the services (DNS forwarder, TLS) and the threads
 //   attach_tap(fd)        rootless: the engine owns the tap from here
 //   attach_kernel_path()  rootful: the gate serves the queue and conntrack
+//   serve_host_ports(fds) --host-port: the listeners inside the tree (and
+//                         on the gateway under --root); see host_port_relay
 //   stop()                flows shut down and waited for (bounded), the
 //                         gate closed, DNS stopped, queued events published,
 //                         threads joined
@@ -22,6 +24,7 @@
 #include "net/common/error.hpp"
 #include "net/relay/engine.hpp"
 #include "net/relay/flow_services.hpp"
+#include "net/relay/host_port_relay.hpp"
 #include "net/relay/kernel_gate.hpp"
 #include "net/relay/packet_pool.hpp"
 
@@ -43,6 +46,8 @@ class data_path {
   result<void> start();
   void attach_tap(int tap_fd);
   result<void> attach_kernel_path(kernel_path path);
+  // Takes ownership of --host-port's listening sockets and serves them.
+  result<void> serve_host_ports(std::vector<int> fds) { return host_ports_.serve(std::move(fds)); }
   // The sandbox's init: flows' processes are looked up among its tree.
   void set_tree(pid_t init_pid) { services_.set_tree(init_pid); }
   void stop();
@@ -57,6 +62,7 @@ class data_path {
   // that (the final events) would never run.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   flow_services services_;
+  host_port_relay host_ports_;
   engine engine_;
   std::unique_ptr<kernel_gate> gate_;
   std::vector<std::thread> threads_;

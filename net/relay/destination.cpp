@@ -50,7 +50,14 @@ packet::ip_address gateway_address(bool v6) { return v6 ? gw6() : gw4(); }
 packet::ip_address child_address(bool v6) { return v6 ? ch6() : ch4(); }
 
 destination classify(const packet::ip_address& dst, std::uint16_t dst_port) {
+  return classify(dst, dst_port, false, nullptr);
+}
+
+destination classify(const packet::ip_address& dst, std::uint16_t dst_port, bool udp,
+                     const host_port_set* host_ports) {
   if (dst_port == 53) return {destination_kind::dns_forwarder, {}};
+  if (is_gateway(dst) && host_ports != nullptr && host_ports->contains(udp, dst_port))
+    return {destination_kind::host_port, {}};
   if (is_gateway(dst)) return {destination_kind::forbidden, "gateway-port-closed"};
   if (dst_port == 0) return {destination_kind::forbidden, "port-zero"};
   if (dst.v6 ? unreachable_v6(dst) : unreachable_v4(dst)) return {destination_kind::forbidden, "unroutable-address"};

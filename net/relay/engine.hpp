@@ -48,6 +48,8 @@ struct frame;
 
 namespace netpen::relay {
 
+class host_port_relay;
+
 class flow_services;
 class tcp_flow;
 class udp_flow;
@@ -81,6 +83,9 @@ class engine {
   // shutdown_grace); then closes the tap.
   void stop_flows();
   engine_stats stats() const;
+  // --host-port: UDP to a listed gateway port goes to this relay (set
+  // before attach_tap; null: none).
+  void route_host_ports(host_port_relay* relay) { host_ports_ = relay; }
 
  private:
   asio::awaitable<void> read_tap();
@@ -116,6 +121,7 @@ class engine {
   asio::io_context& ctx_;
   flow_services& services_;
   engine_options opts_;
+  host_port_relay* host_ports_ = nullptr;
   packet_pool& pool_;
   asio::strand<asio::any_io_executor> dispatch_;
   asio::posix::stream_descriptor tap_;

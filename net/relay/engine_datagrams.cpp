@@ -11,6 +11,7 @@
 #include "net/relay/destination.hpp"
 #include "net/relay/engine.hpp"
 #include "net/relay/flow_services.hpp"
+#include "net/relay/host_port_relay.hpp"
 #include "net/relay/icmp_echo_flow.hpp"
 #include "net/relay/udp_flow.hpp"
 
@@ -38,7 +39,12 @@ void engine::handle_udp(packet_buffer buf, const packet::frame& f) {
     handle_dns_udp(key, f);
     return;
   }
-  if (classify(key.dst, key.dst_port).kind != destination_kind::relay) {
+  const auto dest = classify(key.dst, key.dst_port, true, services_.settings().host_ports);
+  if (dest.kind == destination_kind::host_port && host_ports_ != nullptr) {
+    host_ports_->datagram_from_tap(key, f.payload);
+    return;
+  }
+  if (dest.kind != destination_kind::relay) {
     udp_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }

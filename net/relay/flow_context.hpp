@@ -28,6 +28,7 @@
 #include "net/relay/egress_observer.hpp"
 #include "net/relay/flow_key.hpp"
 #include "net/relay/flow_record.hpp"
+#include "net/relay/host_port_set.hpp"
 #include "net/relay/socket_errors.hpp"
 #include "net/relay/tap_writer.hpp"
 
@@ -40,6 +41,7 @@ struct flow_settings {
   asio::ssl::context* proxy_tls = nullptr;     // https:// proxies only
   egress_observer* egress = nullptr;           // the capture's egress points (null: none)
   asio::ip::tcp::endpoint dns_tcp;             // the DNS forwarder's local TCP service
+  const host_port_set* host_ports = nullptr;   // --host-port (null: none)
 };
 
 class flow_context {

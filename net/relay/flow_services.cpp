@@ -21,6 +21,7 @@ flow_services::flow_services(asio::io_context& ctx, services_options opts)
   settings_.connect_timeout = opts_.connect_timeout;
   settings_.proxy = opts_.proxy ? &*opts_.proxy : nullptr;
   settings_.egress = opts_.egress;
+  settings_.host_ports = &opts_.host_ports;
 }
 
 flow_services::~flow_services() = default;

@@ -52,6 +52,8 @@ struct services_options {
   // --interactive: asked about destinations the policy leaves open (`ask`);
   // without one such destinations are denied. Must outlive the services.
   policy::approver* approver = nullptr;
+  // --host-port: the gateway's ports that lead to the host's loopback.
+  host_port_set host_ports;
 };
 
 class flow_services final : public flow_context {

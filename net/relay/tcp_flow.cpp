@@ -173,9 +173,11 @@ void tcp_flow::deliver_early_bytes() {
 }
 
 asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
-  const auto dest = classify(key_.dst, key_.dst_port);
+  const auto dest = classify(key_.dst, key_.dst_port, false, ctx_.settings().host_ports);
   asio::ip::tcp::endpoint target;
   switch (dest.kind) {
+    case destination_kind::host_port:
+      co_return co_await connect_host_port();
     case destination_kind::forbidden:
       log::debug("{}: refused ({})", to_string(key_), dest.reason);
       co_return connect_result::reset;

@@ -97,6 +97,7 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   enum class connect_result { connected, reset, icmp_sent, denied };
   asio::awaitable<connect_result> connect();
   asio::awaitable<connect_result> connect_via_proxy();
+  asio::awaitable<connect_result> connect_host_port();  // tcp_flow_host_port.cpp
   void report_proxy_failure(const std::string& reason, const std::optional<std::string>& name);
   connect_result report_connect_failure(const asio::error_code& ec);
   // The early bytes the proxy sent with its answer go to the child first.

@@ -26,7 +26,6 @@ void check_errors(const std::vector<std::pair<std::vector<std::string>, std::str
 TEST_CASE("valid later flags are rejected as not supported yet", "[cli]") {
   temp_file allow("# scope\nexample.com\n*.example.org:443\n10.0.0.0/8\n[2001:db8::1]:8443\n");
   const std::vector<std::pair<std::vector<std::string>, std::string>> rows{
-      {{"--host-port", "8080,9000-9010", "x"}, "--host-port is not supported yet"},
       {{"--publish", "8080", "--publish=9090:80", "x"}, "--publish is not supported yet"},
   };
   check_errors(rows);

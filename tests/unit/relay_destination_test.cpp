@@ -52,3 +52,35 @@ TEST_CASE("flow keys print both families readably", "[relay]") {
   CHECK(netpen::relay::to_string(k) == "tcp [fd6e:7065:6e00::2]:40000 -> [2001:db8:2::10]:80");
   CHECK(netpen::relay::flow_key_hash{}(k) == netpen::relay::flow_key_hash{}(k));
 }
+
+TEST_CASE("--host-port opens exactly the listed gateway ports, per protocol", "[relay]") {
+  using netpen::relay::host_port;
+  const netpen::relay::host_port_set ports({{false, 8080}, {false, 9000}, {true, 5353}, {true, 53}, {false, 53}});
+  CHECK(classify(ip("10.248.0.1"), 8080, false, &ports).kind == destination_kind::host_port);
+  CHECK(classify(ip("fd6e:7065:6e00::1"), 8080, false, &ports).kind == destination_kind::host_port);
+  CHECK(classify(ip("10.248.0.1"), 5353, true, &ports).kind == destination_kind::host_port);
+  // The other protocol, an unlisted port: closed as before.
+  CHECK(classify(ip("10.248.0.1"), 8080, true, &ports).kind == destination_kind::forbidden);
+  CHECK(classify(ip("10.248.0.1"), 5353, false, &ports).kind == destination_kind::forbidden);
+  CHECK(classify(ip("10.248.0.1"), 8081, false, &ports).reason == "gateway-port-closed");
+  // Port 53 at the gateway stays the forced DNS.
+  CHECK(classify(ip("10.248.0.1"), 53, true, &ports).kind == destination_kind::dns_forwarder);
+  CHECK(classify(ip("10.248.0.1"), 53, false, &ports).kind == destination_kind::dns_forwarder);
+  // Only the gateway: other addresses at a listed port are judged as ever.
+  CHECK(classify(ip("203.0.113.10"), 8080, false, &ports).kind == destination_kind::relay);
+  CHECK(classify(ip("127.0.0.1"), 8080, false, &ports).kind == destination_kind::forbidden);
+  CHECK(classify(ip("10.248.0.2"), 8080, false, &ports).kind == destination_kind::forbidden);
+  CHECK(classify(ip("10.248.0.1"), 8080, false, nullptr).kind == destination_kind::forbidden);
+}
+
+TEST_CASE("the host port set sorts, drops duplicates and prints ranges", "[relay]") {
+  using netpen::relay::host_port_set;
+  const host_port_set ports({{false, 9002}, {false, 9000}, {false, 9001}, {false, 80}, {false, 80}, {true, 53}, {false, 0}});
+  CHECK(ports.ports().size() == 5);
+  CHECK(ports.contains(false, 9001));
+  CHECK_FALSE(ports.contains(true, 9001));
+  CHECK_FALSE(ports.contains(false, 0));
+  CHECK(ports.of(true) == std::vector<std::uint16_t>{53});
+  CHECK(to_text(ports) == "tcp 80, 9000-9002; udp 53");
+  CHECK(to_text(host_port_set{}) == "none");
+}

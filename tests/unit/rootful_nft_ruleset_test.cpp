@@ -197,6 +197,31 @@ TEST_CASE("host table: the tree reaches the host's own addresses, refusals are f
   for (const auto& r : rules) CHECK_FALSE(has(r, "drop"));
 }
 
+TEST_CASE("host table: --host-port lets the tree in at the gateway's listed ports only", "[nft]") {
+  auto p = base_plan();
+  p.host_tcp_ports = {8080, 9000, 9001};
+  p.host_udp_ports = {5353};
+  const auto rules = input_chain(script(p));
+  const std::string in = "iifname \"np3fa9c1\" ";
+  const auto pos = [&rules](const std::string& rule) {
+    const auto it = std::find(rules.begin(), rules.end(), rule);
+    return it == rules.end() ? std::ptrdiff_t{-1} : it - rules.begin();
+  };
+  const auto refusal = pos(in + "ip daddr 10.249.17.1 meta l4proto tcp counter reject with tcp reset");
+  const auto tcp4 = pos(in + "ip daddr 10.249.17.1 tcp dport { 8080, 9000, 9001 } accept");
+  const auto tcp6 = pos(in + "ip6 daddr fd6e:7065:6e11::1 tcp dport { 8080, 9000, 9001 } accept");
+  const auto udp4 = pos(in + "ip daddr 10.249.17.1 udp dport { 5353 } accept");
+  const auto udp6 = pos(in + "ip6 daddr fd6e:7065:6e11::1 udp dport { 5353 } accept");
+  for (auto at : {tcp4, tcp6, udp4, udp6}) {
+    CHECK(at >= 0);
+    CHECK(at < refusal);  // before the gateway's other ports are refused
+  }
+  // Without --host-port no such rule.
+  for (const auto& r : input_chain(script(base_plan()))) CHECK_FALSE(has(r, " dport { "));
+  p.host_udp_ports = {0};
+  CHECK_FALSE(host_table_script(p).has_value());
+}
+
 TEST_CASE("host table: proxy mode sends the tree's TCP to the transparent listener", "[nft]") {
   const auto p = proxy_plan();
   const auto s = script(p);
@@ -407,7 +432,10 @@ TEST_CASE("nft session: host tables applied, listed and deleted in a private net
   auto v4 = base_plan();
   v4.child6.reset();
   v4.gateway6.reset();
-  for (const auto& p : {base_plan(), v4, proxy_plan(), iface_plan(), both_plan()}) {
+  auto host_ports = base_plan();
+  host_ports.host_tcp_ports = {8080, 9000, 9001};
+  host_ports.host_udp_ports = {53, 5353};
+  for (const auto& p : {base_plan(), v4, proxy_plan(), iface_plan(), both_plan(), host_ports}) {
     INFO("tproxy " << p.tproxy_port.has_value() << ", iface " << p.iface.has_value() << ", ipv6 "
                    << p.child6.has_value());
     check_in_private_netns(
