@@ -365,8 +365,8 @@ result<void> serve_host_ports(const prepared_run& p, built_sandbox& b, relay::da
     const auto& plan = b.rootful->plan();
     std::vector<std::string> gateways{plan.addresses.gateway4};
     if (plan.ipv6) gateways.push_back(plan.addresses.gateway6);
-    auto on_gateway =
-        backends::open_host_port_listeners(p.spec.host_ports, gateways, "on the gateway", false, plan.addresses.veth);
+    auto on_gateway = backends::open_host_port_listeners(p.spec.host_ports.at_gateway(), gateways, "on the gateway",
+                                                         false, plan.addresses.veth);
     if (!on_gateway) return unexpected(on_gateway.error());
     for (auto& fd : *on_gateway) listeners.push_back(std::move(fd));
   }

@@ -85,8 +85,8 @@ host_table_plan host_table_of(const run_addresses& a, const network_options& opt
     h.gateway6 = a.gateway6;
   }
   h.log_group = opts.log_group;
-  h.host_tcp_ports = opts.host_ports.of(false);
-  h.host_udp_ports = opts.host_ports.of(true);
+  h.host_tcp_ports = opts.host_ports.at_gateway().of(false);
+  h.host_udp_ports = opts.host_ports.at_gateway().of(true);
   return h;
 }
 

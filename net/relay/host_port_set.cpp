@@ -25,6 +25,12 @@ std::vector<std::uint16_t> host_port_set::of(bool udp) const {
   return out;
 }
 
+host_port_set host_port_set::at_gateway() const {
+  host_port_set out = *this;
+  std::erase_if(out.ports_, [](const host_port& p) { return p.port == 53; });
+  return out;
+}
+
 namespace {
 
 // "80, 9000-9010": consecutive ports folded into ranges.

@@ -28,6 +28,9 @@ class host_port_set {
   const std::vector<host_port>& ports() const { return ports_; }
   // The ports of one protocol, ascending.
   std::vector<std::uint16_t> of(bool udp) const;
+  // The ports served at the gateway: all but 53, which stays the tree's
+  // forced DNS (netpen's forwarder) for both protocols.
+  host_port_set at_gateway() const;
 
  private:
   std::vector<host_port> ports_;

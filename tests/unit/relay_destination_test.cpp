@@ -83,4 +83,5 @@ TEST_CASE("the host port set sorts, drops duplicates and prints ranges", "[relay
   CHECK(ports.of(true) == std::vector<std::uint16_t>{53});
   CHECK(to_text(ports) == "tcp 80, 9000-9002; udp 53");
   CHECK(to_text(host_port_set{}) == "none");
+  CHECK(to_text(ports.at_gateway()) == "tcp 80, 9000-9002");  // 53 stays the gateway's DNS
 }
