@@ -60,6 +60,7 @@ except Exception:
 PY
 chmod a+r "$ASK"
 # Inside the sandbox: GW4 and GW6, the default routes' gateways.
+# shellcheck disable=SC2016 # expanded inside the sandbox
 gateways='gw4=$(ip -4 route show default | sed -n "s/.* via \([0-9.]*\).*/\1/p")
 gw6=$(ip -6 route show default | sed -n "s/.* via \([0-9a-f:]*\).*/\1/p")
 [ -n "$gw4" ] && [ -n "$gw6" ] || exit 99'
