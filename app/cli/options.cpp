@@ -88,8 +88,9 @@ void add_egress_options(raw_options& raw, option_group in) {
   in.many("--host-port", raw.host_port, "PORTS",
           "make these host loopback TCP ports (e.g. 8080,9000-9010) reachable inside the sandbox "
           "at the gateway address and 127.0.0.1");
-  in.many("--publish", raw.publish, "[HOST_PORT:]PORT",
-          "make a server listening inside the sandbox on PORT reachable on the host's 127.0.0.1:HOST_PORT");
+  in.many("--publish", raw.publish, "[ADDR:][HOST_PORT:]PORT[/udp]",
+          "make a server listening inside the sandbox on PORT reachable on the host's 127.0.0.1:HOST_PORT "
+          "(or ADDR:HOST_PORT); inbound connections are not subject to the policy");
 }
 
 // --udp-timeout, --udp-stream-timeout.
