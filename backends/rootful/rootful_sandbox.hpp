@@ -35,6 +35,9 @@ class rootful_sandbox final : public init_driver {
   // The engine's side of the network (once, after wait_ready()).
   relay::kernel_path take_kernel_path() { return network_->take_kernel_path(); }
   const network_plan& plan() const { return network_->plan(); }
+  // A TCP socket inside the tree's network namespace (--publish's loopback
+  // fallback), or -1.
+  int tree_socket(int family) const;
 
  private:
   unique_fd netns_;

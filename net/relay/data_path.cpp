@@ -31,7 +31,8 @@ data_path::data_path(data_path_options opts)
     : threads_wanted_(thread_count(opts.threads)),
       ctx_(concurrency_hint(threads_wanted_)),
       services_(ctx_, std::move(opts.services)),
-      engine_(ctx_, services_, pool_, opts.engine) {}
+      engine_(ctx_, services_, pool_, opts.engine),
+      udp_expiry_(opts.engine.udp) {}
 
 data_path::~data_path() { stop(); }
 
@@ -51,9 +52,18 @@ result<void> data_path::attach_kernel_path(kernel_path path) {
   return gate_->start();
 }
 
+void data_path::publish(std::vector<bound_port> ports, inbound_options opts) {
+  if (ports.empty()) return;
+  inbound_ = std::make_unique<inbound_paths>(ctx_, services_, gate_ ? nullptr : &engine_, std::move(opts));
+  publish_ = std::make_unique<publish_server>(ctx_, services_, *inbound_, udp_expiry_);
+  publish_->start(std::move(ports));
+}
+
 void data_path::stop() {
   if (stopped_.exchange(true)) return;
   if (threads_.empty()) return;
+  if (publish_) publish_->stop();
+  if (inbound_) inbound_->stop();
   engine_.stop_flows();
   if (gate_) gate_->stop();
   services_.stop();

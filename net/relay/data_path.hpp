@@ -5,7 +5,8 @@
 //   start()               the services (DNS forwarder, TLS) and the threads
 //   attach_tap(fd)        rootless: the engine owns the tap from here
 //   attach_kernel_path()  rootful: the gate serves the queue and conntrack
-//   stop()                flows shut down and waited for (bounded), the
+//   publish(ports, opts)  --publish: serve the bound ports (after the attach)
+//   stop()                the published ports closed, flows shut down and waited for (bounded), the
 //                         gate closed, DNS stopped, queued events published,
 //                         threads joined
 // See docs/architecture.md for the layers and the flow lifecycle.
@@ -22,6 +23,8 @@
 #include "net/common/error.hpp"
 #include "net/relay/engine.hpp"
 #include "net/relay/flow_services.hpp"
+#include "net/relay/inbound_paths.hpp"
+#include "net/relay/publish_server.hpp"
 #include "net/relay/kernel_gate.hpp"
 #include "net/relay/packet_pool.hpp"
 
@@ -45,6 +48,9 @@ class data_path {
   result<void> attach_kernel_path(kernel_path path);
   // The sandbox's init: flows' processes are looked up among its tree.
   void set_tree(pid_t init_pid) { services_.set_tree(init_pid); }
+  // --publish: serves the ports bound before the command ran (after
+  // attach_tap or attach_kernel_path; see inbound_paths.hpp for the routes).
+  void publish(std::vector<bound_port> ports, inbound_options opts);
   void stop();
   engine_stats stats() const;
 
@@ -59,6 +65,9 @@ class data_path {
   flow_services services_;
   engine engine_;
   std::unique_ptr<kernel_gate> gate_;
+  std::unique_ptr<inbound_paths> inbound_;
+  std::unique_ptr<publish_server> publish_;
+  udp_idle_expiry udp_expiry_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
 };

@@ -133,6 +133,7 @@ void tcp_flow::after_change() {
 }
 
 asio::awaitable<void> tcp_flow::run() {
+  if (inbound_) co_return co_await run_inbound();
   const auto connected = co_await connect();
   if (connected != connect_result::connected) {
     record_.end = connected == connect_result::icmp_sent ? "unreachable" : "refused";
@@ -151,6 +152,10 @@ asio::awaitable<void> tcp_flow::run() {
   deliver_early_bytes();
   flush();
   after_change();
+  co_await relay_data();
+}
+
+asio::awaitable<void> tcp_flow::relay_data() {
   using namespace asio::experimental::awaitable_operators;
   co_await (host_to_child() && child_to_host() && timers());
   after_change();
