@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -322,6 +323,7 @@ int dry_run(const run_config& cfg, const prepared_run& p) {
 result<built_sandbox> build_sandbox(const run_config& cfg, prepared_run& p, run_outputs& outputs) {
   built_sandbox b;
   if (cfg.backend != backend_kind::rootful) {
+    p.spec.socket_helper = std::ranges::any_of(cfg.publish, [](const publish_spec& pub) { return !pub.udp; });
     auto made = backends::make_rootless_sandbox(p.spec);
     if (!made) return unexpected(made.error());
     b.sandbox = std::move(*made);
@@ -353,13 +355,15 @@ result<built_sandbox> build_sandbox(const run_config& cfg, prepared_run& p, run_
 // The relay serves the sandbox while the command runs: the command's
 // status (1 under --fail-on-leak when something was denied).
 // --publish: the routes into the sandbox the relay's inbound flows take.
+// Rootless: the engine's tap, then the sandbox's loopback with sockets from
+// the init's helper; rootful: the tree's veth addresses, then its loopback.
 relay::inbound_options inbound_options_of(const built_sandbox& b) {
   relay::inbound_options o;
-  if (b.rootful == nullptr) return o;  // rootless: the engine's tap
+  o.sandbox_socket = [sandbox = b.sandbox.get()](int family) { return sandbox->socket_inside(family); };
+  if (b.rootful == nullptr) return o;
   const auto& a = b.rootful->plan().addresses;
   o.tree4 = asio::ip::make_address(a.child4);
   if (b.rootful->plan().ipv6) o.tree6 = asio::ip::make_address(a.child6);
-  o.sandbox_socket = [sandbox = b.rootful](int family) { return sandbox->tree_socket(family); };
   return o;
 }
 

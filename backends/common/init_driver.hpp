@@ -11,6 +11,7 @@
 #include <string>
 
 #include "backends/common/sandbox_init.hpp"
+#include "backends/common/socket_helper.hpp"
 #include "backends/common/terminal.hpp"
 #include "backends/common/unique_fd.hpp"
 #include "backends/sandbox.hpp"
@@ -20,6 +21,7 @@ namespace netpen::backends {
 struct started_init {
   pid_t pid = -1;
   unique_fd pidfd, control;
+  unique_fd sockets;  // the socket helper's channel (spec.socket_helper), else empty
   terminal_state term;
 };
 
@@ -42,6 +44,7 @@ class init_driver : public sandbox {
   int link_fd() const override { return handed_.get(); }
   int release_link_fd() override { return handed_.release(); }
   pid_t init_pid() const override { return pid_; }
+  int socket_inside(int family) override { return sockets_.request(family); }
   result<void> launch() override;
   int wait() override;
 
@@ -55,6 +58,7 @@ class init_driver : public sandbox {
 
   pid_t pid_;
   unique_fd pidfd_, control_, handed_;
+  socket_requester sockets_;
   terminal_state term_;
   bool ready_ = false;  // wait_ready() succeeded (the fd may since have been released)
   bool launched_ = false;

@@ -38,6 +38,7 @@ class rootful_sandbox final : public init_driver {
   // A TCP socket inside the tree's network namespace (--publish's loopback
   // fallback), or -1.
   int tree_socket(int family) const;
+  int socket_inside(int family) override { return tree_socket(family); }
 
  private:
   unique_fd netns_;

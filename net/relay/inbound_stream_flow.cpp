@@ -37,6 +37,7 @@ inbound_stream_flow::inbound_stream_flow(flow_context& ctx, asio::strand<asio::a
   client_.assign(protocol, client.release(), ec);
   server_.assign(target.protocol(), server_fd, ec);
   record_.inbound_client = std::move(client_text);
+  if (target.address().is_loopback()) record_.via = "loopback";  // the sandbox's own
   key_.protocol = packet::proto_tcp;
   key_.src = from_asio(target.address());
   key_.src_port = target.port();

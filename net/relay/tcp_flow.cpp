@@ -123,7 +123,9 @@ void tcp_flow::after_change() {
   // In time_wait both directions are shut down and the host socket has done
   // its job: release it now rather than hold an fd per flow for 2 s.
   const bool done = ep_.is_closed() || ep_.current_state() == tcp::state::time_wait;
-  if (done && !host_closed_) {
+  // An inbound flow whose open failed hands its client back (run_inbound).
+  const bool client_goes_back = inbound_ && !connected_;
+  if (done && !host_closed_ && !client_goes_back) {
     host_closed_ = true;
     stream_.close(ep_.was_reset());  // cancels pending connect/read/write
     egress_closed();
