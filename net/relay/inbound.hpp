@@ -33,6 +33,12 @@ enum class inbound_route {
 
 const char* to_string(inbound_route r);
 
+// The order to try routes in (pure): the child's address before the
+// sandbox's loopback, each in the host address's family first; IPv6 routes
+// only where the sandbox has IPv6, loopback ones only with a way to make a
+// socket inside.
+std::vector<inbound_route> inbound_route_order(bool host_v6, bool sandbox_v6, bool loopback);
+
 struct inbound_request {
   published_port port;
   std::string client;  // the host client, "127.0.0.1:40000"

@@ -73,18 +73,21 @@ inbound_paths::inbound_paths(asio::io_context& ctx, flow_context& services, engi
 
 inbound_paths::~inbound_paths() { stop(); }
 
-std::vector<inbound_route> inbound_paths::tcp_routes(const published_port& port) const {
-  const bool v6_first = port.host_address.is_v6();
-  const bool sandbox_v6 = engine_ != nullptr || opts_.tree6.has_value();
+std::vector<inbound_route> inbound_route_order(bool host_v6, bool sandbox_v6, bool loopback) {
   std::vector<inbound_route> routes;
   auto add = [&](inbound_route v4, inbound_route v6, bool v6_ok) {
-    if (v6_first && v6_ok) routes.push_back(v6);
+    if (host_v6 && v6_ok) routes.push_back(v6);
     routes.push_back(v4);
-    if (!v6_first && v6_ok) routes.push_back(v6);
+    if (!host_v6 && v6_ok) routes.push_back(v6);
   };
   add(inbound_route::sandbox_v4, inbound_route::sandbox_v6, sandbox_v6);
-  if (opts_.sandbox_socket) add(inbound_route::loopback_v4, inbound_route::loopback_v6, true);
+  if (loopback) add(inbound_route::loopback_v4, inbound_route::loopback_v6, true);
   return routes;
+}
+
+std::vector<inbound_route> inbound_paths::tcp_routes(const published_port& port) const {
+  return inbound_route_order(port.host_address.is_v6(), engine_ != nullptr || opts_.tree6.has_value(),
+                             static_cast<bool>(opts_.sandbox_socket));
 }
 
 void inbound_paths::open_tcp(asio::ip::tcp::socket client, const inbound_request& req, refused_fn refused) {
