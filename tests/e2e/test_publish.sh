@@ -6,8 +6,9 @@
 # router, the "other machine"). Checked, as root and as the user (and under
 # --root with NETPEN_E2E_BACKEND=rootful):
 #   - a server on 0.0.0.0, on 127.0.0.1 and on :: answers on the host's
-#     127.0.0.1:HOST_PORT; on the child's address the server sees the
-#     gateway as its client (through the tap, or routed under --root);
+#     127.0.0.1:HOST_PORT (the last two under --offline: the policy does
+#     not apply to inbound flows); on the child's address the server sees
+#     the gateway as its client (through the tap, or routed under --root);
 #   - a few MB arrive intact (sha256);
 #   - a UDP echo server published with /udp answers, to the gateway;
 #   - the flow log holds the inbound flow (direction, host client, port);
@@ -154,7 +155,8 @@ for who in $(e2e_users); do
   for bind in 127.0.0.1 ::; do
     tag=pub-$bind-$who
     tag=${tag//:/6}
-    serve_start "$who" "$tag" --publish "$HOST_PORT:$PORT_IN" -- \
+    # (under --offline: the policy does not apply to inbound flows)
+    serve_start "$who" "$tag" --offline --publish "$HOST_PORT:$PORT_IN" -- \
       python3 -m http.server "$PORT_IN" --bind "$bind" --directory "$WWW"
     if http_up "http://127.0.0.1:$HOST_PORT/"; then ok "[$who] $bind: the published server listens"
     else not_ok "[$who] $bind: the published server listens" "$(cat "$LAB_TMP/$tag.err")"; fi
