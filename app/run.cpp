@@ -231,6 +231,7 @@ backends::rootful::rootful_options rootful_options_of(const run_config& cfg, con
   o.command = command_text(cfg);
   o.proxy_mode = p.relay.services.proxy.has_value();
   o.iface = cfg.egress_iface;
+  for (const auto& pub : cfg.publish) o.published.push_back({pub.sandbox_port, pub.udp});
   return o;
 }
 

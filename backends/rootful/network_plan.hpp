@@ -24,6 +24,7 @@ struct network_options {
   bool proxy_mode = false;  // --proxy: the tree's TCP is TPROXY'd to the engine
   std::optional<std::string> iface;  // --iface: direct egress only through this host interface
   std::optional<std::uint16_t> log_group;  // the egress capture's NFLOG group (host_table_plan::log_group)
+  std::vector<inbound_port> published;     // --publish: the tree's ports netpen connects to
 };
 
 struct network_plan {

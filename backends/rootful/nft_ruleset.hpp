@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/common/error.hpp"
 
@@ -33,10 +34,22 @@ struct host_table_plan {
   std::optional<std::uint16_t> log_group;
 };
 
+// A port the tree accepts new connections on (--publish), from the gateway only.
+struct inbound_port {
+  std::uint16_t port = 0;
+  bool udp = false;
+};
+
 // The tree's own table `inet netpen`, in the tree's network namespace.
 struct child_table_plan {
   std::uint16_t queue = 0;      // NFQUEUE number
   std::uint32_t deny_mark = 0;  // non-zero; packets re-injected with this bit are rejected
+  // With a gateway: the input chain. New TCP and UDP into the tree is
+  // refused (a reset, port unreachable) unless it comes from the gateway to
+  // a published port, i.e. netpen's own connections for --publish; the
+  // tree's loopback and its flows' answers are not affected.
+  std::optional<std::string> gateway4, gateway6;
+  std::vector<inbound_port> published;
 };
 
 // The child table's name (family inet), and its sets of allowed

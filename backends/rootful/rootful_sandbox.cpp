@@ -50,6 +50,7 @@ network_options network_options_of(const sandbox_spec& spec, const rootful_optio
   n.log_group = opts.log_group;
   n.proxy_mode = opts.proxy_mode;
   n.iface = opts.iface;
+  n.published = opts.published;
   return n;
 }
 

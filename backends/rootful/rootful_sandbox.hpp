@@ -26,6 +26,7 @@ struct rootful_options {
   std::optional<std::uint16_t> log_group;  // -o at egress: the capture's NFLOG group
   bool proxy_mode = false;                 // --proxy: the tree's TCP is TPROXY'd to the engine
   std::optional<std::string> iface;        // --iface: direct egress through this host interface
+  std::vector<inbound_port> published;     // --publish: ports the tree accepts netpen's connections on
 };
 
 class rootful_sandbox final : public init_driver {
