@@ -48,8 +48,9 @@ struct child_table_plan {
   // refused (a reset, port unreachable) unless it comes from the gateway to
   // a published port, i.e. netpen's own connections for --publish; the
   // tree's loopback and its flows' answers are not affected.
-  std::optional<std::string> gateway4, gateway6;
-  std::vector<inbound_port> published;
+  std::optional<std::string> gateway4 = std::nullopt;
+  std::optional<std::string> gateway6 = std::nullopt;
+  std::vector<inbound_port> published = {};
 };
 
 // The child table's name (family inet), and its sets of allowed

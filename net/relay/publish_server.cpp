@@ -182,7 +182,7 @@ void publish_server::start_udp(std::shared_ptr<udp_port> p) {
   auto sweep = [this, p]() -> asio::awaitable<void> {
     while (!p->closed) {
       p->sweep.expires_after(sweep_interval);
-      auto [ec] = co_await p->sweep.async_wait(use_tuple);
+      co_await p->sweep.async_wait(use_tuple);  // cancelled by stop(): `closed` says so
       if (p->closed) co_return;
       const auto now = udp_idle_expiry::clock::now();
       for (auto it = p->flows.begin(); it != p->flows.end();) {

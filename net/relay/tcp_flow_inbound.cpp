@@ -38,7 +38,7 @@ asio::awaitable<bool> tcp_flow::open_inbound() {
   while (ep_.current_state() == tcp::state::syn_sent) {
     armed_deadline_ = ep_.next_deadline().value_or(tcp::time_point::max());
     deadline_timer_.expires_at(armed_deadline_);
-    auto [ec] = co_await deadline_timer_.async_wait(use_tuple);
+    co_await deadline_timer_.async_wait(use_tuple);  // fired or cancelled: the state says which
     flush();  // the SYN again when its timer ran out
   }
   co_return ep_.current_state() == tcp::state::established;
