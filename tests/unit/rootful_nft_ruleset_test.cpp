@@ -443,7 +443,9 @@ TEST_CASE("nft session: the child table in a private netns", "[nft][root]") {
           rest.erase(at, queue_rule.size());
           expect_ok(nft.run(rest), "run without the queue rule");
           const auto listed = expect_ok(nft.list_table("inet", child_table_name), "list table");
-          expect(listed.find("reject with tcp reset") != std::string::npos, "rules missing: " + listed);
+          expect(listed.find("reject with tcp reset") != std::string::npos &&
+                     listed.find("ip saddr 10.249.17.1 tcp dport 8000 accept") != std::string::npos,
+                 "rules missing: " + listed);
           // A cached verdict is an element of the allowed set, with its timeout.
           expect_ok(nft.run(expect_ok(allowed_element_script("192.0.2.7", true, 443, 60s), "element")), "add");
           expect_ok(nft.run(expect_ok(allowed_element_script("2001:db8::7", false, 53, 60s), "element")), "add");
