@@ -8,7 +8,7 @@
 using namespace netpen::app;
 using namespace netpen::app::cli_test;
 
-TEST_CASE("--publish values are parsed like docker run -p", "[cli]") {
+TEST_CASE("publish: values are parsed like docker run -p", "[cli]") {
   struct row {
     std::string text;
     publish_spec want;
@@ -60,7 +60,7 @@ TEST_CASE("bad --publish values are exit-2 errors naming the syntax", "[cli]") {
   }
 }
 
-TEST_CASE("--publish is repeatable; the same host port and protocol twice conflicts", "[cli]") {
+TEST_CASE("publish: the flag repeats, the same host port and protocol twice conflicts", "[cli]") {
   auto c = config_of({"--publish", "8080:80", "--publish", "8080:80/udp", "--publish=[::1]:9090:90", "x"});
   REQUIRE(c.publish.size() == 3);
   CHECK(c.publish[1].udp);

@@ -64,7 +64,7 @@ TEST_CASE("active open: the first poll emits a bare SYN with our MSS and window 
   CHECK(*o.ep->next_deadline() == o.now + 200ms);
 }
 
-TEST_CASE("active open: the SYN-ACK establishes and is acknowledged; data flows both ways", "[tcp]") {
+TEST_CASE("active open: the SYN-ACK establishes and is acknowledged, then data flows both ways", "[tcp]") {
   opener o;
   o.poll();
   o.syn_ack();
@@ -107,7 +107,7 @@ TEST_CASE("active open: no window scaling when the SYN-ACK has none", "[tcp]") {
   CHECK(out[0].window == 65535);  // capped, not scaled
 }
 
-TEST_CASE("active open: a RST with an acceptable ACK refuses; other RSTs are ignored", "[tcp]") {
+TEST_CASE("active open: a RST with an acceptable ACK refuses, other RSTs are ignored", "[tcp]") {
   opener o;
   o.poll();
   o.segment(0, 7001 + 5, F::rst | F::ack);  // ACK beyond what we sent
