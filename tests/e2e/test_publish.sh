@@ -14,6 +14,8 @@
 #   - the flow log holds the inbound flow (direction, host client, port);
 #   - by default only the host's loopback listens (the router cannot
 #     connect), an explicit ADDR exposes the port there;
+#   - --root: the tree's table accepts new connections only to published
+#     ports (another port of the tree is refused from the host at once);
 #   - a host port already taken: exit 1 before the command ran;
 #   - bad syntax: exit 2.
 # Every wait is bounded: the servers stop by themselves after 60 s, the
@@ -189,6 +191,30 @@ for who in $(e2e_users); do
   check_output_eq "[$who] udp: a datagram from the host's client gets its echo" echo:hello-udp udp_ask hello-udp
   serve_stop "$tag"
   check_match "[$who] udp: the server sees the gateway" "$GATEWAY_RE" "$(sed -n 's/^from //p' "$LAB_TMP/$tag.err")"
+
+  # --- --root: the tree accepts new connections only to published ports ---
+  if is_rootful; then
+    tag=pub-tree-$who
+    # (the tree writes its address for the test; two servers, one published)
+    serve_start "$who" "$tag" --publish "$HOST_PORT:$PORT_IN" -- sh -c "
+      ip -4 -o addr show dev eth0 | sed -n 's|.* inet \\([0-9.]*\\)/.*|\\1|p' > $LAB_TMP/$tag.addr
+      python3 -m http.server $((PORT_IN + 1)) --bind 0.0.0.0 --directory $WWW &
+      exec python3 -m http.server $PORT_IN --bind 0.0.0.0 --directory $WWW"
+    http_up "http://127.0.0.1:$HOST_PORT/" || not_ok "[$who] --root: the published server listens"
+    tree=$(cat "$LAB_TMP/$tag.addr" 2> /dev/null)
+    if [[ $tree =~ ^10\.249\. ]]; then
+      start=$(date +%s)
+      run in_host curl -sS -m 10 "http://$tree:$((PORT_IN + 1))/"
+      if ((RC != 0)) && [[ $OUT != *publish-index* ]] && (($(date +%s) - start < 3)); then
+        ok "[$who] --root: an unpublished port of the tree is refused from the host, at once"
+      else not_ok "[$who] --root: an unpublished port of the tree is refused from the host, at once"; fi
+    else
+      not_ok "[$who] --root: the tree's address was written" "got '$tree'"
+    fi
+    check_output_eq "[$who] --root: the published one still answers" publish-index \
+      in_host curl -fsS -m 10 "http://127.0.0.1:$HOST_PORT/index.html"
+    serve_stop "$tag"
+  fi
 
   # --- a taken host port, bad syntax --------------------------------------
   rm -f "$LAB_TMP/ran-$who"
