@@ -101,9 +101,11 @@ serve_stop() {
 http_up() { wait_for 15 in_host curl -fsS -m 1 -o /dev/null "$1" 2> /dev/null; }
 # clients TAG: the client addresses in the http.server's log lines (also
 # a command for `run` and the checks).
+# shellcheck disable=SC2016 # expanded by the inner sh
 clients_argv() { E2E_ARGV=(sh -c 'sed -n "s/^\([0-9a-f.:]*\) - - \[.*/\1/p" "$1" | sort -u' clients "$LAB_TMP/$1.err"); }
 clients() { clients_argv "$@" && "${E2E_ARGV[@]}"; }
 # udp_ask TEXT: one datagram to the published UDP port, its answer (1 s).
+# shellcheck disable=SC2317 # called by `run` and wait_for
 udp_ask_argv() {
   in_host_argv python3 -c "
 import socket, sys
@@ -113,6 +115,7 @@ s.sendto(sys.argv[1].encode(), ('127.0.0.1', int(sys.argv[2])))
 print(s.recvfrom(65535)[0].decode())
 " "$1" "$HOST_PORT_UDP"
 }
+# shellcheck disable=SC2317 # called by wait_for
 udp_ask() { udp_ask_argv "$@" && "${E2E_ARGV[@]}" 2> /dev/null; }
 # inbound_events LOG: "OPEN|CLOSE SRC_ADDR -> PORT" for each inbound flow event.
 inbound_events() {
