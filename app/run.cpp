@@ -16,12 +16,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "app/cli/publish_spec.hpp"
 #include "app/proxy_setup.hpp"
 #include "app/interactive/terminal_approver.hpp"
 #include "app/run_outputs.hpp"
@@ -230,6 +232,7 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
   if (cfg.proxy_only) info.controls.push_back("proxy-only");
   if (!p.spec.host_ports.empty()) info.controls.push_back("host-port " + relay::to_text(p.spec.host_ports));
   for (auto& c : policy_controls(cfg)) info.controls.push_back(std::move(c));
+  for (const auto& pub : cfg.publish) info.controls.push_back("publish " + cli::publish_text(pub));
   if (cfg.capture_path) info.capture = capture_text(cfg);
   return info;
 }
@@ -241,6 +244,7 @@ backends::rootful::rootful_options rootful_options_of(const run_config& cfg, con
   o.command = command_text(cfg);
   o.proxy_mode = p.relay.services.proxy.has_value();
   o.iface = cfg.egress_iface;
+  for (const auto& pub : cfg.publish) o.published.push_back({pub.sandbox_port, pub.udp});
   return o;
 }
 
@@ -301,7 +305,17 @@ void print_plan(const run_config& cfg, const prepared_run& p, const backends::ro
   fmt::print("  hosts:       {}\n", cfg.hosts_file ? "overlay from " + *cfg.hosts_file : std::string("host's /etc/hosts"));
   const auto policy = policy_controls(cfg);
   fmt::print("  policy:      {}\n", policy.empty() ? std::string("none (everything may leave)") : fmt::format("{}", fmt::join(policy, "; ")));
+  for (const auto& pub : cfg.publish)
+    fmt::print("  publish:     {} (inbound: the server sees the gateway; the policy does not apply)\n",
+               cli::publish_text(pub));
   fmt::print("  command:     {}\n", command_text(cfg));
+}
+
+std::vector<relay::published_port> published_ports_of(const run_config& cfg) {
+  std::vector<relay::published_port> out;
+  for (const auto& pub : cfg.publish)
+    out.push_back({asio::ip::make_address(pub.host_address), pub.host_port, pub.sandbox_port, pub.udp});
+  return out;
 }
 
 // The sandbox of the chosen backend, with what the run needs of --root's.
@@ -327,6 +341,7 @@ int dry_run(const run_config& cfg, const prepared_run& p) {
 result<built_sandbox> build_sandbox(const run_config& cfg, prepared_run& p, run_outputs& outputs) {
   built_sandbox b;
   if (cfg.backend != backend_kind::rootful) {
+    p.spec.socket_helper = std::ranges::any_of(cfg.publish, [](const publish_spec& pub) { return !pub.udp; });
     auto made = backends::make_rootless_sandbox(p.spec);
     if (!made) return unexpected(made.error());
     b.sandbox = std::move(*made);
@@ -378,8 +393,21 @@ result<void> serve_host_ports(const prepared_run& p, built_sandbox& b, relay::da
 
 // The relay serves the sandbox while the command runs: the command's
 // status (1 under --fail-on-leak when something was denied).
+// --publish: the routes into the sandbox the relay's inbound flows take.
+// Rootless: the engine's tap, then the sandbox's loopback with sockets from
+// the init's helper; rootful: the tree's veth addresses, then its loopback.
+relay::inbound_options inbound_options_of(const built_sandbox& b) {
+  relay::inbound_options o;
+  o.sandbox_socket = [sandbox = b.sandbox.get()](int family) { return sandbox->socket_inside(family); };
+  if (b.rootful == nullptr) return o;
+  const auto& a = b.rootful->plan().addresses;
+  o.tree4 = asio::ip::make_address(a.child4);
+  if (b.rootful->plan().ipv6) o.tree6 = asio::ip::make_address(a.child6);
+  return o;
+}
+
 int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run_outputs& outputs,
-                   interactive::terminal_approver* approver) {
+                   interactive::terminal_approver* approver, std::vector<relay::bound_port> published) {
   p.relay.services.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
                              log::debug_enabled();
   relay::data_path relay(std::move(p.relay));  // after `outputs`: stops (and stops calling it) first
@@ -397,6 +425,7 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
     relay.attach_tap(b.sandbox->release_link_fd());  // the engine owns the tap from here
   }
   if (auto served = serve_host_ports(p, b, relay); !served) return fail(served.error());
+  relay.publish(std::move(published), inbound_options_of(b));
   if (auto launched = b.sandbox->launch(); !launched) return fail(launched.error());
   int status = b.sandbox->wait();
   if (b.link_capture) b.link_capture->close();
@@ -430,6 +459,11 @@ int run_command(const run_config& cfg) {
   if (!prepared) return report(prepared.error());
   if (cfg.dry_run) return dry_run(cfg, *prepared);
 
+  // --publish: every host port bound before anything runs (a taken port
+  // stops the run here, the command never started).
+  auto published = relay::bind_published_ports(published_ports_of(cfg));
+  if (!published) return report(published.error());
+
   // Outputs first: a flow log or capture that cannot be written stops the
   // run before anything is set up.
   auto outputs = run_outputs::open(cfg, describe(cfg, *prepared));
@@ -460,7 +494,7 @@ int run_command(const run_config& cfg) {
     if (auto started = approver->start(); !started) return report(started.error());
   }
   raise_fd_limit();  // after the fork: the command keeps its own limit
-  return serve_and_wait(cfg, *prepared, *built, **outputs, approver.get());
+  return serve_and_wait(cfg, *prepared, *built, **outputs, approver.get(), std::move(*published));
 }
 
 }  // namespace netpen::app

@@ -40,7 +40,15 @@ using policy_entry = policy::rule;
 enum class capture_point { child, egress, wire_egress, both };
 enum class default_policy { allow, deny };
 struct port_range { std::uint16_t first = 0; std::uint16_t last = 0; bool udp = false; };  // udp false: TCP
-struct publish_spec { std::uint16_t host_port = 0; std::uint16_t sandbox_port = 0; };
+// --publish [ADDR:][HOST_PORT:]PORT[/udp]: a server in the sandbox on PORT,
+// reachable on the host at ADDR:HOST_PORT (app/cli/publish_spec.hpp).
+struct publish_spec {
+  std::string host_address = "127.0.0.1";  // ADDR, an IP literal (IPv6 without brackets)
+  std::uint16_t host_port = 0;
+  std::uint16_t sandbox_port = 0;
+  bool udp = false;
+  friend bool operator==(const publish_spec&, const publish_spec&) = default;
+};
 
 struct run_config {
   backend_kind backend = backend_kind::rootless;

@@ -35,6 +35,7 @@ struct sandbox_spec {
   bool ipv6_route = true;                   // ... and an IPv6 one (false when the host has none)
   std::optional<command_identity> identity; // drop to this user before exec (rootful)
   relay::host_port_set host_ports;          // --host-port: the init listens on these at 127.0.0.1 and [::1]
+  bool socket_helper = false;               // rootless --publish: sockets made inside on request (socket_helper.hpp)
 };
 
 class sandbox {
@@ -71,6 +72,11 @@ class sandbox {
 
   // pid of the sandbox init in netpen's pid namespace (for diagnostics).
   virtual pid_t init_pid() const = 0;
+
+  // A new TCP socket (AF_INET or AF_INET6) inside the sandbox's network
+  // namespace, for connecting from outside to its loopback (--publish); -1
+  // when the backend cannot make one. Safe from any thread after wait_ready().
+  virtual int socket_inside(int family) = 0;
 };
 
 // Starts a rootless sandbox (user+net+mount+pid namespaces, tap0): forks its

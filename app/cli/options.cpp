@@ -89,8 +89,9 @@ void add_egress_options(raw_options& raw, option_group in) {
           "make these ports of the host's loopback reachable inside the sandbox at 127.0.0.1, [::1] and the "
           "gateway address: TCP 8080,9000-9010, UDP udp/5353; flows to them bypass the allow/deny policy "
           "and --offline (you opened them), other host ports stay closed");
-  in.many("--publish", raw.publish, "[HOST_PORT:]PORT",
-          "make a server listening inside the sandbox on PORT reachable on the host's 127.0.0.1:HOST_PORT");
+  in.many("--publish", raw.publish, "[ADDR:][HOST_PORT:]PORT[/udp]",
+          "make a server listening inside the sandbox on PORT reachable on the host's 127.0.0.1:HOST_PORT "
+          "(or ADDR:HOST_PORT); inbound connections are not subject to the policy");
 }
 
 // --udp-timeout, --udp-stream-timeout.

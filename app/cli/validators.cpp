@@ -249,14 +249,6 @@ result<std::vector<port_range>> parse_port_list(std::string_view flag, std::stri
   return out;
 }
 
-result<publish_spec> parse_publish(std::string_view flag, std::string_view text) {
-  auto colon = text.find(':');
-  auto inner = parse_port(colon == std::string_view::npos ? text : text.substr(colon + 1));
-  auto host = colon == std::string_view::npos ? inner : parse_port(text.substr(0, colon));
-  if (!inner || !host) return bad_value(flag, in_quotes(text) + " is not [HOST_PORT:]PORT (ports 1-65535)");
-  return publish_spec{*host, *inner};
-}
-
 result<unsigned> parse_positive_seconds(std::string_view flag, std::string_view text) {
   if (!all_digits(text) || text.size() > 9) return bad_value(flag, in_quotes(text) + " is not a positive number of seconds");
   unsigned value = 0;

@@ -41,7 +41,6 @@ std::string redact_proxy_uri(std::string_view text);
 result<std::vector<port_range>> parse_port_list(std::string_view flag, std::string_view text);
 // The most ports --host-port may name in all (each costs listening sockets).
 inline constexpr std::size_t max_host_ports = 256;
-result<publish_spec> parse_publish(std::string_view flag, std::string_view text);
 result<unsigned> parse_positive_seconds(std::string_view flag, std::string_view text);
 // Reads a whole file; the error names the flag, the path and the OS reason.
 result<std::string> read_file_for(std::string_view flag, const std::string& path);

@@ -60,6 +60,13 @@ result<started_init> start_init(const sandbox_spec& spec, std::uint64_t namespac
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
     return fail("control-channel", fmt::format("cannot create the control socketpair: {}", std::strerror(errno)));
   unique_fd parent_end(sv[0]), child_end(sv[1]);
+  unique_fd helper_parent, helper_child;
+  if (spec.socket_helper) {
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+      return fail("control-channel", fmt::format("cannot create the socket helper's socketpair: {}", std::strerror(errno)));
+    helper_parent.reset(sv[0]);
+    helper_child.reset(sv[1]);
+  }
 
   int pidfd = -1;
   clone_args args{};
@@ -70,7 +77,9 @@ result<started_init> start_init(const sandbox_spec& spec, std::uint64_t namespac
   if (pid < 0) return unexpected(clone_error(errno));
   if (pid == 0) {
     parent_end.reset();
+    helper_parent.reset();
     init_config cfg;
+    cfg.socket_helper_fd = helper_child.get();
     cfg.spec = &spec;
     cfg.setup = setup;
     cfg.control_fd = child_end.get();
@@ -82,6 +91,7 @@ result<started_init> start_init(const sandbox_spec& spec, std::uint64_t namespac
   out.pid = static_cast<pid_t>(pid);
   out.pidfd = unique_fd(pidfd);
   out.control = std::move(parent_end);
+  out.sockets = std::move(helper_parent);
   out.term = term;
   log::debug("sandbox init is pid {}", out.pid);
   return out;
@@ -95,7 +105,11 @@ void abandon(pid_t pid) {
 }
 
 init_driver::init_driver(started_init init)
-    : pid_(init.pid), pidfd_(std::move(init.pidfd)), control_(std::move(init.control)), term_(init.term) {}
+    : pid_(init.pid),
+      pidfd_(std::move(init.pidfd)),
+      control_(std::move(init.control)),
+      sockets_(std::move(init.sockets)),
+      term_(init.term) {}
 
 init_driver::~init_driver() { terminate(); }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backends/common/sandbox_init.hpp"
+#include "backends/common/socket_helper.hpp"
 #include "backends/common/terminal.hpp"
 #include "backends/common/unique_fd.hpp"
 #include "backends/sandbox.hpp"
@@ -21,6 +22,7 @@ namespace netpen::backends {
 struct started_init {
   pid_t pid = -1;
   unique_fd pidfd, control;
+  unique_fd sockets;  // the socket helper's channel (spec.socket_helper), else empty
   terminal_state term;
 };
 
@@ -44,6 +46,7 @@ class init_driver : public sandbox {
   int release_link_fd() override { return handed_.release(); }
   std::vector<unique_fd> take_host_port_listeners() override { return std::move(listeners_); }
   pid_t init_pid() const override { return pid_; }
+  int socket_inside(int family) override { return sockets_.request(family); }
   result<void> launch() override;
   int wait() override;
 
@@ -58,6 +61,7 @@ class init_driver : public sandbox {
   pid_t pid_;
   unique_fd pidfd_, control_, handed_;
   std::vector<unique_fd> listeners_;  // --host-port, from the init before "ok"
+  socket_requester sockets_;
   terminal_state term_;
   bool ready_ = false;  // wait_ready() succeeded (the fd may since have been released)
   bool launched_ = false;

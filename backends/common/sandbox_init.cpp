@@ -17,6 +17,7 @@
 #include "backends/common/fd_passing.hpp"
 #include "backends/common/host_port_listeners.hpp"
 #include "backends/common/signal_relay.hpp"
+#include "backends/common/socket_helper.hpp"
 #include "backends/common/terminal.hpp"
 #include "backends/common/identity.hpp"
 #include "net/common/log.hpp"
@@ -141,6 +142,18 @@ sigset_t init_signals() {
   return {};
 }
 
+// Forks the socket helper (inside every namespace, set up); the init keeps
+// no end of its channel. A helper that cannot start only costs the
+// loopback fallback.
+void start_socket_helper(const init_config& cfg) {
+  const pid_t helper = ::fork();
+  if (helper == 0) {
+    ::close(cfg.control_fd);
+    serve_sandbox_sockets(cfg.socket_helper_fd);
+  }
+  ::close(cfg.socket_helper_fd);
+}
+
 }  // namespace
 
 int exec_failure_status(int err) { return err == ENOENT || err == ENOTDIR ? 127 : 126; }
@@ -171,6 +184,7 @@ void run_sandbox_init(const init_config& cfg) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a credential change cleared it
   }
   const pid_t command = spawn_command(cfg);  // control_fd is close-on-exec
+  if (cfg.socket_helper_fd >= 0) start_socket_helper(cfg);  // after: the command stays pid 2
   supervise(cfg, command);
 }
 

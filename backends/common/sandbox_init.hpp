@@ -10,7 +10,8 @@
 //      naming the failed step, and then exits without running anything;
 //   3. waits for "run" (launch()), forks the command into its own process
 //      group (the terminal's foreground group when netpen had the terminal)
-//      and execs it;
+//      and execs it; with a socket helper channel, then forks the helper
+//      (socket_helper.hpp);
 //   4. reaps every process (orphans reparent to it), forwards INT, TERM, HUP,
 //      QUIT, USR1, USR2 and WINCH to the command, and when the command ends
 //      exits with its status (128+N for signal N); pid 1 exiting makes the
@@ -37,6 +38,7 @@ struct init_config {
   init_setup setup = nullptr;
   int control_fd = -1;     // the child's end of the control socketpair
   int tty_fd = -1;         // terminal to hand to the command, or -1
+  int socket_helper_fd = -1;  // the socket helper's end (socket_helper.hpp), or -1: none
   sigset_t command_mask{};  // signal mask the command starts with
 };
 

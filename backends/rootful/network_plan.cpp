@@ -113,6 +113,9 @@ result<network_plan> plan_network(const host_facts& facts, const network_options
   }
   p.child_table.queue = tree_queue;
   p.child_table.deny_mark = deny_mark;
+  p.child_table.gateway4 = addrs->gateway4;
+  if (opts.ipv6_route) p.child_table.gateway6 = addrs->gateway6;
+  p.child_table.published = opts.published;
   auto host = host_table_script(h);
   if (!host) return unexpected(host.error());
   auto child = child_table_script(p.child_table);

@@ -26,6 +26,7 @@ struct network_options {
   std::optional<std::string> iface;  // --iface: direct egress only through this host interface
   std::optional<std::uint16_t> log_group;  // the egress capture's NFLOG group (host_table_plan::log_group)
   relay::host_port_set host_ports;  // --host-port: the gateway's ports the host table lets in
+  std::vector<inbound_port> published;     // --publish: the tree's ports netpen connects to
 };
 
 struct network_plan {

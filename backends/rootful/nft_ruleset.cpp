@@ -275,8 +275,35 @@ result<std::string> host_table_script(const host_table_plan& plan) {
   return s;
 }
 
+// The tree's input: only netpen's connections to published ports are new.
+result<std::vector<std::string>> tree_input_rules(const child_table_plan& plan) {
+  auto g4 = canonical_address(AF_INET, *plan.gateway4);
+  if (!g4) return bad(fmt::format("gateway4 \"{}\"", *plan.gateway4));
+  std::optional<std::string> g6;
+  if (plan.gateway6) {
+    g6 = canonical_address(AF_INET6, *plan.gateway6);
+    if (!g6) return bad(fmt::format("gateway6 \"{}\"", *plan.gateway6));
+  }
+  std::vector<std::string> rules{"ct state established,related accept", "iifname \"lo\" accept"};
+  for (const auto& p : plan.published) {
+    if (p.port == 0) return bad("a published port is 0");
+    const auto proto = p.udp ? "udp" : "tcp";
+    rules.push_back(fmt::format("ip saddr {} {} dport {} accept", *g4, proto, p.port));
+    if (g6) rules.push_back(fmt::format("ip6 saddr {} {} dport {} accept", *g6, proto, p.port));
+  }
+  rules.emplace_back("ct state new meta l4proto tcp counter reject with tcp reset");
+  rules.emplace_back("ct state new meta l4proto udp counter reject with icmpx port-unreachable");
+  return rules;
+}
+
 result<std::string> child_table_script(const child_table_plan& plan) {
   if (plan.deny_mark == 0) return bad("deny_mark is 0");
+  std::optional<std::vector<std::string>> input;
+  if (plan.gateway4) {
+    auto rules = tree_input_rules(plan);
+    if (!rules) return unexpected(rules.error());
+    input = std::move(*rules);
+  }
   const auto deny = hex_mark(plan.deny_mark);
   std::string s = table_header(child_table_name);
   // The gate's verdict cache: destinations the gate allowed for a reason
@@ -296,6 +323,7 @@ result<std::string> child_table_script(const child_table_plan& plan) {
          fmt::format("meta l4proto {{ tcp, udp }} ip6 daddr . meta l4proto . th dport @{} counter accept",
                      allowed_set6),
          fmt::format("ct state new counter queue num {}", plan.queue)});
+  if (input) chain(s, "input", "filter", "input", "filter", *input);
   s += "}\n";
   return s;
 }

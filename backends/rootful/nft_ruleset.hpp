@@ -10,6 +10,7 @@
 #include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/common/error.hpp"
 
@@ -37,10 +38,23 @@ struct host_table_plan {
   std::vector<std::uint16_t> host_tcp_ports, host_udp_ports;
 };
 
+// A port the tree accepts new connections on (--publish), from the gateway only.
+struct inbound_port {
+  std::uint16_t port = 0;
+  bool udp = false;
+};
+
 // The tree's own table `inet netpen`, in the tree's network namespace.
 struct child_table_plan {
   std::uint16_t queue = 0;      // NFQUEUE number
   std::uint32_t deny_mark = 0;  // non-zero; packets re-injected with this bit are rejected
+  // With a gateway: the input chain. New TCP and UDP into the tree is
+  // refused (a reset, port unreachable) unless it comes from the gateway to
+  // a published port, i.e. netpen's own connections for --publish; the
+  // tree's loopback and its flows' answers are not affected.
+  std::optional<std::string> gateway4 = std::nullopt;
+  std::optional<std::string> gateway6 = std::nullopt;
+  std::vector<inbound_port> published = {};
 };
 
 // The child table's name (family inet), and its sets of allowed

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "backends/common/fd_passing.hpp"
+#include "backends/common/socket_in_netns.hpp"
 #include "backends/rootful/nft_libraries.hpp"
 #include "backends/rootless/mount_overlays.hpp"
 #include "net/common/log.hpp"
@@ -50,6 +51,7 @@ network_options network_options_of(const sandbox_spec& spec, const rootful_optio
   n.proxy_mode = opts.proxy_mode;
   n.iface = opts.iface;
   n.host_ports = spec.host_ports;
+  n.published = opts.published;
   return n;
 }
 
@@ -98,5 +100,7 @@ result<std::unique_ptr<rootful_sandbox>> make_rootful_sandbox(const sandbox_spec
              plan->addresses.child4, plan->addresses.child6);
   return std::make_unique<rootful_sandbox>(std::move(*init), std::move(netns), std::move(*network));
 }
+
+int rootful_sandbox::tree_socket(int family) const { return socket_in_netns(netns_.get(), family); }
 
 }  // namespace netpen::backends::rootful

@@ -26,6 +26,7 @@ struct rootful_options {
   std::optional<std::uint16_t> log_group;  // -o at egress: the capture's NFLOG group
   bool proxy_mode = false;                 // --proxy: the tree's TCP is TPROXY'd to the engine
   std::optional<std::string> iface;        // --iface: direct egress through this host interface
+  std::vector<inbound_port> published;     // --publish: ports the tree accepts netpen's connections on
 };
 
 class rootful_sandbox final : public init_driver {
@@ -35,6 +36,10 @@ class rootful_sandbox final : public init_driver {
   // The engine's side of the network (once, after wait_ready()).
   relay::kernel_path take_kernel_path() { return network_->take_kernel_path(); }
   const network_plan& plan() const { return network_->plan(); }
+  // A TCP socket inside the tree's network namespace (--publish's loopback
+  // fallback), or -1.
+  int tree_socket(int family) const;
+  int socket_inside(int family) override { return tree_socket(family); }
 
  private:
   unique_fd netns_;

@@ -39,7 +39,7 @@ namespace {
 std::string subject(const event& e) {
   if (is_dns_denial(e)) return "dns " + asked_text(e);
   const std::string where = e.name ? fmt::format("{} ({})", *e.name, e.destination) : e.destination;
-  return fmt::format("{} {} -> {}", e.protocol, e.source, where);
+  return fmt::format("{} {} -> {}{}", e.protocol, e.source, where, e.direction == "inbound" ? " (inbound)" : "");
 }
 
 }  // namespace

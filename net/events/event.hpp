@@ -46,6 +46,8 @@ struct event {
   std::string rule;                 // ... and the rule that matched, with its origin:
                                     // "*.example.com:443 (--allow)", "10.0.0.0/8 (allow.txt:3)"; empty when none
   std::string via;                  // flows: "direct", or the proxy (redacted)
+  std::string direction;            // flows: "inbound" for a published port's flow (source: the host
+                                    // client, destination: the server in the sandbox); empty: outbound
 
   // flow_close
   std::uint64_t bytes_out = 0;      // from the tree

@@ -122,6 +122,7 @@ result<event> read_event(const json& j, kind k, clock::time_point t) {
   f.text("policy", e.policy);
   f.text("rule", e.rule);
   f.text("via", e.via);
+  f.text("direction", e.direction);
   f.count("bytes_out", e.bytes_out);
   f.count("bytes_in", e.bytes_in);
   f.millis("duration_ms", e.duration);
@@ -254,6 +255,7 @@ std::string to_json_line(const event& e) {
   put_text(j, "policy", e.policy);
   put_text(j, "rule", e.rule);
   put_text(j, "via", e.via);
+  put_text(j, "direction", e.direction);
   // Flow counters always on a close; elsewhere only if someone set them.
   const bool close = e.what == kind::flow_close;
   if (close || e.bytes_out != 0) j["bytes_out"] = e.bytes_out;

@@ -71,7 +71,8 @@ std::string details(const event& e) {
       return fmt::format("{} {} {}{}{}", e.query, e.query_type, e.rcode, list.empty() ? "" : ": ", list);
     }
     case kind::flow_open: {
-      std::string text = direct ? "" : "via " + e.via;
+      std::string text = e.direction == "inbound" ? "inbound (--publish)" : "";
+      if (!direct) text += (text.empty() ? "via " : ", via ") + e.via;
       if (!e.policy.empty()) text += (text.empty() ? "" : ", ") + policy_text(e);
       if (!e.reason.empty()) text += (text.empty() ? "" : ": ") + e.reason;
       return text;
@@ -80,6 +81,7 @@ std::string details(const event& e) {
       std::string text = fmt::format("{}{}{} out, {} in, {}", e.end, e.end.empty() ? "" : ", ",
                                      human_bytes(e.bytes_out), human_bytes(e.bytes_in), human_duration(e.duration));
       if (!direct) text += ", via " + e.via;
+      if (e.direction == "inbound") text += ", inbound";
       return text;
     }
     case kind::proxy_failed:

@@ -32,7 +32,8 @@ data_path::data_path(data_path_options opts)
       ctx_(concurrency_hint(threads_wanted_)),
       services_(ctx_, std::move(opts.services)),
       host_ports_(ctx_, services_, opts.engine.udp),
-      engine_(ctx_, services_, pool_, opts.engine) {
+      engine_(ctx_, services_, pool_, opts.engine),
+      udp_expiry_(opts.engine.udp) {
   engine_.route_host_ports(&host_ports_);
 }
 
@@ -54,9 +55,18 @@ result<void> data_path::attach_kernel_path(kernel_path path) {
   return gate_->start();
 }
 
+void data_path::publish(std::vector<bound_port> ports, inbound_options opts) {
+  if (ports.empty()) return;
+  inbound_ = std::make_unique<inbound_paths>(ctx_, services_, gate_ ? nullptr : &engine_, std::move(opts));
+  publish_ = std::make_unique<publish_server>(ctx_, services_, *inbound_, udp_expiry_);
+  publish_->start(std::move(ports));
+}
+
 void data_path::stop() {
   if (stopped_.exchange(true)) return;
   if (threads_.empty()) return;
+  if (publish_) publish_->stop();
+  if (inbound_) inbound_->stop();
   engine_.stop_flows();
   host_ports_.stop();
   if (gate_) gate_->stop();

@@ -7,7 +7,8 @@
 //   attach_kernel_path()  rootful: the gate serves the queue and conntrack
 //   serve_host_ports(fds) --host-port: the listeners inside the tree (and
 //                         on the gateway under --root); see host_port_relay
-//   stop()                flows shut down and waited for (bounded), the
+//   publish(ports, opts)  --publish: serve the bound ports (after the attach)
+//   stop()                the published ports closed, flows shut down and waited for (bounded), the
 //                         gate closed, DNS stopped, queued events published,
 //                         threads joined
 // See docs/architecture.md for the layers and the flow lifecycle.
@@ -25,6 +26,8 @@
 #include "net/relay/engine.hpp"
 #include "net/relay/flow_services.hpp"
 #include "net/relay/host_port_relay.hpp"
+#include "net/relay/inbound_paths.hpp"
+#include "net/relay/publish_server.hpp"
 #include "net/relay/kernel_gate.hpp"
 #include "net/relay/packet_pool.hpp"
 
@@ -50,6 +53,9 @@ class data_path {
   result<void> serve_host_ports(std::vector<int> fds) { return host_ports_.serve(std::move(fds)); }
   // The sandbox's init: flows' processes are looked up among its tree.
   void set_tree(pid_t init_pid) { services_.set_tree(init_pid); }
+  // --publish: serves the ports bound before the command ran (after
+  // attach_tap or attach_kernel_path; see inbound_paths.hpp for the routes).
+  void publish(std::vector<bound_port> ports, inbound_options opts);
   void stop();
   engine_stats stats() const;
 
@@ -65,6 +71,9 @@ class data_path {
   host_port_relay host_ports_;
   engine engine_;
   std::unique_ptr<kernel_gate> gate_;
+  std::unique_ptr<inbound_paths> inbound_;
+  std::unique_ptr<publish_server> publish_;
+  udp_idle_expiry udp_expiry_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
 };

@@ -14,6 +14,13 @@
 // record. Flows know the rest of the relay only through flow_context
 // (flow_services implements it).
 //
+// Published ports (engine_inbound.cpp): the publish server hands over host
+// clients; a TCP one becomes an inbound tcp_flow (the endpoint's active open
+// from the gateway) in the TCP table under the child's view of its tuple, so
+// the child's answers reach it like any flow's; a UDP client's datagrams go
+// to the child from the gateway and the child's replies to that tuple go
+// back to the publish server.
+//
 // Threads. The tap reader and the tables live on one "dispatch" strand;
 // every flow has its own strand. Frames are written back to the tap from
 // any strand (tap_writer: one writev per frame). stop_flows() cancels the
@@ -39,6 +46,7 @@
 #include "net/relay/flow_record.hpp"
 #include "net/relay/flow_table.hpp"
 #include "net/relay/frame_observer.hpp"
+#include "net/relay/inbound.hpp"
 #include "net/relay/packet_pool.hpp"
 #include "net/relay/udp_idle_expiry.hpp"
 
@@ -87,7 +95,16 @@ class engine {
   // before attach_tap; null: none).
   void route_host_ports(host_port_relay* relay) { host_ports_ = relay; }
 
+  // --publish: the child's address route (sandbox_v4/v6) of inbound_connector.
+  void open_inbound_tcp(asio::ip::tcp::socket client, const inbound_request& req,
+                        inbound_connector::refused_fn refused);
+  std::shared_ptr<inbound_datagrams> open_inbound_udp(const inbound_request& req, inbound_connector::reply_fn reply);
+
  private:
+  class inbound_udp_path;
+  // A port of the gateway for a new inbound flow's tuple (dispatch strand).
+  std::uint16_t next_inbound_port();
+  bool answer_inbound_udp(const flow_key& key, const packet::frame& f);
   asio::awaitable<void> read_tap();
   void end_batch();
   void handle_frame(packet_buffer buf);
@@ -139,6 +156,9 @@ class engine {
   // (consumed when the flow starts).
   std::unordered_set<std::string> asking_;
   std::unordered_set<flow_key, flow_key_hash> allowed_once_;
+  // --publish UDP flows by the child's view of their tuple.
+  std::unordered_map<flow_key, inbound_connector::reply_fn, flow_key_hash> inbound_udp_;
+  std::atomic<std::uint32_t> inbound_port_seq_{0};
 
   std::mutex live_mu_;
   std::condition_variable live_cv_;

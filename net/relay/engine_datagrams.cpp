@@ -35,6 +35,7 @@ flow_key udp_key_of(const packet::frame& f) {
 
 void engine::handle_udp(packet_buffer buf, const packet::frame& f) {
   const flow_key key = udp_key_of(f);
+  if (answer_inbound_udp(key, f)) return;
   if (key.dst_port == 53) {
     handle_dns_udp(key, f);
     return;

@@ -27,6 +27,13 @@ events::event flow_services::flow_event(events::kind what, const flow_key& key, 
   e.destination = icmp ? to_string(key.dst) : endpoint_text(key.dst, key.dst_port);
   e.name = name_for(key.dst);
   e.via = record.via;
+  if (!record.inbound_client.empty()) {
+    // --publish: from the host client to the server (the flow's child side).
+    e.direction = "inbound";
+    e.source = record.inbound_client;
+    e.destination = endpoint_text(key.src, key.src_port);
+    e.name.reset();
+  }
   return e;
 }
 

@@ -18,6 +18,9 @@ struct flow_record {
   std::string via = "direct";
   std::string_view end = "closed";  // "closed", "reset", "refused", "unreachable", "timeout", "expired", "shutdown"
   bool announced = false;        // flow_open published: a close follows
+  // --publish: an inbound flow from this host client ("127.0.0.1:40000");
+  // empty for the tree's own (outbound) flows.
+  std::string inbound_client;
 };
 
 }  // namespace netpen::relay

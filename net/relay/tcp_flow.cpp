@@ -123,7 +123,9 @@ void tcp_flow::after_change() {
   // In time_wait both directions are shut down and the host socket has done
   // its job: release it now rather than hold an fd per flow for 2 s.
   const bool done = ep_.is_closed() || ep_.current_state() == tcp::state::time_wait;
-  if (done && !host_closed_) {
+  // An inbound flow whose open failed hands its client back (run_inbound).
+  const bool client_goes_back = inbound_ && !connected_;
+  if (done && !host_closed_ && !client_goes_back) {
     host_closed_ = true;
     stream_.close(ep_.was_reset());  // cancels pending connect/read/write
     egress_closed();
@@ -133,6 +135,7 @@ void tcp_flow::after_change() {
 }
 
 asio::awaitable<void> tcp_flow::run() {
+  if (inbound_) co_return co_await run_inbound();
   const auto connected = co_await connect();
   if (connected != connect_result::connected) {
     record_.end = connected == connect_result::icmp_sent ? "unreachable" : "refused";
@@ -151,6 +154,10 @@ asio::awaitable<void> tcp_flow::run() {
   deliver_early_bytes();
   flush();
   after_change();
+  co_await relay_data();
+}
+
+asio::awaitable<void> tcp_flow::relay_data() {
   using namespace asio::experimental::awaitable_operators;
   co_await (host_to_child() && child_to_host() && timers());
   after_change();

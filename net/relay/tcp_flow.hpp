@@ -35,6 +35,12 @@
 //      close toward the remote). When the endpoint is closed the flow
 //      reports its close and calls its owner's `on_done`, which drops it
 //      from the flow table.
+// Inbound (--publish, tcp_flow_inbound.cpp): the flow is made from a host
+// client the publish server accepted; the endpoint opens actively toward
+// the server in the child (SYN from the gateway). Established, the flow
+// reports an inbound flow_open and runs the same three coroutines. Refused
+// (RST) or unanswered, it hands the client socket back (`refused`) without
+// reporting anything, for the publish server's next route.
 // The flow knows the relay only through flow_context (flow_context.hpp).
 #pragma once
 #include <asio/awaitable.hpp>
@@ -74,6 +80,13 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
            const tcp::segment_in& syn, std::span<const std::byte> syn_packet, std::uint8_t syn_ttl,
            std::uint32_t isn, const tcp::config& cfg, done_fn on_done);
 
+  // Inbound: `key` is the child's view (src: the server's address and PORT,
+  // dst: the gateway and our port); `client` the accepted host socket.
+  using refused_fn = std::function<void(asio::ip::tcp::socket client)>;
+  tcp_flow(flow_context& ctx, asio::strand<asio::any_io_executor> strand, const flow_key& key,
+           asio::ip::tcp::socket client, std::string client_text, std::uint32_t isn, const tcp::config& cfg,
+           done_fn on_done, refused_fn refused);
+
   // Starts the flow's coroutine. Call once, right after construction.
   void start();
   // Hands a segment of this flow to the flow's strand (from the engine).
@@ -92,6 +105,11 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
 
  private:
   asio::awaitable<void> run();
+  // The three coroutines, once both sides are connected.
+  asio::awaitable<void> relay_data();
+  // Inbound (tcp_flow_inbound.cpp): the active open, then relay_data().
+  asio::awaitable<void> run_inbound();
+  asio::awaitable<bool> open_inbound();
   // denied: the policy refused it (an RST, and a denied event instead of
   // flow open/close events).
   enum class connect_result { connected, reset, icmp_sent, denied };
@@ -154,6 +172,8 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   bool egress_open_ = false;   // conn_ was reported opened and not yet closed
   host_conn conn_;
   std::atomic<bool> finished_{false};
+  bool inbound_ = false;
+  refused_fn refused_;  // inbound: gets the client back when the server refused
 };
 
 }  // namespace netpen::relay

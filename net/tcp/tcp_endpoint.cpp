@@ -13,6 +13,7 @@ namespace flag = packet::tcp_flag;
 
 const char* to_string(state s) {
   switch (s) {
+    case state::syn_sent: return "syn_sent";
     case state::syn_received_pending: return "syn_received_pending";
     case state::syn_received: return "syn_received";
     case state::established: return "established";
@@ -27,16 +28,11 @@ const char* to_string(state s) {
   return "unknown";
 }
 
-namespace {
-constexpr std::uint8_t max_wscale = 14;
-
-// Smallest shift that makes the whole rx capacity expressible in 16 bits.
-std::uint8_t wscale_for(std::size_t capacity) {
+std::uint8_t detail::wscale_for(std::size_t capacity) {
   std::uint8_t s = 0;
-  while (s < max_wscale && (capacity >> s) > 0xffff) ++s;
+  while (s < detail::max_wscale && (capacity >> s) > 0xffff) ++s;
   return s;
 }
-}  // namespace
 
 endpoint::endpoint(const segment_in& syn, std::uint32_t isn, const config& cfg, time_point)
     : cfg_(cfg),
@@ -49,8 +45,8 @@ endpoint::endpoint(const segment_in& syn, std::uint32_t isn, const config& cfg, 
   rcv_adv_edge_ = rcv_nxt_;
   if (syn.mss && *syn.mss != 0) peer_mss_ = *syn.mss;
   if (syn.wscale) {
-    peer_wscale_ = std::min(*syn.wscale, max_wscale);
-    our_wscale_ = wscale_for(cfg_.rx_capacity);
+    peer_wscale_ = std::min(*syn.wscale, detail::max_wscale);
+    our_wscale_ = detail::wscale_for(cfg_.rx_capacity);
   }
   iss_ = isn;
   snd_una_ = snd_nxt_ = snd_max_ = iss_;
@@ -69,7 +65,9 @@ void endpoint::accept(time_point now) {
 
 void endpoint::abort() {
   if (state_ == state::closed) return;
-  if (state_ == state::syn_received_pending) {
+  if (state_ == state::syn_sent) {
+    // Nothing synchronized: a late SYN-ACK finds no flow and is reset then.
+  } else if (state_ == state::syn_received_pending) {
     queue_reset(0, rcv_nxt_);
   } else if (state_ != state::time_wait) {
     queue_reset(snd_max_, rcv_nxt_);
@@ -145,8 +143,8 @@ std::size_t endpoint::peer_window() const { return snd_wnd_; }
 std::size_t endpoint::bytes_in_flight() const { return seq::span(snd_max_, snd_una_); }
 
 bool endpoint::synchronized() const {
-  return state_ != state::syn_received_pending && state_ != state::syn_received &&
-         state_ != state::closed;
+  return state_ != state::syn_sent && state_ != state::syn_received_pending &&
+         state_ != state::syn_received && state_ != state::closed;
 }
 
 std::size_t endpoint::rx_window() const { return rx_.free(); }
@@ -185,6 +183,7 @@ void endpoint::fail(bool by_peer) {
   time_wait_deadline_.reset();
   syn_deadline_.reset();
   ack_pending_ = false;
+  syn_pending_ = false;
   synack_pending_ = false;
   dup_acks_to_send_ = 0;
 }

@@ -3,12 +3,20 @@
 // (poll), time is passed in, and next_deadline() says when to call poll
 // again. It never touches a socket, a clock or a timer itself.
 //
-// Role: the child is always the active opener; this endpoint is the passive
-// side that impersonates the remote server. It is created from the child's
-// SYN, stays silent (absorbing SYN retransmissions) until the relay's host
-// connect finishes, then accept() answers SYN-ACK or reject() answers RST.
+// Roles. Outbound flows: the child is the active opener; this endpoint is
+// the passive side that impersonates the remote server. It is created from
+// the child's SYN, stays silent (absorbing SYN retransmissions) until the
+// relay's host connect finishes, then accept() answers SYN-ACK or abort()
+// answers RST. Published ports (--publish): the endpoint is the active
+// opener (the active_open constructor, tcp_active_open.cpp) and connects to
+// a server in the child: SYN with our options, the child's SYN-ACK, our ACK.
+// A RST answering the SYN, or refuse() (an ICMP error for it), closes it as
+// refused; unanswered SYNs are retransmitted max_syn_retransmissions times,
+// then it closes as timed out. Neither sends a RST. A simultaneous open (a
+// bare SYN from the child) is not supported and ignored.
 //
 // Lifecycle (RFC 9293 names):
+//   syn_sent              active open: our SYN sent, waiting for the SYN-ACK
 //   syn_received_pending  created from SYN; host connect in progress; no reply yet
 //   syn_received          SYN-ACK sent, waiting for the child's ACK
 //   established           data both ways
@@ -63,6 +71,7 @@ using time_point = clock::time_point;
 using duration = clock::duration;
 
 enum class state {
+  syn_sent,
   syn_received_pending,
   syn_received,
   established,
@@ -112,7 +121,20 @@ struct config {
   int max_retransmissions = 12;           // then the endpoint resets (state closed, was_reset)
   duration time_wait = std::chrono::seconds(2);
   duration syn_received_timeout = std::chrono::seconds(75);
+  int max_syn_retransmissions = 4;        // active open: then it gives up (timed_out)
 };
+
+namespace detail {
+constexpr std::uint8_t max_wscale = 14;
+// Smallest shift that makes the whole rx capacity expressible in 16 bits.
+std::uint8_t wscale_for(std::size_t capacity);
+}  // namespace detail
+
+// Tag for the active-open constructor.
+struct active_open_t {
+  explicit active_open_t() = default;
+};
+inline constexpr active_open_t active_open{};
 
 // Where in-order data from the child may go straight away, before (instead
 // of) being copied into the rx ring: the relay's host socket. take() gets
@@ -131,6 +153,12 @@ class endpoint {
   // Creates the endpoint from the child's SYN. `isn` is our initial sequence
   // number (the relay picks it randomly). Precondition: syn has SYN and not ACK.
   endpoint(const segment_in& syn, std::uint32_t isn, const config& cfg, time_point now);
+  // Creates an actively opening endpoint (state syn_sent): the next poll()
+  // emits our SYN (MSS and window scale offered) with sequence `isn`.
+  endpoint(active_open_t, std::uint32_t isn, const config& cfg, time_point now);
+  // Active open only: an ICMP error (port or host unreachable) answered our
+  // SYN. Closes as refused, sends nothing. Ignored in any other state.
+  void refuse();
 
   // Feeds one segment from the child. Never emits directly: call poll().
   // With a sink, in-order data is offered to it first (see rx_sink).
@@ -194,6 +222,9 @@ class endpoint {
   bool is_closed() const { return state_ == state::closed; }
   bool was_reset() const { return reset_; }          // by the child, by abort, or by retransmission give-up
   bool reset_by_peer() const { return reset_by_peer_; }
+  // Active open: the SYN was answered by RST (or refuse()), or went unanswered.
+  bool was_refused() const { return refused_; }
+  bool timed_out() const { return timed_out_; }
 
   // Negotiated values, for logs and tests.
   std::uint16_t peer_mss() const { return peer_mss_; }
@@ -227,11 +258,17 @@ class endpoint {
                     const std::function<void(const segment_out&)>& emit);
   void update_timers(time_point now);
   segment_out make_segment(std::uint32_t seq, std::uint8_t flags);
+  // Active open (tcp_active_open.cpp).
+  void on_syn_sent_segment(const segment_in& seg, time_point now);
+  void emit_syn(time_point now, const std::function<void(const segment_out&)>& emit);
+  void on_syn_rto();
 
   config cfg_;
   state state_ = state::syn_received_pending;
   bool reset_ = false;
   bool reset_by_peer_ = false;
+  bool refused_ = false;
+  bool timed_out_ = false;
   std::uint16_t peer_mss_ = 536;
   std::optional<std::uint8_t> peer_wscale_;
   std::uint8_t our_wscale_ = 0;
@@ -257,6 +294,7 @@ class endpoint {
   bool tx_closed_ = false;
 
   // Output scheduling.
+  bool syn_pending_ = false;         // active open: a SYN is due
   bool synack_pending_ = false;
   bool synack_retransmit_ = false;   // the next SYN-ACK is a retransmission (Karn)
   bool ack_pending_ = false;

@@ -18,6 +18,9 @@ void endpoint::on_segment(const segment_in& seg, time_point now, rx_sink* sink) 
   switch (state_) {
     case state::closed:
       return;
+    case state::syn_sent:
+      on_syn_sent_segment(seg, now);
+      return;
     case state::syn_received_pending:
       // Nothing sent yet: only the child giving up matters; SYN copies are absorbed.
       if (rst && seg.seq == rcv_nxt_) fail(true);

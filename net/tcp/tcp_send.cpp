@@ -48,6 +48,11 @@ void endpoint::poll(time_point now, const emit_fn& emit) {
   }
   if (state_ == state::closed || state_ == state::syn_received_pending) return;
 
+  if (state_ == state::syn_sent) {
+    emit_syn(now, emit);
+    update_timers(now);
+    return;
+  }
   if (state_ == state::syn_received) {
     if (synack_pending_) {
       segment_out out = make_segment(iss_, flag::syn);
@@ -151,6 +156,13 @@ void endpoint::run_timers(time_point now) {
 
 void endpoint::on_rto(time_point now) {
   rto_deadline_.reset();
+  if (state_ == state::syn_sent) {
+    on_syn_rto();
+    if (state_ == state::closed) return;
+    rto_ = std::min(rto_ * 2, cfg_.rto_max);
+    rto_deadline_ = now + rto_;
+    return;
+  }
   if (++retries_ > cfg_.max_retransmissions) {
     queue_reset(snd_max_, rcv_nxt_);
     fail(false);

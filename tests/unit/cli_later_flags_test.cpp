@@ -23,17 +23,6 @@ void check_errors(const std::vector<std::pair<std::vector<std::string>, std::str
 
 }  // namespace
 
-TEST_CASE("valid later flags are rejected as not supported yet", "[cli]") {
-  temp_file allow("# scope\nexample.com\n*.example.org:443\n10.0.0.0/8\n[2001:db8::1]:8443\n");
-  const std::vector<std::pair<std::vector<std::string>, std::string>> rows{
-      {{"--publish", "8080", "--publish=9090:80", "x"}, "--publish is not supported yet"},
-  };
-  check_errors(rows);
-  auto r = parse({"--publish", "8080", "x"});
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == "not-supported");
-}
-
 TEST_CASE("the rootful backend is chosen by --root or --network-backend", "[cli]") {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--root", "x"},
@@ -117,8 +106,6 @@ TEST_CASE("bad values of later flags come before not supported", "[cli]") {
       {{"--host-port", "80,70000", "x"}, "--host-port: '70000' is not a port (1-65535) or port range"},
       {{"--host-port", "9010-9000", "x"}, "--host-port: '9010-9000' is an empty port range"},
       {{"--host-port", "80,", "x"}, "--host-port: empty entry in the port list '80,'"},
-      {{"--publish", "a:80", "x"}, "--publish: 'a:80' is not [HOST_PORT:]PORT"},
-      {{"--publish", "8080:80", "--publish", "8080:81", "x"}, "--publish: host port 8080 is published twice"},
       {{"--log", "/nonexistent/dir/f.jsonl", "x"}, "--log: directory '/nonexistent/dir' does not exist"},
       {{"--summary-format", "yaml", "x"}, "--summary-format: 'yaml' is not text or json"},
       {{"--proxy-only"}, "--proxy-only requires --proxy"},
@@ -144,10 +131,6 @@ TEST_CASE("values of later flags are parsed", "[cli]") {
   REQUIRE(ports->size() == 2);
   CHECK(ports->at(1).first == 9000);
   CHECK(ports->at(1).last == 9010);
-  auto pub = cli::parse_publish("--publish", "8080");
-  REQUIRE(pub);
-  CHECK(pub->host_port == 8080);
-  CHECK(pub->sandbox_port == 8080);
 }
 
 TEST_CASE("policy entry syntax", "[cli]") {

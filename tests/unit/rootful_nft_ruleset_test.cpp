@@ -451,7 +451,10 @@ TEST_CASE("nft session: the child table in a private netns", "[nft][root]") {
   check_in_private_netns(
       [] {
         auto nft = expect_ok(nft_session::open(), "open");
-        const auto text = expect_ok(child_table_script({.queue = 3, .deny_mark = 0x1}), "child_table_script");
+        // With the input chain of a run that publishes ports (nft checks its syntax too).
+        const child_table_plan plan{.queue = 3, .deny_mark = 0x1, .gateway4 = "10.249.17.1",
+                                    .gateway6 = "fd6e:7065:6e01:11::1", .published = {{8000, false}, {53, true}}};
+        const auto text = expect_ok(child_table_script(plan), "child_table_script");
         if (!expect_ok(nft.kernel_has_queue(), "queue probe")) {
           // nft's error text must reach the caller (nft 1.0.6 may point its
           // caret at another line of the batch, so only the text is checked).
@@ -468,7 +471,9 @@ TEST_CASE("nft session: the child table in a private netns", "[nft][root]") {
           rest.erase(at, queue_rule.size());
           expect_ok(nft.run(rest), "run without the queue rule");
           const auto listed = expect_ok(nft.list_table("inet", child_table_name), "list table");
-          expect(listed.find("reject with tcp reset") != std::string::npos, "rules missing: " + listed);
+          expect(listed.find("reject with tcp reset") != std::string::npos &&
+                     listed.find("ip saddr 10.249.17.1 tcp dport 8000 accept") != std::string::npos,
+                 "rules missing: " + listed);
           // A cached verdict is an element of the allowed set, with its timeout.
           expect_ok(nft.run(expect_ok(allowed_element_script("192.0.2.7", true, 443, 60s), "element")), "add");
           expect_ok(nft.run(expect_ok(allowed_element_script("2001:db8::7", false, 53, 60s), "element")), "add");
@@ -485,7 +490,8 @@ TEST_CASE("nft session: the child table in a private netns", "[nft][root]") {
         expect(expect_ok(nft.list_ruleset(), "list").empty(), "check() changed the ruleset");
         expect_ok(nft.run(text), "run");
         const auto listed = expect_ok(nft.list_table("inet", child_table_name), "list table");
-        expect(listed.find("queue") != std::string::npos && listed.find("reject with tcp reset") != std::string::npos,
+        expect(listed.find("queue") != std::string::npos && listed.find("reject with tcp reset") != std::string::npos &&
+                   listed.find("ip saddr 10.249.17.1 tcp dport 8000 accept") != std::string::npos,
                "rules missing: " + listed);
         expect_ok(nft.delete_table_if_exists("inet", child_table_name), "delete");
         expect(expect_ok(nft.list_ruleset(), "list").empty(), "ruleset not empty after delete");
@@ -511,4 +517,43 @@ TEST_CASE("nft session: errors carry nft's text, bad names are refused", "[nft][
         return std::string();
       },
       20s);
+}
+
+TEST_CASE("child table: the input chain accepts only netpen's connections to published ports", "[nft]") {
+  child_table_plan plan{.queue = 7, .deny_mark = 0x40000000};
+  CHECK_FALSE(has(child_table_script(plan).value(), "chain input"));  // no gateway: no input chain
+  plan.gateway4 = "10.249.17.1";
+  plan.gateway6 = "FD6E:7065:6E01:11::1";
+  plan.published = {{8000, false}, {5353, true}};
+  const auto s = child_table_script(plan).value();
+  const std::vector<std::string> rules{
+      "\t\ttype filter hook input priority filter; policy accept;",
+      "\t\tct state established,related accept",
+      "\t\tiifname \"lo\" accept",
+      "\t\tip saddr 10.249.17.1 tcp dport 8000 accept",
+      "\t\tip6 saddr fd6e:7065:6e01:11::1 tcp dport 8000 accept",
+      "\t\tip saddr 10.249.17.1 udp dport 5353 accept",
+      "\t\tip6 saddr fd6e:7065:6e01:11::1 udp dport 5353 accept",
+      "\t\tct state new meta l4proto tcp counter reject with tcp reset",
+      "\t\tct state new meta l4proto udp counter reject with icmpx port-unreachable",
+      "\t}",
+  };
+  const auto lines = lines_of(s);
+  const auto start = std::find(lines.begin(), lines.end(), "\tchain input {");
+  REQUIRE(start != lines.end());
+  REQUIRE(static_cast<std::size_t>(lines.end() - start) > rules.size());
+  for (std::size_t i = 0; i < rules.size(); ++i) CHECK(*(start + 1 + static_cast<std::ptrdiff_t>(i)) == rules[i]);
+  // Without published ports every new TCP/UDP connection into the tree is refused.
+  plan.published.clear();
+  CHECK_FALSE(has(child_table_script(plan).value(), "dport 8000"));
+  CHECK(has(child_table_script(plan).value(), "ct state new meta l4proto tcp counter reject with tcp reset"));
+  for (const char* bad : {"10.249.17.1; flush ruleset", "example.com"}) {
+    plan.gateway4 = bad;
+    auto r = child_table_script(plan);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == "nft-plan");
+  }
+  plan.gateway4 = "10.249.17.1";
+  plan.published = {{0, false}};
+  CHECK_FALSE(child_table_script(plan));
 }

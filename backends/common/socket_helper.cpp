@@ -1,0 +1,60 @@
+// See socket_helper.hpp.
+#include "backends/common/socket_helper.hpp"
+
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+
+#include "backends/common/fd_passing.hpp"
+
+namespace netpen::backends {
+namespace {
+constexpr std::string_view ask_v4 = "tcp4";
+constexpr std::string_view ask_v6 = "tcp6";
+constexpr std::string_view answer_ok = "ok";
+constexpr std::string_view answer_failed = "failed";
+}  // namespace
+
+void serve_sandbox_sockets(int channel_fd) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  ::prctl(PR_SET_NAME, "netpen-sockets", 0, 0, 0);
+  for (;;) {
+    auto m = receive_message(channel_fd);
+    if (!m) ::_exit(0);
+    const int fd = ::socket(m->payload == ask_v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    (void)send_message(channel_fd, fd >= 0 ? answer_ok : answer_failed, fd);
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+socket_requester::socket_requester(unique_fd channel) : channel_(std::move(channel)) {
+  timeval limit{2, 0};  // the helper answers at once; never hang a relay thread on it
+  ::setsockopt(channel_.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  ::setsockopt(channel_.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+}
+
+int socket_requester::request(int family) {
+  std::lock_guard lock(mu_);
+  if (channel_.get() < 0) {
+    errno = ENOTSUP;
+    return -1;
+  }
+  if (!send_message(channel_.get(), family == AF_INET6 ? ask_v6 : ask_v4)) return -1;
+  auto m = receive_message(channel_.get());
+  if (!m) {
+    channel_.reset();  // no answer in time: a late one must not answer the next request
+    errno = EIO;
+    return -1;
+  }
+  if (m->payload != answer_ok || m->fd.get() < 0) {
+    errno = EIO;
+    return -1;
+  }
+  return m->fd.release();
+}
+
+}  // namespace netpen::backends
