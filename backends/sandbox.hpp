@@ -32,6 +32,8 @@ struct sandbox_spec {
   bool ipv4_route = true;                   // give the tree an IPv4 default route via the gateway
   bool ipv6_route = true;                   // ... and an IPv6 one (false when the host has none)
   std::optional<command_identity> identity; // drop to this user before exec (rootful)
+  bool persistent = false;                  // `netpen create`: no command; the init runs exec requests
+  bool map_host_ids = false;                // rootless as root: map every host id to itself (--exec-group)
 };
 
 class sandbox {
@@ -63,6 +65,12 @@ class sandbox {
 
   // pid of the sandbox init in netpen's pid namespace (for diagnostics).
   virtual pid_t init_pid() const = 0;
+
+  // A persistent sandbox (spec.persistent) after launch(): the init's control
+  // channel, on which it takes spawn requests (init_spawner.hpp), and its
+  // pidfd (readable once it exited). -1 when not available.
+  virtual int control_fd() const { return -1; }
+  virtual int init_pidfd() const { return -1; }
 };
 
 // Starts a rootless sandbox (user+net+mount+pid namespaces, tap0): forks its

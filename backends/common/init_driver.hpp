@@ -44,6 +44,8 @@ class init_driver : public sandbox {
   pid_t init_pid() const override { return pid_; }
   result<void> launch() override;
   int wait() override;
+  int control_fd() const override { return control_.get(); }
+  int init_pidfd() const override { return pidfd_.get(); }
 
  protected:
   // Ends the init now (SIGKILL) and reaps it, unless it already ended.

@@ -18,6 +18,7 @@
 #include "backends/common/signal_relay.hpp"
 #include "backends/common/terminal.hpp"
 #include "backends/common/identity.hpp"
+#include "backends/common/init_spawner.hpp"
 #include "net/common/log.hpp"
 
 namespace netpen::backends {
@@ -144,6 +145,7 @@ void run_sandbox_init(const init_config& cfg) {
   handed->reset();
 
   if (!wait_for(cfg.control_fd, msg_run)) ::_exit(init_failure);
+  if (cfg.spec->persistent) serve_spawns(cfg.control_fd, cfg.command_mask);  // `netpen create`
   if (cfg.spec->identity) {
     // Fail closed: the command never runs with more than it was meant to.
     if (auto r = become(*cfg.spec->identity); !r) {
