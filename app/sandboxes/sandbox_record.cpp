@@ -79,7 +79,9 @@ std::string render_list_json(const std::vector<listed_sandbox>& list) {
                      {"owner_uid", r.owner_uid},
                      {"created", utc_time(r.created_unix)},
                      {"processes", s.processes ? nlohmann::json(*s.processes) : nlohmann::json(nullptr)},
-                     {"policy", r.policy}};
+                     {"policy", r.policy},
+                     {"daemon_pid", r.daemon_pid},
+                     {"init_pid", r.init_pid}};
     if (r.exec_group) j["exec_group"] = *r.exec_group;
     arr.push_back(std::move(j));
   }
