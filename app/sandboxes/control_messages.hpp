@@ -3,8 +3,8 @@
 //   client -> daemon: an exec request (backends/common/spawn_request.hpp)
 //     with the command's fds; "signal N" (forward N to the command's group);
 //     "info"; "destroy" (with the caller's stderr, for the summary).
-//   daemon -> client: "started PID", "exit STATUS", "error MESSAGE",
-//     "info PROCESSES", "destroyed".
+//   daemon -> client: "started PID", "stopped SIGNAL" (the command stopped),
+//     "exit STATUS", "error MESSAGE", "info PROCESSES", "destroyed".
 // Pure helpers to split a reply into its word and its argument.
 #pragma once
 #include <charconv>
@@ -15,6 +15,7 @@
 namespace netpen::app::sandboxes {
 
 inline constexpr std::string_view reply_started = "started";
+inline constexpr std::string_view reply_stopped = "stopped";
 inline constexpr std::string_view reply_exit = "exit";
 inline constexpr std::string_view reply_error = "error";
 inline constexpr std::string_view reply_info = "info";

@@ -24,6 +24,7 @@
 
 #include "app/run.hpp"
 #include "app/sandboxes/commands.hpp"
+#include "app/sandboxes/control_client.hpp"
 #include "app/sandboxes/daemon.hpp"
 #include "app/sandboxes/state_dir.hpp"
 #include "net/common/log.hpp"
@@ -140,7 +141,10 @@ int run_create(const create_command& in) {
   if (cmd.exec_group) group = ::getgrnam(cmd.exec_group->c_str())->gr_gid;
   auto dir = claim(*root, cmd.name, group);
   if (!dir) {
-    log::error("{}", dir.error().message);
+    const sandbox_dir taken{*root / cmd.name, cmd.name};
+    const bool dead = dir.error().code == "exists" && read_record(taken) && !connect_to(taken);
+    log::error("{}{}", dir.error().message,
+               dead ? fmt::format(" (dead: remove it with 'netpen destroy {}' or 'netpen cleanup')", cmd.name) : "");
     return dir.error().code == "usage" ? 2 : 1;
   }
   int ready[2];

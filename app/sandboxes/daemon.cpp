@@ -208,9 +208,10 @@ bool sandbox_daemon::on_exec(client& c, std::string_view wire, std::vector<uniqu
 
 bool sandbox_daemon::on_client(client& c) {
   auto m = backends::receive_fds(c.fd.get());
-  if (!m) {  // gone: its command gets a hangup, as a terminal's would
+  if (!m) {  // gone: its command gets a hangup (and a stopped one a SIGCONT to see it), as a terminal's would
     if (c.exec_id) {
       (void)backends::send_fds(init_control_, fmt::format("signal {} {}", *c.exec_id, SIGHUP));
+      (void)backends::send_fds(init_control_, fmt::format("signal {} {}", *c.exec_id, SIGCONT));
       execs_[*c.exec_id] = -1;
     }
     return false;
@@ -253,8 +254,9 @@ bool sandbox_daemon::on_init() {
   auto it = execs_.find(id);
   if (it == execs_.end()) return true;
   auto c = clients_.find(it->second);
-  if (word == "spawned") {
-    if (c != clients_.end()) reply(c->second.fd.get(), with_argument(reply_started, std::to_string(value)));
+  if (word == "spawned" || word == "stopped") {
+    const auto answer = word == "spawned" ? reply_started : reply_stopped;
+    if (c != clients_.end()) reply(c->second.fd.get(), with_argument(answer, std::to_string(value)));
     return true;
   }
   if (word == "exited") {

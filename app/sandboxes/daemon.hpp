@@ -11,7 +11,7 @@
 //     (SO_PEERCRED: the owner, or a member of the exec group by
 //     SO_PEERGROUPS) and handed to the init with the client's fds and who
 //     the command runs as; the init's "spawned"/"exited" come back to that
-//     client as "started PID"/"exit STATUS";
+//     client as "started PID"/"exit STATUS", a stop as "stopped SIGNAL";
 //   - "signal N" from a client goes to its command's process group; a
 //     client that goes away (killed) gets its command a SIGHUP;
 //   - "info" answers the number of processes in the sandbox;

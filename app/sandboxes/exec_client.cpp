@@ -12,7 +12,11 @@
 // and USR2 sent to the client are forwarded to the command's process group
 // (a Ctrl-C typed on the terminal reaches the command through the pty).
 // The client exits with the command's status (128+N when signal N ended
-// it). If the client is killed, the daemon sends the command SIGHUP.
+// it). If the client is killed, the daemon sends the command SIGHUP. Job
+// control: when the command stops (Ctrl-Z in its pty, SIGSTOP), the client
+// gives its terminal back (cooked mode) and stops itself like any job, so
+// the user's shell regains control; continued (`fg`, `bg`), it takes the
+// terminal again and continues the command (SIGCONT to its group).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -96,16 +100,11 @@ class exec_session {
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set, s);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     unique_fd signals(::signalfd(-1, &set, SFD_CLOEXEC));
-    termios saved{};
-    const bool raw = pty_ && ::tcgetattr(STDIN_FILENO, &saved) == 0;
-    if (raw) {
-      termios t = saved;
-      ::cfmakeraw(&t);
-      ::tcsetattr(STDIN_FILENO, TCSADRAIN, &t);
-    }
+    raw_ = pty_ && ::tcgetattr(STDIN_FILENO, &saved_) == 0;
+    enter_raw_mode();
     const int status = loop(signals.get());
     if (pty_) drain(pty_->master.get());
-    if (raw) ::tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
+    leave_raw_mode();
     if (error_) log::error("{}", *error_);
     return status;
   }
@@ -151,6 +150,27 @@ class exec_session {
     }
   }
 
+  void enter_raw_mode() {
+    if (!raw_) return;
+    termios t = saved_;
+    ::cfmakeraw(&t);
+    ::tcsetattr(STDIN_FILENO, TCSADRAIN, &t);
+  }
+  void leave_raw_mode() {
+    if (raw_) ::tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_);
+  }
+
+  // The command stopped: stop as a job of the user's shell (when there is
+  // a terminal to give back), then continue the command.
+  void on_stopped() {
+    if (::isatty(STDIN_FILENO) != 1) return;
+    leave_raw_mode();
+    ::kill(::getpid(), SIGTSTP);  // returns once continued
+    enter_raw_mode();
+    if (pty_) copy_window_size(STDIN_FILENO, pty_->master.get());
+    (void)backends::send_fds(sock_, with_argument(request_signal, std::to_string(SIGCONT)));
+  }
+
   // The exit status once the command is over.
   std::optional<int> on_reply() {
     auto m = backends::receive_fds(sock_);
@@ -158,7 +178,8 @@ class exec_session {
     const auto [word, argument] = split_word(m->payload);
     if (word == reply_exit) return number_of(argument).value_or(1);
     if (word == reply_error) return fail_with(std::string(argument));
-    return std::nullopt;  // "started"
+    if (word == reply_stopped) on_stopped();
+    return std::nullopt;  // "started", "stopped"
   }
 
   int fail_with(std::string message) {
@@ -169,6 +190,8 @@ class exec_session {
   int sock_;
   std::optional<pty_pair> pty_;
   std::optional<std::string> error_;
+  termios saved_{};
+  bool raw_ = false;
 };
 
 backends::exec_request request_for(const exec_command& cmd, bool tty) {

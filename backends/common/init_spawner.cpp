@@ -97,9 +97,13 @@ class spawner {
   void reap() {
     int status = 0;
     pid_t p = 0;
-    while ((p = ::waitpid(-1, &status, WNOHANG)) > 0) {
+    while ((p = ::waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
       auto it = by_pid_.find(p);
       if (it == by_pid_.end()) continue;
+      if (WIFSTOPPED(status)) {  // Ctrl-Z: the exec stops itself too, and continues it on `fg`
+        (void)send_message(control_, fmt::format("stopped {} {}", it->second, WSTOPSIG(status)));
+        continue;
+      }
       (void)send_message(control_, fmt::format("exited {} {}", it->second, shell_status(status)));
       running_.erase(it->second);
       by_pid_.erase(it);

@@ -16,8 +16,6 @@
 //     init answers "exited <id> <status>" (128+N for signal N);
 //   - "stop", or EOF (the daemon died), ends the init: pid 1 exiting makes
 //     the kernel kill everything left in the namespace.
-// A command that stops itself (SIGTSTP outside a terminal) stays stopped;
-// with a terminal, the shell in it handles its own jobs.
 #pragma once
 #include <signal.h>
 

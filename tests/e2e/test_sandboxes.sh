@@ -109,6 +109,13 @@ lifecycle_test() {
   check_eq "[$who] stdin passes through (echo | exec cat)" "piped-in" "$OUT"
   run sbx --as "$who" exec "$name" -- id -un
   check_eq "[$who] the command runs as a run's would" "$(if is_rootful; then echo "$who"; else echo root; fi)" "$OUT"
+  # A signal to exec reaches the command (its trap runs; exec ends with its status).
+  sbx_argv --as "$who" exec "$name" -- sh -c 'trap "echo got-term; exit 5" TERM; echo ready; sleep 30 & wait'
+  run sh -c '"$@" > "$0" & p=$!; for i in $(seq 100); do grep -q ready "$0" 2>/dev/null && break; sleep 0.1; done
+    kill -TERM $p; wait $p; echo "rc=$?"; cat "$0"' "$LAB_TMP/sbx-sig-$who" "${E2E_ARGV[@]}"
+  check_eq "[$who] SIGTERM to exec reaches the command (trap ran, its status 5)" "rc=5
+ready
+got-term" "$OUT"
   run sbx --as "$who" exec "$name" -- nonexistent-command-xyz
   check_eq "[$who] a command that does not exist: 127" 127 "$RC"
 
@@ -254,6 +261,30 @@ terminal_test() {
     not_ok "[$who] 'exit 3' ends the exec with status 3" "no status recorded; pane:
 $(pane)"
   fi
+  tm kill-server 2> /dev/null
+
+  # Job control from the outside: when the command stops (SIGSTOP), exec
+  # stops as a job of the user's shell; fg continues both. (Ctrl-Z on the
+  # command itself is discarded by the kernel: it leads its own session,
+  # an orphaned process group, as under `docker exec -t`; docs/sandboxes.md.)
+  exec_cmd=${exec_cmd/bash --norc --noprofile -i/sleep 133}
+  if ! tm new-session -d -s sb -x 120 -y 40 "bash --norc --noprofile -i"; then
+    not_ok "[$who] tmux session (outer shell) starts"
+    return
+  fi
+  keys "$exec_cmd" Enter
+  if wait_for 10 in_host pkill -STOP -f "^sleep 13[3]"; then
+    if wait_for 10 pane_has_line '\[1\]\+ +Stopped +.*exec.*sleep 133.*'; then ok "[$who] the command stopped: exec stops as a job of the shell"
+    else not_ok "[$who] the command stopped: exec stops as a job of the shell" "$(pane)"; fi
+  else
+    not_ok "[$who] the command stopped: exec stops as a job of the shell" "no 'sleep 133' to stop"
+  fi
+  keys "fg" Enter
+  sleep 1
+  keys C-c
+  keys 'echo "rc=$?"' Enter
+  if wait_for 10 pane_has_line 'rc=130'; then ok "[$who] fg continues it; Ctrl-C then ends it (130)"
+  else not_ok "[$who] fg continues it; Ctrl-C then ends it (130)" "$(pane)"; fi
   tm kill-server 2> /dev/null
   T_SOCK=""
   must sbx --as "$who" destroy "$name"
