@@ -29,10 +29,6 @@
 #include "app/sandboxes/state_dir.hpp"
 #include "net/common/log.hpp"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#include <linux/close_range.h>
-#endif
-
 namespace netpen::app::sandboxes {
 namespace {
 
