@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "app/sandboxes/commands.hpp"
 #include "backends/rootful/cleanup.hpp"
 #include "backends/rootful/host_undo.hpp"
 #include "backends/rootful/run_state.hpp"
@@ -15,15 +16,13 @@ namespace netpen::app {
 
 int run_cleanup(const cleanup_command& cmd) {
   namespace rootful = backends::rootful;
-  if (::geteuid() != 0) {
-    log::error("cleanup needs root: it undoes host changes (veth pairs, nftables tables, sysctls) left by "
-               "`netpen --root` runs; run it with sudo");
-    return 2;
-  }
+  // The caller's dead persistent sandboxes (app/sandboxes): their directories.
+  const bool sandboxes_ok = sandboxes::cleanup_dead(cmd.dry_run, stdout);
+  if (::geteuid() != 0) return sandboxes_ok ? 0 : 1;  // host changes exist only for root's --root runs
   auto undo = rootful::make_host_undo();
   const auto report = rootful::cleanup_leftovers(std::filesystem::path(rootful::default_state_root), *undo,
                                                  cmd.dry_run, stdout);
-  return report.ok() ? 0 : 1;
+  return report.ok() && sandboxes_ok ? 0 : 1;
 }
 
 }  // namespace netpen::app

@@ -12,6 +12,7 @@
 #include "app/cleanup.hpp"
 #include "app/cli/parse_command_line.hpp"
 #include "app/report.hpp"
+#include "app/sandboxes/commands.hpp"
 #include "app/run.hpp"
 #include "net/common/log.hpp"
 
@@ -43,6 +44,16 @@ int dispatch(const netpen::app::command_line& cmd) {
           return run_report(c);
         } else if constexpr (std::is_same_v<T, cleanup_command>) {
           return run_cleanup(c);
+        } else if constexpr (std::is_same_v<T, create_command>) {
+          if (c.run.quiet) netpen::log::set_level(netpen::log::level::quiet);
+          if (c.run.verbose) netpen::log::set_level(netpen::log::level::verbose);
+          return sandboxes::run_create(c);
+        } else if constexpr (std::is_same_v<T, exec_command>) {
+          return sandboxes::run_exec(c);
+        } else if constexpr (std::is_same_v<T, list_command>) {
+          return sandboxes::run_list(c);
+        } else if constexpr (std::is_same_v<T, destroy_command>) {
+          return sandboxes::run_destroy(c);
         } else if constexpr (std::is_same_v<T, completion_command>) {
           netpen::log::error("'completion' is not supported yet");
           return 2;

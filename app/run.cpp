@@ -391,8 +391,21 @@ result<void> serve_host_ports(const prepared_run& p, built_sandbox& b, relay::da
   return relay.serve_host_ports(std::move(fds));
 }
 
-// The relay serves the sandbox while the command runs: the command's
-// status (1 under --fail-on-leak when something was denied).
+// A persistent sandbox once launched: the hooks publish it and serve exec
+// requests until it is destroyed; then its init is reaped.
+result<void> serve_persistent(const run_config& cfg, built_sandbox& b, persistent_hooks& hooks) {
+  persistent_hooks::ready_info info;
+  info.init_pid = b.sandbox->init_pid();
+  info.backend = cfg.backend == backend_kind::rootful ? "rootful" : "rootless";
+  const auto policy = policy_controls(cfg);
+  info.policy = policy.empty() ? std::string("none") : fmt::format("{}", fmt::join(policy, "; "));
+  if (b.rootful != nullptr) info.rootful_run = b.rootful->plan().addresses.id;
+  if (auto ok = hooks.ready(*b.sandbox, info); !ok) return ok;
+  hooks.serve(*b.sandbox);
+  b.sandbox->wait();
+  return {};
+}
+
 // --publish: the routes into the sandbox the relay's inbound flows take.
 // Rootless: the engine's tap, then the sandbox's loopback with sockets from
 // the init's helper; rootful: the tree's veth addresses, then its loopback.
@@ -406,8 +419,11 @@ relay::inbound_options inbound_options_of(const built_sandbox& b) {
   return o;
 }
 
+// The relay serves the sandbox while the command runs: the command's
+// status (1 under --fail-on-leak when something was denied).
 int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run_outputs& outputs,
-                   interactive::terminal_approver* approver, std::vector<relay::bound_port> published) {
+                   interactive::terminal_approver* approver, std::vector<relay::bound_port> published,
+                   persistent_hooks* hooks) {
   p.relay.services.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
                              log::debug_enabled();
   relay::data_path relay(std::move(p.relay));  // after `outputs`: stops (and stops calling it) first
@@ -427,7 +443,12 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
   if (auto served = serve_host_ports(p, b, relay); !served) return fail(served.error());
   relay.publish(std::move(published), inbound_options_of(b));
   if (auto launched = b.sandbox->launch(); !launched) return fail(launched.error());
-  int status = b.sandbox->wait();
+  int status = 0;
+  if (hooks != nullptr) {
+    if (auto served = serve_persistent(cfg, b, *hooks); !served) return fail(served.error());
+  } else {
+    status = b.sandbox->wait();
+  }
   if (b.link_capture) b.link_capture->close();
   if (approver) approver->close();  // questions still out are denied: nothing is left waiting
   relay.stop();
@@ -444,9 +465,8 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
   return status;
 }
 
-}  // namespace
-
-int run_command(const run_config& cfg) {
+// A run, or with hooks a persistent sandbox's daemon.
+int run_tree(const run_config& cfg, persistent_hooks* hooks) {
   if (cfg.capture_path && cfg.capture_at == capture_point::wire_egress && ::geteuid() != 0) {
     log::error("--capture-point wire-egress needs root: it reads the host's interfaces (AF_PACKET); "
                "'egress' shows the same flows without it");
@@ -458,6 +478,8 @@ int run_command(const run_config& cfg) {
   auto prepared = prepare(cfg);
   if (!prepared) return report(prepared.error());
   if (cfg.dry_run) return dry_run(cfg, *prepared);
+  prepared->spec.persistent = hooks != nullptr;
+  prepared->spec.map_host_ids = hooks != nullptr && hooks->map_host_ids;
 
   // --publish: every host port bound before anything runs (a taken port
   // stops the run here, the command never started).
@@ -494,7 +516,13 @@ int run_command(const run_config& cfg) {
     if (auto started = approver->start(); !started) return report(started.error());
   }
   raise_fd_limit();  // after the fork: the command keeps its own limit
-  return serve_and_wait(cfg, *prepared, *built, **outputs, approver.get(), std::move(*published));
+  return serve_and_wait(cfg, *prepared, *built, **outputs, approver.get(), std::move(*published), hooks);
 }
+
+}  // namespace
+
+int run_command(const run_config& cfg) { return run_tree(cfg, nullptr); }
+
+int run_persistent(const run_config& cfg, persistent_hooks& hooks) { return run_tree(cfg, &hooks); }
 
 }  // namespace netpen::app

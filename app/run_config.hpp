@@ -62,7 +62,6 @@ struct run_config {
   bool verbose = false;
   bool dry_run = false;
 
-  // Validated now, rejected as "not supported yet" until their issue lands.
   bool run_as_root = false;                      // --run-as-root (rootful only)
   std::optional<proxy_spec> proxy;               // -p/--proxy
   std::optional<std::string> proxy_user;         // -U/--proxy-user (or the URI's)
@@ -104,7 +103,21 @@ struct report_command {  // netpen report FLOW_LOG [--format ...] (app/report)
   report_format format = report_format::text;
 };
 
+// Persistent sandboxes (app/sandboxes).
+struct create_command {  // netpen create NAME [OPTIONS] [--exec-group GROUP]
+  std::string name;
+  run_config run;                         // the options; no command
+  std::optional<std::string> exec_group;  // members may exec (root only)
+};
+struct exec_command {  // netpen exec NAME [--] COMMAND [ARGS...]
+  std::string name;
+  std::vector<std::string> command;
+};
+struct list_command { output_format format = output_format::text; };
+struct destroy_command { std::string name; };
+
 using command_line = std::variant<run_config, doctor_command, cleanup_command, completion_command,
-                                  version_command, help_command, report_command>;
+                                  version_command, help_command, report_command, create_command, exec_command,
+                                  list_command, destroy_command>;
 
 }  // namespace netpen::app

@@ -36,6 +36,8 @@ struct sandbox_spec {
   std::optional<command_identity> identity; // drop to this user before exec (rootful)
   relay::host_port_set host_ports;          // --host-port: the init listens on these at 127.0.0.1 and [::1]
   bool socket_helper = false;               // rootless --publish: sockets made inside on request (socket_helper.hpp)
+  bool persistent = false;                  // `netpen create`: no command; the init runs exec requests
+  bool map_host_ids = false;                // rootless as root: map every host id to itself (--exec-group)
 };
 
 class sandbox {
@@ -77,6 +79,11 @@ class sandbox {
   // namespace, for connecting from outside to its loopback (--publish); -1
   // when the backend cannot make one. Safe from any thread after wait_ready().
   virtual int socket_inside(int family) = 0;
+  // A persistent sandbox (spec.persistent) after launch(): the init's control
+  // channel, on which it takes spawn requests (init_spawner.hpp), and its
+  // pidfd (readable once it exited). -1 when not available.
+  virtual int control_fd() const { return -1; }
+  virtual int init_pidfd() const { return -1; }
 };
 
 // Starts a rootless sandbox (user+net+mount+pid namespaces, tap0): forks its

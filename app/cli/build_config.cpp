@@ -1,5 +1,5 @@
 // From raw option values to a validated run_config: value syntax, files,
-// conflicts between flags, and the "not supported yet" gate.
+// conflicts between flags.
 #include "app/cli/build_config.hpp"
 
 #include <algorithm>
@@ -293,18 +293,6 @@ result<run_config> build_run_config(const raw_options& raw, const CLI::App& app,
   if (auto ok = read_values(raw, app, shown, config); !ok) return unexpected<error>(ok.error());
   if (auto ok = check_conflicts(raw, app, config); !ok) return unexpected<error>(ok.error());
   return config;
-}
-
-result<void> reject_unsupported(const run_config& /*config*/, const CLI::App& app,
-                               const std::vector<std::string>& given) {
-  static constexpr std::array<std::string_view, 0> later{};  // removed with the gate after the merge
-  for (const auto& name : given) {
-    const CLI::Option* opt = app.get_option_no_throw(name);
-    if (opt == nullptr || opt->get_lnames().empty()) continue;
-    const std::string& key = opt->get_lnames().front();
-    if (std::ranges::find(later, key) != later.end()) return fail("not-supported", name + " is not supported yet");
-  }
-  return {};
 }
 
 }  // namespace netpen::app::cli

@@ -1,5 +1,5 @@
 // From raw option values to a validated run_config: value syntax, files,
-// conflicts between flags, and the "not supported yet" gate, in that order.
+// conflicts between flags, in that order.
 #pragma once
 #include <map>
 #include <string>
@@ -21,9 +21,5 @@ using flag_names = std::map<std::string, std::string>;
 // checked here.
 result<run_config> build_run_config(const raw_options& raw, const CLI::App& app, const flag_names& shown);
 
-// `given` lists the options seen, by display name, in command-line order.
-// Rejects the first given flag whose feature has not been delivered yet:
-// "--proxy is not supported yet" (code "not-supported").
-result<void> reject_unsupported(const run_config& config, const CLI::App& app, const std::vector<std::string>& given);
 
 }  // namespace netpen::app::cli

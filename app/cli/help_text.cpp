@@ -74,14 +74,24 @@ class netpen_formatter : public CLI::Formatter {
            "  netpen doctor [--format text|json]\n"
            "  netpen cleanup [--dry-run]\n"
            "  netpen completion bash|zsh|fish\n"
-           "  netpen create NAME [OPTIONS]\n"
-           "  netpen exec NAME -- COMMAND [ARGS...]\n"
+           "  netpen create NAME [OPTIONS] [--exec-group GROUP]\n"
+           "  netpen exec NAME [--] COMMAND [ARGS...]\n"
            "  netpen destroy NAME\n"
            "  netpen list [--format text|json]\n"
            "  netpen report FLOW_LOG [--format text|markdown|json]\n"
            "\n"
            "The command may also follow the options without '--': the first word that\n"
-           "is not an option starts it; everything after it belongs to the command.\n";
+           "is not an option starts it; everything after it belongs to the command.\n"
+           "\n"
+           "Persistent sandboxes (docs/sandboxes.md): `create` sets up a named sandbox\n"
+           "with the run options (policy, DNS, hosts, proxy, log, capture, --root) and\n"
+           "returns once it is ready; `exec` runs commands in it (one network, policy,\n"
+           "log and capture for all; exit status and signals pass through; a terminal\n"
+           "gets a pty with job control); `destroy` ends it (the log's end, the\n"
+           "summary); `list` shows live and dead ones; `cleanup` removes dead ones.\n"
+           "NAME: 1 to 32 of a-z, 0-9, '_', '-', starting with a letter or digit.\n"
+           "--exec-group GROUP (root only): members of GROUP may exec (as themselves).\n"
+           "create --interactive is refused: the sandbox's daemon has no terminal.\n";
   }
 };
 

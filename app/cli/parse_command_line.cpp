@@ -18,7 +18,6 @@ namespace {
 
 struct scanned {
   std::vector<std::string> tokens;  // normalized "--long" / "--long=value" for CLI11
-  std::vector<std::string> given;   // display names, command-line order
   flag_names shown;                 // "--output" -> "--capture" when typed so
   std::vector<std::string> command;
   bool help = false;
@@ -52,7 +51,6 @@ result<void> record(scanned& out, std::map<const CLI::Option*, int>& counts, con
   if (key == "help") out.help = true;
   if (key == "version") out.version = true;
   out.tokens.push_back("--" + key + (value != nullptr ? "=" + *value : std::string()));
-  out.given.push_back(name);
   return {};
 }
 
@@ -142,8 +140,7 @@ std::string unknown_option_message(std::string_view typed) {
   return msg;
 }
 
-result<command_line> parse_run(std::span<const std::string> args, command_mode mode, std::string_view context,
-                               bool gate) {
+result<command_line> parse_run(std::span<const std::string> args, command_mode mode, std::string_view context) {
   raw_options raw;
   auto app = make_options_app(raw);
   scanned s;
@@ -172,9 +169,6 @@ result<command_line> parse_run(std::span<const std::string> args, command_mode m
   if (!config) return unexpected<error>(config.error());
   if (mode == command_mode::required && s.command.empty())
     return usage("no command given (usage: netpen [OPTIONS] -- COMMAND [ARGS...])");
-  if (gate) {
-    if (auto ok = reject_unsupported(*config, *app, s.given); !ok) return unexpected<error>(ok.error());
-  }
   config->command = std::move(s.command);
   return command_line{std::move(*config)};
 }
@@ -183,7 +177,7 @@ result<command_line> parse_run(std::span<const std::string> args, command_mode m
 
 result<command_line> parse_command_line(std::span<const std::string> args) {
   if (!args.empty() && cli::is_subcommand(args.front())) return cli::parse_subcommand(args);
-  return cli::parse_run(args, cli::command_mode::required, "netpen", true);
+  return cli::parse_run(args, cli::command_mode::required, "netpen");
 }
 
 }  // namespace netpen::app

@@ -12,7 +12,7 @@ namespace netpen::app {
 
 // `args` excludes argv[0]. Error codes: "usage" (unknown flag, missing
 // value, conflicts, no command), "bad-value" (bad value, unreadable file),
-// "not-supported" (a flag or subcommand delivered by a later issue).
+// "not-supported" (a subcommand delivered by a later issue: doctor, completion).
 result<command_line> parse_command_line(std::span<const std::string> args);
 
 }  // namespace netpen::app

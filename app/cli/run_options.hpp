@@ -14,10 +14,8 @@ enum class command_mode {
   none,      // create NAME [OPTIONS]: no words allowed; `context` names the subcommand
 };
 
-// Returns a run_config (not yet gated for unsupported flags when `gate` is
-// false), or a help/version command when -h/-V was given.
-result<command_line> parse_run(std::span<const std::string> args, command_mode mode, std::string_view context,
-                               bool gate);
+// Returns a run_config, or a help/version command when -h/-V was given.
+result<command_line> parse_run(std::span<const std::string> args, command_mode mode, std::string_view context);
 
 // Subcommands (doctor, cleanup, completion, create, exec, destroy, list,
 // report); args[0] is the subcommand name.

@@ -1,7 +1,6 @@
 // The subcommands of cli.md (doctor, cleanup, completion, create, exec,
 // destroy, list, report): recognised only as the first word, arguments
-// validated; all but `completion`, `report` and `cleanup` are rejected as not
-// supported yet.
+// validated; `doctor` and `completion` are rejected as not supported yet.
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -10,6 +9,7 @@
 #include "app/cli/help_text.hpp"
 #include "app/cli/run_options.hpp"
 #include "app/cli/validators.hpp"
+#include "app/sandboxes/sandbox_name.hpp"
 
 namespace netpen::app::cli {
 namespace {
@@ -71,12 +71,34 @@ result<simple_args> parse_simple(std::string_view sub, std::span<const std::stri
 }
 
 result<void> check_name(std::string_view sub, std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 64 && name.front() != '-' && name.front() != '.';
-  for (char c : name)
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                c == '.');
-  if (!ok) return usage(sub, "'" + std::string(name) + "' is not a sandbox name (letters, digits, '-', '_', '.')");
+  if (!sandboxes::is_sandbox_name(name))
+    return usage(sub, "'" + std::string(name) +
+                          "' is not a sandbox name (1 to 32 of a-z, 0-9, '_', '-'; starting with a letter or digit)");
   return {};
+}
+
+// `create NAME ... --exec-group GROUP` (or --exec-group=GROUP): create's own
+// option, taken out before the run options are parsed.
+result<std::optional<std::string>> take_exec_group(std::vector<std::string>& args) {
+  std::optional<std::string> group;
+  for (std::size_t i = 0; i < args.size();) {
+    std::string value;
+    if (args[i] == "--exec-group") {
+      if (i + 1 >= args.size()) return usage("create", "--exec-group needs a value");
+      value = args[i + 1];
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i), args.begin() + static_cast<std::ptrdiff_t>(i + 2));
+    } else if (args[i].starts_with("--exec-group=")) {
+      value = args[i].substr(13);
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      ++i;
+      continue;
+    }
+    if (group) return usage("create", "--exec-group given more than once");
+    if (value.empty()) return usage("create", "--exec-group: empty value");
+    group = value;
+  }
+  return group;
 }
 
 unexpected<error> not_supported(std::string_view sub) {
@@ -124,6 +146,8 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
       return report;
     }
     if (sub == "cleanup") return cleanup_command{a->dry_run};
+    if (sub == "destroy") return destroy_command{a->words.front()};
+    if (sub == "list") return list_command{a->format == "json" ? output_format::json : output_format::text};
     return not_supported(sub);
   }
   // create NAME [OPTIONS] / exec NAME [--] COMMAND [ARGS...]
@@ -132,14 +156,17 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
   if (auto ok = check_name(sub, rest.front()); !ok) return unexpected<error>(ok.error());
   std::span<const std::string> tail = rest.subspan(1);
   if (sub == "create") {
-    auto parsed = parse_run(tail, command_mode::none, sub, false);
+    std::vector<std::string> options(tail.begin(), tail.end());
+    auto group = take_exec_group(options);
+    if (!group) return unexpected<error>(group.error());
+    auto parsed = parse_run(options, command_mode::none, sub);
     if (!parsed || !std::holds_alternative<run_config>(*parsed)) return parsed;
-    return not_supported(sub);
+    return create_command{rest.front(), std::get<run_config>(std::move(*parsed)), std::move(*group)};
   }
   if (!tail.empty() && is_help(tail.front())) return help_command{help_text()};
   if (!tail.empty() && tail.front() == "--") tail = tail.subspan(1);
   if (tail.empty()) return usage(sub, "no command given (usage: netpen exec NAME -- COMMAND [ARGS...])");
-  return not_supported(sub);
+  return exec_command{rest.front(), std::vector<std::string>(tail.begin(), tail.end())};
 }
 
 }  // namespace netpen::app::cli

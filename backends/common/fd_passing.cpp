@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
 
 #include <fmt/format.h>
 
@@ -18,8 +17,8 @@ result<void> send_message(int sock, std::string_view payload, int fd) {
 }
 
 result<void> send_message(int sock, std::string_view payload, std::span<const int> fds) {
-  if (payload.size() > max_message) payload = payload.substr(0, max_message);
-  if (fds.size() > max_message_fds) return fail("control-channel", "too many descriptors for one control message");
+  if (payload.size() > max_message || fds.size() > max_message_fds)
+    return fail("control-channel", "a message too large for the control channel");
   iovec iov{};
   iov.iov_base = const_cast<char*>(payload.data());
   iov.iov_len = payload.size();
@@ -39,12 +38,12 @@ result<void> send_message(int sock, std::string_view payload, std::span<const in
   for (;;) {
     if (::sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return {};
     if (errno == EINTR) continue;
-    return fail("control-channel", fmt::format("cannot send on the sandbox control channel: {}", std::strerror(errno)));
+    return fail("control-channel", fmt::format("cannot send on the control channel: {}", std::strerror(errno)));
   }
 }
 
 result<fd_message> receive_message(int sock) {
-  std::vector<char> buf(max_message);
+  std::string buf(max_message, '\0');
   iovec iov{};
   iov.iov_base = buf.data();
   iov.iov_len = buf.size();
@@ -59,7 +58,7 @@ result<fd_message> receive_message(int sock) {
     n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
     if (n >= 0) break;
     if (errno == EINTR) continue;
-    return fail("control-channel", fmt::format("cannot read the sandbox control channel: {}", std::strerror(errno)));
+    return fail("control-channel", fmt::format("cannot read the control channel: {}", std::strerror(errno)));
   }
   fd_message out;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
@@ -68,12 +67,13 @@ result<fd_message> receive_message(int sock) {
     for (std::size_t i = 0; i < count; ++i) {
       int fd = -1;
       std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      if (!out.fd) out.fd.reset(fd);
-      else out.more_fds.emplace_back(fd);
+      out.fds.emplace_back(fd);
     }
   }
-  if (n == 0 && !out.fd) return fail("peer-gone", "the sandbox process exited unexpectedly");
-  out.payload.assign(buf.data(), static_cast<std::size_t>(n));
+  if (n == 0 && out.fds.empty()) return fail("peer-gone", "the peer closed the control channel");
+  if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) return fail("control-channel", "a truncated control message");
+  buf.resize(static_cast<std::size_t>(n));
+  out.payload = std::move(buf);
   return out;
 }
 

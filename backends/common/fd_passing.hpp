@@ -1,7 +1,9 @@
-// Small framed messages over a SOCK_SEQPACKET socketpair, optionally carrying
-// file descriptors (SCM_RIGHTS, at most max_message_fds a message). The
-// sandbox child uses it to hand the parent its tap fd and its --host-port
-// listeners, or a precise error when a setup step failed.
+// Framed messages over a SOCK_SEQPACKET socket, each optionally carrying
+// file descriptors (SCM_RIGHTS, at most max_message_fds a message). Used by
+// every control channel: the sandbox init hands the parent its tap fd, its
+// --host-port listeners or a precise setup error; the socket helper hands
+// out sockets made inside; a persistent sandbox's daemon, its init and the
+// exec clients pass requests with the command's stdin, stdout and stderr.
 #pragma once
 #include <span>
 #include <string>
@@ -13,22 +15,26 @@
 
 namespace netpen::backends {
 
+inline constexpr std::size_t max_message = 256 * 1024;  // an exec request's argv and environment fit
+inline constexpr std::size_t max_message_fds = 64;
+
 struct fd_message {
   std::string payload;
-  unique_fd fd;  // the first fd the message carried; empty when none
-  std::vector<unique_fd> more_fds;  // the others, in order
+  std::vector<unique_fd> fds;  // in the order they were sent
+
+  // The first fd (moved out), or an empty one when the message carried none.
+  unique_fd take_first() { return fds.empty() ? unique_fd{} : std::move(fds.front()); }
 };
 
-// Sends payload (at most max_message bytes) and, if fd >= 0, a copy of fd.
-result<void> send_message(int sock, std::string_view payload, int fd = -1);
-// Sends payload with copies of `fds` (at most max_message_fds).
-result<void> send_message(int sock, std::string_view payload, std::span<const int> fds);
+// Sends payload (at most max_message bytes) with copies of `fds` (at most
+// max_message_fds); a larger message is an error, never cut.
+result<void> send_message(int sock, std::string_view payload, std::span<const int> fds = {});
+// The same with one fd (none when fd < 0).
+result<void> send_message(int sock, std::string_view payload, int fd);
 
-// Receives one message; an fd that came with it is owned by the result
-// (close-on-exec). EOF (the peer exited) is an error with code "peer-gone".
+// Receives one message; the fds that came with it are owned by the result
+// (close-on-exec). EOF (the peer exited) is an error with code "peer-gone";
+// a truncated message is an error too.
 result<fd_message> receive_message(int sock);
-
-inline constexpr std::size_t max_message = 4096;
-inline constexpr std::size_t max_message_fds = 64;
 
 }  // namespace netpen::backends

@@ -38,9 +38,19 @@ result<std::optional<command_identity>> invoking_user() {
     return fail("bad-sudo-ids", fmt::format("SUDO_UID/SUDO_GID are not numeric ids ('{}', '{}')", uid_text,
                                             gid_text ? gid_text : ""));
   if (*uid == 0) return std::optional<command_identity>{};
+  command_identity who = identity_of(*uid, *gid);
+  if (who.home.empty()) {  // no password entry: as sudo named it
+    const char* name = std::getenv("SUDO_USER");
+    who.user = name != nullptr ? name : std::to_string(who.uid);
+    who.home = "/";
+  }
+  return std::optional<command_identity>{std::move(who)};
+}
+
+command_identity identity_of(uid_t uid, gid_t gid) {
   command_identity who;
-  who.uid = *uid;
-  who.gid = *gid;
+  who.uid = uid;
+  who.gid = gid;
   std::vector<char> buf(16384);
   passwd pw{};
   passwd* found = nullptr;
@@ -56,12 +66,10 @@ result<std::optional<command_identity>> invoking_user() {
     groups.resize(static_cast<std::size_t>(std::max(n, 0)));
     who.groups = std::move(groups);
   } else {
-    const char* name = std::getenv("SUDO_USER");
-    who.user = name != nullptr ? name : std::to_string(who.uid);
-    who.home = "/";
+    who.user = std::to_string(who.uid);
     who.groups = {who.gid};
   }
-  return std::optional<command_identity>{std::move(who)};
+  return who;
 }
 
 result<void> become(const command_identity& who) {

@@ -16,6 +16,10 @@ namespace netpen::backends {
 // are absent or name root. Malformed values are an error.
 result<std::optional<command_identity>> invoking_user();
 
+// The user `uid` as the command should become it: name, home and groups
+// from the password database (uid and gid only when it has no entry).
+command_identity identity_of(uid_t uid, gid_t gid);
+
 // setgroups, setresgid, setresuid to `who`, checked (cannot regain root).
 result<void> become(const command_identity& who);
 

@@ -121,8 +121,7 @@ result<void> init_driver::wait_ready() {
   if (ready_) return {};
   auto reply = receive_message(control_.get());
   while (reply && reply->payload == msg_listeners) {  // --host-port's sockets come first
-    if (reply->fd) listeners_.push_back(std::move(reply->fd));
-    for (auto& fd : reply->more_fds) listeners_.push_back(std::move(fd));
+    for (auto& fd : reply->fds) listeners_.push_back(std::move(fd));
     reply = receive_message(control_.get());
   }
   if (!reply || reply->payload != msg_setup_ok) {
@@ -131,7 +130,7 @@ result<void> init_driver::wait_ready() {
     if (!reply) return fail("sandbox-setup", "the sandbox process died during setup");
     return unexpected(decode_child_error(reply->payload));
   }
-  handed_ = std::move(reply->fd);
+  handed_ = reply->take_first();
   log::debug("sandbox ready (fd {})", handed_.get());
   ready_ = true;
   return {};

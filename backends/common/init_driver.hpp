@@ -49,6 +49,8 @@ class init_driver : public sandbox {
   int socket_inside(int family) override { return sockets_.request(family); }
   result<void> launch() override;
   int wait() override;
+  int control_fd() const override { return control_.get(); }
+  int init_pidfd() const override { return pidfd_.get(); }
 
  protected:
   // Ends the init now (SIGKILL) and reaps it, unless it already ended.

@@ -20,6 +20,7 @@
 #include "backends/common/socket_helper.hpp"
 #include "backends/common/terminal.hpp"
 #include "backends/common/identity.hpp"
+#include "backends/common/init_spawner.hpp"
 #include "net/common/log.hpp"
 
 namespace netpen::backends {
@@ -175,6 +176,10 @@ void run_sandbox_init(const init_config& cfg) {
   handed->reset();
 
   if (!wait_for(cfg.control_fd, msg_run)) ::_exit(init_failure);
+  if (cfg.spec->persistent) {  // `netpen create`: no command of its own
+    if (cfg.socket_helper_fd >= 0) start_socket_helper(cfg);
+    serve_spawns(cfg.control_fd, cfg.command_mask);
+  }
   if (cfg.spec->identity) {
     // Fail closed: the command never runs with more than it was meant to.
     if (auto r = become(*cfg.spec->identity); !r) {

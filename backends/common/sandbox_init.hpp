@@ -16,6 +16,8 @@
 //      QUIT, USR1, USR2 and WINCH to the command, and when the command ends
 //      exits with its status (128+N for signal N); pid 1 exiting makes the
 //      kernel kill whatever is left in the namespace.
+//   (A persistent sandbox, spec.persistent, runs no command at 3: it serves
+//   spawn requests until told to stop, init_spawner.hpp.)
 //   5. job control: when the command is stopped (Ctrl-Z) the init tells the
 //      parent ("stopped"), which takes the terminal back and stops itself so
 //      the user's shell regains control; on SIGCONT (the shell's `fg` reaches

@@ -50,11 +50,12 @@ int socket_requester::request(int family) {
     errno = EIO;
     return -1;
   }
-  if (m->payload != answer_ok || m->fd.get() < 0) {
+  unique_fd socket = m->take_first();
+  if (m->payload != answer_ok || !socket) {
     errno = EIO;
     return -1;
   }
-  return m->fd.release();
+  return socket.release();
 }
 
 }  // namespace netpen::backends

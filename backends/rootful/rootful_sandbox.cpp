@@ -73,7 +73,7 @@ result<network_plan> plan_rootful(const sandbox_spec& spec, const rootful_option
 }
 
 result<std::unique_ptr<rootful_sandbox>> make_rootful_sandbox(const sandbox_spec& spec, const rootful_options& opts) {
-  if (spec.argv.empty()) return fail("no-command", "no command to run in the sandbox");
+  if (spec.argv.empty() && !spec.persistent) return fail("no-command", "no command to run in the sandbox");
   if (auto r = preflight(); !r) return unexpected(r.error());
   const auto nopts = network_options_of(spec, opts);
   auto plan = plan_network(nopts);

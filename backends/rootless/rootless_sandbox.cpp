@@ -78,7 +78,7 @@ error clone_error(int e) {
 }  // namespace
 
 result<std::unique_ptr<sandbox>> make_rootless_sandbox(const sandbox_spec& spec) {
-  if (spec.argv.empty()) return fail("no-command", "no command to run in the sandbox");
+  if (spec.argv.empty() && !spec.persistent) return fail("no-command", "no command to run in the sandbox");
   if (auto r = preflight(); !r) return unexpected(r.error());
   const init_setup setup = [](const sandbox_spec& s) -> result<unique_fd> {
     auto tap = set_up_sandbox(s);
@@ -87,7 +87,7 @@ result<std::unique_ptr<sandbox>> make_rootless_sandbox(const sandbox_spec& spec)
   };
   auto init = start_init(spec, CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID, setup, clone_error);
   if (!init) return unexpected(init.error());
-  if (auto r = write_id_maps(init->pid, spec.keep_uid); !r) {
+  if (auto r = write_id_maps(init->pid, spec.keep_uid, spec.map_host_ids); !r) {
     abandon(init->pid);
     return unexpected(r.error());
   }

@@ -106,6 +106,18 @@ result<void> write_direct(pid_t pid, const ids& me, bool keep_ids) {
   return {};
 }
 
+// Root's identity map: 0..2^32-2 onto themselves (needs CAP_SETUID and
+// CAP_SETGID in the parent namespace, i.e. real root).
+result<void> write_host_ids(pid_t pid) {
+  const std::string base = fmt::format("/proc/{}/", pid);
+  const std::string all = map_line(0, 0, 4294967295UL);
+  if (int e = write_proc_file(base + "uid_map", all); e != 0)
+    return fail("uidmap-direct", fmt::format("writing uid_map: {}", std::strerror(e)));
+  if (int e = write_proc_file(base + "gid_map", all); e != 0)
+    return fail("uidmap-direct", fmt::format("writing gid_map: {}", std::strerror(e)));
+  return {};
+}
+
 result<void> write_with_helpers(pid_t pid, const ids& invoking, bool keep_ids) {
   const ids me = with_names(invoking);
   const auto sub_u = parse_subid(read_file("/etc/subuid"), me.user, me.uid);
@@ -161,8 +173,9 @@ std::vector<std::string> helper_argv(std::string_view helper, pid_t pid, unsigne
   return a;
 }
 
-result<void> write_id_maps(pid_t pid, bool keep_ids) {
+result<void> write_id_maps(pid_t pid, bool keep_ids, bool host_ids) {
   const ids me = invoking_ids();
+  if (host_ids) return write_host_ids(pid);
   const char* mode = std::getenv("NETPEN_UIDMAP");
   const bool force_helper = mode != nullptr && std::string_view(mode) == "helper";
   std::string direct_error = "skipped (NETPEN_UIDMAP=helper)";

@@ -32,7 +32,9 @@ std::vector<std::string> helper_argv(std::string_view helper, pid_t pid, unsigne
                                      unsigned long outside, std::optional<id_range> sub);
 
 // Writes both maps for the process `pid` (just created in a new user ns).
-// inside ids: 0, or the invoking ids themselves when keep_ids.
-result<void> write_id_maps(pid_t pid, bool keep_ids);
+// inside ids: 0, or the invoking ids themselves when keep_ids. host_ids
+// (root only): every id maps to itself and setgroups stays allowed, so the
+// init can drop to any host user (a persistent sandbox's --exec-group).
+result<void> write_id_maps(pid_t pid, bool keep_ids, bool host_ids = false);
 
 }  // namespace netpen::backends::rootless

@@ -184,21 +184,46 @@ TEST_CASE("subcommands", "[cli]") {
       {{"doctor", "--format", "xml"}, "doctor: --format: 'xml' is not text or json"},
       {{"doctor", "--frob"}, "doctor: unknown option '--frob'"},
       {{"cleanup", "extra"}, "cleanup: unexpected argument 'extra'"},
-      {{"list", "--format=text"}, "'list' is not supported yet"},
+      {{"list", "--format=xml"}, "list: --format: 'xml' is not text or json"},
+      {{"list", "extra"}, "list: unexpected argument 'extra'"},
       {{"destroy"}, "destroy: missing sandbox NAME"},
       {{"destroy", "../x"}, "destroy: '../x' is not a sandbox name"},
-      {{"destroy", "box1"}, "'destroy' is not supported yet"},
+      {{"destroy", "Box1"}, "destroy: 'Box1' is not a sandbox name"},
       {{"report", log.path(), "--format", "pdf"}, "report: --format: 'pdf' is not text, markdown or json"},
-      {{"create", "box1", "--dns", "1.1.1.1"}, "'create' is not supported yet"},
       {{"create", "box1", "--dns", "bad"}, "--dns: 'bad' is not an IPv4 or IPv6 address"},
       {{"create", "box1", "curl"}, "create: unexpected argument 'curl'"},
       {{"create"}, "create: missing sandbox NAME"},
-      {{"exec", "box1", "--", "curl"}, "'exec' is not supported yet"},
+      {{"create", "box.1"}, "create: 'box.1' is not a sandbox name"},
+      {{"create", "box1", "--exec-group"}, "create: --exec-group needs a value"},
+      {{"create", "box1", "--exec-group", "a", "--exec-group=b"}, "create: --exec-group given more than once"},
+      {{"create", "box1", "--host-port", "8080"}, "--host-port is not supported yet"},
       {{"exec", "box1"}, "exec: no command given"},
+      {{"exec", "-box"}, "exec: '-box' is not a sandbox name"},
       {{"completion"}, "completion: missing shell (bash, zsh or fish)"},
       {{"completion", "powershell"}, "completion: 'powershell' is not bash, zsh or fish"},
       {{"completion", "bash", "zsh"}, "completion: unexpected argument 'zsh'"},
   });
+  auto created = parse({"create", "box1", "--dns", "1.1.1.1", "--exec-group=agents", "--deny", "10.0.0.0/8"});
+  REQUIRE(created);
+  const auto* create = std::get_if<create_command>(&*created);
+  REQUIRE(create != nullptr);
+  CHECK(create->name == "box1");
+  CHECK(create->exec_group == "agents");
+  CHECK(create->run.deny.size() == 1);
+  CHECK(create->run.command.empty());
+  auto exec = parse({"exec", "box1", "--", "sh", "-c", "exit 7"});
+  REQUIRE(exec);
+  REQUIRE(std::get_if<exec_command>(&*exec) != nullptr);
+  CHECK(std::get<exec_command>(*exec).command == std::vector<std::string>{"sh", "-c", "exit 7"});
+  auto exec_no_dashes = parse({"exec", "box1", "id", "-u"});
+  REQUIRE(exec_no_dashes);
+  CHECK(std::get<exec_command>(*exec_no_dashes).command == std::vector<std::string>{"id", "-u"});
+  auto list = parse({"list", "--format", "json"});
+  REQUIRE(list);
+  CHECK(std::get<list_command>(*list).format == output_format::json);
+  auto destroy = parse({"destroy", "box_1-a"});
+  REQUIRE(destroy);
+  CHECK(std::get<destroy_command>(*destroy).name == "box_1-a");
   auto r = parse({"doctor"});
   REQUIRE_FALSE(r);
   CHECK(r.error().code == "not-supported");

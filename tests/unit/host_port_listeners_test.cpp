@@ -76,9 +76,8 @@ TEST_CASE("several fds cross the control channel in one message, in order", "[ho
   auto m = receive_message(b.get());
   REQUIRE(m);
   CHECK(m->payload == "listeners");
-  REQUIRE(m->fd);
-  REQUIRE(m->more_fds.size() == 2);
-  const int got[3] = {m->fd.get(), m->more_fds[0].get(), m->more_fds[1].get()};
+  REQUIRE(m->fds.size() == 3);
+  const int got[3] = {m->fds[0].get(), m->fds[1].get(), m->fds[2].get()};
   for (int i = 0; i < 3; ++i) {  // each arrives where it was sent: write to it, read from its pipe
     const char c = static_cast<char>('a' + i);
     CHECK(::write(got[i], &c, 1) == 1);

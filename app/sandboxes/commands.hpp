@@ -1,0 +1,22 @@
+// The persistent-sandbox subcommands (docs/sandboxes.md): create, exec,
+// list, destroy, and the sandboxes' part of cleanup. Each returns netpen's
+// exit status: 0, 1 for a run-time failure (unknown or existing name, a
+// dead sandbox, a refusal), 2 for a usage error; exec returns its command's
+// status (128+N for signal N).
+#pragma once
+#include <cstdio>
+
+#include "app/run_config.hpp"
+
+namespace netpen::app::sandboxes {
+
+int run_create(const create_command& cmd);
+int run_exec(const exec_command& cmd);
+int run_list(const list_command& cmd);
+int run_destroy(const destroy_command& cmd);
+
+// Removes the caller's sandboxes whose daemon is gone (and, for root, the
+// group-shared ones); prints one line each. False when one could not be removed.
+bool cleanup_dead(bool dry_run, std::FILE* out);
+
+}  // namespace netpen::app::sandboxes
