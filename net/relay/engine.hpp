@@ -125,6 +125,9 @@ class engine {
   std::optional<flow_record> admit_datagram(const flow_key& key, const packet::frame& f);
   bool refused_for_proxy(const flow_key& key, const packet::frame& f);
   bool refuse_datagram(const flow_key& key, const packet::frame& f);
+  enum class unreachable { port, prohibited };
+  // The ICMP destination unreachable the child gets for its datagram `f`.
+  void send_unreachable(const flow_key& key, const packet::frame& f, unreachable why);
   void ask_for_datagram(const flow_key& key);
   // A flow's done callback: it is dropped from `table` on the dispatch strand.
   template <class Flow>

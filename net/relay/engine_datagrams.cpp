@@ -46,6 +46,9 @@ void engine::handle_udp(packet_buffer buf, const packet::frame& f) {
     return;
   }
   if (dest.kind != destination_kind::relay) {
+    // A closed gateway port answers as a host with nothing there would; no
+    // ICMP error is owed for multicast, broadcast or unroutable destinations.
+    if (is_gateway(key.dst)) send_unreachable(key, f, unreachable::port);
     udp_dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -173,12 +176,19 @@ std::optional<flow_record> engine::admit_datagram(const flow_key& key, const pac
 
 // ICMP "administratively prohibited" to the child; true the first time for
 // this flow (the caller then says why, once).
-bool engine::refuse_datagram(const flow_key& key, const packet::frame& f) {
+void engine::send_unreachable(const flow_key& key, const packet::frame& f, unreachable why) {
   icmp_report report;
   report.offender = gateway_address(key.dst.v6);
-  report.type = key.dst.v6 ? 1 : 3;   // destination unreachable
-  report.code = key.dst.v6 ? 1 : 13;  // administratively prohibited
+  report.type = key.dst.v6 ? packet::icmp6::dest_unreachable : packet::icmp4::dest_unreachable;
+  if (why == unreachable::port)
+    report.code = key.dst.v6 ? packet::icmp6::port_unreachable : packet::icmp4::port_unreachable;
+  else
+    report.code = key.dst.v6 ? packet::icmp6::admin_prohibited : packet::icmp4::admin_prohibited;
   services_.icmp_error_to_child(key, report, f.ip_packet.first(std::min<std::size_t>(f.ip_packet.size(), max_quote)));
+}
+
+bool engine::refuse_datagram(const flow_key& key, const packet::frame& f) {
+  send_unreachable(key, f, unreachable::prohibited);
   udp_dropped_.fetch_add(1, std::memory_order_relaxed);
   if (denied_.size() >= max_denied_remembered) denied_.clear();
   return denied_.emplace(key, true).second;

@@ -296,3 +296,14 @@ wait_for() {
   done
   return 1
 }
+
+# http_up URL: the lab's host node gets an answer from URL.
+http_up() { in_host curl -fsS -m 1 -o /dev/null "$1" 2> /dev/null; }
+# wait_http_up URL...: every URL answers in the host node within 10 s, or the
+# test dies (its servers are what the checks rely on).
+wait_http_up() {
+  local url
+  for url in "$@"; do
+    wait_for 10 http_up "$url" || e2e_die "the lab server $url did not come up"
+  done
+}

@@ -37,14 +37,7 @@ while True:
 lab_spawn "$E2E_LAB" host hp-udp python3 -c "$udp_echo_server" "$U"
 lab_spawn "$E2E_LAB" host hp-udp53 python3 -c "$udp_echo_server" 53
 
-for url in "http://127.0.0.1:$P4/" "http://[::1]:$P6/" "http://127.0.0.1:$PX/" "http://127.0.0.1:$R0/" "http://127.0.0.1:$R1/"; do
-  up=no
-  for _ in $(seq 50); do
-    if in_host curl -fsS -m 1 -o /dev/null "$url" 2> /dev/null; then up=yes; break; fi
-    sleep 0.2
-  done
-  [[ $up == yes ]] || e2e_die "the lab server $url did not come up"
-done
+wait_http_up "http://127.0.0.1:$P4/" "http://[::1]:$P6/" "http://127.0.0.1:$PX/" "http://127.0.0.1:$R0/" "http://127.0.0.1:$R1/"
 
 # python3 client: one datagram to ADDR:PORT; prints the reply or "none".
 ASK=$LAB_TMP/udp_ask.py
@@ -57,6 +50,20 @@ try:
     print(s.recv(100).decode())
 except Exception:
     print("none")
+PY
+# python3 client: one datagram to ADDR:PORT; prints how the second read ended
+# (ConnectionRefusedError once the ICMP error came back) and how fast.
+REFUSED=$LAB_TMP/udp_refused.py
+cat > "$REFUSED" << 'PY' || e2e_die "cannot write $REFUSED"
+import socket, sys, time
+addr, port = sys.argv[1], int(sys.argv[2])
+fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM); s.settimeout(5); s.connect((addr, port))
+t = time.time()
+try:
+    s.send(b"ping"); s.recv(100); print("answered")
+except Exception as e:
+    print(type(e).__name__, "fast" if time.time() - t < 2 else "slow")
 PY
 chmod a+r "$ASK"
 # Inside the sandbox: GW4 and GW6, the default routes' gateways.
@@ -123,6 +130,13 @@ for who in $(e2e_users); do
     np --as "$who" "${hp[@]}" -- sh -c "$gateways"'; python3 '"$ASK"' "$gw4" '"$U"
   check_output_eq "[$who] UDP: a TCP-only listing does not open the UDP port" none \
     np --as "$who" --host-port "$U" -- python3 "$ASK" 127.0.0.1 "$U"
+  # shellcheck disable=SC2016
+  # Rootless answers port unreachable (nothing there); --root's host table
+  # rejects it as prohibited: either way an error at once, never silence.
+  run np --as "$who" "${hp[@]}" -- sh -c "$gateways"'; echo $(python3 '"$REFUSED"' "$gw4" '"$PX"') \
+      $(python3 '"$REFUSED"' "$gw6" '"$PX"')'
+  check_match "[$who] UDP to an unlisted gateway port is refused at once (IPv4 and IPv6)" \
+    "^[A-Za-z]*Error fast [A-Za-z]*Error fast$" "$OUT"
 
   check_output_eq "[$who] udp/53: 127.0.0.1:53 reaches the host's loopback, the gateway's 53 stays DNS" \
     "echo:ping 203.0.113.10" np --as "$who" --host-port udp/53 -- sh -c \

@@ -29,14 +29,7 @@ lab_spawn "$E2E_LAB" host reach-meta python3 -m http.server --bind "$META" --dir
 lab_spawn "$E2E_LAB" host reach-lo python3 -m http.server --bind 127.0.0.1 --directory "$LAB_TMP/www-lo" "$PORT_LO"
 
 # Every server answers in the host node itself (at most 10 s).
-for url in "http://$LAB_HOST4:$PORT_HOST/" "http://[$LAB_HOST6]:$PORT_HOST/" "http://$META:$PORT_META/" "http://127.0.0.1:$PORT_LO/"; do
-  up=no
-  for _ in $(seq 50); do
-    if in_host curl -fsS -m 1 -o /dev/null "$url" 2> /dev/null; then up=yes; break; fi
-    sleep 0.2
-  done
-  [[ $up == yes ]] || e2e_die "the lab server $url did not come up"
-done
+wait_http_up "http://$LAB_HOST4:$PORT_HOST/" "http://[$LAB_HOST6]:$PORT_HOST/" "http://$META:$PORT_META/" "http://127.0.0.1:$PORT_LO/"
 
 elapsed_ok() { # elapsed_ok START LIMIT: "yes" when fewer than LIMIT seconds passed
   (($(date +%s) - $1 < $2)) && echo yes || echo no

@@ -8,7 +8,8 @@
 # live, destroy leaves no process, link, nftables table or file; an unknown
 # name, an existing name and exec into a destroyed sandbox are one clear
 # error each; a sandbox whose daemon was killed is listed dead and `netpen
-# cleanup` removes it, leaving nothing. As root: --exec-group lets a member
+# cleanup` removes it, leaving nothing. --host-port and --publish work in a
+# sandbox as in a run. As root: --exec-group lets a member
 # exec as itself and refuses a non-member. On a terminal (tmux): bash in a
 # sandbox is interactive with job control.
 # shellcheck source=tests/e2e/lib.sh
@@ -252,8 +253,15 @@ terminal_test() {
   keys C-z
   if wait_for 10 pane_has_line '\[1\]\+ +Stopped +sleep 100'; then ok "[$who] Ctrl-Z stops a job (job control)"
   else not_ok "[$who] Ctrl-Z stops a job (job control)" "$(pane)"; fi
-  keys "kill -KILL %1" Enter
+  # `fg` brings the job back and Ctrl-C reaches it through the terminal, so
+  # nothing is stopped when `exit` comes (bash refuses to exit with a stopped job).
+  keys "fg" Enter
+  wait_for 10 pane_has_line 'sleep 100' || true
   sleep 0.5
+  keys C-c
+  keys 'echo "back-$?"' Enter
+  if wait_for 10 pane_has_line 'back-130'; then ok "[$who] fg resumes the job and Ctrl-C interrupts it"
+  else not_ok "[$who] fg resumes the job and Ctrl-C interrupts it" "$(pane)"; fi
   keys "exit 3" Enter
   if wait_for 20 test -s "$status"; then
     check_eq "[$who] 'exit 3' ends the exec with status 3" 3 "$(cat "$status")"
@@ -290,8 +298,32 @@ $(pane)"
   must sbx --as "$who" destroy "$name"
 }
 
+# A sandbox takes --host-port and --publish like a run: an exec reaches a
+# server on the host's loopback at its own 127.0.0.1, and a server an exec
+# starts inside is reached from the host through the published port.
+ports_test() {
+  local who=$1 name=sb-ports-$1-$RANDOM hp=$2 inside=$3 published=$4
+  CREATED+=("$who:$name")
+  run sbx --as "$who" create "$name" --offline --host-port "$hp" --publish "$published:$inside"
+  check_eq "[$who] create with --host-port and --publish: exit 0" 0 "$RC"
+  run sbx --as "$who" exec "$name" -- socat -T5 - "TCP4:127.0.0.1:$hp"
+  check_eq "[$who] an exec reaches the host's loopback port (--offline allows exactly it)" "host-side" "$OUT"
+  run sbx --as "$who" exec "$name" -- sh -c \
+    "socat TCP-LISTEN:$inside,reuseaddr,fork SYSTEM:'echo sandbox-side' </dev/null >/dev/null 2>&1 &"
+  check_eq "[$who] an exec starts a server inside" 0 "$RC"
+  run in_host sh -c "for i in \$(seq 50); do out=\$(socat -T2 - TCP4:127.0.0.1:$published 2>/dev/null) && [ -n \"\$out\" ] && echo \"\$out\" && exit 0; sleep 0.1; done; exit 1"
+  check_eq "[$who] the host reaches it on the published port" "sandbox-side" "$OUT"
+  must sbx --as "$who" destroy "$name"
+  run in_host socat -T2 - "TCP4:127.0.0.1:$published"
+  check "[$who] destroy closed the published port" test "$RC" -ne 0
+}
+
+lab_spawn "$E2E_LAB" host sb-hostside socat TCP4-LISTEN:9601,bind=127.0.0.1,reuseaddr,fork "SYSTEM:echo host-side"
+port_base=9610
 for who in $(e2e_users); do
   lifecycle_test "$who"
+  ports_test "$who" 9601 $((port_base + 1)) $((port_base + 2))
+  port_base=$((port_base + 10))
   dead_test "$who"
   errors_test "$who"
   terminal_test "$who"
