@@ -10,7 +10,9 @@
 #     not apply to inbound flows); on the child's address the server sees
 #     the gateway as its client (through the tap, or routed under --root);
 #   - a few MB arrive intact (sha256);
-#   - a UDP echo server published with /udp answers, to the gateway;
+#   - a UDP echo server published with /udp answers: on 0.0.0.0 to the
+#     gateway, on 127.0.0.1 or ::1 over the sandbox's loopback (the first
+#     datagram refused by ICMP, then sent again there);
 #   - the flow log holds the inbound flow (direction, host client, port);
 #   - by default only the host's loopback listens (the router cannot
 #     connect), an explicit ADDR exposes the port there;
@@ -185,15 +187,26 @@ for who in $(e2e_users); do
     "$E2E_SRC/scripts/lab" exec "$E2E_LAB" router -- curl -fsS -m 10 "http://198.51.100.2:$HOST_PORT_ADDR/index.html"
   serve_stop "$tag"
 
-  # --- UDP ---------------------------------------------------------------
-  tag=pub-udp-$who
-  serve_start "$who" "$tag" --publish "$HOST_PORT_UDP:$PORT_UDP/udp" -- \
-    python3 "$LAB_TMP/udp-echo.py" 0.0.0.0 "$PORT_UDP"
-  if wait_for 15 udp_ask probe > /dev/null; then ok "[$who] udp: the published echo server answers"
-  else not_ok "[$who] udp: the published echo server answers" "$(cat "$LAB_TMP/$tag.err")"; fi
-  check_output_eq "[$who] udp: a datagram from the host's client gets its echo" echo:hello-udp udp_ask hello-udp
-  serve_stop "$tag"
-  check_match "[$who] udp: the server sees the gateway" "$GATEWAY_RE" "$(sed -n 's/^from //p' "$LAB_TMP/$tag.err")"
+  # --- UDP, a server on every address, on 127.0.0.1 and on ::1 -------------
+  # (on loopback only: the sandbox refuses the first datagram with an ICMP
+  # port unreachable, the flow moves to its loopback and sends it again)
+  for bind in 0.0.0.0 127.0.0.1 ::1; do
+    tag=pub-udp-$bind-$who
+    tag=${tag//:/6}
+    serve_start "$who" "$tag" --publish "$HOST_PORT_UDP:$PORT_UDP/udp" -- \
+      python3 "$LAB_TMP/udp-echo.py" "$bind" "$PORT_UDP"
+    if wait_for 15 udp_ask probe > /dev/null; then ok "[$who] udp $bind: the published echo server answers"
+    else not_ok "[$who] udp $bind: the published echo server answers" "$(cat "$LAB_TMP/$tag.err")"; fi
+    check_output_eq "[$who] udp $bind: a datagram from the host's client gets its echo" echo:hello-udp \
+      udp_ask hello-udp
+    serve_stop "$tag"
+    case $bind in
+      0.0.0.0) want=$GATEWAY_RE what="the server sees the gateway" ;;
+      127.0.0.1) want='^127\.0\.0\.1$' what="reached over the sandbox's own loopback" ;;
+      *) want='^::1$' what="reached over the sandbox's own ::1" ;;
+    esac
+    check_match "[$who] udp $bind: $what" "$want" "$(sed -n 's/^from //p' "$LAB_TMP/$tag.err" | sort -u)"
+  done
 
   # --- --root: the tree accepts new connections only to published ports ---
   if is_rootful; then
