@@ -16,6 +16,9 @@
 #   - the flow log holds the inbound flow (direction, host client, port);
 #   - by default only the host's loopback listens (the router cannot
 #     connect), an explicit ADDR exposes the port there;
+#   - rootless: a SYN the sandbox rejects with an ICMP error (an nft rule
+#     the command adds) is refused at once and the server is reached over
+#     the sandbox's loopback without waiting out the SYN's retries;
 #   - --root: the tree's table accepts new connections only to published
 #     ports (another port of the tree is refused from the host at once);
 #   - a host port already taken: exit 1 before the command ran;
@@ -176,6 +179,31 @@ for who in $(e2e_users); do
       check_match "[$who] $bind: the server sees the gateway as its client" "$GATEWAY_RE" "$(clients "$tag")"
     fi
   done
+
+  # --- rootless: a SYN the sandbox rejects with ICMP falls back at once -----
+  # (the command, root in its user namespace, adds a reject rule for the
+  # tap; the server on 0.0.0.0 is then reached over the sandbox's loopback
+  # without waiting out the SYN's retries. --root: the kernel's own socket
+  # sees the ICMP error, nothing of netpen's to check; and the user's
+  # command there has no CAP_NET_ADMIN.)
+  if ! is_rootful; then
+    tag=pub-reject-$who
+    serve_start "$who" "$tag" --publish "$HOST_PORT:$PORT_IN" -- sh -c "
+      nft add table inet np_reject && nft add chain inet np_reject in '{ type filter hook input priority 0; }' &&
+        nft add rule inet np_reject in iifname tap0 tcp dport $PORT_IN reject with icmpx type admin-prohibited ||
+        { echo 'nft failed' >&2; exit 1; }
+      exec python3 -m http.server $PORT_IN --bind 0.0.0.0 --directory $WWW"
+    if http_up "http://127.0.0.1:$HOST_PORT/"; then ok "[$who] rejected SYN: the published server listens"
+    else not_ok "[$who] rejected SYN: the published server listens" "$(cat "$LAB_TMP/$tag.err")"; fi
+    start=$(date +%s%N)
+    check_output_eq "[$who] rejected SYN: curl on the host gets the file" publish-index \
+      in_host curl -fsS -m 10 "http://127.0.0.1:$HOST_PORT/index.html"
+    took_ms=$((($(date +%s%N) - start) / 1000000))
+    if ((took_ms < 2000)); then ok "[$who] rejected SYN: ... at once (${took_ms} ms), not after the SYN's retries"
+    else not_ok "[$who] rejected SYN: ... at once, not after the SYN's retries" "took ${took_ms} ms"; fi
+    serve_stop "$tag"
+    check_match "[$who] rejected SYN: reached over the sandbox's own loopback" '^127\.0\.0\.1$' "$(clients "$tag")"
+  fi
 
   # --- an explicit ADDR exposes the port there --------------------------
   tag=pub-addr-$who
