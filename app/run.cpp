@@ -341,7 +341,7 @@ int dry_run(const run_config& cfg, const prepared_run& p) {
 result<built_sandbox> build_sandbox(const run_config& cfg, prepared_run& p, run_outputs& outputs) {
   built_sandbox b;
   if (cfg.backend != backend_kind::rootful) {
-    p.spec.socket_helper = std::ranges::any_of(cfg.publish, [](const publish_spec& pub) { return !pub.udp; });
+    p.spec.socket_helper = !cfg.publish.empty();  // TCP and UDP both fall back to the sandbox's loopback
     auto made = backends::make_rootless_sandbox(p.spec);
     if (!made) return unexpected(made.error());
     b.sandbox = std::move(*made);
@@ -411,7 +411,7 @@ result<void> serve_persistent(const run_config& cfg, built_sandbox& b, persisten
 // the init's helper; rootful: the tree's veth addresses, then its loopback.
 relay::inbound_options inbound_options_of(const built_sandbox& b) {
   relay::inbound_options o;
-  o.sandbox_socket = [sandbox = b.sandbox.get()](int family) { return sandbox->socket_inside(family); };
+  o.sandbox_socket = [sandbox = b.sandbox.get()](int family, int type) { return sandbox->socket_inside(family, type); };
   if (b.rootful == nullptr) return o;
   const auto& a = b.rootful->plan().addresses;
   o.tree4 = asio::ip::make_address(a.child4);

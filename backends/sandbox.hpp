@@ -75,10 +75,11 @@ class sandbox {
   // pid of the sandbox init in netpen's pid namespace (for diagnostics).
   virtual pid_t init_pid() const = 0;
 
-  // A new TCP socket (AF_INET or AF_INET6) inside the sandbox's network
-  // namespace, for connecting from outside to its loopback (--publish); -1
-  // when the backend cannot make one. Safe from any thread after wait_ready().
-  virtual int socket_inside(int family) = 0;
+  // A new socket (AF_INET or AF_INET6; SOCK_STREAM or SOCK_DGRAM) inside the
+  // sandbox's network namespace, for connecting from outside to its loopback
+  // (--publish); -1 when the backend cannot make one. Safe from any thread
+  // after wait_ready().
+  virtual int socket_inside(int family, int type) = 0;
   // A persistent sandbox (spec.persistent) after launch(): the init's control
   // channel, on which it takes spawn requests (init_spawner.hpp), and its
   // pidfd (readable once it exited). -1 when not available.

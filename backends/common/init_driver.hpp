@@ -46,7 +46,7 @@ class init_driver : public sandbox {
   int release_link_fd() override { return handed_.release(); }
   std::vector<unique_fd> take_host_port_listeners() override { return std::move(listeners_); }
   pid_t init_pid() const override { return pid_; }
-  int socket_inside(int family) override { return sockets_.request(family); }
+  int socket_inside(int family, int type) override { return sockets_.request(family, type); }
   result<void> launch() override;
   int wait() override;
   int control_fd() const override { return control_.get(); }

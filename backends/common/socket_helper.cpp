@@ -13,8 +13,13 @@
 
 namespace netpen::backends {
 namespace {
-constexpr std::string_view ask_v4 = "tcp4";
-constexpr std::string_view ask_v6 = "tcp6";
+
+// The request names the socket: "tcp4", "tcp6", "udp4", "udp6".
+std::string_view request_name(int family, int type) {
+  if (type == SOCK_DGRAM) return family == AF_INET6 ? "udp6" : "udp4";
+  return family == AF_INET6 ? "tcp6" : "tcp4";
+}
+
 constexpr std::string_view answer_ok = "ok";
 constexpr std::string_view answer_failed = "failed";
 }  // namespace
@@ -25,7 +30,11 @@ void serve_sandbox_sockets(int channel_fd) {
   for (;;) {
     auto m = receive_message(channel_fd);
     if (!m) ::_exit(0);
-    const int fd = ::socket(m->payload == ask_v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const std::string_view what = m->payload;
+    const bool known = what == "tcp4" || what == "tcp6" || what == "udp4" || what == "udp6";
+    const int family = what.ends_with('6') ? AF_INET6 : AF_INET;
+    const int type = what.starts_with("udp") ? SOCK_DGRAM : SOCK_STREAM;
+    const int fd = known ? ::socket(family, type | SOCK_CLOEXEC, 0) : -1;
     (void)send_message(channel_fd, fd >= 0 ? answer_ok : answer_failed, fd);
     if (fd >= 0) ::close(fd);
   }
@@ -37,13 +46,13 @@ socket_requester::socket_requester(unique_fd channel) : channel_(std::move(chann
   ::setsockopt(channel_.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
 }
 
-int socket_requester::request(int family) {
+int socket_requester::request(int family, int type) {
   std::lock_guard lock(mu_);
   if (channel_.get() < 0) {
     errno = ENOTSUP;
     return -1;
   }
-  if (!send_message(channel_.get(), family == AF_INET6 ? ask_v6 : ask_v4)) return -1;
+  if (!send_message(channel_.get(), request_name(family, type))) return -1;
   auto m = receive_message(channel_.get());
   if (!m) {
     channel_.reset();  // no answer in time: a late one must not answer the next request

@@ -6,7 +6,7 @@
 //
 // The sandbox init forks a small helper once its setup is done (inside
 // every namespace); the helper answers each request on a dedicated
-// SOCK_SEQPACKET socketpair ("tcp4" / "tcp6") with a fresh TCP socket
+// SOCK_SEQPACKET socketpair ("tcp4", "tcp6", "udp4", "udp6") with a fresh socket
 // (SCM_RIGHTS), and exits on EOF or with the init (PDEATHSIG; pid 1's exit
 // ends the whole pid namespace). The parent's side serialises requests
 // (relay threads call it) and bounds each answer's wait.
@@ -25,8 +25,9 @@ class socket_requester {
  public:
   socket_requester() = default;
   explicit socket_requester(unique_fd channel);
-  // A new TCP socket of `family` inside the sandbox, or -1 (errno set).
-  int request(int family);
+  // A new socket of `family` (AF_INET, AF_INET6) and `type` (SOCK_STREAM,
+  // SOCK_DGRAM) inside the sandbox, or -1 (errno set).
+  int request(int family, int type);
   bool available() const { return channel_.get() >= 0; }
 
  private:

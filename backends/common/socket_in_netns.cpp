@@ -9,7 +9,7 @@
 
 namespace netpen::backends {
 
-int socket_in_netns(int netns_fd, int family) {
+int socket_in_netns(int netns_fd, int family, int type) {
   int fd = -1;
   int err = 0;
   std::thread t([&] {
@@ -17,7 +17,7 @@ int socket_in_netns(int netns_fd, int family) {
       err = errno;
       return;
     }
-    fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd = ::socket(family, type | SOCK_CLOEXEC, 0);
     if (fd < 0) err = errno;
   });
   t.join();

@@ -5,10 +5,10 @@
 
 namespace netpen::backends {
 
-// A new SOCK_STREAM socket of `family` (SOCK_CLOEXEC) in the network
+// A new socket of `family` and `type` (SOCK_STREAM or SOCK_DGRAM; SOCK_CLOEXEC) in the network
 // namespace `netns_fd`, made on a short-lived thread that setns()es there
 // (the caller's threads keep their namespace); -1 on failure (errno set).
 // Needs CAP_SYS_ADMIN over that namespace (the rootful backend).
-int socket_in_netns(int netns_fd, int family);
+int socket_in_netns(int netns_fd, int family, int type);
 
 }  // namespace netpen::backends

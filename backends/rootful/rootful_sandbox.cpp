@@ -101,6 +101,6 @@ result<std::unique_ptr<rootful_sandbox>> make_rootful_sandbox(const sandbox_spec
   return std::make_unique<rootful_sandbox>(std::move(*init), std::move(netns), std::move(*network));
 }
 
-int rootful_sandbox::tree_socket(int family) const { return socket_in_netns(netns_.get(), family); }
+int rootful_sandbox::tree_socket(int family, int type) const { return socket_in_netns(netns_.get(), family, type); }
 
 }  // namespace netpen::backends::rootful

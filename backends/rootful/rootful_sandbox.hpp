@@ -38,8 +38,8 @@ class rootful_sandbox final : public init_driver {
   const network_plan& plan() const { return network_->plan(); }
   // A TCP socket inside the tree's network namespace (--publish's loopback
   // fallback), or -1.
-  int tree_socket(int family) const;
-  int socket_inside(int family) override { return tree_socket(family); }
+  int tree_socket(int family, int type) const;
+  int socket_inside(int family, int type) override { return tree_socket(family, type); }
 
  private:
   unique_fd netns_;

@@ -115,13 +115,15 @@ void summary_builder::finish(const run_end& end) {
 destination_total& summary_builder::destination_for(const event& e, const std::optional<std::string>& name) {
   auto [address, port] = split_destination(e.destination);
   const std::string host = name ? *name : address;
+  const bool inbound = e.direction == "inbound";
   auto [it, fresh] =
-      destinations_.try_emplace(destination_id{host, port ? std::to_string(*port) : "", e.protocol});
+      destinations_.try_emplace(destination_id{host, port ? std::to_string(*port) : "", e.protocol, inbound});
   if (fresh) {
     it->second.host = host;
     it->second.address = std::move(address);
     it->second.port = port;
     it->second.protocol = e.protocol;
+    it->second.inbound = inbound;
   }
   return it->second;
 }
@@ -200,7 +202,7 @@ summary summary_builder::result() const {
     const auto ab = a.bytes_out + a.bytes_in, bb = b.bytes_out + b.bytes_in;
     if (ab != bb) return ab > bb;
     if (a.flows != b.flows) return a.flows > b.flows;
-    return std::tie(a.host, a.port, a.protocol) < std::tie(b.host, b.port, b.protocol);
+    return std::tie(a.host, a.port, a.protocol, a.inbound) < std::tie(b.host, b.port, b.protocol, b.inbound);
   });
   if (out.top_destinations.size() > top_destination_count) out.top_destinations.resize(top_destination_count);
   out.denials = denials_.groups;
@@ -257,11 +259,19 @@ std::string render_text(const summary& s) {
     out += s.destinations > s.top_destinations.size()
                ? fmt::format("\ntop destinations by bytes ({} of {})\n", s.top_destinations.size(), s.destinations)
                : std::string("\ndestinations by bytes\n");
-    table t({align::left, align::right, align::left, align::right, align::right, align::right});
-    t.row({"destination", "port", "protocol", "flows", "bytes out", "bytes in"});
-    for (const auto& d : s.top_destinations)
-      t.row({printable(d.host), d.port ? std::to_string(*d.port) : "-", printable(d.protocol), std::to_string(d.flows),
-             human_bytes(d.bytes_out), human_bytes(d.bytes_in)});
+    const bool direction = detail::any_inbound(s.top_destinations);
+    std::vector<align> alignment{align::left, align::right, align::left, align::right, align::right, align::right};
+    if (direction) alignment.push_back(align::left);
+    table t(std::move(alignment));
+    std::vector<std::string> header{"destination", "port", "protocol", "flows", "bytes out", "bytes in"};
+    if (direction) header.emplace_back("direction");
+    t.row(std::move(header));
+    for (const auto& d : s.top_destinations) {
+      std::vector<std::string> row{printable(d.host), d.port ? std::to_string(*d.port) : "-", printable(d.protocol),
+                                   std::to_string(d.flows), human_bytes(d.bytes_out), human_bytes(d.bytes_in)};
+      if (direction) row.emplace_back(detail::direction_of(d));
+      t.row(std::move(row));
+    }
     out += t.render("  ");
   }
 

@@ -30,6 +30,10 @@ struct destination_total {
   std::string address;  // the address (first seen), without brackets or port
   std::optional<std::uint16_t> port;  // none for ICMP
   std::string protocol;
+  // A published port's server (--publish): the flows came from the host to
+  // it (event direction "inbound"); counted apart from the tree's own flows
+  // to the same address.
+  bool inbound = false;
   std::uint64_t flows = 0;
   std::uint64_t bytes_out = 0;
   std::uint64_t bytes_in = 0;
@@ -91,7 +95,7 @@ class summary_builder {
 
  private:
   using flow_id = std::tuple<std::string, std::string, std::string>;  // protocol, source, destination
-  using destination_id = std::tuple<std::string, std::string, std::string>;  // host, port, protocol
+  using destination_id = std::tuple<std::string, std::string, std::string, bool>;  // host, port, protocol, inbound
   struct open_flow {
     std::size_t count = 0;  // opens not yet matched by a close
     std::optional<std::string> name;
@@ -115,7 +119,9 @@ class summary_builder {
 };
 
 // Text for people: aligned sections, empty sections left out, and
-// "exit status: N" (or "exit status: unknown ...") as the last line.
+// "exit status: N" (or "exit status: unknown ...") as the last line. The
+// destinations table has a "direction" column ("inbound" / "outbound") when
+// any row is inbound (as the Markdown form; JSON rows always say it).
 std::string render_text(const summary& s);
 // One JSON object (pretty-printed), every list complete.
 std::string render_json(const summary& s);

@@ -99,7 +99,8 @@ std::string render_json(const summary& s) {
   ordered top = ordered::array();
   for (const auto& d : s.top_destinations)
     top.push_back({{"host", d.host}, {"address", d.address}, {"port", or_null(d.port)}, {"protocol", d.protocol},
-                   {"flows", d.flows}, {"bytes_out", d.bytes_out}, {"bytes_in", d.bytes_in}});
+                   {"direction", detail::direction_of(d)}, {"flows", d.flows}, {"bytes_out", d.bytes_out},
+                   {"bytes_in", d.bytes_in}});
   j["top_destinations"] = std::move(top);
 
   j["denials"] = groups_json(s.denials, group_extra::policy);
@@ -142,10 +143,15 @@ std::string render_markdown(const summary& s) {
     out += s.destinations > s.top_destinations.size()
                ? fmt::format("\n### Top destinations ({} of {})\n\n", s.top_destinations.size(), s.destinations)
                : std::string("\n### Destinations\n\n");
-    out += "| destination | port | protocol | flows | bytes out | bytes in |\n|---|--:|---|--:|--:|--:|\n";
-    for (const auto& d : s.top_destinations)
-      out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", md(d.host), d.port ? std::to_string(*d.port) : "-",
+    const bool direction = detail::any_inbound(s.top_destinations);
+    out += direction ? "| destination | port | protocol | flows | bytes out | bytes in | direction |\n"
+                       "|---|--:|---|--:|--:|--:|---|\n"
+                     : "| destination | port | protocol | flows | bytes out | bytes in |\n|---|--:|---|--:|--:|--:|\n";
+    for (const auto& d : s.top_destinations) {
+      out += fmt::format("| {} | {} | {} | {} | {} | {} |", md(d.host), d.port ? std::to_string(*d.port) : "-",
                          md(d.protocol), d.flows, human_bytes(d.bytes_out), human_bytes(d.bytes_in));
+      out += direction ? fmt::format(" {} |\n", detail::direction_of(d)) : std::string("\n");
+    }
   }
 
   md_groups(out, "Denied", s.denials, group_extra::policy);

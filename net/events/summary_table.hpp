@@ -1,6 +1,7 @@
 // Internal to the summary's text and Markdown forms: a table of aligned
 // columns, two spaces apart, no trailing spaces (widths count UTF-8
-// characters), and the columns a list of event groups shows.
+// characters), the columns a list of event groups shows, and the
+// destinations' direction column.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -53,6 +54,12 @@ class table {
   std::vector<align> align_;
   std::vector<std::vector<std::string>> rows_;
 };
+
+// The destinations table's direction column: shown when any row is inbound.
+inline bool any_inbound(const std::vector<destination_total>& rows) {
+  return std::any_of(rows.begin(), rows.end(), [](const destination_total& d) { return d.inbound; });
+}
+inline std::string_view direction_of(const destination_total& d) { return d.inbound ? "inbound" : "outbound"; }
 
 // What a group list shows besides the reason: via (proxy failures) or the
 // policy code and rule (denials).

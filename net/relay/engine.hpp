@@ -98,13 +98,19 @@ class engine {
   // --publish: the child's address route (sandbox_v4/v6) of inbound_connector.
   void open_inbound_tcp(asio::ip::tcp::socket client, const inbound_request& req,
                         inbound_connector::refused_fn refused);
-  std::shared_ptr<inbound_datagrams> open_inbound_udp(const inbound_request& req, inbound_connector::reply_fn reply);
+  // `refused` runs (on the io_context) when the child answers the flow's
+  // datagrams with an ICMP Destination Unreachable.
+  std::shared_ptr<inbound_datagrams> open_inbound_udp(const inbound_request& req, inbound_connector::reply_fn reply,
+                                                      std::function<void()> refused);
 
  private:
   class inbound_udp_path;
   // A port of the gateway for a new inbound flow's tuple (dispatch strand).
   std::uint16_t next_inbound_port();
   bool answer_inbound_udp(const flow_key& key, const packet::frame& f);
+  // An ICMP error from the child about an inbound flow's packet (a closed UDP
+  // port, a rejected SYN): that flow is refused. True when it was one.
+  bool refuse_inbound(const packet::frame& f);
   asio::awaitable<void> read_tap();
   void end_batch();
   void handle_frame(packet_buffer buf);
@@ -160,7 +166,11 @@ class engine {
   std::unordered_set<std::string> asking_;
   std::unordered_set<flow_key, flow_key_hash> allowed_once_;
   // --publish UDP flows by the child's view of their tuple.
-  std::unordered_map<flow_key, inbound_connector::reply_fn, flow_key_hash> inbound_udp_;
+  struct inbound_udp_target {
+    inbound_connector::reply_fn reply;
+    std::function<void()> refused;
+  };
+  std::unordered_map<flow_key, inbound_udp_target, flow_key_hash> inbound_udp_;
   std::atomic<std::uint32_t> inbound_port_seq_{0};
 
   std::mutex live_mu_;

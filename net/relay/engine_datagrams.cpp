@@ -91,11 +91,13 @@ void engine::make_room_for_udp_flow() {
 }
 
 // Echo requests: answered locally for the gateway (as a router would), else
-// relayed by a ping flow per (destination, identifier). Other ICMP from the
-// child (errors it sends, router solicitations, MLD) is not relayed.
+// relayed by a ping flow per (destination, identifier). An error the child
+// sends about an inbound flow's packet refuses that flow; other ICMP from the
+// child (other errors, router solicitations, MLD) is not relayed.
 void engine::handle_icmp(const packet::frame& f) {
   const auto echo = packet::parse_echo_request(f);
   if (!echo) {
+    if (refuse_inbound(f)) return;
     ignored_.fetch_add(1, std::memory_order_relaxed);
     return;
   }

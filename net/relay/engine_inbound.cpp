@@ -8,6 +8,7 @@
 #include "net/relay/engine.hpp"
 #include "net/relay/flow_services.hpp"
 #include "net/relay/tcp_flow.hpp"
+#include "net/packet/icmp_quote.hpp"
 
 namespace netpen::relay {
 namespace {
@@ -73,11 +74,14 @@ void engine::open_inbound_tcp(asio::ip::tcp::socket client, const inbound_reques
 }
 
 std::shared_ptr<inbound_datagrams> engine::open_inbound_udp(const inbound_request& req,
-                                                            inbound_connector::reply_fn reply) {
+                                                            inbound_connector::reply_fn reply,
+                                                            std::function<void()> refused) {
   if (stopping_.load()) return nullptr;
   flow_key key = inbound_key(req, packet::proto_udp);
   key.dst_port = next_inbound_port();
-  asio::post(dispatch_, [this, key, reply = std::move(reply)]() mutable { inbound_udp_[key] = std::move(reply); });
+  asio::post(dispatch_, [this, key, target = inbound_udp_target{std::move(reply), std::move(refused)}]() mutable {
+    inbound_udp_[key] = std::move(target);
+  });
   return std::make_shared<inbound_udp_path>(*this, key);
 }
 
@@ -86,7 +90,32 @@ bool engine::answer_inbound_udp(const flow_key& key, const packet::frame& f) {
   if (inbound_udp_.empty()) return false;
   auto it = inbound_udp_.find(key);
   if (it == inbound_udp_.end()) return false;
-  it->second(std::vector<std::byte>(f.payload.begin(), f.payload.end()));
+  it->second.reply(std::vector<std::byte>(f.payload.begin(), f.payload.end()));
+  return true;
+}
+
+bool engine::refuse_inbound(const packet::frame& f) {
+  const auto q = packet::parse_quoted_error(f);
+  if (!q) return false;
+  flow_key key;  // the flow's tuple as the child sees it: the quoted packet came from the gateway
+  key.protocol = q->protocol;
+  key.src = q->dst;
+  key.src_port = q->dst_port;
+  key.dst = q->src;
+  key.dst_port = q->src_port;
+  if (!is_gateway(key.dst)) return false;
+  if (key.protocol == packet::proto_udp) {
+    auto it = inbound_udp_.find(key);
+    if (it == inbound_udp_.end()) return false;
+    log::debug("{}: the child refused an inbound datagram (ICMP type {} code {})", to_string(key), q->type, q->code);
+    // Off the dispatch strand: the next route may make a socket inside the sandbox.
+    if (it->second.refused) asio::post(ctx_, it->second.refused);
+    return true;
+  }
+  auto it = tcp_flows_.find_live(key);
+  if (it == tcp_flows_.end()) return false;
+  log::debug("{}: the child refused an inbound SYN (ICMP type {} code {})", to_string(key), q->type, q->code);
+  it->second->refuse_inbound_open();
   return true;
 }
 

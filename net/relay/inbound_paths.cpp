@@ -5,69 +5,20 @@
 #include <asio/ip/udp.hpp>
 #include <asio/post.hpp>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
 #include "net/relay/engine.hpp"
 #include "net/relay/host_socket.hpp"
 #include "net/relay/inbound_stream_flow.hpp"
+#include "net/relay/inbound_udp_fallback.hpp"
+#include "net/relay/socket_datagrams.hpp"
 
 namespace netpen::relay {
-namespace {
-constexpr std::size_t max_datagram = 65535;
-}
-
-// Rootful UDP: one connected host socket per host client toward the tree.
-class inbound_paths::socket_datagrams final : public inbound_datagrams,
-                                              public std::enable_shared_from_this<socket_datagrams> {
- public:
-  socket_datagrams(asio::io_context& ctx, asio::ip::udp::endpoint target, reply_fn reply)
-      : strand_(asio::make_strand(ctx.get_executor())), socket_(strand_), target_(target), reply_(std::move(reply)) {}
-
-  bool open() {
-    asio::error_code ec;
-    socket_.open(target_.protocol(), ec);
-    if (!ec) socket_.connect(target_, ec);
-    if (ec) return false;
-    const auto local = socket_.local_endpoint(ec);
-    key_.protocol = packet::proto_udp;
-    key_.src = from_asio(target_.address());
-    key_.src_port = target_.port();
-    key_.dst = from_asio(local.address());
-    key_.dst_port = local.port();
-    asio::co_spawn(strand_, [self = shared_from_this()] { return self->receive(); }, log_failure("an inbound UDP flow"));
-    return true;
-  }
-  void send(std::span<const std::byte> payload) override {
-    asio::error_code ignored;
-    socket_.send(asio::buffer(payload.data(), payload.size()), 0, ignored);
-  }
-  void close() override {
-    asio::post(strand_, [self = shared_from_this()] {
-      asio::error_code ignored;
-      self->socket_.close(ignored);
-    });
-  }
-  const flow_key& key() const override { return key_; }
-
- private:
-  asio::awaitable<void> receive() {
-    std::vector<std::byte> buf(max_datagram);
-    for (;;) {
-      auto [ec, n] = co_await socket_.async_receive(asio::buffer(buf), use_tuple);
-      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor || !socket_.is_open()) co_return;
-      if (ec) continue;  // the server's port is closed (ICMP): the client's next datagram tries again
-      reply_(std::vector<std::byte>(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n)));
-    }
-  }
-
-  asio::strand<asio::any_io_executor> strand_;
-  asio::ip::udp::socket socket_;
-  asio::ip::udp::endpoint target_;
-  reply_fn reply_;
-  flow_key key_;
-};
-
 inbound_paths::inbound_paths(asio::io_context& ctx, flow_context& services, engine* rootless, inbound_options opts)
     : ctx_(ctx), services_(services), engine_(rootless), opts_(std::move(opts)) {}
 
@@ -117,7 +68,7 @@ void inbound_paths::open_stream(asio::ip::tcp::socket client, const inbound_requ
       const bool v6 = req.route == inbound_route::loopback_v6;
       target = v6 ? asio::ip::address(asio::ip::address_v6::loopback())
                   : asio::ip::address(asio::ip::address_v4::loopback());
-      if (opts_.sandbox_socket) fd = opts_.sandbox_socket(v6 ? AF_INET6 : AF_INET);
+      if (opts_.sandbox_socket) fd = opts_.sandbox_socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM);
       break;
     }
   }
@@ -145,19 +96,55 @@ void inbound_paths::open_stream(asio::ip::tcp::socket client, const inbound_requ
   flow->start();
 }
 
-std::shared_ptr<inbound_datagrams> inbound_paths::open_udp(const inbound_request& req, reply_fn reply) {
+// Routes for a UDP flow: the child's address (the host address's family),
+// then the sandbox's loopback in that family and the other.
+std::shared_ptr<inbound_datagrams> inbound_paths::open_udp(const inbound_request& req, reply_fn to_client) {
   const bool v6 = req.port.host_address.is_v6();
+  std::vector<inbound_udp_fallback::route_fn> routes;
   if (engine_ != nullptr) {
     inbound_request r = req;
     r.route = v6 ? inbound_route::sandbox_v6 : inbound_route::sandbox_v4;
-    return engine_->open_inbound_udp(r, std::move(reply));
+    routes.push_back([this, r](reply_fn reply, std::function<void()> refused) {
+      return engine_->open_inbound_udp(r, std::move(reply), std::move(refused));
+    });
+  } else if (const auto& tree = v6 && opts_.tree6 ? opts_.tree6 : opts_.tree4; tree) {
+    routes.push_back([this, target = asio::ip::udp::endpoint(*tree, req.port.sandbox_port)](
+                         reply_fn reply, std::function<void()> refused) { return udp_socket(target, -1, reply, refused); });
   }
-  const auto& tree = v6 && opts_.tree6 ? opts_.tree6 : opts_.tree4;
-  if (!tree) return nullptr;
-  auto path = std::make_shared<socket_datagrams>(ctx_, asio::ip::udp::endpoint(*tree, req.port.sandbox_port),
-                                                 std::move(reply));
-  if (!path->open()) return nullptr;
+  if (opts_.sandbox_socket) {
+    for (const bool loopback_v6 : {v6, !v6}) {
+      const auto loopback = loopback_v6 ? asio::ip::address(asio::ip::address_v6::loopback())
+                                        : asio::ip::address(asio::ip::address_v4::loopback());
+      routes.push_back([this, target = asio::ip::udp::endpoint(loopback, req.port.sandbox_port)](
+                           reply_fn reply, std::function<void()> refused) {
+        const int fd = opts_.sandbox_socket(target.address().is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM);
+        if (fd < 0)
+          log::debug("--publish: no UDP socket inside the sandbox for {}: {}", target.address().to_string(),
+                     std::strerror(errno));
+        return fd < 0 ? nullptr : udp_socket(target, fd, reply, refused);
+      });
+    }
+  }
+  auto flow = std::make_shared<inbound_udp_fallback>(std::move(routes), std::move(to_client));
+  if (!flow->open()) return nullptr;
+  return flow;
+}
+
+// A connected host UDP socket (`fd` made inside the sandbox, or -1); tracked
+// so stop() closes it.
+std::shared_ptr<inbound_datagrams> inbound_paths::udp_socket(asio::ip::udp::endpoint target, int fd,
+                                                             reply_fn reply, std::function<void()> refused) {
+  auto path = std::make_shared<socket_datagrams>(ctx_, target, std::move(reply), std::move(refused));
   std::lock_guard lock(mu_);
+  if (stopping_) {
+    if (fd >= 0) ::close(fd);
+    return nullptr;
+  }
+  if (!path->open(fd)) {
+    log::debug("--publish: cannot connect a UDP socket to {}", target.address().to_string());
+    return nullptr;
+  }
+  std::erase_if(datagrams_, [](const auto& entry) { return entry.second.expired(); });
   datagrams_.emplace(next_id_++, path);
   return path;
 }

@@ -9,12 +9,15 @@
 //                   (`sandbox_socket`) connects to 127.0.0.1 / ::1 there:
 //                   for a server bound to loopback only
 // UDP: rootless through the engine; rootful one connected host socket per
-// host client toward the tree's address (no loopback fallback for UDP: a
-// datagram's refusal is not seen in time).
+// host client toward the tree's address. Refused there (ICMP port
+// unreachable before any answer), the flow moves to the sandbox's loopback
+// (127.0.0.1 / ::1, a UDP socket made inside) and resends what was
+// unanswered (inbound_udp_fallback.hpp).
 // stop() resets the stream flows it made and waits for them (bounded).
 #pragma once
 #include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
+#include <asio/ip/udp.hpp>
 
 #include <condition_variable>
 #include <functional>
@@ -34,9 +37,9 @@ class inbound_stream_flow;
 struct inbound_options {
   // Rootful: the tree's addresses on its veth. Unset: the rootless engine's tap.
   std::optional<asio::ip::address> tree4, tree6;
-  // A new TCP socket (AF_INET or AF_INET6) inside the sandbox's network
-  // namespace, or -1; unset: no loopback fallback.
-  std::function<int(int family)> sandbox_socket;
+  // A new socket (AF_INET or AF_INET6; SOCK_STREAM or SOCK_DGRAM) inside the
+  // sandbox's network namespace, or -1; unset: no loopback fallback.
+  std::function<int(int family, int type)> sandbox_socket;
 };
 
 class inbound_paths final : public inbound_connector {
@@ -51,8 +54,9 @@ class inbound_paths final : public inbound_connector {
   void stop();
 
  private:
-  class socket_datagrams;
   void open_stream(asio::ip::tcp::socket client, const inbound_request& req, refused_fn refused);
+  std::shared_ptr<inbound_datagrams> udp_socket(asio::ip::udp::endpoint target, int fd, reply_fn reply,
+                                                std::function<void()> refused);
 
   asio::io_context& ctx_;
   flow_context& services_;
@@ -63,7 +67,7 @@ class inbound_paths final : public inbound_connector {
   std::uint64_t next_id_ = 0;
   bool stopping_ = false;
   std::unordered_map<std::uint64_t, std::shared_ptr<inbound_stream_flow>> flows_;
-  std::unordered_map<std::uint64_t, std::weak_ptr<socket_datagrams>> datagrams_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<inbound_datagrams>> datagrams_;
 };
 
 }  // namespace netpen::relay

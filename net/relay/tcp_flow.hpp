@@ -100,6 +100,9 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   bool batch_pending = false;
   // Tears the flow down (engine shutdown): RST to the child, close the socket.
   void shutdown();
+  // Inbound: the child answered our SYN with an ICMP error; the open is
+  // refused at once (the client goes back for the next route).
+  void refuse_inbound_open();
   // True once the flow has ended and may be replaced by a new SYN.
   bool finished() const { return finished_.load(std::memory_order_acquire); }
 

@@ -44,6 +44,15 @@ asio::awaitable<bool> tcp_flow::open_inbound() {
   co_return ep_.current_state() == tcp::state::established;
 }
 
+void tcp_flow::refuse_inbound_open() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (!self->inbound_ || self->connected_) return;
+    self->ep_.refuse();  // ignored unless the SYN is still unanswered
+    self->flush();
+    self->after_change();  // a closed endpoint cancels the wait in open_inbound
+  });
+}
+
 asio::awaitable<void> tcp_flow::run_inbound() {
   const bool open = co_await open_inbound();
   if (!open) {

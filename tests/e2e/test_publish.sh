@@ -10,10 +10,15 @@
 #     not apply to inbound flows); on the child's address the server sees
 #     the gateway as its client (through the tap, or routed under --root);
 #   - a few MB arrive intact (sha256);
-#   - a UDP echo server published with /udp answers, to the gateway;
+#   - a UDP echo server published with /udp answers: on 0.0.0.0 to the
+#     gateway, on 127.0.0.1 or ::1 over the sandbox's loopback (the first
+#     datagram refused by ICMP, then sent again there);
 #   - the flow log holds the inbound flow (direction, host client, port);
 #   - by default only the host's loopback listens (the router cannot
 #     connect), an explicit ADDR exposes the port there;
+#   - rootless: a SYN the sandbox rejects with an ICMP error (an nft rule
+#     the command adds) is refused at once and the server is reached over
+#     the sandbox's loopback without waiting out the SYN's retries;
 #   - --root: the tree's table accepts new connections only to published
 #     ports (another port of the tree is refused from the host at once);
 #   - a host port already taken: exit 1 before the command ran;
@@ -175,6 +180,31 @@ for who in $(e2e_users); do
     fi
   done
 
+  # --- rootless: a SYN the sandbox rejects with ICMP falls back at once -----
+  # (the command, root in its user namespace, adds a reject rule for the
+  # tap; the server on 0.0.0.0 is then reached over the sandbox's loopback
+  # without waiting out the SYN's retries. --root: the kernel's own socket
+  # sees the ICMP error, nothing of netpen's to check; and the user's
+  # command there has no CAP_NET_ADMIN.)
+  if ! is_rootful; then
+    tag=pub-reject-$who
+    serve_start "$who" "$tag" --publish "$HOST_PORT:$PORT_IN" -- sh -c "
+      nft add table inet np_reject && nft add chain inet np_reject in '{ type filter hook input priority 0; }' &&
+        nft add rule inet np_reject in iifname tap0 tcp dport $PORT_IN reject with icmpx type admin-prohibited ||
+        { echo 'nft failed' >&2; exit 1; }
+      exec python3 -m http.server $PORT_IN --bind 0.0.0.0 --directory $WWW"
+    if http_up "http://127.0.0.1:$HOST_PORT/"; then ok "[$who] rejected SYN: the published server listens"
+    else not_ok "[$who] rejected SYN: the published server listens" "$(cat "$LAB_TMP/$tag.err")"; fi
+    start=$(date +%s%N)
+    check_output_eq "[$who] rejected SYN: curl on the host gets the file" publish-index \
+      in_host curl -fsS -m 10 "http://127.0.0.1:$HOST_PORT/index.html"
+    took_ms=$((($(date +%s%N) - start) / 1000000))
+    if ((took_ms < 2000)); then ok "[$who] rejected SYN: ... at once (${took_ms} ms), not after the SYN's retries"
+    else not_ok "[$who] rejected SYN: ... at once, not after the SYN's retries" "took ${took_ms} ms"; fi
+    serve_stop "$tag"
+    check_match "[$who] rejected SYN: reached over the sandbox's own loopback" '^127\.0\.0\.1$' "$(clients "$tag")"
+  fi
+
   # --- an explicit ADDR exposes the port there --------------------------
   tag=pub-addr-$who
   serve_start "$who" "$tag" --publish "198.51.100.2:$HOST_PORT_ADDR:$PORT_IN" -- \
@@ -185,15 +215,26 @@ for who in $(e2e_users); do
     "$E2E_SRC/scripts/lab" exec "$E2E_LAB" router -- curl -fsS -m 10 "http://198.51.100.2:$HOST_PORT_ADDR/index.html"
   serve_stop "$tag"
 
-  # --- UDP ---------------------------------------------------------------
-  tag=pub-udp-$who
-  serve_start "$who" "$tag" --publish "$HOST_PORT_UDP:$PORT_UDP/udp" -- \
-    python3 "$LAB_TMP/udp-echo.py" 0.0.0.0 "$PORT_UDP"
-  if wait_for 15 udp_ask probe > /dev/null; then ok "[$who] udp: the published echo server answers"
-  else not_ok "[$who] udp: the published echo server answers" "$(cat "$LAB_TMP/$tag.err")"; fi
-  check_output_eq "[$who] udp: a datagram from the host's client gets its echo" echo:hello-udp udp_ask hello-udp
-  serve_stop "$tag"
-  check_match "[$who] udp: the server sees the gateway" "$GATEWAY_RE" "$(sed -n 's/^from //p' "$LAB_TMP/$tag.err")"
+  # --- UDP, a server on every address, on 127.0.0.1 and on ::1 -------------
+  # (on loopback only: the sandbox refuses the first datagram with an ICMP
+  # port unreachable, the flow moves to its loopback and sends it again)
+  for bind in 0.0.0.0 127.0.0.1 ::1; do
+    tag=pub-udp-$bind-$who
+    tag=${tag//:/6}
+    serve_start "$who" "$tag" --publish "$HOST_PORT_UDP:$PORT_UDP/udp" -- \
+      python3 "$LAB_TMP/udp-echo.py" "$bind" "$PORT_UDP"
+    if wait_for 15 udp_ask probe > /dev/null; then ok "[$who] udp $bind: the published echo server answers"
+    else not_ok "[$who] udp $bind: the published echo server answers" "$(cat "$LAB_TMP/$tag.err")"; fi
+    check_output_eq "[$who] udp $bind: a datagram from the host's client gets its echo" echo:hello-udp \
+      udp_ask hello-udp
+    serve_stop "$tag"
+    case $bind in
+      0.0.0.0) want=$GATEWAY_RE what="the server sees the gateway" ;;
+      127.0.0.1) want='^127\.0\.0\.1$' what="reached over the sandbox's own loopback" ;;
+      *) want='^::1$' what="reached over the sandbox's own ::1" ;;
+    esac
+    check_match "[$who] udp $bind: $what" "$want" "$(sed -n 's/^from //p' "$LAB_TMP/$tag.err" | sort -u)"
+  done
 
   # --- --root: the tree accepts new connections only to published ports ---
   if is_rootful; then

@@ -390,3 +390,48 @@ TEST_CASE("report: a saved log through the subcommand's function", "[events]") {
   REQUIRE(partial->warnings.size() == 1);
   CHECK(partial->warnings[0] == "report: '" + cut.path() + "' ends in a cut-off line (ignored)");
 }
+
+namespace {
+
+// A published port's flow: from the host client to the server in the sandbox.
+event inbound_close(std::string destination, std::uint64_t out, std::uint64_t in, std::string protocol = "tcp") {
+  event e = close_to(std::move(destination), std::nullopt, out, in, std::move(protocol));
+  e.source = "127.0.0.1:51000";
+  e.direction = "inbound";
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("inbound flows are marked in the destinations, apart from outbound ones", "[events]") {
+  summary_builder b;
+  b.add(close_to("10.248.0.2:8000", std::nullopt, 10, 20));
+  b.add(inbound_close("10.248.0.2:8000", 300, 40));
+  b.add(inbound_close("10.248.0.2:5353", 5, 6, "udp"));
+  const auto s = b.result();
+  REQUIRE(s.top_destinations.size() == 3);
+  CHECK(s.destinations == 3);
+  CHECK(s.top_destinations[0].inbound);
+  CHECK(s.top_destinations[0].bytes_out == 300);
+  CHECK_FALSE(s.top_destinations[1].inbound);
+  CHECK(s.top_destinations[2].inbound);
+  const std::string text = render_text(s);
+  CHECK(text.find("  destination  port  protocol  flows  bytes out  bytes in  direction\n"
+                  "  10.248.0.2   8000  tcp           1      300 B      40 B  inbound\n"
+                  "  10.248.0.2   8000  tcp           1       10 B      20 B  outbound\n"
+                  "  10.248.0.2   5353  udp           1        5 B       6 B  inbound\n") != std::string::npos);
+  const std::string md = render_markdown(s);
+  CHECK(md.find("| destination | port | protocol | flows | bytes out | bytes in | direction |\n"
+                "|---|--:|---|--:|--:|--:|---|\n"
+                "| 10.248.0.2 | 8000 | tcp | 1 | 300 B | 40 B | inbound |\n") != std::string::npos);
+  const auto j = nlohmann::json::parse(render_json(s));
+  CHECK(j["top_destinations"][0]["direction"] == "inbound");
+  CHECK(j["top_destinations"][1]["direction"] == "outbound");
+}
+
+TEST_CASE("without inbound flows the destinations have no direction column", "[events]") {
+  const auto s = sample_summary();
+  CHECK(render_text(s).find("direction") == std::string::npos);
+  CHECK(render_markdown(s).find("direction") == std::string::npos);
+  CHECK(nlohmann::json::parse(render_json(s))["top_destinations"][0]["direction"] == "outbound");
+}
