@@ -8,7 +8,7 @@
 using namespace netpen::app;
 using namespace netpen::app::cli_test;
 
-TEST_CASE("--host-port takes TCP and UDP ports, ranges, lists and repeats", "[cli]") {
+TEST_CASE("host-port: takes TCP and UDP ports, ranges, lists and repeats", "[cli]") {
   auto r = parse({"--host-port", "8080,1080", "--host-port=9000-9010", "--host-port", "udp/53,UDP/5000-5010,tcp/22",
                   "x"});
   REQUIRE(r);
@@ -22,7 +22,7 @@ TEST_CASE("--host-port takes TCP and UDP ports, ranges, lists and repeats", "[cl
   CHECK((c.host_ports[5].first == 22 && !c.host_ports[5].udp));
 }
 
-TEST_CASE("--host-port goes with --offline, the policy flags and --root", "[cli]") {
+TEST_CASE("host-port: goes with --offline, the policy flags and --root", "[cli]") {
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--offline", "--host-port", "8080", "x"},
            {"--deny", "0.0.0.0/0", "--host-port", "8080", "x"},
@@ -35,7 +35,7 @@ TEST_CASE("--host-port goes with --offline, the policy flags and --root", "[cli]
   }
 }
 
-TEST_CASE("--host-port rejects bad values as usage errors", "[cli]") {
+TEST_CASE("host-port: rejects bad values as usage errors", "[cli]") {
   const std::vector<std::pair<std::vector<std::string>, std::string>> rows{
       {{"--host-port", "0", "x"}, "--host-port: '0' is not a port (1-65535) or port range (FIRST-LAST)"},
       {{"--host-port", "70000", "x"}, "--host-port: '70000' is not a port (1-65535) or port range"},

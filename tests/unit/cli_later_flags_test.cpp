@@ -196,7 +196,6 @@ TEST_CASE("subcommands", "[cli]") {
       {{"create", "box.1"}, "create: 'box.1' is not a sandbox name"},
       {{"create", "box1", "--exec-group"}, "create: --exec-group needs a value"},
       {{"create", "box1", "--exec-group", "a", "--exec-group=b"}, "create: --exec-group given more than once"},
-      {{"create", "box1", "--host-port", "8080"}, "--host-port is not supported yet"},
       {{"exec", "box1"}, "exec: no command given"},
       {{"exec", "-box"}, "exec: '-box' is not a sandbox name"},
       {{"completion"}, "completion: missing shell (bash, zsh or fish)"},
@@ -211,6 +210,12 @@ TEST_CASE("subcommands", "[cli]") {
   CHECK(create->exec_group == "agents");
   CHECK(create->run.deny.size() == 1);
   CHECK(create->run.command.empty());
+  auto ported = parse({"create", "box1", "--host-port", "8080", "--publish", "9090:80"});  // every run option applies
+  REQUIRE(ported);
+  const auto* with_ports = std::get_if<create_command>(&*ported);
+  REQUIRE(with_ports != nullptr);
+  CHECK(with_ports->run.host_ports.size() == 1);
+  CHECK(with_ports->run.publish.size() == 1);
   auto exec = parse({"exec", "box1", "--", "sh", "-c", "exit 7"});
   REQUIRE(exec);
   REQUIRE(std::get_if<exec_command>(&*exec) != nullptr);

@@ -53,7 +53,7 @@ TEST_CASE("flow keys print both families readably", "[relay]") {
   CHECK(netpen::relay::flow_key_hash{}(k) == netpen::relay::flow_key_hash{}(k));
 }
 
-TEST_CASE("--host-port opens exactly the listed gateway ports, per protocol", "[relay]") {
+TEST_CASE("host-port: classify opens exactly the listed gateway ports, per protocol", "[relay]") {
   using netpen::relay::host_port;
   const netpen::relay::host_port_set ports({{false, 8080}, {false, 9000}, {true, 5353}, {true, 53}, {false, 53}});
   CHECK(classify(ip("10.248.0.1"), 8080, false, &ports).kind == destination_kind::host_port);
