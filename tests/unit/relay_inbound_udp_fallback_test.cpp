@@ -106,7 +106,7 @@ TEST_CASE("a refusal after an answer, or from an old route, changes nothing", "[
   CHECK(flow->route() == 1);
 }
 
-TEST_CASE("a route that cannot open is skipped; refused everywhere, the next datagram starts over", "[publish]") {
+TEST_CASE("a route that cannot open is skipped, and refused everywhere the next datagram starts over", "[publish]") {
   routes r({true, false, true});
   auto flow = std::make_shared<inbound_udp_fallback>(r.make(), [](std::vector<std::byte>) {});
   REQUIRE(flow->open());
@@ -135,7 +135,7 @@ TEST_CASE("the datagrams kept for resending are bounded", "[publish]") {
   CHECK(r.opened[1]->sent.front() == "0");
 }
 
-TEST_CASE("no route opens: no flow; closed: nothing more is sent", "[publish]") {
+TEST_CASE("no route opens: no flow, and once closed nothing more is sent", "[publish]") {
   routes none({false, false});
   auto dead = std::make_shared<inbound_udp_fallback>(none.make(), [](std::vector<std::byte>) {});
   CHECK_FALSE(dead->open());
