@@ -211,3 +211,20 @@ TEST_CASE("the exec's prompt asks one question at a time and answers with the ke
   ::close(p[0]);
   ::close(p[1]);
 }
+
+TEST_CASE("the exec's prompt answers timeout when its countdown ends", "[sandbox-interactive]") {
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0);
+  std::vector<std::string> sent;
+  sb::exec_prompt prompt(p[1], [&](std::string_view m) { sent.emplace_back(m); });
+  prompt.add({5, 1, web()});
+  CHECK(read_all(p[0]).find("(denied in 1 s)") != std::string::npos);
+  ::usleep(1100 * 1000);
+  CHECK(prompt.tick_ms() == 0);
+  prompt.on_tick();
+  CHECK(sent == std::vector<std::string>{"answer 5 timeout"});
+  CHECK(read_all(p[0]).find("netpen: denied (timeout)\r\n") != std::string::npos);
+  CHECK_FALSE(prompt.asking());
+  ::close(p[0]);
+  ::close(p[1]);
+}
