@@ -493,7 +493,9 @@ int run_tree(const run_config& cfg, persistent_hooks* hooks) {
   prepared->relay.services.on_event = [out = outputs->get()](const events::event& e) { out->on_event(e); };
   // --interactive: the terminal that asks, before anything is set up.
   std::unique_ptr<interactive::terminal_approver> approver;
-  if (cfg.interactive) {
+  if (cfg.interactive && hooks != nullptr) {
+    prepared->relay.services.approver = hooks->approver();  // a sandbox asks on its execs' terminals
+  } else if (cfg.interactive) {
     auto opened = interactive::terminal_approver::open(std::chrono::seconds(cfg.prompt_timeout_s));
     if (!opened) {
       log::error("{}", opened.error().message);

@@ -10,6 +10,7 @@
 #include "net/common/error.hpp"
 
 namespace netpen::backends { class sandbox; }
+namespace netpen::policy { class approver; }
 
 namespace netpen::app {
 
@@ -34,6 +35,8 @@ struct persistent_hooks {
   virtual result<void> ready(backends::sandbox& sandbox, const ready_info& info) = 0;
   // Serves until the sandbox should end; returns once its init was told to stop.
   virtual void serve(backends::sandbox& sandbox) = 0;
+  // --interactive: who asks (the run's own terminal approver is not used).
+  virtual policy::approver* approver() { return nullptr; }
   bool map_host_ids = false;  // rootless as root with --exec-group (sandbox_spec::map_host_ids)
 };
 

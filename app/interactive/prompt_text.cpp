@@ -112,6 +112,7 @@ std::string outcome_line(const approval_request& r, approval answer) {
     case approval::allow_name: return fmt::format("netpen: allowed {} for this run", first_name(r));
     case approval::deny: return fmt::format("netpen: denied {} for this run", address_text(r));
     case approval::timeout: return "netpen: denied (timeout)";
+    case approval::unasked: return "netpen: denied (no terminal to ask on)";
   }
   return "netpen: denied";
 }

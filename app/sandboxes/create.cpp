@@ -35,9 +35,6 @@ namespace {
 // Options a daemon cannot honour, refused before anything is set up.
 std::optional<std::string> unusable_option(const create_command& cmd) {
   const auto& r = cmd.run;
-  if (r.interactive)
-    return "create: --interactive is not supported for a sandbox: its daemon has no terminal to ask on (use "
-           "--allow/--deny rules, or a run: netpen --interactive -- COMMAND)";
   if (r.flow_log_path == "-") return "create: --log - is not supported for a sandbox (its daemon has no stdout); give a file";
   if (r.capture_path == "-") return "create: --capture - is not supported for a sandbox; give a file";
   if (cmd.exec_group) {

@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "app/sandboxes/control_messages.hpp"
+#include "app/sandboxes/question_codec.hpp"
 #include "backends/common/fd_passing.hpp"
 #include "backends/common/identity.hpp"
 #include "backends/common/init_spawner.hpp"
@@ -104,6 +105,9 @@ sandbox_daemon::sandbox_daemon(const create_command& cmd, sandbox_dir dir, int r
   if (cmd_.exec_group) {
     if (const group* g = ::getgrnam(cmd_.exec_group->c_str())) group_ = g->gr_gid;
   }
+  if (cmd_.run.interactive)
+    approver_ = std::make_unique<sandbox_approver>(std::chrono::seconds(cmd_.run.prompt_timeout_s),
+                                                   [](int fd, std::string_view message) { reply(fd, message); });
   map_host_ids = cmd_.exec_group.has_value() && ::geteuid() == 0 && cmd_.run.backend != backend_kind::rootful;
 }
 
@@ -193,6 +197,7 @@ bool sandbox_daemon::on_exec(client& c, std::string_view wire, std::vector<uniqu
   s.id = next_id_++;
   s.identity = identity_for(c, req->env);
   if (s.identity) req->env = environment_for(std::move(req->env), *s.identity);
+  c.tty = req->tty;
   s.exec = std::move(*req);
   std::vector<int> raw;
   for (const auto& f : fds) raw.push_back(f.get());
@@ -213,6 +218,7 @@ bool sandbox_daemon::on_client(client& c) {
       (void)backends::send_message(init_control_, fmt::format("signal {} {}", *c.exec_id, SIGHUP));
       (void)backends::send_message(init_control_, fmt::format("signal {} {}", *c.exec_id, SIGCONT));
       execs_[*c.exec_id] = -1;
+      if (approver_) approver_->exec_ended(*c.exec_id, false);
     }
     return false;
   }
@@ -239,6 +245,10 @@ bool sandbox_daemon::on_client(client& c) {
     stopping_ = true;
     return false;
   }
+  if (word == request_answer) {
+    if (approver_) approver_->on_answer(c.fd.get(), m->payload);
+    return true;
+  }
   if (c.exec_id) return true;  // one command per connection
   return on_exec(c, m->payload, m->fds);
 }
@@ -257,10 +267,13 @@ bool sandbox_daemon::on_init() {
   if (word == "spawned" || word == "stopped") {
     const auto answer = word == "spawned" ? reply_started : reply_stopped;
     if (c != clients_.end()) reply(c->second.fd.get(), with_argument(answer, std::to_string(value)));
+    if (word == "spawned" && approver_)
+      approver_->exec_spawned(id, it->second, c != clients_.end() && c->second.tty, static_cast<pid_t>(value));
     return true;
   }
   if (word == "exited") {
     log::debug("exec {} ended with status {}", id, value);
+    if (approver_) approver_->exec_ended(id, true);
     if (c != clients_.end()) {
       reply(c->second.fd.get(), with_argument(reply_exit, std::to_string(value)));
       clients_.erase(c);
@@ -271,6 +284,7 @@ bool sandbox_daemon::on_init() {
 }
 
 void sandbox_daemon::stop() {
+  if (approver_) approver_->close();  // questions still out are denied: nothing is left waiting
   for (auto& [fd, c] : clients_)
     if (c.exec_id) reply(fd, with_argument(reply_error, fmt::format("sandbox '{}' was destroyed", dir_.name)));
   clients_.clear();
@@ -292,9 +306,12 @@ void sandbox_daemon::serve(backends::sandbox& sandbox) {
     std::vector<pollfd> fds{{listener_.get(), POLLIN, 0},
                             {init_control_, POLLIN, 0},
                             {sandbox.init_pidfd(), POLLIN, 0},
-                            {signals.get(), POLLIN, 0}};
+                            {signals.get(), POLLIN, 0},
+                            {approver_ ? approver_->wake_fd() : -1, POLLIN, 0}};
+    constexpr std::size_t first_client = 5;
     for (const auto& [fd, c] : clients_) fds.push_back({fd, POLLIN, 0});
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
+    const int timeout_ms = approver_ ? approver_->ms_to_next_deadline() : -1;
+    if (::poll(fds.data(), fds.size(), timeout_ms) < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -309,12 +326,16 @@ void sandbox_daemon::serve(backends::sandbox& sandbox) {
     }
     if ((fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0 && !on_init()) stopping_ = true;
     // Clients before accepting: an fd number closed above is not reused yet.
-    for (std::size_t i = 4; i < fds.size(); ++i) {
+    for (std::size_t i = first_client; i < fds.size(); ++i) {
       if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       auto c = clients_.find(fds[i].fd);
       if (c != clients_.end() && !on_client(c->second)) clients_.erase(c);
     }
     if ((fds[0].revents & POLLIN) != 0) accept_client();
+    if (approver_) {
+      if ((fds[4].revents & POLLIN) != 0) approver_->on_wake(init_pid_);
+      approver_->expire();
+    }
   }
   stop();
 }

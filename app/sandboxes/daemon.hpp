@@ -15,6 +15,9 @@
 //   - "signal N" from a client goes to its command's process group; a
 //     client that goes away (killed) gets its command a SIGHUP;
 //   - "info" answers the number of processes in the sandbox;
+//   - with --interactive, the relay's questions are asked on the terminal
+//     of the exec whose command tree the flow's owner belongs to, and
+//     "answer ..." from that exec's client settles them (sandbox_approver.hpp);
 //   - "destroy" (the owner only), SIGTERM/SIGINT to the daemon, or the init
 //     dying ends serving: running execs are told, the init is told to stop,
 //     and the run's tear-down follows; finish() then removes the directory
@@ -23,11 +26,13 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "app/run.hpp"
+#include "app/sandboxes/sandbox_approver.hpp"
 #include "app/sandboxes/state_dir.hpp"
 #include "backends/common/unique_fd.hpp"
 #include "backends/sandbox.hpp"
@@ -40,6 +45,7 @@ class sandbox_daemon final : public persistent_hooks {
 
   result<void> ready(backends::sandbox& sandbox, const ready_info& info) override;
   void serve(backends::sandbox& sandbox) override;
+  policy::approver* approver() override { return approver_.get(); }
 
   bool was_ready() const { return ready_sent_; }
   // After the tear-down: removes the directory, answers the destroy callers.
@@ -52,6 +58,7 @@ class sandbox_daemon final : public persistent_hooks {
     gid_t gid = 0;
     std::vector<gid_t> groups;
     std::optional<std::uint64_t> exec_id;  // its running command
+    bool tty = false;                      // the command has the client's pty
   };
 
   void accept_client();
@@ -80,6 +87,7 @@ class sandbox_daemon final : public persistent_hooks {
   };
   std::vector<destroy_caller> destroy_callers_;
   bool stopping_ = false;
+  std::unique_ptr<sandbox_approver> approver_;  // --interactive only
 };
 
 // Processes in the sandbox (the init's descendants, the init not counted).

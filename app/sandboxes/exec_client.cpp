@@ -17,6 +17,10 @@
 // gives its terminal back (cooked mode) and stops itself like any job, so
 // the user's shell regains control; continued (`fg`, `bg`), it takes the
 // terminal again and continues the command (SIGCONT to its group).
+// --interactive (a sandbox made with `create --interactive`): the daemon's
+// questions ("ask ...") about this exec's flows are asked on the client's
+// terminal (exec_prompt.hpp); while one is shown, typed keys answer it and
+// the pty's output waits.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -37,6 +41,7 @@
 #include "app/sandboxes/commands.hpp"
 #include "app/sandboxes/control_client.hpp"
 #include "app/sandboxes/control_messages.hpp"
+#include "app/sandboxes/exec_prompt.hpp"
 #include "backends/common/fd_passing.hpp"
 #include "backends/common/spawn_request.hpp"
 #include "net/common/log.hpp"
@@ -92,7 +97,10 @@ void drain(int master) {
 
 class exec_session {
  public:
-  exec_session(int sock, std::optional<pty_pair> pty) : sock_(sock), pty_(std::move(pty)) {}
+  exec_session(int sock, std::optional<pty_pair> pty)
+      : sock_(sock), pty_(std::move(pty)), prompt_(STDOUT_FILENO, [sock](std::string_view answer) {
+          (void)backends::send_message(sock, answer);
+        }) {}
 
   int run() {
     sigset_t set;
@@ -103,6 +111,7 @@ class exec_session {
     raw_ = pty_ && ::tcgetattr(STDIN_FILENO, &saved_) == 0;
     enter_raw_mode();
     const int status = loop(signals.get());
+    prompt_.abandon();
     if (pty_) drain(pty_->master.get());
     leave_raw_mode();
     if (error_) log::error("{}", *error_);
@@ -115,11 +124,13 @@ class exec_session {
     for (;;) {
       std::vector<pollfd> fds{{sock_, POLLIN, 0}, {signals, POLLIN, 0}};
       if (stdin_open) fds.push_back({STDIN_FILENO, POLLIN, 0});
-      if (master_open) fds.push_back({pty_->master.get(), POLLIN, 0});
-      if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (master_open && !prompt_.asking()) fds.push_back({pty_->master.get(), POLLIN, 0});
+      const int ready = ::poll(fds.data(), fds.size(), prompt_.tick_ms());
+      if (ready < 0) {
         if (errno == EINTR) continue;
         return fail_with("poll failed");
       }
+      if (ready == 0) prompt_.on_tick();  // the countdown's next second, or its end
       if ((fds[1].revents & POLLIN) != 0) on_signal(signals);
       if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
         if (auto done = on_reply()) return *done;
@@ -129,6 +140,10 @@ class exec_session {
         const bool from_stdin = fds[i].fd == STDIN_FILENO;
         char buf[8192];
         const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+        if (from_stdin && n > 0 && prompt_.asking()) {
+          prompt_.on_keys(std::string_view(buf, static_cast<std::size_t>(n)));
+          continue;
+        }
         const bool ok = n > 0 && write_all(from_stdin ? pty_->master.get() : STDOUT_FILENO, buf,
                                            static_cast<std::size_t>(n));
         if (!ok && from_stdin) stdin_open = false;
@@ -179,7 +194,18 @@ class exec_session {
     if (word == reply_exit) return number_of(argument).value_or(1);
     if (word == reply_error) return fail_with(std::string(argument));
     if (word == reply_stopped) on_stopped();
+    if (word == reply_ask) on_question(m->payload);
     return std::nullopt;  // "started", "stopped"
+  }
+
+  void on_question(std::string_view wire) {
+    auto q = decode_question(wire);
+    if (!q) return;
+    if (!raw_) {  // no terminal after all: nobody to ask
+      (void)backends::send_message(sock_, encode_answer({q->id, policy::approval::unasked}));
+      return;
+    }
+    prompt_.add(std::move(*q));
   }
 
   int fail_with(std::string message) {
@@ -189,6 +215,7 @@ class exec_session {
 
   int sock_;
   std::optional<pty_pair> pty_;
+  exec_prompt prompt_;
   std::optional<std::string> error_;
   termios saved_{};
   bool raw_ = false;

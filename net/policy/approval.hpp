@@ -19,6 +19,7 @@ struct approval_request {
   std::string destination;          // "203.0.113.10:80" ("[v6]:port"; address only for ICMP)
   std::vector<std::string> names;   // names that resolved to it in this run, most recent first
   std::string process;              // "pid 4242 (sandbox pid 2): curl -s http://..."; empty if unknown
+  int pid = 0;                      // the owner as the host sees it (process_info::pid); 0 if unknown
 };
 
 enum class approval {
@@ -27,6 +28,7 @@ enum class approval {
   allow_name,     // names[0] and every address it resolves to, for the rest of the run
   deny,           // this address, for the rest of the run
   timeout,        // nobody answered within --prompt-timeout: denied, this flow only
+  unasked,        // nobody could be asked (a sandbox's exec without a terminal): denied, this flow only
 };
 
 class approver {

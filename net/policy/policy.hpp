@@ -88,6 +88,7 @@ inline constexpr std::string_view allow_rule = "allow-rule";
 inline constexpr std::string_view allowed_name = "allowed-name";
 inline constexpr std::string_view interactive_allow = "interactive-allow";
 inline constexpr std::string_view interactive_deny = "interactive-deny";
+inline constexpr std::string_view interactive_unasked = "interactive-unasked";  // no terminal to ask on
 inline constexpr std::string_view default_allow = "default-allow";
 inline constexpr std::string_view not_allowed = "not-allowed";
 inline constexpr std::string_view ask = "ask";

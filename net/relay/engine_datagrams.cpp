@@ -206,6 +206,7 @@ void engine::ask_for_datagram(const flow_key& key) {
     asio::post(dispatch_, [this, key, destination, a] {
       asking_.erase(destination);
       if (a == policy::approval::allow_once) allowed_once_.insert(key);
+      if (a == policy::approval::unasked) return services_.denied(key, flow_services::unasked_denial());
       if (auto d = services_.verdict_now(key); d.what == policy::verdict::deny) services_.denied(key, d);
     });
   });

@@ -15,7 +15,9 @@
 // The answer is remembered as it says (policy::remember_*): allow once lets
 // one flow through, allow always this address or this name, deny (or no
 // answer within --prompt-timeout) refuses the address for the rest of the
-// run. Without an approver, `ask` is a denial.
+// run. Without an approver, `ask` is a denial. An approver that could ask
+// nobody (unasked: a sandbox's exec without a terminal) denies this flow
+// only, with reason interactive-unasked, and nothing is remembered.
 #include <asio/associated_executor.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
@@ -39,6 +41,8 @@ std::string sentence(const policy::decision& d) {
   if (d.reason == policy::reason::block_metadata) return "--block-metadata: a cloud metadata address";
   if (d.reason == policy::reason::deny_rule) return "deny rule " + d.rule;
   if (d.reason == policy::reason::interactive_deny) return "denied earlier in this run";
+  if (d.reason == policy::reason::interactive_unasked)
+    return "--interactive: no terminal to ask on (the process's exec has none, has ended, or is unknown)";
   return "not allowed: no allow rule matches";
 }
 
@@ -65,6 +69,8 @@ asio::awaitable<policy::decision> flow_services::judge(const flow_key& key) {
         asio::use_awaitable);
     if (answer == policy::approval::allow_once) {
       d = verdict(policy::verdict::allow, policy::reason::interactive_allow, to_string(key.dst) + " (once)");
+    } else if (answer == policy::approval::unasked) {
+      d = unasked_denial();
     } else {
       d = verdict_now(key);
       if (d.what == policy::verdict::ask) d = verdict(policy::verdict::deny, policy::reason::interactive_deny, {});
@@ -86,6 +92,10 @@ void flow_services::ask(const flow_key& key, std::function<void(policy::approval
   });
 }
 
+policy::decision flow_services::unasked_denial() {
+  return verdict(policy::verdict::deny, policy::reason::interactive_unasked, {});
+}
+
 policy::approval_request flow_services::approval_request_for(const flow_key& key) {
   policy::approval_request r;
   r.protocol = key.protocol;
@@ -97,7 +107,10 @@ policy::approval_request flow_services::approval_request_for(const flow_key& key
   if (finder_) {  // events_ strand: the owners table lives there
     auto it = owners_.find(key);
     if (it == owners_.end()) it = owners_.emplace(key, finder_->find(key)).first;
-    if (it->second) r.process = events::to_text(*it->second);
+    if (it->second) {
+      r.process = events::to_text(*it->second);
+      r.pid = it->second->pid;
+    }
   }
   return r;
 }
@@ -115,6 +128,8 @@ void flow_services::remember_answer(const flow_key& key, const std::vector<std::
     case policy::approval::allow_address:
       opts_.policy->remember_ip(key.dst, std::nullopt, policy::verdict::allow);
       return;
+    case policy::approval::unasked:
+      return;  // nothing was decided: the next flow asks again
     case policy::approval::deny:
     case policy::approval::timeout:
       opts_.policy->remember_ip(key.dst, std::nullopt, policy::verdict::deny);

@@ -96,6 +96,8 @@ class flow_services final : public flow_context {
   // The policy's verdict on a new flow without asking anyone: allow (also
   // with no policy), deny or ask. No side effects.
   policy::decision verdict_now(const flow_key& key) const;
+  // The denial when the approver could ask nobody (approval::unasked).
+  static policy::decision unasked_denial();
   // Puts `key`'s destination to the approver; the answer is remembered in
   // the policy as it says, then `answered` runs (on the approver's thread).
   void ask(const flow_key& key, std::function<void(policy::approval)> answered);

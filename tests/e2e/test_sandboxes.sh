@@ -11,7 +11,9 @@
 # cleanup` removes it, leaving nothing. --host-port and --publish work in a
 # sandbox as in a run. As root: --exec-group lets a member
 # exec as itself and refuses a non-member. On a terminal (tmux): bash in a
-# sandbox is interactive with job control.
+# sandbox is interactive with job control; with `create --interactive` a
+# process's question is asked on its exec's terminal (and denied at once for
+# an exec without one).
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup
@@ -192,9 +194,6 @@ errors_test() {
   run sbx --as "$who" create Bad.Name
   check_eq "[$who] a bad name: exit 2" 2 "$RC"
   check_match "[$who] ... one clear error" "^netpen: error: create: 'Bad.Name' is not a sandbox name" "$ERR"
-  run sbx --as "$who" create box-i --interactive
-  check_eq "[$who] create --interactive is refused: exit 2" 2 "$RC"
-  check_match "[$who] ... with a clear error" "^netpen: error: create: --interactive is not supported" "$ERR"
 }
 
 # --exec-group (root only): a member execs as itself, others are refused.
@@ -320,6 +319,53 @@ ports_test() {
 
 lab_spawn "$E2E_LAB" host sb-hostside socat TCP4-LISTEN:9601,bind=127.0.0.1,reuseaddr,fork "SYSTEM:echo host-side"
 port_base=9610
+# create --interactive: an exec without a terminal is denied at once (the
+# event says why); bash in a tmux pane gets the question about its curl in
+# that pane: y lets it through, n refuses the next one.
+interactive_test() {
+  local who=$1 name=ask-$1-$RANDOM status=$LAB_TMP/sbx-ask-status.$1 log=$LAB_TMP/sbx-ask-$1.jsonl exec_cmd
+  T_WHO=$who T_SOCK=$LAB_TMP/tmux-sbx-ask.$who.sock
+  rm -f "$status" "$log"
+  CREATED+=("$who:$name")
+  must sbx --as "$who" create "$name" --interactive --prompt-timeout 30 --log "$log"
+  elapsed sbx --as "$who" exec "$name" -- curl -sS -m 20 -o /dev/null http://203.0.113.10/whoami
+  check_eq "[$who] interactive: an exec without a terminal is refused (curl exit 7)" 7 "$RC"
+  check "[$who] ... at once (under 3 s)" test "$MS" -lt 3000
+  if wait_for 10 grep -q interactive-unasked "$log"; then ok "[$who] ... and its denied event says nobody could be asked"
+  else not_ok "[$who] ... and its denied event says nobody could be asked" "$(cat "$log" 2> /dev/null)"; fi
+
+  sbx_argv --as "$who" exec "$name" -- bash --norc --noprofile -i
+  if is_rootful; then exec_cmd="$(printf '%q ' "${E2E_ARGV[@]:5}")"; else exec_cmd="'$E2E_NETPEN' exec $name -- bash --norc --noprofile -i"; fi
+  if is_rootful; then T_WHO=root; fi
+  if ! tm new-session -d -s sb -x 200 -y 50 "$exec_cmd; echo \$? > '$status'; sleep 1"; then
+    not_ok "[$who] interactive: tmux session starts"
+    return
+  fi
+  keys 'curl -sS -m 60 -o /dev/null http://203.0.113.10/whoami; echo "step1 rc=$?"' Enter
+  if wait_for 20 pane_has_line 'netpen: tcp to 203\.0\.113\.10:80 by .*curl.*'; then
+    ok "[$who] interactive: the question shows on the exec's terminal, naming the process"
+  else
+    not_ok "[$who] interactive: the question shows on the exec's terminal, naming the process" "$(pane)"
+  fi
+  keys y
+  if wait_for 20 pane_has_line 'step1 rc=0'; then ok "[$who] interactive: y lets the request through"
+  else not_ok "[$who] interactive: y lets the request through" "$(pane)"; fi
+  keys 'curl -sS -m 60 -o /dev/null http://203.0.113.10/whoami?2; echo "step2 rc=$?"' Enter
+  if wait_for 20 pane_has_line 'netpen: allowed once' && wait_for 20 pane_has_line '.*allow \[y\] once.*'; then
+    ok "[$who] interactive: allow once: the next request asks again"
+  else
+    not_ok "[$who] interactive: allow once: the next request asks again" "$(pane)"
+  fi
+  keys n
+  if wait_for 20 pane_has_line 'step2 rc=7'; then ok "[$who] interactive: n refuses it (curl exit 7)"
+  else not_ok "[$who] interactive: n refuses it (curl exit 7)" "$(pane)"; fi
+  keys "exit 0" Enter
+  wait_for 20 test -s "$status" || true
+  tm kill-server 2> /dev/null
+  T_SOCK=""
+  must sbx --as "$who" destroy "$name"
+}
+
 for who in $(e2e_users); do
   lifecycle_test "$who"
   ports_test "$who" 9601 $((port_base + 1)) $((port_base + 2))
@@ -327,6 +373,7 @@ for who in $(e2e_users); do
   dead_test "$who"
   errors_test "$who"
   terminal_test "$who"
+  interactive_test "$who"
 done
 if [[ $(id -u) == 0 ]]; then exec_group_test; else skip "[exec-group] checks" "needs root"; fi
 e2e_finish
