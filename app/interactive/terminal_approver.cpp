@@ -1,6 +1,7 @@
 // The --interactive approver on the terminal (theory of operation in
 // terminal_approver.hpp).
 #include "app/interactive/terminal_approver.hpp"
+#include "backends/common/write_all.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +24,7 @@
 namespace netpen::app::interactive {
 namespace {
 
+using backends::write_all;
 using policy::approval;
 using policy::approval_request;
 using std::chrono::milliseconds;
@@ -34,15 +36,6 @@ constexpr char escape = '\x1b';
 
 bool same_destination(const approval_request& a, const approval_request& b) {
   return a.protocol == b.protocol && a.address == b.address && a.port == b.port;
-}
-
-void write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
 }
 
 // The width a prompt line may use (the last column is left free, as some

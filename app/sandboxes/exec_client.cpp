@@ -44,6 +44,7 @@
 #include "app/sandboxes/exec_prompt.hpp"
 #include "backends/common/fd_passing.hpp"
 #include "backends/common/spawn_request.hpp"
+#include "backends/common/write_all.hpp"
 #include "net/common/log.hpp"
 
 extern char** environ;
@@ -52,6 +53,7 @@ namespace netpen::app::sandboxes {
 namespace {
 
 using backends::unique_fd;
+using backends::write_all;
 
 struct pty_pair {
   unique_fd master, slave;
@@ -72,17 +74,6 @@ void copy_window_size(int from, int to) {
   if (::ioctl(from, TIOCGWINSZ, &ws) == 0) ::ioctl(to, TIOCSWINSZ, &ws);
 }
 
-bool write_all(int fd, const char* p, std::size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
 // Copies what the pty has left for the terminal (a command's last output),
 // until the pty closes or stays quiet for a moment.
 void drain(int master) {
@@ -91,7 +82,7 @@ void drain(int master) {
     pollfd p{master, POLLIN, 0};
     if (::poll(&p, 1, 200) <= 0) return;
     const ssize_t n = ::read(master, buf, sizeof buf);
-    if (n <= 0 || !write_all(STDOUT_FILENO, buf, static_cast<std::size_t>(n))) return;
+    if (n <= 0 || !write_all(STDOUT_FILENO, std::string_view(buf, static_cast<std::size_t>(n)))) return;
   }
 }
 
@@ -144,8 +135,8 @@ class exec_session {
           prompt_.on_keys(std::string_view(buf, static_cast<std::size_t>(n)));
           continue;
         }
-        const bool ok = n > 0 && write_all(from_stdin ? pty_->master.get() : STDOUT_FILENO, buf,
-                                           static_cast<std::size_t>(n));
+        const bool ok = n > 0 && write_all(from_stdin ? pty_->master.get() : STDOUT_FILENO,
+                                           std::string_view(buf, static_cast<std::size_t>(n)));
         if (!ok && from_stdin) stdin_open = false;
         if (!ok && !from_stdin) master_open = false;
       }

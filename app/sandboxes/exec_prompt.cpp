@@ -1,5 +1,6 @@
 // The --interactive prompt of `netpen exec` (see exec_prompt.hpp).
 #include "app/sandboxes/exec_prompt.hpp"
+#include "backends/common/write_all.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -12,17 +13,9 @@ namespace netpen::app::sandboxes {
 namespace {
 
 namespace ia = interactive;
+using backends::write_all;
 constexpr std::string_view clear_line = "\r\x1b[K";  // to column 0, erase the line
 constexpr char escape = '\x1b';
-
-void write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
 
 // Raw mode: every line end is the terminal's "\r\n".
 std::string raw_lines(std::string_view text) {
