@@ -17,15 +17,7 @@ struct opener {
 
   explicit opener(config c = small_config()) : cfg(c) { ep.emplace(netpen::tcp::active_open, our_isn, cfg, now); }
 
-  std::vector<captured> poll() {
-    std::vector<captured> out;
-    ep->poll(now, [&](const segment_out& s) {
-      captured c{s.seq, s.ack, s.flags, s.window, s.mss, s.wscale, {}, s.payload[0].size()};
-      for (auto& sp : s.payload) c.data.insert(c.data.end(), sp.begin(), sp.end());
-      out.push_back(std::move(c));
-    });
-    return out;
-  }
+  std::vector<captured> poll() { return poll_segments(*ep, now); }
   void segment(std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, std::uint16_t window = 65535,
                std::optional<std::uint16_t> mss = {}, std::optional<std::uint8_t> wscale = {},
                const std::vector<std::byte>& payload = {}) {

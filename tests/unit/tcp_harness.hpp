@@ -65,6 +65,18 @@ inline config small_config() {
   return c;
 }
 
+// Every segment `ep` sends at `now`, its payload gathered into one buffer.
+inline std::vector<captured> poll_segments(endpoint& ep, netpen::tcp::time_point now) {
+  std::vector<captured> out;
+  ep.poll(now, [&](const segment_out& s) {
+    captured c{s.seq, s.ack, s.flags, s.window, s.mss, s.wscale, {}, s.payload[0].size()};
+    for (auto& sp : s.payload) c.data.insert(c.data.end(), sp.begin(), sp.end());
+    REQUIRE(c.data.size() == s.payload_size());
+    out.push_back(std::move(c));
+  });
+  return out;
+}
+
 struct syn_opts {
   std::optional<std::uint16_t> mss = 1000;
   std::optional<std::uint8_t> wscale;
@@ -98,16 +110,7 @@ struct harness {
 
   void advance(netpen::tcp::duration d) { now += d; }
 
-  std::vector<captured> poll() {
-    std::vector<captured> out;
-    ep->poll(now, [&](const segment_out& s) {
-      captured c{s.seq, s.ack, s.flags, s.window, s.mss, s.wscale, {}, s.payload[0].size()};
-      for (auto& sp : s.payload) c.data.insert(c.data.end(), sp.begin(), sp.end());
-      REQUIRE(c.data.size() == s.payload_size());
-      out.push_back(std::move(c));
-    });
-    return out;
-  }
+  std::vector<captured> poll() { return poll_segments(*ep, now); }
 
   void raw(std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, std::uint16_t window,
            const std::vector<std::byte>& payload = {}) {
