@@ -48,6 +48,12 @@ struct event {
   std::string via;                  // flows: "direct", or the proxy (redacted)
   std::string direction;            // flows: "inbound" for a published port's flow (source: the host
                                     // client, destination: the server in the sandbox); empty: outbound
+  // What the flow's own first bytes claimed (flow_open when known by then,
+  // flow_close, denied): TLS/QUIC SNI and ALPN, HTTP/1.x method, Host and
+  // path (never the query string). Empty when not seen.
+  std::string sni;
+  std::vector<std::string> alpn;
+  std::string http_method, http_host, http_path;
 
   // flow_close
   std::uint64_t bytes_out = 0;      // from the tree

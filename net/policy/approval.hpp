@@ -18,6 +18,9 @@ struct approval_request {
   std::uint16_t port = 0;           // 0 for ICMP
   std::string destination;          // "203.0.113.10:80" ("[v6]:port"; address only for ICMP)
   std::vector<std::string> names;   // names that resolved to it in this run, most recent first
+  // The name the flow's first bytes claim (TLS/QUIC SNI, HTTP Host), empty
+  // if none; shown in the prompt, and what "allow name" remembers first.
+  std::string claimed_name;
   std::string process;              // "pid 4242 (sandbox pid 2): curl -s http://..."; empty if unknown
   int pid = 0;                      // the owner as the host sees it (process_info::pid); 0 if unknown
 };

@@ -93,7 +93,19 @@ inline constexpr std::string_view default_allow = "default-allow";
 inline constexpr std::string_view not_allowed = "not-allowed";
 inline constexpr std::string_view ask = "ask";
 inline constexpr std::string_view resolve_only = "resolve-only";
+// Claimed names (on_claim): the name is allowed but the destination is not
+// one of its addresses; the name is not allowed at all.
+inline constexpr std::string_view sni_mismatch = "sni-mismatch";
+inline constexpr std::string_view host_mismatch = "host-mismatch";
+inline constexpr std::string_view sni_not_allowed = "sni-not-allowed";
+inline constexpr std::string_view host_not_allowed = "host-not-allowed";
+// A well-known DNS-over-HTTPS/TLS/QUIC endpoint under an allow-list that
+// does not name it explicitly.
+inline constexpr std::string_view encrypted_dns = "encrypted-dns";
 }  // namespace reason
+
+// Where a claimed name came from (it picks the reason codes).
+enum class claim_source { sni, http_host };
 
 struct decision {
   verdict what = verdict::deny;
@@ -120,6 +132,25 @@ class policy {
   // A new flow to ip:port (port ignored for ICMP); protocol packet::proto_tcp/udp/icmp/icmpv6.
   decision on_connect(const packet::ip_address& ip, std::uint16_t port, std::uint8_t protocol,
                       clock::time_point now) const;
+
+  // Claimed names. judges_claimed_names(): some rule names a domain (or the
+  // run is --interactive), so a TCP flow (and QUIC on UDP/443) is judged by
+  // the name its first bytes claim where it shows one.
+  bool judges_claimed_names() const;
+  // Whether a flow's verdict by address (on_connect) is final even if the
+  // flow later claims a name: --offline, a block, a deny rule by address or
+  // CIDR. Otherwise the claimed name decides (on_claim).
+  static bool final_by_address(const decision& by_address);
+  // The verdict on a flow to ip:port that claims `name` (see the theory
+  // above; the order is in policy.cpp): a deny rule for the name refuses;
+  // an allow rule for the name allows only if the run learned `name` ->
+  // ip (sni/host-mismatch otherwise: the caller may ask the resolver and
+  // learn() before asking again); an allow rule by address allows; then
+  // remembered answers; then the default (sni/host-not-allowed, or ask).
+  decision on_claim(std::string_view name, claim_source source, const packet::ip_address& ip,
+                    std::uint16_t port, std::uint8_t protocol, clock::time_point now) const;
+  // True if the run learned `name` -> ip and it is still valid.
+  bool resolves_to(std::string_view name, const packet::ip_address& ip, clock::time_point now) const;
 
   // Interactive decisions remembered for the run (verdict::ask is ignored):
   // this IP (one port, or every port when port is unset), or a domain and

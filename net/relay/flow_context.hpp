@@ -5,6 +5,9 @@
 //
 //   judge      the verdict on a new flow's destination (asks the user under
 //              --interactive; warns once about encrypted-DNS endpoints)
+//   judged_by_claim / judge_claim
+//              flows whose verdict waits for the name their first bytes
+//              claim (TLS SNI, HTTP Host, QUIC SNI), and that verdict
 //   opened     flow_open, from the verdict the flow carries in its record
 //   closed     flow_close, with the record's bytes, end and duration
 //   report     any other event about the flow (denied, proxy_failed)
@@ -31,6 +34,7 @@
 #include "net/relay/host_port_set.hpp"
 #include "net/relay/socket_errors.hpp"
 #include "net/relay/tap_writer.hpp"
+#include "net/sniff/claim.hpp"
 
 namespace netpen::relay {
 
@@ -55,6 +59,18 @@ class flow_context {
   // The verdict on a new flow to key.dst: allow or deny (`ask` is put to the
   // user, or denied without one). Runs on the caller's strand.
   virtual asio::awaitable<policy::decision> judge(const flow_key& key) = 0;
+  // Whether a new TCP flow to key.dst (or a QUIC flow to UDP/443) is judged
+  // by the name its first bytes claim: the policy judges claimed names and
+  // the destination is not refused outright by address. Such a TCP flow
+  // answers the child's SYN, reads the first bytes (bounded wait), and only
+  // then calls judge_claim and connects. Not asking anyone; any thread.
+  virtual bool judged_by_claim(const flow_key& key) const = 0;
+  // The verdict for such a flow: by the claimed name (asking the sandbox's
+  // resolver for the name's addresses when the run has not learned them;
+  // under --interactive the prompt shows the name), or, when the claim is
+  // empty (nothing recognised, no bytes in time), by address as judge().
+  // Warns about encrypted DNS as judge() does. Runs on the caller's strand.
+  virtual asio::awaitable<policy::decision> judge_claim(const flow_key& key, const sniff::claim& claim) = 0;
   // Completes once the owner lookup started at the flow's first packet has
   // run (at once when not observing): a TCP flow waits for it before its
   // SYN-ACK, while the child's process is surely alive.

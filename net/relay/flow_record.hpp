@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "net/sniff/claim.hpp"
+
 namespace netpen::relay {
 
 struct flow_record {
@@ -21,6 +23,9 @@ struct flow_record {
   // --publish: an inbound flow from this host client ("127.0.0.1:40000");
   // empty for the tree's own (outbound) flows.
   std::string inbound_client;
+  // What the flow's first bytes claimed (SNI, ALPN, HTTP method/Host/path);
+  // protocol none until (unless) the sniffer recognised something.
+  sniff::claim claim;
 };
 
 }  // namespace netpen::relay

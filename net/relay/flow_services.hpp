@@ -73,6 +73,8 @@ class flow_services final : public flow_context {
   std::optional<std::string> name_for(const packet::ip_address& a) const override;
   bool is_synthetic(const packet::ip_address& a) const override;
   asio::awaitable<policy::decision> judge(const flow_key& key) override;
+  bool judged_by_claim(const flow_key& key) const override;
+  asio::awaitable<policy::decision> judge_claim(const flow_key& key, const sniff::claim& claim) override;
   asio::awaitable<void> owner_looked_up() override;
   void opened(const flow_key& key, flow_record& record) override;
   void closed(const flow_key& key, const flow_record& record) override;

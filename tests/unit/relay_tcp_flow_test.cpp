@@ -53,6 +53,10 @@ class test_context final : public relay::flow_context {
     ++judged;
     co_return verdict;
   }
+  bool judged_by_claim(const relay::flow_key&) const override { return false; }
+  asio::awaitable<policy::decision> judge_claim(const relay::flow_key& key, const sniff::claim&) override {
+    co_return co_await judge(key);
+  }
   asio::awaitable<void> owner_looked_up() override { co_return; }
   void opened(const relay::flow_key&, relay::flow_record& record) override {
     std::lock_guard lock(mu);
