@@ -36,6 +36,7 @@ std::optional<std::string> normalize_host_name(std::string_view text) {
     if (c == '.' && (out.empty() || out.back() == '.')) return std::nullopt;
     out.push_back(c);
   }
+  if (out.back() == '.') return std::nullopt;  // "name.." : an empty last label
   return out;
 }
 

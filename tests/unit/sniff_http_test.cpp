@@ -67,6 +67,7 @@ TEST_CASE("sniff http: malformed heads give no claim") {
            "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",                           // not a host name
            "GET / HTTP/1.1\r\nHost: a.example:8o\r\n\r\n",                  // bad port
            "get / HTTP/1.1\r\n\r\n",                                        // lowercase method
+           "CONNECT c.example..:443 HTTP/1.1\r\n\r\n",                      // an empty label (fuzzer-found)
            "GET / HTTP/1.1\r\nno colon\r\n\r\n",
        })
     CHECK_FALSE(parse_request_head(head));

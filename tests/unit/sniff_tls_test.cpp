@@ -112,6 +112,8 @@ TEST_CASE("sniff tls: malformed ClientHellos give no claim") {
     CHECK_FALSE(parse_client_hello(hand_built_client_hello({sni_extension(std::string_view("evil\0.example", 13))})));
     CHECK_FALSE(parse_client_hello(hand_built_client_hello({sni_extension("a b.example")})));
     CHECK_FALSE(parse_client_hello(hand_built_client_hello({sni_extension("a..example")})));
+    CHECK_FALSE(parse_client_hello(hand_built_client_hello({sni_extension("a.example..")})));  // fuzzer-found
+    CHECK_FALSE(parse_client_hello(hand_built_client_hello({sni_extension(".a.example")})));
     CHECK_FALSE(parse_client_hello(hand_built_client_hello({sni_extension("")})));
   }
   SECTION("an extension longer than its block") {
