@@ -6,6 +6,7 @@
 #include <charconv>
 #include <optional>
 
+#include "net/events/text_util.hpp"
 #include "net/relay/host_socket.hpp"
 
 namespace netpen::capture {

@@ -41,27 +41,12 @@ namespace {
 std::string subject(const event& e) {
   if (is_dns_denial(e)) return "dns " + asked_text(e);
   const std::string where = e.name ? fmt::format("{} ({})", *e.name, e.destination) : e.destination;
-  const std::string claim = claim_text(e);
+  const std::string claim = printable(claim_text(e));  // bytes from the tree: no terminal escapes
   return fmt::format("{} {} -> {}{}{}{}", e.protocol, e.source, where, e.direction == "inbound" ? " (inbound)" : "",
                      claim.empty() ? "" : " ", claim);
 }
 
 }  // namespace
-
-std::string claim_text(const event& e, std::size_t path_max) {
-  std::string text;
-  auto add = [&](const std::string& part) { text += (text.empty() ? "" : " ") + part; };
-  if (!e.sni.empty()) add("sni=" + e.sni);
-  if (!e.alpn.empty()) {
-    std::string list;
-    for (const auto& a : e.alpn) list += (list.empty() ? "" : ",") + a;
-    add("alpn=" + list);
-  }
-  const std::string target = e.http_host + shorten(e.http_path, path_max);
-  if (!e.http_method.empty() && !target.empty()) add(e.http_method + " " + target);
-  else if (!e.http_method.empty() || !target.empty()) add(e.http_method + target);
-  return text;
-}
 
 std::string to_text(const process_info& p) {
   return fmt::format("pid {} (sandbox pid {}): {}", p.pid, p.sandbox_pid, p.command);

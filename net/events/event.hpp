@@ -6,7 +6,6 @@
 // in docs/flow-log.md (the JSON form).
 #pragma once
 #include <chrono>
-#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -80,14 +79,7 @@ std::string to_text(const process_info& p);
 // One line for people, no timestamp, no colour:
 // "proxy failed: tcp 10.248.0.2:40000 -> web.lab.test (203.0.113.10:80): proxy answered 403 Forbidden"
 // "denied: dns evil.com A: the name is denied [deny-rule *.evil.com (--deny)]"
-// A flow's claim follows its destination: "... -> 203.0.113.10:443 sni=evil.lab.test: ...".
 std::string to_text(const event& e);
-
-// What a flow's first bytes claimed, compactly: "sni=web.lab.test
-// alpn=h2,http/1.1" (TLS, QUIC), "GET web.lab.test/index.html" (HTTP, the
-// path cut to `path_max` bytes); empty when the event has no claim. Not
-// made printable (callers do).
-std::string claim_text(const event& e, std::size_t path_max = 48);
 
 // The policy decision compactly: "deny-rule *.evil.com (--deny)",
 // "not-allowed"; empty when the event has no policy code.

@@ -114,6 +114,10 @@ TEST_CASE("flow lines show what the flow claimed: SNI and ALPN, or the HTTP requ
         "  0.900s DENY  tcp    10.248.0.2:40002      -> tracker.evil.com (203.0.113.11:443)  sni=tracker.evil.com  "
         "sni-not-allowed");
 
+  // The one-line text (warnings without --analyse) names the claim after the destination.
+  CHECK(to_text(denied) == "denied: tcp 10.248.0.2:40002 -> tracker.evil.com (203.0.113.11:443) sni=tracker.evil.com: "
+                           "a deny rule matches the destination [sni-not-allowed]");
+
   // A request without Host; a very long path is cut; control characters escaped.
   event bare = events[3];
   bare.process.reset();
