@@ -236,3 +236,23 @@ TEST_CASE("services: judge_claim asks with the claimed name and remembers it", "
   CHECK(d.reason == "interactive-deny");
   CHECK(no.asked().size() == 1);
 }
+
+TEST_CASE("services: the query netpen asks for a claimed name", "[policy][claim-services]") {
+  namespace dns = netpen::dns;
+  auto q = dns::make_address_query(0x1234, "Web.Lab.Test.", dns::type_aaaa);
+  REQUIRE(q);
+  auto parsed = dns::parse_query(*q);
+  REQUIRE(parsed);
+  CHECK(parsed->hdr.id == 0x1234);
+  CHECK(parsed->hdr.flags == dns::flag_rd);
+  CHECK(parsed->hdr.qdcount == 1);
+  CHECK(parsed->q.qname.text == "Web.Lab.Test");
+  CHECK(parsed->q.qtype == dns::type_aaaa);
+  CHECK(parsed->q.qclass == dns::class_in);
+  CHECK(parsed->end == q->size());
+  CHECK_FALSE(dns::make_address_query(1, "", dns::type_a));
+  CHECK_FALSE(dns::make_address_query(1, ".", dns::type_a));
+  CHECK_FALSE(dns::make_address_query(1, "a..b", dns::type_a));
+  CHECK_FALSE(dns::make_address_query(1, std::string(64, 'a') + ".test", dns::type_a));
+  CHECK(dns::make_address_query(1, std::string(63, 'a') + ".test", dns::type_a));
+}
