@@ -50,7 +50,7 @@ asio::awaitable<void> tcp_flow::claim_then_relay() {
   const policy::decision verdict = co_await ctx_.judge_claim(key_, claim);
   if (verdict.what != policy::verdict::allow) {
     log::debug("{}: denied by policy ({}) for claim '{}'", to_string(key_), verdict.reason, claim.name());
-    ctx_.denied(key_, verdict);
+    ctx_.denied(key_, verdict, claim);
     ep_.abort();
     flush();
     after_change();
@@ -123,6 +123,7 @@ void tcp_flow::sniff(std::uint64_t at, std::span<const std::byte> bytes) {
   if (sniffer_->feed(bytes) == sniff::stream_sniffer::state::done) {
     record_.claim = sniffer_->result();
     sniffer_.reset();
+    if (record_.announced && !record_.claim.empty()) ctx_.claimed(key_, record_);  // learned after flow_open
   } else if (sniffed_ >= sniff::stream_sniffer::max_bytes) {
     sniffer_.reset();
   }

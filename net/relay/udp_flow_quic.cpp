@@ -47,7 +47,10 @@ bool udp_flow::held_or_refused(std::span<const std::byte> payload, std::span<con
 
 void udp_flow::sniff(std::span<const std::byte> payload) {
   if (sniffer_->feed(payload) != sniff::quic_sniffer::state::done) return;
-  if (!sniffer_->result().empty()) record_.claim = sniffer_->result();
+  if (!sniffer_->result().empty()) {
+    record_.claim = sniffer_->result();
+    if (record_.announced) ctx_.claimed(key_, record_);  // learned after flow_open
+  }
   sniffer_.reset();
 }
 
@@ -64,7 +67,7 @@ asio::awaitable<bool> udp_flow::admit() {
   pending_ = false;
   if (verdict.what != policy::verdict::allow) {
     log::debug("{}: denied by policy ({}) for QUIC claim '{}'", to_string(key_), verdict.reason, claim.name());
-    ctx_.denied(key_, verdict);
+    ctx_.denied(key_, verdict, claim);
     refused_ = true;
     for (const auto& d : held_)
       ctx_.icmp_error_to_child(key_, administratively_prohibited(key_.dst.v6),

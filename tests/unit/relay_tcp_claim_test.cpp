@@ -114,6 +114,8 @@ TEST_CASE("tcp_flow by claim: a refused claim is an RST, a denied event, and no 
   std::lock_guard lock(c.r.ctx->mu);
   REQUIRE(c.r.ctx->denials.size() == 1);
   CHECK(c.r.ctx->denials[0].reason == "sni-not-allowed");
+  REQUIRE(c.r.ctx->denied_claims.size() == 1);  // the denial carries what was claimed
+  CHECK(c.r.ctx->denied_claims[0].sni == "evil.example");
   CHECK(c.r.ctx->opened_records.empty());
   REQUIRE(c.r.ctx->closed_records.size() == 1);
   CHECK_FALSE(c.r.ctx->closed_records[0].announced);
@@ -266,4 +268,6 @@ TEST_CASE("tcp_flow: a flow not judged by claim keeps its connect-first path and
   CHECK(claim.http_method == "GET");
   CHECK(claim.http_host == "web.example");
   CHECK(claim.http_path == "/index.html");
+  REQUIRE(r.ctx->claimed_records.size() == 1);  // learned after flow_open: the capture is told
+  CHECK(r.ctx->claimed_records[0].claim.http_host == "web.example");
 }
