@@ -27,9 +27,22 @@ datagram_flow::datagram_flow(flow_context& ctx, asio::strand<asio::any_io_execut
 // The socket is opened here, not in run(): co_spawn defers run()'s first
 // step behind the first packet's send(), which would find no socket.
 void datagram_flow::start() {
+  open_and_announce();
+  spawn_run();
+}
+
+void datagram_flow::start_deferred() {
+  deferred_ = true;
+  spawn_run();
+}
+
+void datagram_flow::open_and_announce() {
   opened_ = open_socket();
   if (!opened_) record_.end = "unreachable";
   ctx_.opened(key_, record_);
+}
+
+void datagram_flow::spawn_run() {
   asio::co_spawn(strand_, [self = shared_from_this()]() { return self->run(); },
                  [self = shared_from_this()](std::exception_ptr e) {
                    log_flow_failure(e, self->kind_, self->key_);
@@ -65,6 +78,17 @@ bool datagram_flow::answered_by_open_error(std::span<const std::byte> ip_packet)
 }
 
 asio::awaitable<void> datagram_flow::run() {
+  if (deferred_) {
+    const bool admitted = co_await admit();
+    if (closed_) co_return;  // shut down meanwhile
+    if (!admitted) {
+      co_await watchdog();  // refusing its datagrams until it goes idle
+      closed_ = true;
+      co_return;
+    }
+    open_and_announce();
+    if (opened_) after_open();
+  }
   if (!opened_) co_return;
   using namespace asio::experimental::awaitable_operators;
   co_await (receive_loop() || watchdog());

@@ -12,6 +12,11 @@
 //   shutdown()  the run ends: end "shutdown", socket closed.
 //   done        flow_close, finished() turns true, the owner's `on_done`
 //               drops it from its table.
+// Deferred (start_deferred(): a QUIC flow judged by claim, udp_flow.hpp):
+// run() first awaits admit(); admitted, the socket opens and flow_open is
+// published as start() does, then after_open() and the loops; refused, the
+// flow only waits for its idle expiry (its datagrams are refused meanwhile)
+// and publishes nothing more than the denial admit() reported.
 #pragma once
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
@@ -44,6 +49,8 @@ class datagram_flow : public std::enable_shared_from_this<datagram_flow> {
 
   // Opens the socket and starts the flow. Call once, right after construction.
   void start();
+  // Starts the flow without opening anything: run() asks admit() first.
+  void start_deferred();
   void shutdown();
   bool finished() const { return finished_.load(std::memory_order_acquire); }
   clock::time_point last_activity() const { return clock::time_point(clock::duration(last_activity_.load())); }
@@ -55,6 +62,10 @@ class datagram_flow : public std::enable_shared_from_this<datagram_flow> {
   virtual asio::awaitable<void> receive_loop() = 0;
   virtual void close_socket() = 0;
   virtual int socket_fd() = 0;
+  // Deferred flows: the verdict (record_ carries it when true), and what
+  // follows a successful open (the datagrams held meanwhile go out).
+  virtual asio::awaitable<bool> admit() { co_return true; }
+  virtual void after_open() {}
 
   void touch();
   // Copies the child's TTL / hop limit onto the socket when it changed.
@@ -75,12 +86,15 @@ class datagram_flow : public std::enable_shared_from_this<datagram_flow> {
  private:
   asio::awaitable<void> run();
   asio::awaitable<void> watchdog();
+  void open_and_announce();
+  void spawn_run();
 
   udp_idle_expiry expiry_;
   asio::steady_timer idle_timer_;
   done_fn on_done_;
   const char* kind_;
   bool opened_ = false;
+  bool deferred_ = false;
   int current_ttl_ = -1;
   std::atomic<clock::rep> last_activity_{0};
   std::atomic<bool> finished_{false};

@@ -2,7 +2,8 @@
 // forwarder, UDP and ping flows, and the admission of new datagram flows.
 // A datagram that may not leave is answered the way a firewall would: ICMP
 // "administratively prohibited" from the gateway, and one `denied` event
-// per flow.
+// per flow. A QUIC flow (UDP/443) judged by claim is admitted by the flow
+// itself once its Initial's SNI is known (udp_flow.hpp).
 #include <asio/post.hpp>
 
 #include "net/common/log.hpp"
@@ -55,16 +56,22 @@ void engine::handle_udp(packet_buffer buf, const packet::frame& f) {
   if (refused_for_proxy(key, f)) return;
   auto it = udp_flows_.find_live(key);
   if (it == udp_flows_.end()) {
-    auto record = admit_datagram(key, f);
+    // QUIC judged by claim: the flow holds its first datagrams and decides
+    // itself (udp_flow.hpp); anything else is admitted here, by address.
+    const bool by_claim = key.dst_port == 443 && services_.judged_by_claim(key);
+    auto record = by_claim ? std::optional<flow_record>(flow_record{}) : admit_datagram(key, f);
     if (!record || stopping_.load()) return;
     make_room_for_udp_flow();
-    services_.warn_if_encrypted_dns(key);
+    if (!by_claim) services_.warn_if_encrypted_dns(key);
     auto flow = std::make_shared<udp_flow>(services_, asio::make_strand(ctx_.get_executor()), key, opts_.udp,
-                                           std::move(*record), done_for(udp_flows_));
+                                           std::move(*record), done_for(udp_flows_), by_claim);
     it = udp_flows_.insert(key, flow);
     udp_flows_total_.fetch_add(1, std::memory_order_relaxed);
     flow_started();
-    flow->start();
+    if (by_claim)
+      flow->start_deferred();
+    else
+      flow->start();
   }
   it->second->send(std::move(buf), f.payload, f.ip_packet, f.ttl);
 }

@@ -14,6 +14,7 @@
 //   report     any other event about the flow (denied, proxy_failed)
 //   tap        the writer toward the child (rootless only)
 //   icmp_error_to_child  an ICMP error the host got, passed on to the child
+//   observing  whether anyone reads events (flows then sniff their claim)
 // plus the settings a flow needs to leave (connect timeout, proxy, egress
 // capture, DNS service) and the names the tree looked up.
 #pragma once
@@ -52,6 +53,9 @@ struct flow_settings {
 class flow_context {
  public:
   virtual const flow_settings& settings() const = 0;
+  // Whether events are wanted (--analyse, --log, --summary, -C): flows then
+  // sniff their first bytes for the record's claim. Cheap; any thread.
+  virtual bool observing() const = 0;
   // The name the tree looked up for `a` (synthetic or from DNS answers).
   virtual std::optional<std::string> name_for(const packet::ip_address& a) const = 0;
   // True for an address of the synthetic range (socks5h://, --proxy-only).

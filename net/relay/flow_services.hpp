@@ -93,7 +93,7 @@ class flow_services final : public flow_context {
 
   // The sandbox's init: flows' processes are looked up among its tree.
   void set_tree(pid_t init_pid);
-  bool observing() const { return opts_.observe; }
+  bool observing() const override { return opts_.observe; }
   bool proxy_only() const { return opts_.proxy_only; }
   bool has_approver() const { return opts_.approver != nullptr; }
   dns::forwarder& dns() { return *dns_; }

@@ -99,6 +99,7 @@ bool tcp_flow::can_write_now() const {
 std::size_t tcp_flow::take(std::span<const std::byte> payload) {
   if (!can_write_now()) return 0;
   const auto [ec, n] = stream_.write_now(asio::buffer(payload.data(), payload.size()));
+  if (sniffer_) sniff(record_.bytes_out, payload.first(n));
   record_.bytes_out += n;
   return n;
 }
@@ -107,6 +108,7 @@ void tcp_flow::write_now() {
   if (!can_write_now() || ep_.rx_size() == 0) return;
   const auto [ec, n] = stream_.write_now(rx_buffers());
   if (n > 0) {
+    if (sniffer_) sniff_consumed(n);
     ep_.rx_consume(n);
     record_.bytes_out += n;
   }
@@ -136,6 +138,9 @@ void tcp_flow::after_change() {
 
 asio::awaitable<void> tcp_flow::run() {
   if (inbound_) co_return co_await run_inbound();
+  const bool by_claim = judged_by_claim();
+  if (by_claim || ctx_.observing()) sniffer_.emplace();
+  if (by_claim) co_return co_await run_claimed();
   const auto connected = co_await connect();
   if (connected != connect_result::connected) {
     record_.end = connected == connect_result::icmp_sent ? "unreachable" : "refused";
@@ -181,7 +186,6 @@ void tcp_flow::deliver_early_bytes() {
 
 asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
   const auto dest = classify(key_.dst, key_.dst_port, false, ctx_.settings().host_ports);
-  asio::ip::tcp::endpoint target;
   switch (dest.kind) {
     case destination_kind::host_port:
       co_return co_await connect_host_port();
@@ -189,28 +193,36 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect() {
       log::debug("{}: refused ({})", to_string(key_), dest.reason);
       co_return connect_result::reset;
     case destination_kind::dns_forwarder:
-      target = ctx_.settings().dns_tcp;
+      co_return co_await connect_socket(ctx_.settings().dns_tcp, false);
+    case destination_kind::relay:
       break;
-    case destination_kind::relay: {
-      // Named before the if: GCC 12 mishandles co_await in conditions.
-      const policy::decision verdict = co_await ctx_.judge(key_);
-      if (verdict.what != policy::verdict::allow) {
-        log::debug("{}: denied by policy ({})", to_string(key_), verdict.reason);
-        ctx_.denied(key_, verdict);
-        co_return connect_result::denied;
-      }
-      record_.policy = verdict.reason;  // the verdict travels with the flow
-      record_.rule = verdict.rule;
-      if (ep_.is_closed()) co_return connect_result::reset;  // the child gave up while we asked
-      if (ctx_.settings().proxy != nullptr) co_return co_await connect_via_proxy();
-      target = asio::ip::tcp::endpoint(to_asio(key_.dst), key_.dst_port);
-      break;
-    }
   }
+  // Named before the if: GCC 12 mishandles co_await in conditions.
+  const policy::decision verdict = co_await ctx_.judge(key_);
+  if (verdict.what != policy::verdict::allow) {
+    log::debug("{}: denied by policy ({})", to_string(key_), verdict.reason);
+    ctx_.denied(key_, verdict);
+    co_return connect_result::denied;
+  }
+  record_.policy = verdict.reason;  // the verdict travels with the flow
+  record_.rule = verdict.rule;
+  if (ep_.is_closed()) co_return connect_result::reset;  // the child gave up while we asked
+  co_return co_await connect_remote();
+}
+
+asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_remote() {
+  if (ctx_.settings().proxy != nullptr) co_return co_await connect_via_proxy();
+  co_return co_await connect_socket(asio::ip::tcp::endpoint(to_asio(key_.dst), key_.dst_port), true);
+}
+
+// to_remote: the flow's own destination (the egress capture sees it), not
+// the DNS forwarder's local service.
+asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_socket(asio::ip::tcp::endpoint target,
+                                                                    bool to_remote) {
   asio::steady_timer limit(strand_);
   arm_connect_limit(limit);
   open_with_ttl(target);
-  if (dest.kind == destination_kind::relay) egress_opening(target);
+  if (to_remote) egress_opening(target);
   auto& socket = stream_.socket();
   const asio::error_code ec = co_await connect_host(socket, target);
   limit.cancel();
@@ -259,6 +271,7 @@ void tcp_flow::open_with_ttl(const asio::ip::tcp::endpoint& target) {
 // an Unreachable) is passed on to the child as such; so are unreachable
 // errors without one. Anything else (refused, timed out) is answered by RST.
 tcp_flow::connect_result tcp_flow::report_connect_failure(const asio::error_code& ec) {
+  if (syn_answered_) return connect_result::reset;  // the child's connection exists: only an RST fits now
   std::optional<icmp_report> queued;
   if (stream_.socket().is_open()) queued = read_queued_error(stream_.socket().native_handle(), key_.dst.v6);
   const auto icmp = icmp_for_failed_connect(ec.value(), std::move(queued), key_.dst);
@@ -347,6 +360,7 @@ asio::awaitable<void> tcp_flow::child_to_host() {
       after_change();
       co_return;
     }
+    if (sniffer_) sniff_consumed(n);
     ep_.rx_consume(n);
     record_.bytes_out += n;
     flush();

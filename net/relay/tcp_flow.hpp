@@ -35,6 +35,23 @@
 //      close toward the remote). When the endpoint is closed the flow
 //      reports its close and calls its owner's `on_done`, which drops it
 //      from the flow table.
+// Judged by claim (tcp_flow_claim.cpp; docs/relay.md "The deferred
+// connect"): when the policy judges claimed names (flow_context::
+// judged_by_claim), step 2 waits. The flow answers the SYN first (after the
+// owner lookup), keeps the child's bytes in the endpoint's rx ring without
+// consuming them (the window we advertise closes if the ring fills) and
+// feeds them to a stream_sniffer until it is done, the first byte has not
+// come within 250 ms, or 2 s have passed. Then judge_claim decides: denied
+// -> denied event and RST, nothing ever connects; allowed -> the record
+// carries verdict and claim, the host socket (or the proxy) connects, a
+// failure there is an RST (the SYN was answered: no ICMP error any more),
+// flow_open is published, and the queued bytes and a FIN the child sent
+// meanwhile are relayed as in step 3. A child's RST during the wait ends
+// the flow without any connect. The timers coroutine runs from the SYN-ACK.
+// Visibility: while observing, every other outbound flow feeds the child's
+// first bytes (as take(), write_now() and child_to_host() pass them on) to
+// a stream_sniffer until it is done; the claim goes into the record, so
+// flow_close carries it. Bounded by the sniffer's max_bytes, free after.
 // Inbound (--publish, tcp_flow_inbound.cpp): the flow is made from a host
 // client the publish server accepted; the endpoint opens actively toward
 // the server in the child (SYN from the gateway). Established, the flow
@@ -52,6 +69,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -63,6 +81,7 @@
 #include "net/relay/flow_record.hpp"
 #include "net/relay/packet_pool.hpp"
 #include "net/relay/proxy_dial.hpp"
+#include "net/sniff/stream_sniffer.hpp"
 #include "net/tcp/tcp_endpoint.hpp"
 
 namespace netpen::relay {
@@ -117,7 +136,23 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   // flow open/close events).
   enum class connect_result { connected, reset, icmp_sent, denied };
   asio::awaitable<connect_result> connect();
+  // The remote side of an allowed flow: the proxy when set, else the
+  // destination itself; connect_socket() is the direct connect (bounded).
+  asio::awaitable<connect_result> connect_remote();
+  asio::awaitable<connect_result> connect_socket(asio::ip::tcp::endpoint target, bool to_remote);
   asio::awaitable<connect_result> connect_via_proxy();
+  // Judged by claim (tcp_flow_claim.cpp): SYN-ACK, sniff, decide, connect.
+  bool judged_by_claim() const;
+  asio::awaitable<void> run_claimed();
+  asio::awaitable<void> claim_then_relay();
+  asio::awaitable<void> wait_for_claim();
+  // Not connected after the handshake: the record's end, flow_open, RST.
+  void end_unconnected(std::string_view end);
+  // The sniffer sees the child's bytes from absolute offset `at` (bytes
+  // already seen are skipped); once done, the claim goes into the record.
+  void sniff(std::uint64_t at, std::span<const std::byte> bytes);
+  void sniff_queued();  // the rx ring's unconsumed bytes
+  void sniff_consumed(std::size_t n);  // the first n bytes of the rx ring, before rx_consume
   asio::awaitable<connect_result> connect_host_port();  // tcp_flow_host_port.cpp
   void report_proxy_failure(const std::string& reason, const std::optional<std::string>& name);
   connect_result report_connect_failure(const asio::error_code& ec);
@@ -176,6 +211,9 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   host_conn conn_;
   std::atomic<bool> finished_{false};
   bool inbound_ = false;
+  bool syn_answered_ = false;  // SYN-ACK sent before the connect (judged by claim)
+  std::optional<sniff::stream_sniffer> sniffer_;  // until done (observing or judged by claim)
+  std::uint64_t sniffed_ = 0;  // how many of the child's first bytes the sniffer saw
   refused_fn refused_;  // inbound: gets the client back when the server refused
 };
 

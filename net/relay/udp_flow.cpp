@@ -16,9 +16,13 @@ constexpr std::size_t max_quote = 576;  // enough for any ICMP error's quote
 }  // namespace
 
 udp_flow::udp_flow(flow_context& ctx, asio::strand<asio::any_io_executor> strand, const flow_key& key,
-                   const udp_idle_expiry& expiry, flow_record verdict, done_fn on_done)
+                   const udp_idle_expiry& expiry, flow_record verdict, done_fn on_done, bool by_claim)
     : datagram_flow(ctx, std::move(strand), key, expiry, std::move(verdict), std::move(on_done), "udp"),
-      socket_(strand_) {}
+      socket_(strand_),
+      pending_(by_claim),
+      held_changed_(strand_, asio::steady_timer::time_point::max()) {
+  if (by_claim || (key.dst_port == 443 && ctx.observing())) sniffer_.emplace();
+}
 
 bool udp_flow::open_socket() {
   const asio::ip::udp::endpoint target(to_asio(key_.dst), key_.dst_port);
@@ -49,6 +53,12 @@ void udp_flow::send(packet_buffer buf, std::span<const std::byte> payload, std::
 }
 
 void udp_flow::send_now(std::span<const std::byte> payload, std::span<const std::byte> ip_packet, std::uint8_t ttl) {
+  if (held_or_refused(payload, ip_packet, ttl)) return;
+  if (sniffer_) sniff(payload);
+  transmit(payload, ip_packet, ttl);
+}
+
+void udp_flow::transmit(std::span<const std::byte> payload, std::span<const std::byte> ip_packet, std::uint8_t ttl) {
   if (answered_by_open_error(ip_packet)) return;
   if (closed_ || !socket_.is_open()) return;
   touch();
