@@ -48,13 +48,14 @@ std::optional<flow_record> gate_table::ended(const flow_key& key) {
   return record;
 }
 
-void gate_table::claimed(const flow_key& key, sniff::claim claim) {
+flow_record* gate_table::claimed(const flow_key& key, sniff::claim claim) {
   if (auto it = open_.find(key); it != open_.end()) {
     it->second.claim = std::move(claim);
-    return;
+    return &it->second;
   }
   if (early_claims_.size() >= max_decided) early_claims_.clear();
   early_claims_.insert_or_assign(key, std::move(claim));
+  return nullptr;
 }
 
 std::vector<std::pair<flow_key, flow_record>> gate_table::take_open() {

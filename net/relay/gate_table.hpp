@@ -47,9 +47,10 @@ class gate_table {
   flow_record& opened(const flow_key& key, flow_record record);
   // Conntrack says the flow is gone: its record, if its open was published.
   std::optional<flow_record> ended(const flow_key& key);
-  // What the flow's first bytes claimed (first_bytes.hpp): into its record,
-  // or, before its open is published, kept for it (at most max_decided).
-  void claimed(const flow_key& key, sniff::claim claim);
+  // What the flow's first bytes claimed (first_bytes.hpp): into its record
+  // (returned, for a claim event), or, before its open is published, kept
+  // for it (at most max_decided; nullptr then).
+  flow_record* claimed(const flow_key& key, sniff::claim claim);
   // The run ends: every record still open (the table forgets them).
   std::vector<std::pair<flow_key, flow_record>> take_open();
   bool any_open() const { return !open_.empty(); }

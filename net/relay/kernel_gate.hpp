@@ -118,6 +118,7 @@ class kernel_gate {
   asio::awaitable<void> read_first_bytes();
   void on_first_bytes(std::span<const std::byte> l3, std::uint16_t hw_protocol);
   void sniff_datagram(const flow_key& key, const packet::frame& f);
+  void claimed(const flow_key& key, sniff::claim claim);
 
   asio::io_context& ctx_;
   flow_services& services_;

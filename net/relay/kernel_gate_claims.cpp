@@ -49,13 +49,17 @@ void kernel_gate::on_first_bytes(std::span<const std::byte> l3, std::uint16_t hw
   const auto f = parse_l3(l3, hw_protocol, scratch);
   if (!f || f->kind != packet::l4_kind::tcp) return;
   const flow_key key{packet::proto_tcp, f->src, f->dst, f->tcp.src_port, f->tcp.dst_port};
-  auto claim = first_bytes_.on_segment(key, {f->tcp.seq, f->tcp.flags, f->payload});
-  if (claim) table_.claimed(key, std::move(*claim));
+  if (auto claim = first_bytes_.on_segment(key, {f->tcp.seq, f->tcp.flags, f->payload})) claimed(key, std::move(*claim));
 }
 
 void kernel_gate::sniff_datagram(const flow_key& key, const packet::frame& f) {
   if (!services_.observing() || f.kind != packet::l4_kind::udp) return;
-  if (auto claim = first_bytes_.on_datagram(key, f.payload)) table_.claimed(key, std::move(*claim));
+  if (auto claim = first_bytes_.on_datagram(key, f.payload)) claimed(key, std::move(*claim));
+}
+
+void kernel_gate::claimed(const flow_key& key, sniff::claim claim) {
+  log::debug("{} claims {} ({})", to_string(key), claim.name(), sniff::to_string(claim.protocol));
+  table_.claimed(key, std::move(claim));
 }
 
 }  // namespace netpen::relay

@@ -157,13 +157,13 @@ TEST_CASE("gate table: a claim goes into the open record, or waits for its open"
   REQUIRE(t.on_packet(key(tcp, 1), 1) == action::judge);
   t.decide(key(tcp, 1), true);
   t.opened(key(tcp, 1), flow_record{});
-  t.claimed(key(tcp, 1), http);  // after its open: into the record
+  CHECK(t.claimed(key(tcp, 1), http) != nullptr);  // after its open: into the record
   auto r = t.ended(key(tcp, 1));
   REQUIRE(r);
   CHECK(r->claim.http_host == "web.lab.test");
 
   const auto udp = key(netpen::packet::proto_udp, 2, 443);
-  t.claimed(udp, quic);  // a queued Initial, sniffed before the verdict
+  CHECK(t.claimed(udp, quic) == nullptr);  // a queued Initial, sniffed before the verdict
   CHECK(t.opened(udp, flow_record{}).claim.sni == "web.lab.test");
   CHECK(t.ended(udp)->claim.protocol == netpen::sniff::claim_protocol::quic);
 
