@@ -59,7 +59,9 @@ void kernel_gate::sniff_datagram(const flow_key& key, const packet::frame& f) {
 
 void kernel_gate::claimed(const flow_key& key, sniff::claim claim) {
   log::debug("{} claims {} ({})", to_string(key), claim.name(), sniff::to_string(claim.protocol));
-  table_.claimed(key, std::move(claim));
+  // Learned after its flow_open (TCP: always): said once more for the
+  // capture's comments; its flow_close carries it anyway.
+  if (const auto* record = table_.claimed(key, std::move(claim))) services_.claimed(key, *record);
 }
 
 }  // namespace netpen::relay
