@@ -239,12 +239,19 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
 
 // What the rootful backend needs from the run's flags (the same for the
 // dry run's plan and the run itself; the capture's group comes later).
+// Whether netpen watches single flows (their events, processes, claims).
+bool observes(const run_config& cfg) {
+  return cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
+         log::debug_enabled();
+}
+
 backends::rootful::rootful_options rootful_options_of(const run_config& cfg, const prepared_run& p) {
   backends::rootful::rootful_options o;
   o.command = command_text(cfg);
   o.proxy_mode = p.relay.services.proxy.has_value();
   o.iface = cfg.egress_iface;
   for (const auto& pub : cfg.publish) o.published.push_back({pub.sandbox_port, pub.udp});
+  o.copy_first_bytes = observes(cfg);
   return o;
 }
 
@@ -424,8 +431,7 @@ relay::inbound_options inbound_options_of(const built_sandbox& b) {
 int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run_outputs& outputs,
                    interactive::terminal_approver* approver, std::vector<relay::bound_port> published,
                    persistent_hooks* hooks) {
-  p.relay.services.observe = cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
-                             log::debug_enabled();
+  p.relay.services.observe = observes(cfg);
   relay::data_path relay(std::move(p.relay));  // after `outputs`: stops (and stops calling it) first
   relay.set_tree(b.sandbox->init_pid());
   if (auto started = relay.start(); !started) return report(started.error());

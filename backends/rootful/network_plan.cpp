@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::uint16_t tree_queue = 0;          // NFQUEUE numbers are per netns
 constexpr std::uint32_t deny_mark = 0x4e500000;  // "NP": a verdict's mark the tree's table rejects
+constexpr std::uint16_t tree_first_bytes_group = 1;  // NFLOG groups are per netns too
 // Proxy mode: the engine's transparent listener port on the gateways (any
 // port does: the gateway addresses are this run's own), and the bases of
 // the per-run mark and routing table (plus the run's /30 slot, so that
@@ -116,6 +117,7 @@ result<network_plan> plan_network(const host_facts& facts, const network_options
   p.child_table.gateway4 = addrs->gateway4;
   if (opts.ipv6_route) p.child_table.gateway6 = addrs->gateway6;
   p.child_table.published = opts.published;
+  if (opts.copy_first_bytes) p.child_table.first_bytes_group = tree_first_bytes_group;
   auto host = host_table_script(h);
   if (!host) return unexpected(host.error());
   auto child = child_table_script(p.child_table);

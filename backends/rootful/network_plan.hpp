@@ -27,6 +27,7 @@ struct network_options {
   std::optional<std::uint16_t> log_group;  // the egress capture's NFLOG group (host_table_plan::log_group)
   relay::host_port_set host_ports;  // --host-port: the gateway's ports the host table lets in
   std::vector<inbound_port> published;     // --publish: the tree's ports netpen connects to
+  bool copy_first_bytes = false;  // netpen observes: the tree's table copies each TCP flow's first packets
 };
 
 struct network_plan {

@@ -296,6 +296,20 @@ result<std::vector<std::string>> tree_input_rules(const child_table_plan& plan) 
   return rules;
 }
 
+std::string first_bytes_rule(std::uint16_t group) {
+  return fmt::format("meta l4proto tcp ct direction original ct original packets <= {} oifname != \"lo\" log group {}",
+                     first_bytes_packets, group);
+}
+
+namespace {
+// The tree's output rules with the first-bytes copy, when asked for, before
+// them all: it is not a verdict, so every packet goes on as before.
+std::vector<std::string> with_first_bytes(const child_table_plan& plan, std::vector<std::string> rules) {
+  if (plan.first_bytes_group) rules.insert(rules.begin(), first_bytes_rule(*plan.first_bytes_group));
+  return rules;
+}
+}  // namespace
+
 result<std::string> child_table_script(const child_table_plan& plan) {
   if (plan.deny_mark == 0) return bad("deny_mark is 0");
   std::optional<std::vector<std::string>> input;
@@ -313,7 +327,7 @@ result<std::string> child_table_script(const child_table_plan& plan) {
     s += fmt::format("\tset {} {{\n\t\ttype {} . inet_proto . inet_service\n\t\tflags timeout\n\t}}\n", set,
                      type);
   chain(s, "output", "filter", "output", "filter",
-        {// Most packets: first. A packet the gate denied (NF_REPEAT) is never established.
+        with_first_bytes(plan, {// Most packets: first. A packet the gate denied (NF_REPEAT) is never established.
          "ct state established,related accept", "oifname \"lo\" accept",
          fmt::format("meta mark & {0} == {0} meta l4proto tcp counter reject with tcp reset", deny),
          fmt::format("meta mark & {0} == {0} counter reject with icmpx admin-prohibited", deny),
@@ -322,7 +336,7 @@ result<std::string> child_table_script(const child_table_plan& plan) {
          fmt::format("meta l4proto {{ tcp, udp }} ip daddr . meta l4proto . th dport @{} counter accept", allowed_set4),
          fmt::format("meta l4proto {{ tcp, udp }} ip6 daddr . meta l4proto . th dport @{} counter accept",
                      allowed_set6),
-         fmt::format("ct state new counter queue num {}", plan.queue)});
+         fmt::format("ct state new counter queue num {}", plan.queue)}));
   if (input) chain(s, "input", "filter", "input", "filter", *input);
   s += "}\n";
   return s;

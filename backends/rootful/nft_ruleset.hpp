@@ -55,7 +55,19 @@ struct child_table_plan {
   std::optional<std::string> gateway4 = std::nullopt;
   std::optional<std::string> gateway6 = std::nullopt;
   std::vector<inbound_port> published = {};
+  // When netpen observes: the first packets each TCP flow sends (up to
+  // first_bytes_packets in its original direction, the SYN included) are
+  // copied to this NFLOG group, without a verdict, for what they claim.
+  std::optional<std::uint16_t> first_bytes_group = std::nullopt;
 };
+
+// How many packets of each TCP flow's original direction the first-bytes
+// rule copies: the SYN, the handshake's ACK, then room for a ClientHello
+// or request head in a few writes and the ACKs between them.
+inline constexpr unsigned first_bytes_packets = 8;
+// The first-bytes rule of the tree's output chain (first_bytes_group):
+// "meta l4proto tcp ct direction original ct original packets <= 8 oifname != "lo" log group 1".
+std::string first_bytes_rule(std::uint16_t group);
 
 // The child table's name (family inet), and its sets of allowed
 // destinations (address . protocol . port, each element with a timeout):

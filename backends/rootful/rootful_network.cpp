@@ -218,7 +218,7 @@ result<void> rootful_network::set_up_iface_routing() {
 result<void> rootful_network::set_up_tree(int netns_fd, const network_options& opts) {
   const auto& a = plan_.addresses;
   const bool v6 = plan_.ipv6;
-  std::optional<netfilter::netlink_socket> queue, conntrack;
+  std::optional<netfilter::netlink_socket> queue, conntrack, first_bytes;
   std::shared_ptr<nft_session> tree_nft;  // opened in the tree's netns: it acts there
   auto r = in_netns(netns_fd, [&]() -> result<void> {
     auto nl = rtnetlink::open();
@@ -266,6 +266,11 @@ result<void> rootful_network::set_up_tree(int netns_fd, const network_options& o
     auto ct = netfilter::netlink_socket::open_conntrack_events();
     if (!ct) return unexpected(ct.error());
     conntrack.emplace(std::move(*ct));
+    if (auto group = plan_.child_table.first_bytes_group) {
+      auto log = netfilter::netlink_socket::open_log(*group);
+      if (!log) return unexpected(log.error());
+      first_bytes.emplace(std::move(*log));
+    }
     return {};
   });
   if (!r) return r;
@@ -274,6 +279,7 @@ result<void> rootful_network::set_up_tree(int netns_fd, const network_options& o
   kernel_.emplace(relay::kernel_path{std::move(*queue), plan_.child_table.queue, plan_.child_table.deny_mark,
                                      std::move(*conntrack), std::move(gateways), plan_.host_table.dns_port,
                                      plan_.host_table.tproxy_port.value_or(0), cache_in(std::move(tree_nft))});
+  kernel_->first_bytes = std::move(first_bytes);
   return {};
 }
 

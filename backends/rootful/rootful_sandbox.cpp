@@ -52,6 +52,7 @@ network_options network_options_of(const sandbox_spec& spec, const rootful_optio
   n.iface = opts.iface;
   n.host_ports = spec.host_ports;
   n.published = opts.published;
+  n.copy_first_bytes = opts.copy_first_bytes;
   return n;
 }
 

@@ -27,6 +27,7 @@ struct rootful_options {
   bool proxy_mode = false;                 // --proxy: the tree's TCP is TPROXY'd to the engine
   std::optional<std::string> iface;        // --iface: direct egress through this host interface
   std::vector<inbound_port> published;     // --publish: ports the tree accepts netpen's connections on
+  bool copy_first_bytes = false;           // netpen observes: what the tree's TCP flows claim is shown
 };
 
 class rootful_sandbox final : public init_driver {

@@ -31,16 +31,31 @@ std::vector<std::uint32_t> gate_table::decide(const flow_key& key, bool allow) {
 }
 
 flow_record& gate_table::opened(const flow_key& key, flow_record record) {
+  if (auto c = early_claims_.find(key); c != early_claims_.end()) {
+    record.claim = std::move(c->second);
+    early_claims_.erase(c);
+  }
   return open_.insert_or_assign(key, std::move(record)).first->second;
 }
 
 std::optional<flow_record> gate_table::ended(const flow_key& key) {
   decided_.erase(key);
+  early_claims_.erase(key);
   auto it = open_.find(key);
   if (it == open_.end()) return std::nullopt;
   auto record = std::move(it->second);
   open_.erase(it);
   return record;
+}
+
+flow_record* gate_table::claimed(const flow_key& key, sniff::claim claim) {
+  if (auto it = open_.find(key); it != open_.end()) {
+    it->second.claim = std::move(claim);
+    return &it->second;
+  }
+  if (early_claims_.size() >= max_decided) early_claims_.clear();
+  early_claims_.insert_or_assign(key, std::move(claim));
+  return nullptr;
 }
 
 std::vector<std::pair<flow_key, flow_record>> gate_table::take_open() {

@@ -12,6 +12,9 @@
 //   ended                      -> (conntrack says the flow is gone) the
 //                                 verdict is forgotten; the record, if any,
 //                                 goes back for flow_close
+//   claimed(claim)             -> what the flow's first bytes claimed goes
+//                                 into its record (kept until it opens when
+//                                 it is not open yet)
 // Plus the small decisions around it: how a flow ended from its last
 // conntrack entry, and which verdicts may be cached in the tree's table.
 #pragma once
@@ -44,6 +47,10 @@ class gate_table {
   flow_record& opened(const flow_key& key, flow_record record);
   // Conntrack says the flow is gone: its record, if its open was published.
   std::optional<flow_record> ended(const flow_key& key);
+  // What the flow's first bytes claimed (first_bytes.hpp): into its record
+  // (returned, for a claim event), or, before its open is published, kept
+  // for it (at most max_decided; nullptr then).
+  flow_record* claimed(const flow_key& key, sniff::claim claim);
   // The run ends: every record still open (the table forgets them).
   std::vector<std::pair<flow_key, flow_record>> take_open();
   bool any_open() const { return !open_.empty(); }
@@ -54,6 +61,7 @@ class gate_table {
   std::unordered_map<flow_key, std::vector<std::uint32_t>, flow_key_hash> pending_;
   std::unordered_map<flow_key, bool, flow_key_hash> decided_;  // allowed?
   std::unordered_map<flow_key, flow_record, flow_key_hash> open_;
+  std::unordered_map<flow_key, sniff::claim, flow_key_hash> early_claims_;  // claimed before opened
 };
 
 // How a flow ended, from its last conntrack entry: "unreachable" (TCP never

@@ -18,24 +18,13 @@
 #include "net/relay/ct_flow_key.hpp"
 #include "net/relay/flow_services.hpp"
 #include "net/relay/host_socket.hpp"
+#include "net/relay/l3_frame.hpp"
 #include "net/relay/transparent_flow.hpp"
 
 namespace netpen::relay {
 namespace {
 
 constexpr std::chrono::seconds verdict_cache_ttl{60};
-
-// A queued L3 packet as a frame (the parser expects Ethernet).
-std::optional<packet::frame> parse_l3(std::span<const std::byte> l3, std::uint16_t hw_protocol,
-                                      std::vector<std::byte>& scratch) {
-  scratch.assign(14 + l3.size(), std::byte{0});
-  scratch[12] = static_cast<std::byte>(hw_protocol >> 8);
-  scratch[13] = static_cast<std::byte>(hw_protocol & 0xff);
-  std::memcpy(scratch.data() + 14, l3.data(), l3.size());
-  auto f = packet::parse_frame(scratch);
-  if (!f || f->ip_packet.empty()) return std::nullopt;
-  return *f;
-}
 
 // The flow a queued packet belongs to; nullopt for anything but TCP, UDP
 // and echo requests (as in the rootless relay, nothing else leaves).
@@ -75,6 +64,7 @@ result<void> kernel_gate::start() {
   if (ec) return fail("kernel-path", "cannot watch the netfilter sockets: " + ec.message());
   if (auto r = serve_dns(); !r) return r;
   if (auto r = listen_transparent(); !r) return r;
+  if (auto r = watch_first_bytes(); !r) return r;
   asio::co_spawn(strand_, read_queue(), log_failure("the flow gate"));
   for (auto& a : transparent_) asio::co_spawn(strand_, accept_transparent(a), log_failure("the transparent listener"));
   asio::co_spawn(strand_, read_conntrack(), log_failure("the conntrack reader"));
@@ -121,6 +111,7 @@ void kernel_gate::on_queued(std::uint32_t id, std::span<const std::byte> l3, std
   const auto f = parse_l3(l3, hw_protocol, scratch);
   const auto key = f ? key_of_queued(*f) : std::nullopt;
   if (!key) return send_verdict(id, false);
+  sniff_datagram(*key, *f);
   for (const auto& gw : path_.gateways)
     if (to_asio(key->dst) == gw) return send_verdict(id, true);  // ping the gateway
   switch (table_.on_packet(*key, id)) {
@@ -212,6 +203,7 @@ asio::awaitable<void> kernel_gate::read_conntrack() {
 }
 
 void kernel_gate::flow_ended(const flow_key& key, std::uint64_t out, std::uint64_t in, std::string_view end) {
+  first_bytes_.forget(key);
   if (auto d = dialed_.find(key); d != dialed_.end()) {  // its connection never came
     d->second->shutdown();
     dialed_.erase(d);

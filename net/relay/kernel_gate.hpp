@@ -26,8 +26,14 @@
 //    open) to a transparent listener on the gateway; each accepted
 //    connection is a transparent_flow. Its events and bytes still come from
 //    the gate and the tree's conntrack.
+//  - Claims (when observing). The tree's table copies the first packets of
+//    each TCP flow to an NFLOG group (no verdict: they never wait); their
+//    reassembled first bytes are sniffed (first_bytes.hpp), and so are the
+//    queued datagrams of UDP/443 flows (QUIC). The claim goes into the
+//    flow's record (gate_table::claimed), which its flow_close carries.
 // Everything here runs on one strand. Files: kernel_gate.cpp (the queue and
-// conntrack), kernel_gate_services.cpp (DNS, the transparent listener).
+// conntrack), kernel_gate_services.cpp (DNS, the transparent listener),
+// kernel_gate_claims.cpp (the first bytes' claims).
 #pragma once
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
@@ -41,12 +47,14 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "net/common/error.hpp"
 #include "net/netfilter/netfilter_socket.hpp"
+#include "net/relay/first_bytes.hpp"
 #include "net/relay/gate_table.hpp"
 
 namespace netpen::relay {
@@ -70,6 +78,10 @@ struct kernel_path {
   // destination (address, protocol, port) skip the queue for `ttl`. Unset:
   // every new flow is queued.
   std::function<void(const flow_key& key, std::chrono::seconds ttl)> cache_allowed;
+  // When netpen observes: the NFLOG group to which the tree's table copies
+  // the first packets each TCP flow sends (no verdict: nothing waits), for
+  // what the flows claim (kernel_gate_claims.cpp).
+  std::optional<netfilter::netlink_socket> first_bytes = std::nullopt;
 };
 
 class kernel_gate {
@@ -101,6 +113,12 @@ class kernel_gate {
   asio::awaitable<void> serve_dns_udp(std::shared_ptr<asio::ip::udp::socket> socket);
   asio::awaitable<void> accept_transparent(std::shared_ptr<asio::ip::tcp::acceptor> acceptor);
   void close_services();
+  // kernel_gate_claims.cpp
+  result<void> watch_first_bytes();
+  asio::awaitable<void> read_first_bytes();
+  void on_first_bytes(std::span<const std::byte> l3, std::uint16_t hw_protocol);
+  void sniff_datagram(const flow_key& key, const packet::frame& f);
+  void claimed(const flow_key& key, sniff::claim claim);
 
   asio::io_context& ctx_;
   flow_services& services_;
@@ -114,6 +132,8 @@ class kernel_gate {
   std::unordered_map<flow_key, std::shared_ptr<transparent_flow>, flow_key_hash> dialed_;  // tunnel open, SYN let go
   std::vector<std::weak_ptr<transparent_flow>> spliced_;  // proxied flows, for the end of the run
   std::array<char, 256> verdict_buf_{};
+  std::optional<asio::posix::stream_descriptor> first_bytes_fd_;  // set when path_.first_bytes is
+  first_bytes first_bytes_;
 };
 
 }  // namespace netpen::relay

@@ -74,6 +74,7 @@ void kernel_gate::close_services() {
   asio::error_code ignored;
   queue_fd_.cancel(ignored);
   conntrack_fd_.cancel(ignored);
+  if (first_bytes_fd_) first_bytes_fd_->cancel(ignored);
   for (auto& s : dns_sockets_) s->close(ignored);
   for (auto& a : transparent_) a->close(ignored);
   for (auto& w : spliced_)

@@ -72,6 +72,24 @@ c = [e for e in ev if e['event'] == 'flow_close' and e.get('dst') == '203.0.113.
      and e['process']['command'].startswith('curl') and e['bytes_in'] > 8000000]
 print(c[0]['process']['command'].split()[0] if c else 'none', 'yes' if c and c[0]['process']['pid'] > 1 else 'no')"
 
+  # What flows claim, shown without any policy: TLS SNI, HTTP method, Host
+  # and path (no query string) in the flow log's flow_close (under --root the
+  # kernel forwards these flows: the tree's table copies their first packets).
+  claims=$LAB_TMP/claims-$who.jsonl
+  rm -f "$claims"
+  run np --as "$who" --analyse --log "$claims" -- sh -c \
+    "curl -fsS -m 20 -o /dev/null --cacert '$LAB_CA' https://web.lab.test/ &&
+     curl -fsS -m 20 -o /dev/null 'http://web.lab.test/whoami?token=secret'"
+  check_eq "[$who] claims: both curls succeed" 0 "$RC"
+  check_output_eq "[$who] flow_close carries the TLS SNI, and the HTTP Host, method and path" \
+    "sni web.lab.test | http web.lab.test GET /whoami" python3 -c "
+import json
+ev = [json.loads(l) for l in open('$claims')]
+c = [e for e in ev if e['event'] == 'flow_close' and e.get('protocol') == 'tcp']
+tls = [e.get('sni', '-') for e in c if e.get('dst', '').endswith(':443')]
+http = [' '.join(e.get(f, '-') for f in ('http_host', 'http_method', 'http_path')) for e in c if e.get('dst', '').endswith(':80')]
+print('sni', tls[0] if tls else 'none', '| http', http[0] if http else 'none')"
+
   # --summary, and report.
   run np --as "$who" --summary -- sh -c 'curl -fsS -m 20 -o /dev/null http://web.lab.test/whoami; exit 4'
   check_match "[$who] --summary: printed when asked" 'run summary' "$ERR"

@@ -144,3 +144,30 @@ TEST_CASE("gate: only verdicts that cannot change are cached, and only when nobo
   CHECK_FALSE(verdict_cacheable(t, reason::allow_rule, false, false, true));   // a deny rule by name exists
   CHECK_FALSE(verdict_cacheable(icmp, "", false, false, false));
 }
+
+TEST_CASE("gate table: a claim goes into the open record, or waits for its open", "[relay][gate]") {
+  gate_table t;
+  netpen::sniff::claim http;
+  http.protocol = netpen::sniff::claim_protocol::http;
+  http.http_host = "web.lab.test";
+  netpen::sniff::claim quic;
+  quic.protocol = netpen::sniff::claim_protocol::quic;
+  quic.sni = "web.lab.test";
+
+  REQUIRE(t.on_packet(key(tcp, 1), 1) == action::judge);
+  t.decide(key(tcp, 1), true);
+  t.opened(key(tcp, 1), flow_record{});
+  CHECK(t.claimed(key(tcp, 1), http) != nullptr);  // after its open: into the record
+  auto r = t.ended(key(tcp, 1));
+  REQUIRE(r);
+  CHECK(r->claim.http_host == "web.lab.test");
+
+  const auto udp = key(netpen::packet::proto_udp, 2, 443);
+  CHECK(t.claimed(udp, quic) == nullptr);  // a queued Initial, sniffed before the verdict
+  CHECK(t.opened(udp, flow_record{}).claim.sni == "web.lab.test");
+  CHECK(t.ended(udp)->claim.protocol == netpen::sniff::claim_protocol::quic);
+
+  t.claimed(key(tcp, 3), http);  // never opened (denied): gone with the flow
+  CHECK_FALSE(t.ended(key(tcp, 3)));
+  CHECK(t.opened(key(tcp, 3), flow_record{}).claim.empty());
+}

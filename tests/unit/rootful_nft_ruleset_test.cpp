@@ -453,7 +453,8 @@ TEST_CASE("nft session: the child table in a private netns", "[nft][root]") {
         auto nft = expect_ok(nft_session::open(), "open");
         // With the input chain of a run that publishes ports (nft checks its syntax too).
         const child_table_plan plan{.queue = 3, .deny_mark = 0x1, .gateway4 = "10.249.17.1",
-                                    .gateway6 = "fd6e:7065:6e01:11::1", .published = {{8000, false}, {53, true}}};
+                                    .gateway6 = "fd6e:7065:6e01:11::1", .published = {{8000, false}, {53, true}},
+                                    .first_bytes_group = 1};
         const auto text = expect_ok(child_table_script(plan), "child_table_script");
         if (!expect_ok(nft.kernel_has_queue(), "queue probe")) {
           // nft's error text must reach the caller (nft 1.0.6 may point its
@@ -472,7 +473,8 @@ TEST_CASE("nft session: the child table in a private netns", "[nft][root]") {
           expect_ok(nft.run(rest), "run without the queue rule");
           const auto listed = expect_ok(nft.list_table("inet", child_table_name), "list table");
           expect(listed.find("reject with tcp reset") != std::string::npos &&
-                     listed.find("ip saddr 10.249.17.1 tcp dport 8000 accept") != std::string::npos,
+                     listed.find("ip saddr 10.249.17.1 tcp dport 8000 accept") != std::string::npos &&
+                     listed.find(first_bytes_rule(1)) != std::string::npos,
                  "rules missing: " + listed);
           // A cached verdict is an element of the allowed set, with its timeout.
           expect_ok(nft.run(expect_ok(allowed_element_script("192.0.2.7", true, 443, 60s), "element")), "add");
@@ -556,4 +558,19 @@ TEST_CASE("child table: the input chain accepts only netpen's connections to pub
   plan.gateway4 = "10.249.17.1";
   plan.published = {{0, false}};
   CHECK_FALSE(child_table_script(plan));
+}
+
+TEST_CASE("child table: the first-bytes copy comes first, only when asked for", "[nft]") {
+  CHECK(first_bytes_rule(1) ==
+        "meta l4proto tcp ct direction original ct original packets <= 8 oifname != \"lo\" log group 1");
+  auto without = child_table_script({.queue = 7, .deny_mark = 0x40000000});
+  REQUIRE(without.has_value());
+  CHECK_FALSE(has(*without, "log group"));
+  auto with = child_table_script({.queue = 7, .deny_mark = 0x40000000, .first_bytes_group = 3});
+  REQUIRE(with.has_value());
+  const auto lines = lines_of(*with);
+  const auto start = std::find(lines.begin(), lines.end(), "\tchain output {");
+  REQUIRE(lines.end() - start > 3);
+  CHECK(*(start + 2) == "\t\t" + first_bytes_rule(3));  // before the established rule, which ends most packets
+  CHECK(*(start + 3) == "\t\tct state established,related accept");
 }
