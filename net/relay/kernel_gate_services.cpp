@@ -1,6 +1,7 @@
 // The rootful gate's services at the gateway addresses (see kernel_gate.hpp):
-// the DNS forwarder over UDP and TCP, and proxy mode's transparent listener,
-// whose accepted connections are spliced to their tunnels.
+// the DNS forwarder over UDP and TCP, and the transparent listener of proxy
+// mode and claim mode, whose accepted connections are spliced to their
+// tunnels, or judged by their claim first (claim_flow).
 #include <asio/co_spawn.hpp>
 #include <asio/post.hpp>
 #include <fmt/format.h>
@@ -61,7 +62,7 @@ result<void> kernel_gate::serve_dns() {
 }
 
 result<void> kernel_gate::listen_transparent() {
-  if (path_.proxy_port == 0 || services_.settings().proxy == nullptr) return {};
+  if (path_.proxy_port == 0 || (services_.settings().proxy == nullptr && !claim_mode_)) return {};
   for (const auto& gw : path_.gateways) {
     auto listener = open_transparent_listener(strand_, asio::ip::tcp::endpoint(gw, path_.proxy_port));
     if (!listener) return unexpected(listener.error());
@@ -79,6 +80,7 @@ void kernel_gate::close_services() {
   for (auto& w : spliced_)
     if (auto flow = w.lock()) flow->shutdown();
   spliced_.clear();
+  close_claims();
   dialed_.clear();
 }
 
@@ -129,8 +131,14 @@ asio::awaitable<void> kernel_gate::accept_transparent(std::shared_ptr<asio::ip::
     if (auto it = dialed_.find(key); it != dialed_.end()) {
       flow = std::move(it->second);
       dialed_.erase(it);
-    } else {  // not seen by the gate as new (say, a tuple reused at once): dial now
+    } else if (claim_mode_ && (table_.awaiting_claim(key) || !table_.verdict_of(key))) {
+      start_claim_flow(key, std::move(socket), strand);  // or never seen by the gate: judged there in full
+      continue;
+    } else {  // allowed by address in claim mode, or not seen by the gate as new (say, a tuple reused at once)
       flow = std::make_shared<transparent_flow>(services_, strand, key);
+      flow->on_connect_failed([this, key](std::string_view end) {
+        asio::post(strand_, [this, key, end] { failed_connects_[key] = end; });
+      });
       spliced_.push_back(flow);
     }
     flow->attach(std::move(socket));

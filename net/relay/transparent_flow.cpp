@@ -1,4 +1,4 @@
-// A proxy-mode TCP connection under --root (see transparent_flow.hpp).
+// A TPROXY'd TCP connection under --root (see transparent_flow.hpp).
 #include "net/relay/transparent_flow.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -11,11 +11,22 @@
 
 #include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
+#include "net/relay/host_connect.hpp"
+#include "net/relay/host_socket.hpp"
 
 namespace netpen::relay {
 namespace {
 
 constexpr std::size_t splice_buffer = 64 * 1024;
+
+// How a direct connect's failure ends the flow (as the rootless relay's
+// flow_close says it).
+std::string_view end_of_connect_error(const asio::error_code& ec) {
+  if (ec == asio::error::connection_refused) return "refused";
+  if (ec == asio::error::operation_aborted || ec == asio::error::timed_out) return "timeout";
+  if (ec == asio::error::host_unreachable || ec == asio::error::network_unreachable) return "unreachable";
+  return "reset";
+}
 
 }  // namespace
 
@@ -26,12 +37,13 @@ asio::awaitable<bool> transparent_flow::dial() {
   return asio::co_spawn(strand_, [self = shared_from_this()] { return self->open_tunnel(); }, asio::use_awaitable);
 }
 
-void transparent_flow::attach(asio::ip::tcp::socket tree) {
+void transparent_flow::attach(asio::ip::tcp::socket tree, std::vector<std::byte> first) {
   // The socket moves to this flow's strand (it was accepted on another).
   asio::error_code ec;
   const auto protocol = tree.local_endpoint(ec).protocol();
   const int fd = ec ? -1 : tree.release(ec);
-  asio::post(strand_, [self = shared_from_this(), protocol, fd] {
+  asio::post(strand_, [self = shared_from_this(), protocol, fd, first = std::move(first)]() mutable {
+    self->first_ = std::move(first);
     if (fd < 0) return self->reset_both();
     asio::error_code assign_ec;
     self->tree_.assign(protocol, fd, assign_ec);
@@ -101,11 +113,45 @@ asio::awaitable<bool> transparent_flow::open_tunnel() {
   co_return true;
 }
 
+// Claim mode without a proxy: straight to the original destination, from
+// the host (as the kernel would have forwarded it), within the connect
+// timeout. A failure resets the tree's connection.
+asio::awaitable<bool> transparent_flow::connect_direct() {
+  const asio::ip::tcp::endpoint target(to_asio(key_.dst), key_.dst_port);
+  asio::steady_timer limit(strand_);
+  limit.expires_after(ctx_.settings().connect_timeout);
+  limit.async_wait([this](const asio::error_code& ec) {
+    if (!ec) {
+      asio::error_code ignored;
+      stream_.socket().cancel(ignored);
+    }
+  });
+  asio::error_code ec;
+  stream_.socket().open(target.protocol(), ec);
+  if (!ec) ec = co_await connect_host(stream_.socket(), target);
+  limit.cancel();
+  if (closed_) co_return false;
+  if (ec) {
+    log::debug("{}: connect failed: {}", to_string(key_), ec.message());
+    if (connect_failed_) connect_failed_(end_of_connect_error(ec));
+    reset_both();
+    co_return false;
+  }
+  asio::error_code ignored;
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  dialed_ = true;
+  co_return true;
+}
+
 asio::awaitable<void> transparent_flow::splice(bool dialed) {
   asio::error_code ignored;
   tree_.set_option(asio::ip::tcp::no_delay(true), ignored);
   if (!dialed) {
-    const bool open = co_await open_tunnel();
+    bool open = false;
+    if (ctx_.settings().proxy != nullptr)
+      open = co_await open_tunnel();
+    else
+      open = co_await connect_direct();
     if (!open) co_return;
   }
   if (!early_.empty()) {
@@ -115,6 +161,14 @@ asio::awaitable<void> transparent_flow::splice(bool dialed) {
       co_return;
     }
     early_.clear();
+  }
+  if (!first_.empty()) {  // what the tree sent while its claim was judged
+    auto [ec, n] = co_await stream_.write_all(asio::buffer(first_));
+    if (ec || closed_) {
+      reset_both();
+      co_return;
+    }
+    first_ = {};
   }
   using namespace asio::experimental::awaitable_operators;
   co_await (tree_to_proxy() && proxy_to_tree());
