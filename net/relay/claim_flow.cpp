@@ -38,8 +38,10 @@ void claim_flow::start(asio::ip::tcp::socket tree) {
       return;
     }
     if (self->closed_) return self->refuse();
-    asio::co_spawn(self->strand_, self->run(),
-                   log_failure("the claim flow " + to_string(self->key_), [self] { self->shutdown(); }));
+    // Afterwards (failed or not): a flow not handed over is reset.
+    asio::co_spawn(self->strand_, self->run(), log_failure("the claim flow " + to_string(self->key_), [self] {
+                     if (!self->spliced_) self->refuse();
+                   }));
   });
 }
 
@@ -67,7 +69,12 @@ asio::awaitable<void> claim_flow::run() {
     if (pending_ && hooks_.refused) hooks_.refused(key_);
     co_return refuse();
   }
-  const policy::decision d = by_claim ? co_await ctx_.judge_claim(key_, claim_) : co_await ctx_.judge(key_);
+  // (No `?:` around co_await: GCC 12 destroys a temporary it never built.)
+  policy::decision d;
+  if (by_claim)
+    d = co_await ctx_.judge_claim(key_, claim_);
+  else
+    d = co_await ctx_.judge(key_);
   co_await ctx_.owner_looked_up();
   if (closed_) co_return;
   if (d.what != policy::verdict::allow) {

@@ -139,6 +139,7 @@ asio::awaitable<bool> transparent_flow::connect_direct() {
   }
   asio::error_code ignored;
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  log::debug("{}: connected", to_string(key_));
   dialed_ = true;
   co_return true;
 }
