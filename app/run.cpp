@@ -492,6 +492,7 @@ int run_tree(const run_config& cfg, persistent_hooks* hooks) {
   auto outputs = run_outputs::open(cfg, describe(cfg, *prepared));
   if (!outputs) return report(outputs.error());
   prepared->relay.services.on_event = [out = outputs->get()](const events::event& e) { out->on_event(e); };
+  prepared->relay.services.on_claim = [out = outputs->get()](const events::event& e) { out->on_claim(e); };
   // --interactive: the terminal that asks, before anything is set up.
   std::unique_ptr<interactive::terminal_approver> approver;
   if (cfg.interactive && hooks != nullptr) {

@@ -106,6 +106,11 @@ void run_outputs::on_event(const events::event& e) {
   if (capture_) capture_->on_event(e);
 }
 
+void run_outputs::on_claim(const events::event& e) {
+  if (finished_ || !capture_) return;
+  capture_->on_event(e);  // a flow_open again, now with its claim: only the comments take it
+}
+
 void run_outputs::finish(int exit_status) {
   if (finished_) return;
   finished_ = true;

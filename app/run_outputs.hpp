@@ -30,6 +30,9 @@ class run_outputs {
   ~run_outputs();
 
   void on_event(const events::event& e);  // one thread at a time
+  // A flow's claim learned after its flow_open (services_options::on_claim):
+  // the capture's comments of its later packets name it. Same thread.
+  void on_claim(const events::event& e);
   // What the engine feeds the capture (null without one, or without that point).
   relay::frame_observer* capture_child() { return capture_ ? capture_->child() : nullptr; }
   relay::egress_observer* capture_egress() { return capture_ ? capture_->egress() : nullptr; }

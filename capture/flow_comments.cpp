@@ -6,10 +6,13 @@
 #include <charconv>
 #include <optional>
 
+#include "net/events/text_util.hpp"
 #include "net/relay/host_socket.hpp"
 
 namespace netpen::capture {
 namespace {
+
+constexpr std::size_t claim_path_max = 200;  // of a claimed HTTP path in a comment
 
 // An address literal in the events' text (no brackets).
 std::optional<packet::ip_address> parse_ip(const std::string& text) {
@@ -59,9 +62,9 @@ void flow_comments::on_event(const events::event& e) {
   const auto id = flow_of(e);
   if (!id) return;
   const std::lock_guard lock(mutex_);
-  if (e.what == events::kind::flow_open && e.process) {
-    comments_[*id] = events::to_text(*e.process);
-  } else if (e.what == events::kind::flow_close) {
+  if (e.what == events::kind::flow_open) {
+    if (std::string comment = comment_for(e); !comment.empty()) comments_[*id] = std::move(comment);
+  } else {
     comments_.erase(*id);
   }
   count_.store(comments_.size(), std::memory_order_relaxed);
@@ -72,6 +75,13 @@ std::string flow_comments::for_flow(const relay::flow_key& child) const {
   const std::lock_guard lock(mutex_);
   const auto it = comments_.find(child);
   return it == comments_.end() ? std::string() : it->second;
+}
+
+std::string comment_for(const events::event& e) {
+  std::string comment = e.process ? events::to_text(*e.process) : std::string();
+  const std::string claim = events::claim_text(e, claim_path_max);
+  if (!claim.empty()) comment += (comment.empty() ? "" : "; ") + claim;
+  return comment;
 }
 
 std::vector<name_record> name_records(const events::event& e) {

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "net/events/text_util.hpp"
+
 namespace netpen::events {
 
 std::string_view to_string(kind k) {
@@ -39,7 +41,9 @@ namespace {
 std::string subject(const event& e) {
   if (is_dns_denial(e)) return "dns " + asked_text(e);
   const std::string where = e.name ? fmt::format("{} ({})", *e.name, e.destination) : e.destination;
-  return fmt::format("{} {} -> {}{}", e.protocol, e.source, where, e.direction == "inbound" ? " (inbound)" : "");
+  const std::string claim = printable(claim_text(e));  // bytes from the tree: no terminal escapes
+  return fmt::format("{} {} -> {}{}{}{}", e.protocol, e.source, where, e.direction == "inbound" ? " (inbound)" : "",
+                     claim.empty() ? "" : " ", claim);
 }
 
 }  // namespace

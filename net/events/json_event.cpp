@@ -123,6 +123,11 @@ result<event> read_event(const json& j, kind k, clock::time_point t) {
   f.text("rule", e.rule);
   f.text("via", e.via);
   f.text("direction", e.direction);
+  f.text("sni", e.sni);
+  f.texts("alpn", e.alpn);
+  f.text("http_method", e.http_method);
+  f.text("http_host", e.http_host);
+  f.text("http_path", e.http_path);
   f.count("bytes_out", e.bytes_out);
   f.count("bytes_in", e.bytes_in);
   f.millis("duration_ms", e.duration);
@@ -256,6 +261,11 @@ std::string to_json_line(const event& e) {
   put_text(j, "rule", e.rule);
   put_text(j, "via", e.via);
   put_text(j, "direction", e.direction);
+  put_text(j, "sni", e.sni);
+  if (!e.alpn.empty()) j["alpn"] = e.alpn;
+  put_text(j, "http_method", e.http_method);
+  put_text(j, "http_host", e.http_host);
+  put_text(j, "http_path", e.http_path);
   // Flow counters always on a close; elsewhere only if someone set them.
   const bool close = e.what == kind::flow_close;
   if (close || e.bytes_out != 0) j["bytes_out"] = e.bytes_out;

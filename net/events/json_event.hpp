@@ -18,8 +18,10 @@
 
 namespace netpen::events {
 
-// The "schema_version" this netpen writes and the newest it reads.
-inline constexpr int flow_log_schema_version = 1;
+// The "schema_version" this netpen writes and the newest it reads (it reads
+// every older one too). 2: flow events carry what a flow's first bytes
+// claimed (sni, alpn, http_method, http_host, http_path).
+inline constexpr int flow_log_schema_version = 2;
 
 // RFC 3339 in UTC with microseconds: "2026-11-22T10:35:02.123456Z" (truncated,
 // not rounded). parse_time also takes 0-9 fraction digits and a numeric

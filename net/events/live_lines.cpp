@@ -61,7 +61,8 @@ std::string flow_text(const event& e) {
   return fmt::format("{:<{}} -> {}", e.source, source_width, where);
 }
 
-std::string details(const event& e) {
+// The event's own details, without its claim.
+std::string plain_details(const event& e) {
   const bool direct = e.via.empty() || e.via == "direct";
   switch (e.what) {
     case kind::dns_query:
@@ -93,6 +94,15 @@ std::string details(const event& e) {
       return e.reason;
   }
   return e.reason;
+}
+
+// Flow events show their claim first, two spaces before the rest.
+std::string details(const event& e) {
+  std::string rest = plain_details(e);
+  if (e.what != kind::flow_open && e.what != kind::flow_close && e.what != kind::denied) return rest;
+  std::string claim = claim_text(e);
+  if (claim.empty()) return rest;
+  return rest.empty() ? claim : claim + "  " + rest;
 }
 
 std::string process_text(const event& e) {

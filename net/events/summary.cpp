@@ -78,18 +78,40 @@ void group_table(std::string& out, std::string_view title, const std::vector<eve
   if (groups.size() > text_group_limit) out += fmt::format("  ... and {} more\n", groups.size() - text_group_limit);
 }
 
+// The names flows claimed, by bytes.
+void names_table(std::string& out, const summary& s) {
+  if (s.top_names.empty()) return;
+  out += s.names > s.top_names.size()
+             ? fmt::format("\ntop claimed names by bytes ({} of {})\n", s.top_names.size(), s.names)
+             : std::string("\nclaimed names by bytes\n");
+  table t({align::left, align::left, align::right, align::right, align::right});
+  t.row({"name", "seen", "flows", "bytes out", "bytes in"});
+  for (const auto& n : s.top_names)
+    t.row({printable(n.name), detail::seen_text(n), std::to_string(n.flows), human_bytes(n.bytes_out),
+           human_bytes(n.bytes_in)});
+  out += t.render("  ");
+}
+
 // The group an event counts in: a denied DNS query by the name asked, a
 // flow by its destination.
 event_group group_of(const event& e) {
   const std::string where = is_dns_denial(e) ? asked_name(e) : destination_label(e, e.name);
   const std::string via = e.what == kind::proxy_failed ? e.via : "";
-  return {e.protocol, where, e.reason, via, e.policy, e.rule, 1};
+  const std::string claimed = e.what == kind::denied ? claimed_name(e) : "";
+  return {e.protocol, where, e.reason, via, e.policy, e.rule, claimed, 1};
 }
 
 }  // namespace
 
+std::string claimed_name(const event& e) { return !e.sni.empty() ? e.sni : e.http_host; }
+
+std::string_view claim_seen(const event& e) {
+  if (!e.sni.empty()) return e.protocol == "udp" ? "quic" : "sni";
+  return e.http_host.empty() ? "" : "host";
+}
+
 void summary_builder::grouped::add(event_group g) {
-  auto key = std::make_tuple(g.protocol, g.destination, g.reason, g.via, g.policy, g.rule);
+  auto key = std::make_tuple(g.protocol, g.destination, g.reason, g.via, g.policy, g.rule, g.claimed);
   auto it = index.find(key);
   if (it != index.end()) {
     groups[it->second].count += g.count;
@@ -135,6 +157,33 @@ void summary_builder::count_flow(const event& e, const std::optional<std::string
   ++destination_for(e, name).flows;
 }
 
+name_total& summary_builder::name_for(const std::string& name, std::string_view seen) {
+  auto& n = names_[name];
+  n.name = name;
+  if (!seen.empty() && std::find(n.seen.begin(), n.seen.end(), seen) == n.seen.end()) {
+    n.seen.emplace_back(seen);
+    auto rank = [](const std::string& how) { return how == "sni" ? 0 : how == "quic" ? 1 : 2; };
+    std::sort(n.seen.begin(), n.seen.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  }
+  return n;
+}
+
+// A closing flow's bytes go to the name it claimed (said at its close, or
+// at its open); the flow itself counts unless its open counted it already.
+void summary_builder::count_claim_at_close(const event& e, const open_flow* open) {
+  std::string name = claimed_name(e);
+  std::string seen(claim_seen(e));
+  if (name.empty() && open != nullptr) {
+    name = open->claimed;
+    seen = open->seen;
+  }
+  if (name.empty()) return;
+  auto& n = name_for(name, seen);
+  if (open == nullptr || open->claimed != name) ++n.flows;
+  n.bytes_out += e.bytes_out;
+  n.bytes_in += e.bytes_in;
+}
+
 void summary_builder::add(const event& e) {
   ++s_.events;
   switch (e.what) {
@@ -157,11 +206,17 @@ void summary_builder::add(const event& e) {
       ++open.count;
       if (e.name) open.name = e.name;
       count_flow(e, e.name);
+      if (const std::string claimed = claimed_name(e); !claimed.empty() && open.claimed.empty()) {
+        ++name_for(claimed, claim_seen(e)).flows;
+        open.claimed = claimed;
+        open.seen = claim_seen(e);
+      }
       break;
     }
     case kind::flow_close: {
       std::optional<std::string> name = e.name;
       auto it = open_.find(flow_id{e.protocol, e.source, e.destination});
+      count_claim_at_close(e, it != open_.end() ? &it->second : nullptr);
       if (it != open_.end()) {
         if (!name) name = it->second.name;
         if (--it->second.count == 0) open_.erase(it);
@@ -205,6 +260,14 @@ summary summary_builder::result() const {
     return std::tie(a.host, a.port, a.protocol, a.inbound) < std::tie(b.host, b.port, b.protocol, b.inbound);
   });
   if (out.top_destinations.size() > top_destination_count) out.top_destinations.resize(top_destination_count);
+  out.names = names_.size();
+  for (const auto& [name, total] : names_) out.top_names.push_back(total);
+  std::stable_sort(out.top_names.begin(), out.top_names.end(), [](const auto& a, const auto& b) {
+    const auto ab = a.bytes_out + a.bytes_in, bb = b.bytes_out + b.bytes_in;
+    if (ab != bb) return ab > bb;
+    return a.flows > b.flows;  // then by name: the map's order
+  });
+  if (out.top_names.size() > top_name_count) out.top_names.resize(top_name_count);
   out.denials = denials_.groups;
   out.proxy_failures = proxy_failures_.groups;
   out.errors = errors_.groups;
@@ -274,6 +337,8 @@ std::string render_text(const summary& s) {
     }
     out += t.render("  ");
   }
+
+  names_table(out, s);
 
   group_table(out, "denied", s.denials, group_extra::policy);
   group_table(out, "proxy failures", s.proxy_failures, group_extra::via);

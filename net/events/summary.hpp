@@ -1,5 +1,6 @@
 // The run summary (--summary, `netpen report`): what the run was, its traffic
-// by protocol, DNS, the top destinations, denials (with the policy code and
+// by protocol, DNS, the top destinations, the names flows claimed (TLS/QUIC
+// SNI, HTTP Host) by bytes, denials (with the policy code and
 // rule), proxy failures, errors, warnings, and the exit status.
 // summary_builder folds a run's event stream into a summary; render_* print
 // it as text (exit status on the last line), JSON or Markdown. Pure: no I/O.
@@ -39,8 +40,18 @@ struct destination_total {
   std::uint64_t bytes_in = 0;
 };
 
+// A name the tree's flows claimed in their first bytes (TLS or QUIC SNI,
+// HTTP Host), whether or not the tree looked it up in DNS.
+struct name_total {
+  std::string name;
+  std::vector<std::string> seen;  // how: "sni" (TLS), "quic" (QUIC SNI), "host" (HTTP Host), in that order
+  std::uint64_t flows = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t bytes_in = 0;
+};
+
 // Events of one kind with the same protocol, destination, reason, via,
-// policy and rule.
+// policy, rule and claimed name.
 struct event_group {
   std::string protocol;
   std::string destination;  // "name:port" when the name is known, else the address as logged;
@@ -49,6 +60,7 @@ struct event_group {
   std::string via;          // proxy failures only
   std::string policy;       // denials only: the policy reason code ("deny-rule"), empty without one
   std::string rule;         // ... and the rule that matched, with its origin
+  std::string claimed;      // denials only: the name the refused flow claimed (SNI, HTTP Host), if any
   std::uint64_t count = 0;
 };
 
@@ -78,6 +90,8 @@ struct summary {
   std::vector<dns_failure> dns_failures;             // most frequent first
   std::vector<destination_total> top_destinations;   // at most 10, most bytes (out + in) first
   std::uint64_t destinations = 0;                    // how many distinct destinations in all
+  std::vector<name_total> top_names;                 // claimed names: at most 10, most bytes (out + in) first
+  std::uint64_t names = 0;                           // how many distinct claimed names in all
   std::vector<event_group> denials;                  // most frequent first, then first seen
   std::vector<event_group> proxy_failures;
   std::vector<event_group> errors;
@@ -85,6 +99,12 @@ struct summary {
 };
 
 inline constexpr std::size_t top_destination_count = 10;
+inline constexpr std::size_t top_name_count = 10;
+
+// The name an event's flow claimed (sni, else http_host; empty if none) and
+// how it was seen: "sni", "quic" (SNI of a UDP flow) or "host".
+std::string claimed_name(const event& e);
+std::string_view claim_seen(const event& e);
 
 class summary_builder {
  public:
@@ -99,21 +119,27 @@ class summary_builder {
   struct open_flow {
     std::size_t count = 0;  // opens not yet matched by a close
     std::optional<std::string> name;
+    std::string claimed;    // the name its open claimed, already counted for it
+    std::string seen;
   };
   struct grouped {
     std::vector<event_group> groups;  // first-seen order
-    std::map<std::tuple<std::string, std::string, std::string, std::string, std::string, std::string>, std::size_t>
+    std::map<std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string>,
+             std::size_t>
         index;
     void add(event_group g);
   };
 
   destination_total& destination_for(const event& e, const std::optional<std::string>& name);
   void count_flow(const event& e, const std::optional<std::string>& name);
+  name_total& name_for(const std::string& name, std::string_view seen);
+  void count_claim_at_close(const event& e, const open_flow* open);
 
   summary s_;
   std::map<std::string, protocol_total> protocols_;
   std::map<flow_id, open_flow> open_;
   std::map<destination_id, destination_total> destinations_;
+  std::map<std::string, name_total> names_;
   std::map<std::tuple<std::string, std::string, std::string>, std::size_t> dns_failure_index_;
   grouped denials_, proxy_failures_, errors_, warnings_;
 };

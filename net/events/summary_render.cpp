@@ -19,8 +19,8 @@ ordered or_null(const std::optional<T>& value) {
   return value ? ordered(*value) : ordered(nullptr);
 }
 
-// Every group of a list has the same keys (via for proxy failures, policy
-// and rule for denials), empty strings included.
+// Every group of a list has the same keys (via for proxy failures, claimed,
+// policy and rule for denials), empty strings included.
 ordered groups_json(const std::vector<event_group>& groups, group_extra extra) {
   ordered list = ordered::array();
   for (const auto& g : groups) {
@@ -29,6 +29,7 @@ ordered groups_json(const std::vector<event_group>& groups, group_extra extra) {
     item["destination"] = g.destination;
     item["reason"] = g.reason;
     if (extra == group_extra::via) item["via"] = g.via;
+    if (extra == group_extra::policy) item["claimed"] = g.claimed;
     if (extra == group_extra::policy) item["policy"] = g.policy;
     if (extra == group_extra::policy) item["rule"] = g.rule;
     item["count"] = g.count;
@@ -103,6 +104,13 @@ std::string render_json(const summary& s) {
                    {"bytes_in", d.bytes_in}});
   j["top_destinations"] = std::move(top);
 
+  j["claimed_names"] = s.names;
+  ordered names = ordered::array();
+  for (const auto& n : s.top_names)
+    names.push_back({{"name", n.name}, {"seen", n.seen}, {"flows", n.flows}, {"bytes_out", n.bytes_out},
+                     {"bytes_in", n.bytes_in}});
+  j["top_claimed_names"] = std::move(names);
+
   j["denials"] = groups_json(s.denials, group_extra::policy);
   j["proxy_failures"] = groups_json(s.proxy_failures, group_extra::via);
   j["errors"] = groups_json(s.errors, group_extra::none);
@@ -152,6 +160,16 @@ std::string render_markdown(const summary& s) {
                          md(d.protocol), d.flows, human_bytes(d.bytes_out), human_bytes(d.bytes_in));
       out += direction ? fmt::format(" {} |\n", detail::direction_of(d)) : std::string("\n");
     }
+  }
+
+  if (!s.top_names.empty()) {
+    out += s.names > s.top_names.size()
+               ? fmt::format("\n### Top claimed names ({} of {})\n\n", s.top_names.size(), s.names)
+               : std::string("\n### Claimed names\n\n");
+    out += "| name | seen | flows | bytes out | bytes in |\n|---|---|--:|--:|--:|\n";
+    for (const auto& n : s.top_names)
+      out += fmt::format("| {} | {} | {} | {} | {} |\n", md(n.name), md(detail::seen_text(n)), n.flows,
+                         human_bytes(n.bytes_out), human_bytes(n.bytes_in));
   }
 
   md_groups(out, "Denied", s.denials, group_extra::policy);

@@ -1,7 +1,7 @@
 // Internal to the summary's text and Markdown forms: a table of aligned
 // columns, two spaces apart, no trailing spaces (widths count UTF-8
-// characters), the columns a list of event groups shows, and the
-// destinations' direction column.
+// characters), the columns a list of event groups shows, the
+// destinations' direction column and how a claimed name was seen.
 #pragma once
 #include <algorithm>
 #include <cstddef>
@@ -61,6 +61,13 @@ inline bool any_inbound(const std::vector<destination_total>& rows) {
 }
 inline std::string_view direction_of(const destination_total& d) { return d.inbound ? "inbound" : "outbound"; }
 
+// How a claimed name was seen, for people: "sni", "sni, host".
+inline std::string seen_text(const name_total& n) {
+  std::string out;
+  for (const auto& how : n.seen) out += (out.empty() ? "" : ", ") + how;
+  return out;
+}
+
 // What a group list shows besides the reason: via (proxy failures) or the
 // policy code and rule (denials).
 enum class group_extra { none, via, policy };
@@ -70,8 +77,9 @@ struct group_column {
   std::string event_group::*field;
 };
 
-// The columns after "count": protocol, destination, policy and rule each
-// when any group has one (policy and rule for denials only), the reason,
+// The columns after "count": protocol, destination, the claimed name,
+// policy and rule each when any group has one (claimed name, policy and
+// rule for denials only), the reason,
 // and via for proxy failures.
 inline std::vector<group_column> group_columns(const std::vector<event_group>& groups, group_extra extra) {
   auto any = [&](std::string event_group::*field) {
@@ -80,6 +88,7 @@ inline std::vector<group_column> group_columns(const std::vector<event_group>& g
   std::vector<group_column> out;
   if (any(&event_group::protocol)) out.push_back({"protocol", &event_group::protocol});
   if (any(&event_group::destination)) out.push_back({"destination", &event_group::destination});
+  if (extra == group_extra::policy && any(&event_group::claimed)) out.push_back({"claimed", &event_group::claimed});
   if (extra == group_extra::policy && any(&event_group::policy)) out.push_back({"policy", &event_group::policy});
   if (extra == group_extra::policy && any(&event_group::rule)) out.push_back({"rule", &event_group::rule});
   out.push_back({"reason", &event_group::reason});

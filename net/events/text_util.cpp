@@ -57,4 +57,19 @@ std::string shorten(std::string_view text, std::size_t max) {
   return std::string(text.substr(0, cut)) + "...";
 }
 
+std::string claim_text(const event& e, std::size_t path_max) {
+  std::string text;
+  auto add = [&](const std::string& part) { text += (text.empty() ? "" : " ") + part; };
+  if (!e.sni.empty()) add("sni=" + e.sni);
+  if (!e.alpn.empty()) {
+    std::string list;
+    for (const auto& a : e.alpn) list += (list.empty() ? "" : ",") + a;
+    add("alpn=" + list);
+  }
+  const std::string target = e.http_host + shorten(e.http_path, path_max);
+  if (!e.http_method.empty() && !target.empty()) add(e.http_method + " " + target);
+  else if (!e.http_method.empty() || !target.empty()) add(e.http_method + target);
+  return text;
+}
+
 }  // namespace netpen::events

@@ -1,11 +1,14 @@
 // Small text helpers shared by the event outputs for people (live lines,
-// summary): byte counts, durations, and making untrusted strings safe to
-// print on a terminal.
+// summary, capture comments): byte counts, durations, a flow's claim, and
+// making untrusted strings safe to print on a terminal.
 #pragma once
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "net/events/event.hpp"
 
 namespace netpen::events {
 
@@ -17,6 +20,11 @@ std::string human_duration(std::chrono::milliseconds d);
 // terminal escapes) replaced by "\xNN" (C0, DEL) or "\u00NN" (C1 in UTF-8);
 // everything else unchanged.
 std::string printable(std::string_view text);
+// What a flow's first bytes claimed, compactly: "sni=web.lab.test
+// alpn=h2,http/1.1" (TLS, QUIC), "GET web.lab.test/index.html" (HTTP, the
+// path cut to `path_max` bytes); empty when the event has no claim. Not
+// made printable (callers do).
+std::string claim_text(const event& e, std::size_t path_max = 48);
 // `text` cut to at most `max` bytes (not inside a UTF-8 character), ending in "..." when cut.
 std::string shorten(std::string_view text, std::size_t max);
 

@@ -10,6 +10,7 @@
 //              claim (TLS SNI, HTTP Host, QUIC SNI), and that verdict
 //   opened     flow_open, from the verdict the flow carries in its record
 //   closed     flow_close, with the record's bytes, end and duration
+//   claimed    the record's claim, sniffed after flow_open (capture comments)
 //   report     any other event about the flow (denied, proxy_failed)
 //   tap        the writer toward the child (rootless only)
 //   icmp_error_to_child  an ICMP error the host got, passed on to the child
@@ -79,8 +80,16 @@ class flow_context {
   // flow_open (marks the record announced) and flow_close (only if announced).
   virtual void opened(const flow_key& key, flow_record& record) = 0;
   virtual void closed(const flow_key& key, const flow_record& record) = 0;
+  // An announced flow's claim (record.claim) became known after its
+  // flow_open (sniffed passively from the child's first bytes): the
+  // outputs that label the flow's later packets (the capture's comments)
+  // learn it. Publishes no event; flow_close carries the claim.
+  virtual void claimed(const flow_key& key, const flow_record& record) = 0;
   // The denied event for a verdict that refused the flow (its last event).
   virtual void denied(const flow_key& key, const policy::decision& d) = 0;
+  // The same for a flow judged by its claim: the event also carries what
+  // its first bytes claimed (sni, alpn, http_method/host/path).
+  virtual void denied(const flow_key& key, const policy::decision& d, const sniff::claim& claim) = 0;
   // An event about the flow with its protocol, endpoints, name and route
   // filled in from `record`; `last` forgets the flow's process afterwards.
   virtual events::event flow_event(events::kind what, const flow_key& key, const flow_record& record) const = 0;

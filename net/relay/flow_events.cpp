@@ -1,5 +1,8 @@
 // The services' event publishing (see flow_services.hpp): every event goes
-// through one strand, in order. The owning process is looked up there, off
+// through one strand, in order. Every flow event carries what the flow's
+// first bytes claimed (its record's claim: SNI, ALPN, HTTP method/Host/
+// path) once the relay knows it: flow_open when known by then, flow_close
+// always, denied when the refusal was on the claim. The owning process is looked up there, off
 // the flows' paths, when a flow's first packet arrives (its socket certainly
 // exists then) and remembered until the flow's last event. A TCP flow's
 // SYN-ACK waits for that lookup (owner_looked_up), so a client that
@@ -13,6 +16,19 @@
 #include "net/relay/host_socket.hpp"
 
 namespace netpen::relay {
+namespace {
+
+// What the flow's first bytes claimed, into the event's fields (empty when
+// nothing was recognised).
+void copy_claim(const sniff::claim& c, events::event& e) {
+  e.sni = c.sni;
+  e.alpn = c.alpn;
+  e.http_method = c.http_method;
+  e.http_host = c.http_host;
+  e.http_path = c.http_path;
+}
+
+}  // namespace
 
 void flow_services::set_tree(pid_t init_pid) {
   asio::post(events_, [this, init_pid] { finder_ = std::make_unique<process_finder>(init_pid); });
@@ -27,6 +43,7 @@ events::event flow_services::flow_event(events::kind what, const flow_key& key, 
   e.destination = icmp ? to_string(key.dst) : endpoint_text(key.dst, key.dst_port);
   e.name = name_for(key.dst);
   e.via = record.via;
+  copy_claim(record.claim, e);
   if (!record.inbound_client.empty()) {
     // --publish: from the host client to the server (the flow's child side).
     e.direction = "inbound";
@@ -56,6 +73,18 @@ void flow_services::closed(const flow_key& key, const flow_record& record) {
   e.end = std::string(record.end);
   e.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - record.opened);
   report(std::move(e), key, true);
+}
+
+void flow_services::claimed(const flow_key& key, const flow_record& record) {
+  if (!opts_.observe || !record.announced || record.claim.empty() || !opts_.on_claim) return;
+  auto e = flow_event(events::kind::flow_open, key, record);
+  e.policy = record.policy;
+  e.rule = record.rule;
+  asio::post(events_, [this, e = std::move(e), key]() mutable {
+    // The flow's process is remembered until its last event.
+    if (auto it = owners_.find(key); it != owners_.end()) e.process = it->second;
+    opts_.on_claim(e);
+  });
 }
 
 void flow_services::emit(events::event e) {

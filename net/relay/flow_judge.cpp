@@ -144,8 +144,12 @@ void flow_services::remember_answer(const flow_key& key, const std::vector<std::
   }
 }
 
-void flow_services::denied(const flow_key& key, const policy::decision& d) {
-  auto e = flow_event(events::kind::denied, key, flow_record{});
+void flow_services::denied(const flow_key& key, const policy::decision& d) { denied(key, d, sniff::claim{}); }
+
+void flow_services::denied(const flow_key& key, const policy::decision& d, const sniff::claim& claim) {
+  flow_record record;
+  record.claim = claim;  // the event shows what the refused flow claimed
+  auto e = flow_event(events::kind::denied, key, record);
   e.via.clear();  // it went nowhere
   e.reason = sentence(d);
   e.policy = d.reason;

@@ -44,6 +44,10 @@ struct services_options {
   // answered synthetically. socks5h:// answers names synthetically too.
   bool proxy_only = false;
   events::sink on_event;  // called on one strand, one event at a time
+  // On the same strand: a flow_open-shaped event (with its process) for a
+  // flow whose claim became known after its flow_open (claimed()). Not an
+  // event for the outputs: only the capture's packet comments use it.
+  events::sink on_claim;
   // Publish DNS and flow open/close events too (and find their processes);
   // without it only proxy failures, warnings and denials are published.
   bool observe = false;
@@ -78,7 +82,9 @@ class flow_services final : public flow_context {
   asio::awaitable<void> owner_looked_up() override;
   void opened(const flow_key& key, flow_record& record) override;
   void closed(const flow_key& key, const flow_record& record) override;
+  void claimed(const flow_key& key, const flow_record& record) override;
   void denied(const flow_key& key, const policy::decision& d) override;
+  void denied(const flow_key& key, const policy::decision& d, const sniff::claim& claim) override;
   events::event flow_event(events::kind what, const flow_key& key, const flow_record& record) const override;
   void report(events::event e, const flow_key& key, bool last) override;
   tap_writer& tap() override { return tap_; }

@@ -10,12 +10,20 @@
 // ClientHello is complete or the flow cannot be a QUIC v1 Initial (another
 // version, a short header, a packet that does not decrypt, max_datagrams
 // seen). A datagram may hold several coalesced QUIC packets.
+//
+// Inside: the keys come from the first Initial's Destination Connection ID
+// and serve every later Initial (a client keeps them when it switches to
+// the server's connection ID); the CRYPTO stream is bounded by
+// quic_crypto_stream::max_size. QUIC v2 (RFC 9369) Initials are read too.
 #pragma once
 #include <cstddef>
+#include <optional>
+#include <cstdint>
 #include <span>
 #include <vector>
 
 #include "net/sniff/claim.hpp"
+#include "net/sniff/quic_initial.hpp"
 
 namespace netpen::sniff {
 
@@ -32,7 +40,13 @@ class quic_sniffer {
  private:
   state state_ = state::need_more;
   std::size_t datagrams_ = 0;
-  std::vector<std::byte> crypto_;  // the CRYPTO stream from offset 0, as far as contiguous
+  void read_packets(std::span<const std::byte> datagram);
+  void read_client_hello();
+  void finish() { state_ = state::done; }
+
+  std::optional<quic_initial_keys> keys_;
+  std::uint32_t version_ = 0;
+  quic_crypto_stream crypto_;  // the CRYPTO stream, reassembled by offset
   claim claim_;
 };
 

@@ -9,12 +9,19 @@
 // not a TLS handshake record and the line is not an HTTP method), or
 // max_bytes have been seen without an answer. A malformed ClientHello or
 // head is `done` with protocol none: the flow is judged by its address.
+//
+// Inside: the first byte picks the path (0x16: TLS records, see
+// tls_records.hpp and tls_client_hello.hpp; otherwise an HTTP request head,
+// see http_request_head.hpp). Both look only at the bytes new since the
+// last feed, so feeding byte by byte stays linear.
 #pragma once
 #include <cstddef>
 #include <span>
 #include <vector>
 
 #include "net/sniff/claim.hpp"
+#include "net/sniff/http_request_head.hpp"
+#include "net/sniff/tls_records.hpp"
 
 namespace netpen::sniff {
 
@@ -31,8 +38,15 @@ class stream_sniffer {
   const claim& result() const { return claim_; }
 
  private:
+  void decide();
+  void decide_tls();
+  void decide_http();
+  void finish();
+
   state state_ = state::need_more;
   std::vector<std::byte> buffered_;
+  tls_handshake_reader tls_{max_bytes};
+  http_head_scanner http_;
   claim claim_;
 };
 

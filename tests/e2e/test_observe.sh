@@ -62,7 +62,7 @@ for who in $(e2e_users); do
     python3 -c "
 import json, sys
 lines = [json.loads(l) for l in open('$log')]
-assert all(l['schema_version'] == 1 for l in lines)
+assert all(l['schema_version'] == 2 for l in lines)
 print(lines[0]['event'], lines[-1]['event'], lines[-1]['exit_status'])"
   check_output_eq "[$who] the flow log names curl's pid and command for its TCP flow" "curl yes" \
     python3 -c "

@@ -1,7 +1,7 @@
 // The run's capture (tree_capture): the files each capture point writes,
 // the egress point's rebuilt packets with the host's addresses, per-packet
-// process comments and NRBs from the event stream, all read back with the
-// strict pcapng reader.
+// process (and claim) comments and NRBs from the event stream, all read
+// back with the strict pcapng reader.
 #include <catch2/catch.hpp>
 
 #include <asio/buffer.hpp>
@@ -146,4 +146,61 @@ TEST_CASE("capture points: both writes the child and the egress file", "[capture
   CHECK(interface_name(egress) == "egress");
   CHECK(rd::all_of<rd::name_resolution>(child).size() == 1);
   CHECK(rd::all_of<rd::name_resolution>(egress).size() == 1);
+}
+
+TEST_CASE("capture comments: what a flow claimed, at its open or learned later", "[capture]") {
+  auto open = flow_open_by_curl();
+  CHECK(cap::comment_for(open) == "pid 4242 (sandbox pid 7): curl -s http://web.lab.test/");
+  open.sni = "web.lab.test";
+  open.alpn = {"h2", "http/1.1"};
+  CHECK(cap::comment_for(open) == "pid 4242 (sandbox pid 7): curl -s http://web.lab.test/; sni=web.lab.test "
+                                  "alpn=h2,http/1.1");
+  open.process.reset();
+  CHECK(cap::comment_for(open) == "sni=web.lab.test alpn=h2,http/1.1");
+  open.sni.clear();
+  open.alpn.clear();
+  CHECK(cap::comment_for(open).empty());
+
+  // Egress: the flow opens with its process only; once its claim is known
+  // (run_outputs::on_claim hands the capture the flow_open again), its later
+  // packets name it too; its close drops the comment.
+  rd::temp_dir dir;
+  const auto path = dir.file("claim.pcapng");
+  auto opened = cap::tree_capture::open(path, cap::point::egress, "command: curl; backend: rootless", std::nullopt);
+  REQUIRE(opened);
+  auto& capture = **opened;
+  REQUIRE(capture.start());
+  auto* egress = capture.egress();
+  REQUIRE(egress != nullptr);
+  const auto c = web_conn();
+  auto pending = c;
+  pending.local = {};
+  egress->opened(pending);
+  capture.on_event(flow_open_by_curl());
+  egress->connected(c);  // SYN, SYN-ACK, ACK: the process only
+  auto claimed = flow_open_by_curl();
+  claimed.http_method = "GET";
+  claimed.http_host = "web.lab.test";
+  claimed.http_path = "/";
+  capture.on_event(claimed);
+  const std::string request = "GET /?secret=1 HTTP/1.1\r\nHost: web.lab.test\r\n\r\n";
+  const asio::const_buffer b(request.data(), request.size());
+  egress->data(c, host_direction::sent, std::span(&b, 1), request.size());
+  auto close = flow_open_by_curl();
+  close.what = netpen::events::kind::flow_close;
+  capture.on_event(close);
+  egress->closed(c, host_close::reset_sent);
+  capture.close();
+
+  const auto packets = rd::all_of<rd::enhanced_packet>(rd::reader::parse_file(path));
+  REQUIRE(packets.size() == 5);  // SYN, SYN-ACK, ACK, data, RST
+  std::vector<std::string> comments;
+  for (const auto& p : packets) {
+    const auto* comment = rd::find_option(p.options, 1);
+    comments.push_back(comment ? comment->text() : "");
+  }
+  CHECK(comments[0] == "pid 4242 (sandbox pid 7): curl -s http://web.lab.test/");
+  CHECK(comments[2] == "pid 4242 (sandbox pid 7): curl -s http://web.lab.test/");
+  CHECK(comments[3] == "pid 4242 (sandbox pid 7): curl -s http://web.lab.test/; GET web.lab.test/");
+  CHECK(comments.back().empty());  // after the close
 }

@@ -36,6 +36,11 @@ void check_same(const event& a, const event& b) {
   CHECK(a.rcode == b.rcode);
   CHECK(a.answers == b.answers);
   CHECK(a.transport == b.transport);
+  CHECK(a.sni == b.sni);
+  CHECK(a.alpn == b.alpn);
+  CHECK(a.http_method == b.http_method);
+  CHECK(a.http_host == b.http_host);
+  CHECK(a.http_path == b.http_path);
   REQUIRE(a.process.has_value() == b.process.has_value());
   if (a.process) {
     CHECK(a.process->pid == b.process->pid);
@@ -75,12 +80,12 @@ TEST_CASE("every event kind survives a JSON round trip", "[events]") {
 TEST_CASE("policy denials and warnings, exactly and back", "[events]") {
   const auto events = sample_events(at(0ms));
   CHECK(to_json_line(events[7]) ==
-        R"({"schema_version":1,"time":"2026-11-22T10:35:03.023456Z","event":"denied","protocol":"tcp",)"
+        R"({"schema_version":2,"time":"2026-11-22T10:35:03.023456Z","event":"denied","protocol":"tcp",)"
         R"("src":"10.248.0.2:40002","dst":"203.0.113.11:443","name":"tracker.evil.com",)"
         R"x("reason":"a deny rule matches the destination","policy":"deny-rule","rule":"*.evil.com (--deny)",)x"
         R"("process":{"pid":4242,"sandbox_pid":7,"command":"curl -s https://example.com"}})");
   CHECK(to_json_line(events[8]) ==
-        R"({"schema_version":1,"time":"2026-11-22T10:35:03.073456Z","event":"warning","protocol":"tcp",)"
+        R"({"schema_version":2,"time":"2026-11-22T10:35:03.073456Z","event":"warning","protocol":"tcp",)"
         R"("src":"10.248.0.2:40003","dst":"1.1.1.1:443","reason":"the tree talks to Cloudflare DNS over HTTPS )"
         R"((1.1.1.1:443): names it resolves there bypass name policy",)"
         R"("process":{"pid":4242,"sandbox_pid":7,"command":"curl -s https://example.com"}})");
@@ -130,10 +135,59 @@ TEST_CASE("a flow_close line, exactly", "[events]") {
   e.end = "closed";
   e.process = process_info{4242, 7, "curl -s https://example.com"};
   CHECK(to_json_line(e) ==
-        R"({"schema_version":1,"time":"2026-11-22T10:35:02.123456Z","event":"flow_close","protocol":"tcp",)"
+        R"({"schema_version":2,"time":"2026-11-22T10:35:02.123456Z","event":"flow_close","protocol":"tcp",)"
         R"("src":"10.248.0.2:40000","dst":"93.184.216.34:443","name":"example.com","via":"direct","bytes_out":517,)"
         R"("bytes_in":3300,"duration_ms":500,"end":"closed",)"
         R"("process":{"pid":4242,"sandbox_pid":7,"command":"curl -s https://example.com"}})");
+}
+
+TEST_CASE("what a flow claimed: sni and alpn, HTTP method, Host and path, exactly and back", "[events]") {
+  event tls;
+  tls.what = kind::flow_close;
+  tls.time = at(0ms);
+  tls.protocol = "tcp";
+  tls.source = "10.248.0.2:40000";
+  tls.destination = "203.0.113.10:443";
+  tls.via = "direct";
+  tls.sni = "web.lab.test";
+  tls.alpn = {"h2", "http/1.1"};
+  tls.bytes_out = 517;
+  tls.duration = 5ms;
+  tls.end = "closed";
+  CHECK(to_json_line(tls) ==
+        R"({"schema_version":2,"time":"2026-11-22T10:35:02.123456Z","event":"flow_close","protocol":"tcp",)"
+        R"("src":"10.248.0.2:40000","dst":"203.0.113.10:443","via":"direct","sni":"web.lab.test",)"
+        R"("alpn":["h2","http/1.1"],"bytes_out":517,"bytes_in":0,"duration_ms":5,"end":"closed"})");
+  check_same(from_json_line(to_json_line(tls)).value(), tls);
+
+  event http;
+  http.what = kind::denied;
+  http.time = at(0ms);
+  http.protocol = "tcp";
+  http.source = "10.248.0.2:40001";
+  http.destination = "203.0.113.10:80";
+  http.name = "evil.lab.test";
+  http.reason = "not allowed: no allow rule matches";
+  http.policy = "host-not-allowed";
+  http.http_method = "GET";
+  http.http_host = "evil.lab.test";
+  http.http_path = "/x";
+  const std::string line = to_json_line(http);
+  CHECK(line.find(R"("policy":"host-not-allowed","http_method":"GET","http_host":"evil.lab.test","http_path":"/x"})") !=
+        std::string::npos);
+  CHECK(line.find("\"sni\"") == std::string::npos);   // empty fields are left out
+  CHECK(line.find("\"alpn\"") == std::string::npos);
+  check_same(from_json_line(line).value(), http);
+
+  // A version 1 line (no claim fields) still reads, as a flow that claimed nothing.
+  auto old = from_json_line(R"({"schema_version":1,"time":"2026-11-22T10:35:02Z","event":"flow_open","protocol":"tcp"})");
+  REQUIRE(old);
+  CHECK(old->sni.empty());
+  CHECK(old->alpn.empty());
+  CHECK(error_of(R"({"schema_version":2,"time":"2026-11-22T10:35:02Z","event":"flow_open","alpn":"h2"})") ==
+        "bad-flow-log: \"alpn\" is not a list of strings");
+  CHECK(error_of(R"({"schema_version":2,"time":"2026-11-22T10:35:02Z","event":"flow_open","sni":1})") ==
+        "bad-flow-log: \"sni\" is not a string");
 }
 
 TEST_CASE("a dns_answer line, exactly: answers always present, empty fields left out", "[events]") {
@@ -148,7 +202,7 @@ TEST_CASE("a dns_answer line, exactly: answers always present, empty fields left
   e.rcode = "NXDOMAIN";
   e.transport = "udp";
   CHECK(to_json_line(e) ==
-        R"({"schema_version":1,"time":"2026-11-22T10:35:02.143456Z","event":"dns_answer","protocol":"dns",)"
+        R"({"schema_version":2,"time":"2026-11-22T10:35:02.143456Z","event":"dns_answer","protocol":"dns",)"
         R"("src":"10.248.0.2:51000","dst":"10.248.0.1:53","query":"nx.example.com","query_type":"AAAA",)"
         R"("rcode":"NXDOMAIN","answers":[],"transport":"udp"})");
 }
@@ -182,8 +236,8 @@ TEST_CASE("bad lines are rejected with a reason", "[events]") {
   CHECK(error_of("{not json") == "bad-flow-log: not valid JSON");
   CHECK(error_of("[1,2]") == "bad-flow-log: not a JSON object");
   CHECK(error_of(R"({"time":"2026-11-22T10:35:02Z","event":"error"})") == "bad-flow-log: no \"schema_version\"");
-  CHECK(error_of(R"({"schema_version":2,"time":"2026-11-22T10:35:02Z","event":"error"})") ==
-        "flow-log-too-new: schema_version 2 is newer than this netpen reads (1); use a newer netpen");
+  CHECK(error_of(R"({"schema_version":3,"time":"2026-11-22T10:35:02Z","event":"error"})") ==
+        "flow-log-too-new: schema_version 3 is newer than this netpen reads (2); use a newer netpen");
   CHECK(error_of(R"({"schema_version":0,"time":"2026-11-22T10:35:02Z","event":"error"})") ==
         "bad-flow-log: \"schema_version\" is not a whole number of at least 1");
   CHECK(error_of(R"({"schema_version":1,"time":"2026-11-22T10:35:02Z"})") == "bad-flow-log: no \"event\"");
@@ -233,12 +287,12 @@ TEST_CASE("run_start and run_end lines, exactly and back", "[events]") {
   info.capture = "/tmp/run.pcapng";
   info.time = at(-12ms);
   CHECK(run_start_line(info) ==
-        R"({"schema_version":1,"time":"2026-11-22T10:35:02.111456Z","event":"run_start","netpen_version":"0.1.0",)"
+        R"({"schema_version":2,"time":"2026-11-22T10:35:02.111456Z","event":"run_start","netpen_version":"0.1.0",)"
         R"("backend":"rootless","command":"curl -s https://example.com",)"
         R"("controls":["dns 203.0.113.53","proxy http://u:***@h:1","proxy-only"],"capture":"/tmp/run.pcapng"})");
   run_end end{137, 1234ms, at(1222ms)};
   CHECK(run_end_line(end) ==
-        R"({"schema_version":1,"time":"2026-11-22T10:35:03.345456Z","event":"run_end","exit_status":137,)"
+        R"({"schema_version":2,"time":"2026-11-22T10:35:03.345456Z","event":"run_end","exit_status":137,)"
         R"("duration_ms":1234})");
 
   auto start_back = parse_record(run_start_line(info));
@@ -282,8 +336,8 @@ TEST_CASE("parse_log names the bad line", "[events]") {
     return r ? std::string("<no error>") : r.error().message;
   };
   CHECK(error_at(good_start + "\n" + good_event + "\n\n{oops}\n" + good_end + "\n") == "line 4: not valid JSON");
-  CHECK(error_at(good_start + "\n" + R"({"schema_version":2,"time":"2026-11-22T10:35:02Z","event":"error"})" + "\n") ==
-        "line 2: schema_version 2 is newer than this netpen reads (1); use a newer netpen");
+  CHECK(error_at(good_start + "\n" + R"({"schema_version":3,"time":"2026-11-22T10:35:02Z","event":"error"})" + "\n") ==
+        "line 2: schema_version 3 is newer than this netpen reads (2); use a newer netpen");
   CHECK(error_at(good_event + "\n" + good_start + "\n") == "line 2: run_start is not the first record");
   CHECK(error_at(good_start + "\n" + good_end + "\n" + good_event + "\n") == "line 3: a record after run_end");
   CHECK(error_at("") == "the flow log is empty");

@@ -84,6 +84,56 @@ TEST_CASE("one aligned line per event kind, without colour", "[events]") {
   CHECK_FALSE(f.flush_folded());
 }
 
+TEST_CASE("flow lines show what the flow claimed: SNI and ALPN, or the HTTP request", "[events]") {
+  live_formatter f(false);
+  const auto events = sample_events(at(0ms));
+  event open = events[2];
+  open.name.reset();
+  open.process.reset();
+  open.destination = "203.0.113.10:443";
+  open.sni = "web.lab.test";
+  open.alpn = {"h2", "http/1.1"};
+  CHECK(f.format(open, at(0ms)).value() ==
+        "  0.025s OPEN  tcp    10.248.0.2:40000      -> 203.0.113.10:443  sni=web.lab.test alpn=h2,http/1.1");
+
+  event close = events[3];
+  close.process.reset();
+  close.http_method = "GET";
+  close.http_host = "web.lab.test";
+  close.http_path = "/index.html";
+  CHECK(f.format(close, at(0ms)).value() ==
+        "  0.525s CLOSE tcp    10.248.0.2:40000      -> example.com (93.184.216.34:443)  GET web.lab.test/index.html  "
+        "closed, 517 B out, 3.2 KiB in, 500 ms");
+
+  event denied = events[7];
+  denied.process.reset();
+  denied.policy = "sni-not-allowed";
+  denied.rule.clear();
+  denied.sni = "tracker.evil.com";
+  CHECK(f.format(denied, at(0ms)).value() ==
+        "  0.900s DENY  tcp    10.248.0.2:40002      -> tracker.evil.com (203.0.113.11:443)  sni=tracker.evil.com  "
+        "sni-not-allowed");
+
+  // The one-line text (warnings without --analyse) names the claim after the destination.
+  CHECK(to_text(denied) == "denied: tcp 10.248.0.2:40002 -> tracker.evil.com (203.0.113.11:443) sni=tracker.evil.com: "
+                           "a deny rule matches the destination [sni-not-allowed]");
+
+  // A request without Host; a very long path is cut; control characters escaped.
+  event bare = events[3];
+  bare.process.reset();
+  bare.http_method = "POST";
+  bare.http_path = "/\x1b[31m" + std::string(100, 'a');
+  const std::string line = f.format(bare, at(0ms)).value();
+  CHECK(line.find("POST /\\x1b[31maaaa") != std::string::npos);
+  CHECK(line.find("a...  closed") != std::string::npos);
+  CHECK(line.find('\x1b') == std::string::npos);
+
+  // Other kinds never show a claim.
+  event warning = events[8];
+  warning.sni = "one.one.one.one";
+  CHECK(f.format(warning, at(0ms)).value().find("sni=") == std::string::npos);
+}
+
 TEST_CASE("colour wraps the same text in ANSI codes", "[events]") {
   live_formatter plain(false);
   live_formatter colour(true);

@@ -435,3 +435,133 @@ TEST_CASE("without inbound flows the destinations have no direction column", "[e
   CHECK(render_markdown(s).find("direction") == std::string::npos);
   CHECK(nlohmann::json::parse(render_json(s))["top_destinations"][0]["direction"] == "outbound");
 }
+
+namespace {
+
+// A flow that claimed `sni` (TLS; QUIC when udp) or, with `host`, an HTTP Host.
+event claimed_close(std::string source, std::string destination, std::string name, bool host, std::uint64_t out,
+                    std::uint64_t in, std::string protocol = "tcp") {
+  event e = close_to(std::move(destination), std::nullopt, out, in, std::move(protocol));
+  e.source = std::move(source);
+  if (host) {
+    e.http_method = "GET";
+    e.http_host = std::move(name);
+    e.http_path = "/";
+  } else {
+    e.sni = std::move(name);
+    e.alpn = {"h2"};
+  }
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("claimed names by bytes: SNI, QUIC and HTTP Host, flows counted once", "[events]") {
+  summary_builder b;
+  b.start(sample_run());
+  // Its open already claimed the name: the close adds bytes, not a flow.
+  event open = claimed_close("10.248.0.2:40001", "203.0.113.10:443", "web.lab.test", false, 0, 0);
+  open.what = kind::flow_open;
+  b.add(open);
+  b.add(claimed_close("10.248.0.2:40001", "203.0.113.10:443", "web.lab.test", false, 500, 9000));
+  // An open that claimed nothing yet; the close says what it claimed.
+  event bare_open = close_to("203.0.113.10:80", std::nullopt, 0, 0);
+  bare_open.what = kind::flow_open;
+  bare_open.source = "10.248.0.2:40002";
+  b.add(bare_open);
+  b.add(claimed_close("10.248.0.2:40002", "203.0.113.10:80", "web.lab.test", true, 100, 1000));
+  b.add(claimed_close("10.248.0.2:40003", "203.0.113.20:443", "quic.lab.test", false, 1200, 20000, "udp"));
+  // A close whose open claimed the name, the close itself nothing (an older netpen would not).
+  event open2 = claimed_close("10.248.0.2:40004", "203.0.113.30:443", "small.lab.test", false, 0, 0);
+  open2.what = kind::flow_open;
+  b.add(open2);
+  b.add(close_to("203.0.113.30:443", std::nullopt, 10, 20));  // source 10.248.0.2:40000: another flow
+  event close2 = close_to("203.0.113.30:443", std::nullopt, 1, 2);
+  close2.source = "10.248.0.2:40004";
+  b.add(close2);
+  const summary s = b.result();
+
+  REQUIRE(s.names == 3);
+  REQUIRE(s.top_names.size() == 3);
+  CHECK(s.top_names[0].name == "quic.lab.test");
+  CHECK(s.top_names[0].seen == std::vector<std::string>{"quic"});
+  CHECK(s.top_names[0].flows == 1);
+  CHECK(s.top_names[1].name == "web.lab.test");
+  CHECK(s.top_names[1].seen == std::vector<std::string>{"sni", "host"});
+  CHECK(s.top_names[1].flows == 2);
+  CHECK(s.top_names[1].bytes_out == 600);
+  CHECK(s.top_names[1].bytes_in == 10000);
+  CHECK(s.top_names[2].name == "small.lab.test");
+  CHECK(s.top_names[2].flows == 1);
+  CHECK(s.top_names[2].bytes_out == 1);
+  CHECK(s.top_names[2].bytes_in == 2);
+
+  const std::string text = render_text(s);
+  CHECK(text.find("\nclaimed names by bytes\n"
+                  "  name            seen       flows  bytes out  bytes in\n"
+                  "  quic.lab.test   quic           1    1.2 KiB  19.5 KiB\n"
+                  "  web.lab.test    sni, host      2      600 B   9.8 KiB\n"
+                  "  small.lab.test  sni            1        1 B       2 B\n") != std::string::npos);
+  const auto j = nlohmann::json::parse(render_json(s));
+  CHECK(j["claimed_names"] == 3);
+  CHECK(j["top_claimed_names"][1]["name"] == "web.lab.test");
+  CHECK(j["top_claimed_names"][1]["seen"] == nlohmann::json::array({"sni", "host"}));
+  CHECK(j["top_claimed_names"][1]["flows"] == 2);
+  CHECK(j["top_claimed_names"][1]["bytes_in"] == 10000);
+  const std::string md = render_markdown(s);
+  CHECK(md.find("\n### Claimed names\n\n| name | seen | flows | bytes out | bytes in |\n|---|---|--:|--:|--:|\n"
+                "| quic.lab.test | quic | 1 | 1.2 KiB | 19.5 KiB |\n") != std::string::npos);
+
+  // The same through a saved log and `netpen report`.
+  std::string log = run_start_line(sample_run()) + "\n";
+  log += to_json_line(open) + "\n" + to_json_line(claimed_close("10.248.0.2:40001", "203.0.113.10:443",
+                                                                  "web.lab.test", false, 500, 9000)) + "\n";
+  netpen::app::cli_test::temp_file file(log);
+  auto report = netpen::app::render_report(file.path(), netpen::app::report_format::text);
+  REQUIRE(report);
+  CHECK(report->text.find("claimed names by bytes\n  name          seen  flows  bytes out  bytes in\n"
+                          "  web.lab.test  sni       1      500 B   8.8 KiB\n") != std::string::npos);
+}
+
+TEST_CASE("claimed names: ten at most, the count of all; no section without claims", "[events]") {
+  summary_builder b;
+  for (int i = 0; i < 12; ++i)
+    b.add(claimed_close(fmt::format("10.248.0.2:{}", 41000 + i), "203.0.113.10:443", fmt::format("n{:02}.test", i),
+                        false, 100 + static_cast<std::uint64_t>(i), 0));
+  const summary s = b.result();
+  CHECK(s.names == 12);
+  REQUIRE(s.top_names.size() == top_name_count);
+  CHECK(s.top_names.front().name == "n11.test");
+  CHECK(render_text(s).find("\ntop claimed names by bytes (10 of 12)\n") != std::string::npos);
+  CHECK(render_markdown(s).find("\n### Top claimed names (10 of 12)\n") != std::string::npos);
+
+  CHECK(render_text(sample_summary()).find("claimed names") == std::string::npos);
+  CHECK(render_markdown(sample_summary()).find("Claimed names") == std::string::npos);
+  const auto j = nlohmann::json::parse(render_json(sample_summary()));
+  CHECK(j["claimed_names"] == 0);
+  CHECK(j["top_claimed_names"].empty());
+}
+
+TEST_CASE("denials on a claim show the name the flow claimed", "[events]") {
+  summary_builder b;
+  event fronted = policy_denial("tcp", "203.0.113.10:443", "sni-not-allowed", "");
+  fronted.name = "web.lab.test";
+  fronted.sni = "evil.lab.test";
+  b.add(fronted);
+  b.add(fronted);
+  b.add(policy_denial("udp", "203.0.113.99:53", "not-allowed", ""));
+  const summary s = b.result();
+  REQUIRE(s.denials.size() == 2);
+  CHECK(s.denials[0].claimed == "evil.lab.test");
+  CHECK(s.denials[0].count == 2);
+  CHECK(s.denials[1].claimed.empty());
+  CHECK(render_text(s).find("\ndenied: 3\n"
+                            "  count  protocol  destination       claimed        policy           reason\n"
+                            "      2  tcp       web.lab.test:443  evil.lab.test  sni-not-allowed  not allowed by the "
+                            "policy\n") != std::string::npos);
+  const auto j = nlohmann::json::parse(render_json(s));
+  CHECK(j["denials"][0]["claimed"] == "evil.lab.test");
+  CHECK(j["denials"][1]["claimed"] == "");
+  // Without claims the column is left out.
+  CHECK(render_text(sample_summary()).find("claimed") == std::string::npos);
+}

@@ -23,7 +23,7 @@ TEST_CASE("an inbound flow_open line, exactly, and back", "[publish]") {
   e.direction = "inbound";
   const auto line = to_json_line(e);
   CHECK(line ==
-        R"({"schema_version":1,"time":"2026-11-22T10:35:02.123456Z","event":"flow_open","protocol":"tcp",)"
+        R"({"schema_version":2,"time":"2026-11-22T10:35:02.123456Z","event":"flow_open","protocol":"tcp",)"
         R"("src":"127.0.0.1:40000","dst":"10.248.0.2:8000","via":"direct","direction":"inbound"})");
   auto back = from_json_line(line);
   REQUIRE(back);

@@ -1,11 +1,14 @@
 // [events] the relay's pure pieces of event publishing: DNS exchanges as
-// events, and the /proc/net socket table lines the process finder reads.
+// events, the /proc/net socket table lines the process finder reads, and
+// the claim (SNI, HTTP Host) in the services' flow events.
 #include <catch2/catch.hpp>
 
 #include "net/dns/exchange_event.hpp"
 #include "net/packet/packet_text.hpp"
+#include "net/relay/flow_services.hpp"
 #include "net/relay/process_finder.hpp"
 #include "tests/unit/dns_test_util.hpp"
+#include "tests/unit/packet_test_util.hpp"
 
 using namespace netpen;
 
@@ -72,4 +75,61 @@ TEST_CASE("/proc/net socket lines are parsed", "[events]") {
   CHECK(v6->remote_port == 443);
   CHECK_FALSE(relay::parse_proc_socket_line("  sl  local_address rem_address   st", false));
   CHECK_FALSE(relay::parse_proc_socket_line("0: zz:1 00:0 01 0:0 0:0 0 0 0 5", false));
+}
+
+TEST_CASE("flow events carry what the flow claimed: open, close, denied, and a claim learned later", "[events]") {
+  asio::io_context ctx;
+  std::vector<events::event> published, claims;
+  relay::services_options opts;
+  opts.observe = true;
+  opts.on_event = [&](const events::event& e) { published.push_back(e); };
+  opts.on_claim = [&](const events::event& e) { claims.push_back(e); };
+  relay::flow_services services(ctx, std::move(opts));
+
+  relay::flow_key key;
+  key.protocol = packet::proto_tcp;
+  key.src = packet_test::v4(10, 248, 0, 2);
+  key.src_port = 40000;
+  key.dst = packet_test::v4(203, 0, 113, 10);
+  key.dst_port = 443;
+  relay::flow_record record;
+  services.claimed(key, record);  // not announced yet: nothing
+  services.opened(key, record);   // nothing sniffed yet
+  record.claim.protocol = sniff::claim_protocol::tls;
+  record.claim.sni = "web.lab.test";
+  record.claim.alpn = {"h2", "http/1.1"};
+  services.claimed(key, record);
+  record.bytes_out = 517;
+  services.closed(key, record);
+
+  auto fronted = key;
+  fronted.src_port = 40001;
+  fronted.dst_port = 80;
+  sniff::claim http;
+  http.protocol = sniff::claim_protocol::http;
+  http.http_method = "GET";
+  http.http_host = "evil.lab.test";
+  http.http_path = "/x";
+  services.denied(fronted, policy::decision{policy::verdict::deny, "host-not-allowed", "", "evil.lab.test"}, http);
+  services.denied(fronted, policy::decision{policy::verdict::deny, "not-allowed", "", ""});
+  ctx.run();
+
+  REQUIRE(published.size() == 4);
+  CHECK(published[0].what == events::kind::flow_open);
+  CHECK(published[0].sni.empty());
+  CHECK(published[1].what == events::kind::flow_close);
+  CHECK(published[1].sni == "web.lab.test");
+  CHECK(published[1].alpn == std::vector<std::string>{"h2", "http/1.1"});
+  CHECK(published[2].what == events::kind::denied);
+  CHECK(published[2].policy == "host-not-allowed");
+  CHECK(published[2].name == "evil.lab.test");
+  CHECK(published[2].http_method == "GET");
+  CHECK(published[2].http_host == "evil.lab.test");
+  CHECK(published[2].http_path == "/x");
+  CHECK(published[2].via.empty());
+  CHECK(published[3].http_host.empty());  // a denial by address claims nothing
+  REQUIRE(claims.size() == 1);  // the claim learned after the open, for the capture's comments only
+  CHECK(claims[0].what == events::kind::flow_open);
+  CHECK(claims[0].destination == "203.0.113.10:443");
+  CHECK(claims[0].sni == "web.lab.test");
 }

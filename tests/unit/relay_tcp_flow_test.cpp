@@ -67,9 +67,18 @@ class test_context final : public relay::flow_context {
     std::lock_guard lock(mu);
     closed_records.push_back(record);
   }
+  void claimed(const relay::flow_key&, const relay::flow_record& record) override {
+    std::lock_guard lock(mu);
+    claimed_records.push_back(record);
+  }
   void denied(const relay::flow_key&, const policy::decision& d) override {
     std::lock_guard lock(mu);
     denials.push_back(d);
+  }
+  void denied(const relay::flow_key& key, const policy::decision& d, const sniff::claim& claim) override {
+    denied(key, d);
+    std::lock_guard lock(mu);
+    denied_claims.push_back(claim);
   }
   events::event flow_event(events::kind what, const relay::flow_key&, const relay::flow_record&) const override {
     events::event e;
@@ -88,8 +97,9 @@ class test_context final : public relay::flow_context {
 
   std::mutex mu;
   int judged = 0, icmp_errors = 0;
-  std::vector<relay::flow_record> opened_records, closed_records;
+  std::vector<relay::flow_record> opened_records, closed_records, claimed_records;
   std::vector<policy::decision> denials;
+  std::vector<sniff::claim> denied_claims;  // the claims of denials on a claim
   std::vector<events::event> reported;
 
  private:
