@@ -15,7 +15,11 @@ std::string protocol_text(const approval_request& r) { return std::string(packet
 
 std::string address_text(const approval_request& r) { return packet::to_string(r.address); }
 
-std::string first_name(const approval_request& r) { return r.names.empty() ? std::string() : printable(r.names[0]); }
+// The name "[d] always" stands for: the claimed name, else the newest learned one.
+std::string first_name(const approval_request& r) {
+  if (!r.claimed_name.empty()) return printable(r.claimed_name);
+  return r.names.empty() ? std::string() : printable(r.names[0]);
+}
 
 bool is_continuation(unsigned char c) { return (c & 0xc0) == 0x80; }
 
@@ -80,14 +84,19 @@ std::string fit_width(std::string line, std::size_t columns) {
   return line + std::string(ellipsis);
 }
 
+bool has_name(const approval_request& r) { return !r.claimed_name.empty() || !r.names.empty(); }
+
 std::string question_line(const approval_request& r) {
-  const std::string where = r.names.empty() ? r.destination : fmt::format("{} ({})", first_name(r), r.destination);
+  std::string where = r.names.empty() ? r.destination : fmt::format("{} ({})", first_name(r), r.destination);
+  if (!r.claimed_name.empty())
+    where = fmt::format("{} ({}) at {}", first_name(r), r.claimed_by.empty() ? "claimed" : printable(r.claimed_by),
+                        r.destination);
   const std::string who = r.process.empty() ? std::string() : " by " + printable(r.process);
   return fmt::format("netpen: {} to {}{}", protocol_text(r), where, who);
 }
 
 std::string choices_line(const approval_request& r, std::chrono::seconds left) {
-  const std::string by_name = r.names.empty() ? std::string() : fmt::format("[d] always {}  ", first_name(r));
+  const std::string by_name = has_name(r) ? fmt::format("[d] always {}  ", first_name(r)) : std::string();
   return fmt::format("  allow [y] once  [a] always {}  {}deny [n]  details [?]  (denied in {} s) ", address_text(r),
                      by_name, left.count());
 }
@@ -99,9 +108,12 @@ std::string prompt_lines(const approval_request& r, std::chrono::seconds left) {
 std::string details_text(const approval_request& r) {
   std::string names;
   for (const auto& n : r.names) names += (names.empty() ? "" : ", ") + printable(n);
+  const std::string claimed =
+      r.claimed_name.empty() ? std::string()
+                             : fmt::format("  claimed:  {} ({})\n", printable(r.claimed_name), printable(r.claimed_by));
   return fmt::format(
-      "  process:  {}\n  names:    {}\n  address:  {}\n  port:     {}\n  protocol: {}\n",
-      r.process.empty() ? "unknown" : printable(r.process), names.empty() ? "none seen in this run" : names,
+      "  process:  {}\n{}  names:    {}\n  address:  {}\n  port:     {}\n  protocol: {}\n",
+      r.process.empty() ? "unknown" : printable(r.process), claimed, names.empty() ? "none seen in this run" : names,
       address_text(r), r.port == 0 ? std::string("none") : std::to_string(r.port), protocol_text(r));
 }
 
@@ -117,11 +129,11 @@ std::string outcome_line(const approval_request& r, approval answer) {
   return "netpen: denied";
 }
 
-std::optional<approval> answer_for(char key, bool has_name) {
+std::optional<approval> answer_for(char key, bool name_known) {
   switch (key) {
     case 'y': return approval::allow_once;
     case 'a': return approval::allow_address;
-    case 'd': return has_name ? std::optional(approval::allow_name) : std::nullopt;
+    case 'd': return name_known ? std::optional(approval::allow_name) : std::nullopt;
     case 'n': return approval::deny;
     default: return std::nullopt;
   }

@@ -15,10 +15,12 @@
 
 namespace netpen::app::interactive {
 
-// "netpen: tcp to web.lab.test (203.0.113.10:80) by pid 4242 (sandbox pid 2): curl ..."
+// "netpen: tcp to web.lab.test (203.0.113.10:80) by pid 4242 (sandbox pid 2): curl ...";
+// a flow that claims a name (TLS/QUIC SNI, HTTP Host) shows that name:
+// "netpen: tcp to web.lab.test (TLS SNI) at 203.0.113.10:443 by pid 4242 ...".
 std::string question_line(const policy::approval_request& request);
 // "  allow [y] once  [a] always 203.0.113.10  [d] always web.lab.test  deny [n]  details [?]  (denied in 30 s) "
-// ([d] only when a name is known).
+// ([d] only when a name is known: the claimed name, else the newest learned one).
 std::string choices_line(const policy::approval_request& request, std::chrono::seconds left);
 // Both lines, separated by a newline (none after the second: the cursor waits there).
 std::string prompt_lines(const policy::approval_request& request, std::chrono::seconds left);
@@ -27,9 +29,11 @@ std::string details_text(const policy::approval_request& request);
 // "netpen: allowed once", "netpen: denied (timeout)", ...
 std::string outcome_line(const policy::approval_request& request, policy::approval answer);
 
+// Whether [d] is offered: a claimed name or a learned one.
+bool has_name(const policy::approval_request& request);
 // The answer a key gives: y once, a the address, d the name (only when
-// has_name), n deny; nothing for any other key.
-std::optional<policy::approval> answer_for(char key, bool has_name);
+// name_known), n deny; nothing for any other key.
+std::optional<policy::approval> answer_for(char key, bool name_known);
 // '?' and 'i' show the details.
 bool shows_details(char key);
 

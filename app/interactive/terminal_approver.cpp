@@ -162,7 +162,7 @@ class terminal_prompt {
     if (n <= 0) return approval::deny;
     if (keys[0] == escape) return std::nullopt;
     for (const char key : std::string_view(keys, static_cast<std::size_t>(n))) {
-      if (auto a = answer_for(key, !request_.names.empty())) return a;
+      if (auto a = answer_for(key, has_name(request_))) return a;
       if (shows_details(key)) show_details();
     }
     return std::nullopt;

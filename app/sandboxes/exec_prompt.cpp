@@ -77,7 +77,7 @@ void exec_prompt::on_tick() {
 void exec_prompt::on_keys(std::string_view keys) {
   if (!shown_ || keys.empty() || keys.front() == escape) return;
   for (const char key : keys) {
-    if (auto a = ia::answer_for(key, !shown_->request.names.empty())) return settle(*a);
+    if (auto a = ia::answer_for(key, ia::has_name(shown_->request))) return settle(*a);
     if (ia::shows_details(key)) {
       write_all(out_, std::string(clear_line) + raw_lines(ia::details_text(shown_->request)));
       show_question();

@@ -97,6 +97,8 @@ bool take_field(std::string_view field, std::string_view value, question& q) {
   if (field == "destination") r.destination = std::move(*text);
   else if (field == "process") r.process = std::move(*text);
   else if (field == "name") r.names.push_back(std::move(*text));
+  else if (field == "claimed") r.claimed_name = std::move(*text);
+  else if (field == "claimed_by") r.claimed_by = std::move(*text);
   else return false;
   return true;
 }
@@ -109,6 +111,7 @@ std::string encode_question(const question& q) {
                                 reply_ask, q.id, q.timeout_s, r.protocol, address_field(r.address), r.port, escaped(r.destination),
                                 escaped(r.process));
   for (const auto& n : r.names) out += "\nname " + escaped(n);
+  if (!r.claimed_name.empty()) out += "\nclaimed " + escaped(r.claimed_name) + "\nclaimed_by " + escaped(r.claimed_by);
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 namespace netpen::dns {
@@ -226,6 +227,30 @@ result<bytes> make_address_reply(byte_view query, const std::vector<asio::ip::ad
       for (auto b : a.to_v4().to_bytes()) out.push_back(static_cast<std::byte>(b));
     }
   }
+  return out;
+}
+
+result<bytes> make_address_query(std::uint16_t id, std::string_view host, std::uint16_t qtype) {
+  if (host.ends_with('.')) host.remove_suffix(1);
+  if (host.empty()) return malformed("empty name");
+  bytes out;
+  put16(out, id);
+  put16(out, flag_rd);
+  put16(out, 1);
+  for (int i = 0; i < 3; ++i) put16(out, 0);
+  std::size_t wire = 1;
+  for (std::size_t start = 0; start <= host.size();) {
+    const auto dot = std::min(host.find('.', start), host.size());
+    const auto label = host.substr(start, dot - start);
+    wire += label.size() + 1;
+    if (label.empty() || label.size() > max_label || wire > max_name_wire) return malformed("bad name");
+    out.push_back(static_cast<std::byte>(label.size()));
+    for (char c : label) out.push_back(static_cast<std::byte>(c));
+    start = dot + 1;
+  }
+  out.push_back(std::byte{0});
+  put16(out, qtype);
+  put16(out, class_in);
   return out;
 }
 

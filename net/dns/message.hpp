@@ -117,6 +117,12 @@ result<bytes> make_error_reply(byte_view query, rcode code);
 result<bytes> make_address_reply(byte_view query, const std::vector<asio::ip::address>& addresses,
                                  std::uint32_t ttl, std::size_t max_size = max_message);
 
+// A recursive query (RD set, class IN) for `host` (presentation form, no
+// escapes; a trailing dot allowed) of type qtype: what netpen itself asks
+// when it needs a name's addresses. An empty, over-long or badly labelled
+// name is an error.
+result<bytes> make_address_query(std::uint16_t id, std::string_view host, std::uint16_t qtype);
+
 // Same message with another id (the id occupies the first two bytes).
 void set_id(bytes& msg, std::uint16_t id);
 

@@ -21,6 +21,7 @@ struct approval_request {
   // The name the flow's first bytes claim (TLS/QUIC SNI, HTTP Host), empty
   // if none; shown in the prompt, and what "allow name" remembers first.
   std::string claimed_name;
+  std::string claimed_by;           // where it was read: "TLS SNI", "QUIC SNI", "HTTP Host"; empty if none
   std::string process;              // "pid 4242 (sandbox pid 2): curl -s http://..."; empty if unknown
   int pid = 0;                      // the owner as the host sees it (process_info::pid); 0 if unknown
 };
@@ -28,7 +29,7 @@ struct approval_request {
 enum class approval {
   allow_once,     // this flow only
   allow_address,  // this address, every port, for the rest of the run
-  allow_name,     // names[0] and every address it resolves to, for the rest of the run
+  allow_name,     // claimed_name (else names[0]) and every address it resolves to, for the rest of the run
   deny,           // this address, for the rest of the run
   timeout,        // nobody answered within --prompt-timeout: denied, this flow only
   unasked,        // nobody could be asked (a sandbox's exec without a terminal): denied, this flow only

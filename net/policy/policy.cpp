@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "net/policy/address_class.hpp"
+#include "net/policy/encrypted_dns_names.hpp"
 
 namespace netpen::policy {
 namespace {
@@ -56,6 +57,26 @@ bool has_address_rule(const std::vector<rule>& rules) {
   return false;
 }
 
+bool names_a_domain(const std::vector<rule>& rules) {
+  return std::ranges::any_of(rules, [](const rule& r) { return r.kind == rule_kind::domain || r.kind == rule_kind::wildcard; });
+}
+
+// An allow rule of exactly this one address (prefix 32/128), port matching.
+bool names_address_exactly(const std::vector<rule>& rules, const packet::ip_address& ip, std::uint16_t port) {
+  return std::ranges::any_of(rules, [&](const rule& r) { return r.kind == rule_kind::address && matches_address(r, ip, port); });
+}
+
+// An exact domain rule (not a wildcard) for this name, port matching.
+bool names_host_exactly(const std::vector<rule>& rules, std::string_view name, std::uint16_t port) {
+  return std::ranges::any_of(rules, [&](const rule& r) {
+    return r.kind == rule_kind::domain && r.name == name && matches_port(r, port);
+  });
+}
+
+bool contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::ranges::find(names, name) != names.end();
+}
+
 std::uint16_t port_for(std::uint8_t protocol, std::uint16_t port) {
   return protocol == packet::proto_icmp || protocol == packet::proto_icmpv6 ? 0 : port;
 }
@@ -66,6 +87,8 @@ policy::policy(policy_config c)
     : config_(std::move(c)),
       default_allow_(derive_default_allow(config_)),
       any_address_allow_(has_address_rule(config_.allow)),
+      claim_mode_(config_.interactive || names_a_domain(config_.allow) || names_a_domain(config_.deny)),
+      refuses_encrypted_dns_(!default_allow_ && !config_.allow.empty()),
       learned_(config_.learned_limit) {}
 
 decision policy::on_query(std::string_view name) const {
@@ -98,9 +121,55 @@ decision policy::on_connect(const packet::ip_address& ip, std::uint16_t port, st
   const auto p = port_for(protocol, port);
   std::shared_lock lock(mutex_);
   const auto names = learned_.names_for(dst, now);
-  if (auto d = by_rules(dst, p, names)) return *d;
+  if (auto m = first_either(config_.deny, dst, p, names)) return decide(verdict::deny, reason::deny_rule, *m);
+  if (auto d = encrypted_dns_by_address(dst, port, protocol, names)) return *d;
+  if (auto m = first_address(config_.allow, dst, p)) return decide(verdict::allow, reason::allow_rule, *m);
+  if (auto m = first_named(config_.allow, names, p)) return decide(verdict::allow, reason::allowed_name, *m);
   if (auto d = by_memory(dst, p, names)) return *d;
   return fallback_connect();
+}
+
+bool policy::judges_claimed_names() const { return claim_mode_; }
+
+bool policy::final_by_address(const decision& d) {
+  if (d.what != verdict::deny) return false;
+  if (d.reason == reason::offline || d.reason == reason::block_metadata || d.reason == reason::block_private ||
+      d.reason == reason::encrypted_dns)
+    return true;
+  return d.reason == reason::deny_rule && d.name.empty();  // by address or CIDR, not through a learned name
+}
+
+decision policy::on_claim(std::string_view name, claim_source source, const packet::ip_address& ip,
+                          std::uint16_t port, std::uint8_t protocol, clock::time_point now) const {
+  const auto dst = unmapped(ip);
+  const std::string n = canonical_name(name);
+  auto named = [&n](decision d) {
+    d.name = n;
+    return d;
+  };
+  if (auto d = blocked(dst)) return named(*d);
+  const auto p = port_for(protocol, port);
+  const std::vector<std::string> claimed{n};
+  std::shared_lock lock(mutex_);
+  if (auto m = first_address(config_.deny, dst, p)) return named(decide(verdict::deny, reason::deny_rule, *m));
+  if (auto m = first_named(config_.deny, claimed, p)) return decide(verdict::deny, reason::deny_rule, *m);
+  if (auto d = encrypted_dns_by_claim(n, dst, port, protocol)) return named(*d);
+  const bool resolves = contains(learned_.names_for(dst, now), n);
+  if (auto m = first_named(config_.allow, claimed, p))
+    return resolves ? decide(verdict::allow, reason::allowed_name, *m) : decide(verdict::deny, mismatch(source), *m);
+  if (auto m = first_address(config_.allow, dst, p)) return named(decide(verdict::allow, reason::allow_rule, *m));
+  if (auto m = first_named(remembered_deny_, claimed, p)) return decide(verdict::deny, reason::interactive_deny, *m);
+  if (auto m = first_named(remembered_allow_, claimed, p))
+    return resolves ? decide(verdict::allow, reason::interactive_allow, *m) : decide(verdict::deny, mismatch(source), *m);
+  if (auto m = first_address(remembered_deny_, dst, p)) return named(decide(verdict::deny, reason::interactive_deny, *m));
+  if (auto m = first_address(remembered_allow_, dst, p))
+    return named(decide(verdict::allow, reason::interactive_allow, *m));
+  return named(fallback_claim(source));
+}
+
+bool policy::resolves_to(std::string_view name, const packet::ip_address& ip, clock::time_point now) const {
+  std::shared_lock lock(mutex_);
+  return contains(learned_.names_for(unmapped(ip), now), canonical_name(name));
 }
 
 void policy::remember_ip(const packet::ip_address& ip, std::optional<std::uint16_t> port, verdict v) {
@@ -127,12 +196,21 @@ std::optional<decision> policy::blocked(const packet::ip_address& ip) const {
   return std::nullopt;
 }
 
-std::optional<decision> policy::by_rules(const packet::ip_address& ip, std::uint16_t port,
-                                         const std::vector<std::string>& names) const {
-  if (auto m = first_either(config_.deny, ip, port, names)) return decide(verdict::deny, reason::deny_rule, *m);
-  if (auto m = first_address(config_.allow, ip, port)) return decide(verdict::allow, reason::allow_rule, *m);
-  if (auto m = first_named(config_.allow, names, port)) return decide(verdict::allow, reason::allowed_name, *m);
-  return std::nullopt;
+std::optional<decision> policy::encrypted_dns_by_address(const packet::ip_address& ip, std::uint16_t port,
+                                                         std::uint8_t protocol,
+                                                         const std::vector<std::string>& names) const {
+  if (!refuses_encrypted_dns_ || !encrypted_dns_endpoint(ip, port, protocol)) return std::nullopt;
+  if (names_address_exactly(config_.allow, ip, port)) return std::nullopt;
+  for (const auto& n : names)
+    if (names_host_exactly(config_.allow, n, port)) return std::nullopt;
+  return decide(verdict::deny, reason::encrypted_dns);
+}
+
+std::optional<decision> policy::encrypted_dns_by_claim(const std::string& name, const packet::ip_address& ip,
+                                                       std::uint16_t port, std::uint8_t protocol) const {
+  if (!refuses_encrypted_dns_ || names_host_exactly(config_.allow, name, port)) return std::nullopt;
+  if (encrypted_dns_host_for(name)) return decide(verdict::deny, reason::encrypted_dns);
+  return encrypted_dns_by_address(ip, port, protocol, {});
 }
 
 std::optional<decision> policy::by_memory(const packet::ip_address& ip, std::uint16_t port,
@@ -148,6 +226,16 @@ decision policy::fallback_connect() const {
   if (default_allow_) return decide(verdict::allow, reason::default_allow);
   if (config_.interactive) return decide(verdict::ask, reason::ask);
   return decide(verdict::deny, reason::not_allowed);
+}
+
+decision policy::fallback_claim(claim_source source) const {
+  if (default_allow_) return decide(verdict::allow, reason::default_allow);
+  if (config_.interactive) return decide(verdict::ask, reason::ask);
+  return decide(verdict::deny, source == claim_source::sni ? reason::sni_not_allowed : reason::host_not_allowed);
+}
+
+std::string_view policy::mismatch(claim_source source) {
+  return source == claim_source::sni ? reason::sni_mismatch : reason::host_mismatch;
 }
 
 decision policy::fallback_query() const {

@@ -20,16 +20,54 @@
 //   4. a deny address/CIDR rule matching ip:port      deny  "deny-rule"
 //   5. a deny domain/wildcard rule matching a name that resolved to ip in
 //      this run (TTL still running), port matching   deny  "deny-rule"
-//   6. an allow address/CIDR rule matching ip:port    allow "allow-rule"
-//   7. an allow domain/wildcard rule matching such a name   allow "allowed-name"
-//   8. a remembered interactive deny, then allow (this IP, this IP:port, or
+//   6. under an allow-list (any allow rule, default deny), a well-known
+//      encrypted-DNS endpoint (encrypted_dns_endpoint: port 853, or 443 at
+//      a public resolver's address) that no allow rule names explicitly:
+//      an address rule of exactly ip, or an exact domain rule (not a
+//      wildcard) for a name that resolved to ip     deny  "encrypted-dns"
+//   7. an allow address/CIDR rule matching ip:port    allow "allow-rule"
+//   8. an allow domain/wildcard rule matching such a name   allow "allowed-name"
+//   9. a remembered interactive deny, then allow (this IP, this IP:port, or
 //      a remembered domain that resolved to ip)       "interactive-deny" / "interactive-allow"
-//   9. the default: allow "default-allow"; with --interactive ask "ask";
+//  10. the default: allow "default-allow"; with --interactive ask "ask";
 //      otherwise deny "not-allowed".
 // So an IP is allowed by name only because an allowed name resolved to it;
 // a direct connection to an IP no allowed name produced is denied under
 // default deny. Names are learned per address: two names sharing an address
-// (CDNs) share its verdict, a limit of judging flows by address.
+// (CDNs) share its verdict, a limit of judging flows by address that the
+// claimed-name rule below lifts for TCP and QUIC.
+//
+// Claimed names. When any allow or deny rule names a domain (or the run is
+// --interactive), judges_claimed_names() is true: a new TCP flow (any port)
+// or QUIC flow (UDP to 443) is first judged by address (on_connect). If
+// that verdict is final_by_address (steps 1-4 and 6 above: --offline, a
+// block, a deny rule by address/CIDR, encrypted DNS by address) it stands;
+// otherwise the relay reads the flow's first bytes and, when they claim a
+// name (TLS/QUIC SNI, else HTTP Host), the name decides through
+// on_claim(name, source, ip, port): the first of these that applies.
+//   0. the blocks and a deny address/CIDR rule, as on_connect (final anyway)
+//   1. a deny domain/wildcard rule matching the name, port matching
+//                                                     deny  "deny-rule"
+//   2. under an allow-list, the name is a well-known DoH/DoT/DoQ hostname
+//      (encrypted_dns_names.hpp) and no exact domain allow rule names it;
+//      or the destination is an encrypted-DNS endpoint by address that no
+//      exact address rule (nor an exact domain rule for the name) names
+//                                                     deny  "encrypted-dns"
+//   3. an allow domain/wildcard rule matching the name, port matching:
+//      the run learned name -> ip (resolves_to)       allow "allowed-name"
+//      else                                           deny  "sni-mismatch" / "host-mismatch"
+//      (the caller may ask the sandbox's resolver for the name, learn()
+//      the answer and ask again before refusing: pinned clients work)
+//   4. an allow address/CIDR rule matching ip:port    allow "allow-rule"
+//   5. remembered interactive answers: the claimed name (deny; allow only
+//      if name -> ip was learned, else the mismatch as in 3), then this
+//      address                                        "interactive-deny" / "interactive-allow"
+//   6. the default: allow "default-allow"; with --interactive ask "ask";
+//      otherwise deny "sni-not-allowed" / "host-not-allowed".
+// Every on_claim decision carries the claimed name in decision::name. So a
+// name that is denied or not allowed is refused even at an allowed address
+// (domain fronting), and an allowed name is let through only to one of its
+// own addresses. A flow that claims nothing keeps its verdict by address.
 //
 // on_query(name): the first of these that applies decides.
 //   1. --offline                                      deny  "offline"
@@ -49,8 +87,8 @@
 // table keeps at most policy_config::learned_limit bindings; past that, the
 // one learned or refreshed longest ago is dropped.
 //
-// Threads: on_query, on_connect, names_for and default_allow may be called
-// from several threads at once; learn and remember_* take an exclusive lock.
+// Threads: on_query, on_connect, on_claim, resolves_to, names_for and
+// default_allow may be called from several threads at once; learn and remember_* take an exclusive lock.
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -171,17 +209,26 @@ class policy {
 
  private:
   std::optional<decision> blocked(const packet::ip_address& ip) const;
-  std::optional<decision> by_rules(const packet::ip_address& ip, std::uint16_t port,
-                                   const std::vector<std::string>& names) const;
+  // "encrypted-dns" refusals (mutex_ held): a well-known endpoint by
+  // address that no allow rule names explicitly (an exact address rule, or
+  // an exact domain rule for one of `names`), and by claimed name.
+  std::optional<decision> encrypted_dns_by_address(const packet::ip_address& ip, std::uint16_t port,
+                                                   std::uint8_t protocol, const std::vector<std::string>& names) const;
+  std::optional<decision> encrypted_dns_by_claim(const std::string& name, const packet::ip_address& ip,
+                                                 std::uint16_t port, std::uint8_t protocol) const;
   std::optional<decision> by_memory(const packet::ip_address& ip, std::uint16_t port,
                                     const std::vector<std::string>& names) const;
   decision fallback_connect() const;
   decision fallback_query() const;
+  decision fallback_claim(claim_source source) const;
+  static std::string_view mismatch(claim_source source);
   void remember(rule r, verdict v);
 
   const policy_config config_;
   const bool default_allow_;
   const bool any_address_allow_;
+  const bool claim_mode_;              // judges_claimed_names()
+  const bool refuses_encrypted_dns_;   // an allow-list under default deny
   mutable std::shared_mutex mutex_;
   learned_names learned_;
   std::vector<rule> remembered_deny_, remembered_allow_;

@@ -18,12 +18,32 @@
 // run. Without an approver, `ask` is a denial. An approver that could ask
 // nobody (unasked: a sandbox's exec without a terminal) denies this flow
 // only, with reason interactive-unasked, and nothing is remembered.
+//
+// Claimed names (policy.hpp, docs/policy.md). In claim mode a TCP flow (or
+// QUIC: UDP to 443) whose verdict by address is not final is judged by the
+// name its first bytes claim: judge_claim runs policy::on_claim. When the
+// name is allowed but the run never learned it at this address (a pinned
+// client: curl --resolve, a cached address), netpen asks the sandbox's
+// resolver itself, once, for the name's A and AAAA through the run's DNS
+// forwarder (the overlay, then the upstreams), bounded by
+// claim_lookup_timeout; the answer is learned like the tree's own (the
+// forwarder's answer observer) but is not one of the tree's DNS events
+// (they are published for the tree's queries only). Then on_claim decides
+// again. `ask` shows the claimed name in the prompt; "allow name"
+// remembers that name. A claim without a name is judged by address.
 #include <asio/associated_executor.hpp>
+#include <asio/co_spawn.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <atomic>
+
+#include "net/common/asio_helpers.hpp"
 #include "net/policy/address_class.hpp"
+#include "net/policy/encrypted_dns_names.hpp"
 #include "net/relay/flow_services.hpp"
 #include "net/relay/host_socket.hpp"
 
@@ -34,8 +54,43 @@ policy::decision verdict(policy::verdict v, std::string_view reason, std::string
   return policy::decision{v, std::string(reason), std::move(rule), {}};
 }
 
+// netpen's own lookup of a claimed name waits this long at most.
+constexpr std::chrono::milliseconds claim_lookup_timeout{2000};
+
+// "TLS SNI", "QUIC SNI" or "HTTP Host": where a claimed name was read.
+std::string_view claim_origin(const sniff::claim& c) {
+  if (c.sni.empty()) return "HTTP Host";
+  return c.protocol == sniff::claim_protocol::quic ? "QUIC SNI" : "TLS SNI";
+}
+
+// The same for a decision on_claim made (its reason says SNI or Host).
+std::string_view claim_origin(const policy::decision& d, const flow_key& key) {
+  if (d.reason == policy::reason::host_mismatch || d.reason == policy::reason::host_not_allowed) return "HTTP Host";
+  return key.protocol == packet::proto_udp ? "QUIC SNI" : "TLS SNI";
+}
+
+// The sentences of the denials that only flows (not DNS questions) get.
+std::optional<std::string> flow_sentence(const policy::decision& d, const flow_key& key) {
+  const auto where = endpoint_text(key.dst, key.dst_port);
+  if (d.reason == policy::reason::sni_not_allowed || d.reason == policy::reason::host_not_allowed)
+    return fmt::format("{} {} is not allowed", claim_origin(d, key), d.name);
+  if (d.reason == policy::reason::sni_mismatch || d.reason == policy::reason::host_mismatch)
+    return fmt::format("{} {} does not resolve to {} (allowed by {})", claim_origin(d, key), d.name,
+                       to_string(key.dst), d.rule);
+  if (d.reason != policy::reason::encrypted_dns) return std::nullopt;
+  if (!d.name.empty())
+    if (auto host = policy::encrypted_dns_host_for(d.name))
+      return fmt::format("encrypted DNS: {} is a {} DNS-over-HTTPS/TLS endpoint (--allow {} to use it)", d.name,
+                         host->provider, d.name);
+  const auto what = policy::encrypted_dns_endpoint(key.dst, key.dst_port, key.protocol);
+  return fmt::format("encrypted DNS: {} at {} (--allow {} to use it)", what.value_or("a resolver"), where,
+                     to_string(key.dst));
+}
+
 // "deny rule *.evil.com (--deny)" and friends: the sentence of a denial.
-std::string sentence(const policy::decision& d) {
+std::string sentence(const policy::decision& d, const flow_key* key = nullptr) {
+  if (key)
+    if (auto s = flow_sentence(d, *key)) return *s;
   if (d.reason == policy::reason::offline) return "--offline: nothing leaves";
   if (d.reason == policy::reason::block_private) return "--block-private: a private address";
   if (d.reason == policy::reason::block_metadata) return "--block-metadata: a cloud metadata address";
@@ -46,6 +101,10 @@ std::string sentence(const policy::decision& d) {
   return "not allowed: no allow rule matches";
 }
 
+bool is_mismatch(const policy::decision& d) {
+  return d.reason == policy::reason::sni_mismatch || d.reason == policy::reason::host_mismatch;
+}
+
 }  // namespace
 
 policy::decision flow_services::verdict_now(const flow_key& key) const {
@@ -53,20 +112,27 @@ policy::decision flow_services::verdict_now(const flow_key& key) const {
   return opts_.policy->on_connect(key.dst, key.dst_port, key.protocol, policy::policy::clock::now());
 }
 
+asio::awaitable<policy::approval> flow_services::answer_of(const flow_key& key, const claimed_name& claimed) {
+  // Only the answer (an enum) crosses the co_await: GCC 12 mishandles
+  // class-type values captured around it (the claimed name is reached
+  // through a pointer into the caller's frame and copied by ask()).
+  const claimed_name* who = &claimed;
+  const policy::approval answer = co_await asio::async_initiate<decltype(asio::use_awaitable), void(policy::approval)>(
+      [this, key, who](auto handler) {
+        auto ex = asio::get_associated_executor(handler);  // the caller's strand
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        ask(key, [ex, h](policy::approval a) { asio::post(ex, [h, a]() mutable { std::move(*h)(a); }); }, *who);
+      },
+      asio::use_awaitable);
+  co_return answer;
+}
+
 asio::awaitable<policy::decision> flow_services::judge(const flow_key& key) {
   auto d = verdict_now(key);
   if (d.what == policy::verdict::ask) {
     if (opts_.approver == nullptr) co_return verdict(policy::verdict::deny, policy::reason::not_allowed, {});
-    // Only the answer (an enum) crosses the co_await: GCC 12 mishandles
-    // class-type values captured around it.
-    const policy::approval answer = co_await asio::async_initiate<decltype(asio::use_awaitable),
-                                                                 void(policy::approval)>(
-        [this, key](auto handler) {
-          auto ex = asio::get_associated_executor(handler);  // the caller's strand
-          auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          ask(key, [ex, h](policy::approval a) { asio::post(ex, [h, a]() mutable { std::move(*h)(a); }); });
-        },
-        asio::use_awaitable);
+    static const claimed_name none{};
+    const policy::approval answer = co_await answer_of(key, none);
     if (answer == policy::approval::allow_once) {
       d = verdict(policy::verdict::allow, policy::reason::interactive_allow, to_string(key.dst) + " (once)");
     } else if (answer == policy::approval::unasked) {
@@ -80,17 +146,102 @@ asio::awaitable<policy::decision> flow_services::judge(const flow_key& key) {
   co_return d;
 }
 
-// Not yet: every flow is judged by address (issue 19 work in progress).
-bool flow_services::judged_by_claim(const flow_key&) const { return false; }
-
-asio::awaitable<policy::decision> flow_services::judge_claim(const flow_key& key, const sniff::claim&) {
-  co_return co_await judge(key);
+bool flow_services::judged_by_claim(const flow_key& key) const {
+  if (!opts_.policy || !opts_.policy->judges_claimed_names()) return false;
+  const bool tcp = key.protocol == packet::proto_tcp;
+  const bool quic = key.protocol == packet::proto_udp && key.dst_port == 443;
+  return (tcp || quic) && !policy::policy::final_by_address(verdict_now(key));
 }
 
-void flow_services::ask(const flow_key& key, std::function<void(policy::approval)> answered) {
-  asio::post(events_, [this, key, answered = std::move(answered)]() mutable {
+policy::decision flow_services::claim_verdict_now(const flow_key& key, const std::string& name,
+                                                  policy::claim_source source) const {
+  return opts_.policy->on_claim(name, source, key.dst, key.dst_port, key.protocol, policy::policy::clock::now());
+}
+
+asio::awaitable<policy::decision> flow_services::judge_claim(const flow_key& key, const sniff::claim& claim) {
+  if (!opts_.policy || claim.name().empty()) co_return co_await judge(key);
+  if (auto by_address = verdict_now(key); policy::policy::final_by_address(by_address)) co_return by_address;
+  const std::string name(claim.name());
+  const auto source = claim.sni.empty() ? policy::claim_source::http_host : policy::claim_source::sni;
+  auto d = claim_verdict_now(key, name, source);
+  if (is_mismatch(d)) {
+    co_await look_up_claimed(name);
+    d = claim_verdict_now(key, name, source);
+  }
+  if (d.what == policy::verdict::ask) {
+    if (opts_.approver == nullptr) {
+      d.what = policy::verdict::deny;
+      d.reason = source == policy::claim_source::sni ? policy::reason::sni_not_allowed
+                                                     : policy::reason::host_not_allowed;
+    } else {
+      const claimed_name who{name, std::string(claim_origin(claim))};
+      const policy::approval answer = co_await answer_of(key, who);
+      d = claim_answer(key, name, answer);
+    }
+  }
+  if (d.what == policy::verdict::allow) warn_if_encrypted_dns(key);
+  co_return d;
+}
+
+// The verdict an answer to a claimed name's question gives this flow (what
+// it remembers for later flows is already in the policy).
+policy::decision flow_services::claim_answer(const flow_key& key, const std::string& name, policy::approval a) {
+  policy::decision d;
+  switch (a) {
+    case policy::approval::allow_once:
+      d = verdict(policy::verdict::allow, policy::reason::interactive_allow, name + " (once)");
+      break;
+    case policy::approval::allow_name:
+      d = verdict(policy::verdict::allow, policy::reason::interactive_allow, name + " (interactive)");
+      break;
+    case policy::approval::allow_address:
+      d = verdict(policy::verdict::allow, policy::reason::interactive_allow, to_string(key.dst) + " (interactive)");
+      break;
+    case policy::approval::unasked:
+      d = unasked_denial();
+      break;
+    case policy::approval::deny:
+    case policy::approval::timeout:
+      d = verdict(policy::verdict::deny, policy::reason::interactive_deny, {});
+      break;
+  }
+  d.name = name;
+  return d;
+}
+
+// Both questions (A, AAAA) run on the services' context; the caller waits
+// on its own strand for both or the timeout, whichever comes first.
+asio::awaitable<void> flow_services::look_up_claimed(const std::string& name) {
+  if (stopping_.load() || !dns_) co_return;
+  struct lookup {
+    explicit lookup(asio::any_io_executor ex) : done(std::move(ex), claim_lookup_timeout) {}
+    asio::steady_timer done;  // the caller's strand only
+    std::atomic<int> left{2};
+  };
+  const auto ex = co_await asio::this_coro::executor;
+  auto state = std::make_shared<lookup>(ex);
+  static std::atomic<std::uint16_t> next_id{0x4e50};
+  for (const auto type : {dns::type_a, dns::type_aaaa}) {
+    auto query = dns::make_address_query(next_id.fetch_add(1), name, type);
+    if (!query) co_return;
+    asio::co_spawn(
+        ctx_.get_executor(),
+        [this, state, ex, q = std::move(*query)]() mutable -> asio::awaitable<void> {
+          co_await dns_->answer(std::move(q), dns::transport::udp);  // learned by the answer observer
+          if (state->left.fetch_sub(1) == 1)
+            asio::post(ex, [state] { state->done.expires_at(asio::steady_timer::time_point::min()); });
+        },
+        log_failure("netpen's lookup of a claimed name"));
+  }
+  co_await state->done.async_wait(use_tuple);
+}
+
+void flow_services::ask(const flow_key& key, std::function<void(policy::approval)> answered, claimed_name claimed) {
+  asio::post(events_, [this, key, answered = std::move(answered), claimed = std::move(claimed)]() mutable {
     auto request = approval_request_for(key);
-    auto names = request.names;
+    request.claimed_name = claimed.name;
+    request.claimed_by = claimed.origin;
+    auto names = claimed.name.empty() ? request.names : std::vector<std::string>{claimed.name};
     opts_.approver->ask(std::move(request),
                         [this, key, names, answered = std::move(answered)](policy::approval a) {
                           remember_answer(key, names, a);
@@ -151,10 +302,10 @@ void flow_services::denied(const flow_key& key, const policy::decision& d, const
   record.claim = claim;  // the event shows what the refused flow claimed
   auto e = flow_event(events::kind::denied, key, record);
   e.via.clear();  // it went nowhere
-  e.reason = sentence(d);
+  e.reason = sentence(d, &key);
   e.policy = d.reason;
   e.rule = d.rule;
-  if (!e.name && !d.name.empty()) e.name = d.name;
+  if (!d.name.empty()) e.name = d.name;  // the claimed name, or the learned one a rule matched through
   report(std::move(e), key, true);
 }
 

@@ -106,9 +106,15 @@ class flow_services final : public flow_context {
   policy::decision verdict_now(const flow_key& key) const;
   // The denial when the approver could ask nobody (approval::unasked).
   static policy::decision unasked_denial();
-  // Puts `key`'s destination to the approver; the answer is remembered in
-  // the policy as it says, then `answered` runs (on the approver's thread).
-  void ask(const flow_key& key, std::function<void(policy::approval)> answered);
+  // The name a flow claims and where it was read ("TLS SNI", "HTTP Host").
+  struct claimed_name {
+    std::string name, origin;
+  };
+  // Puts `key`'s destination (and the name it claims, if any) to the
+  // approver; the answer is remembered in the policy as it says ("allow
+  // name": the claimed name, else the name the address resolved from), then
+  // `answered` runs (on the approver's thread).
+  void ask(const flow_key& key, std::function<void(policy::approval)> answered, claimed_name claimed = {});
   // With a policy in force, a new flow to a well-known encrypted-DNS
   // endpoint (DoH, DoT, DoQ) gets one warning per destination.
   void warn_if_encrypted_dns(const flow_key& key);
@@ -132,6 +138,14 @@ class flow_services final : public flow_context {
   // The request the approver shows (events_ strand: names, process).
   policy::approval_request approval_request_for(const flow_key& key);
   void remember_answer(const flow_key& key, const std::vector<std::string>& names, policy::approval a);
+  // The approver's answer about key (and its claimed name), on the caller's strand.
+  asio::awaitable<policy::approval> answer_of(const flow_key& key, const claimed_name& claimed);
+  // Claimed names (flow_judge.cpp): on_claim now; netpen's own bounded
+  // lookup of a name's A/AAAA (learned, not published as the tree's DNS
+  // events); the verdict an interactive answer gives the flow.
+  policy::decision claim_verdict_now(const flow_key& key, const std::string& name, policy::claim_source source) const;
+  asio::awaitable<void> look_up_claimed(const std::string& name);
+  policy::decision claim_answer(const flow_key& key, const std::string& name, policy::approval a);
   void emit(events::event e);
   void drain_events();
 

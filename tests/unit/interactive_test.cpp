@@ -159,6 +159,28 @@ TEST_CASE("the prompt: question and choices, one line each", "[interactive]") {
   CHECK(ia::choices_line(v6, 1s).find("[a] always 2001:db8::1  [d] always v6.lab.test  ") != std::string::npos);
 }
 
+TEST_CASE("the prompt: a claimed name is shown and offered first", "[interactive]") {
+  auto r = request_to("203.0.113.10", 443, {"www.lab.test"});
+  r.claimed_name = "web.lab.test";
+  r.claimed_by = "TLS SNI";
+  CHECK(ia::prompt_lines(r, 30s) ==
+        "netpen: tcp to web.lab.test (TLS SNI) at 203.0.113.10:443 by pid 4242 (sandbox pid 2): curl -s "
+        "http://web.lab.test/\n"
+        "  allow [y] once  [a] always 203.0.113.10  [d] always web.lab.test  deny [n]  details [?]  (denied in 30 s) ");
+  CHECK(ia::outcome_line(r, approval::allow_name) == "netpen: allowed web.lab.test for this run");
+  CHECK(ia::has_name(r));
+  CHECK(ia::details_text(r).find("  claimed:  web.lab.test (TLS SNI)\n  names:    www.lab.test\n") != std::string::npos);
+  // A name claimed at an address no name resolved to: [d] still offered.
+  auto pinned = request_to("203.0.113.30", 80, {});
+  pinned.claimed_name = "evil.lab.test\x1b[2J";
+  pinned.claimed_by = "HTTP Host";
+  pinned.process.clear();
+  CHECK(ia::has_name(pinned));
+  CHECK(ia::question_line(pinned) == "netpen: tcp to evil.lab.test?[2J (HTTP Host) at 203.0.113.30:80");
+  CHECK(ia::choices_line(pinned, 5s).find("[d] always evil.lab.test?[2J  ") != std::string::npos);
+  CHECK_FALSE(ia::has_name(request_to("203.0.113.30", 80, {})));
+}
+
 TEST_CASE("the details: process, names, address, port, protocol", "[interactive]") {
   auto r = request_to("203.0.113.10", 80, {"web.lab.test", "www.lab.test"});
   CHECK(ia::details_text(r) ==
@@ -252,6 +274,20 @@ TEST_CASE("pty: each key gives its answer", "[interactive]") {
   CHECK(got.wait_for(1) == std::vector{std::pair{1, expected}});
   CHECK(t.see(outcome));
   CHECK_FALSE(raw_keys(t.settings()));  // restored
+}
+
+TEST_CASE("pty: the prompt shows the claimed name, d allows it", "[interactive]") {
+  answers got;
+  pty_approver t;
+  auto r = request_to("203.0.113.10", 443, {});
+  r.claimed_name = "web.lab.test";
+  r.claimed_by = "TLS SNI";
+  t.approver->ask(r, got.slot(1));
+  REQUIRE(t.see("netpen: tcp to web.lab.test (TLS SNI) at 203.0.113.10:443 by pid 4242"));
+  REQUIRE(t.see("[d] always web.lab.test"));
+  t.press("d");
+  CHECK(got.wait_for(1) == std::vector{std::pair{1, approval::allow_name}});
+  CHECK(t.see("netpen: allowed web.lab.test for this run"));
 }
 
 TEST_CASE("pty: other keys, arrows and d without a name are ignored", "[interactive]") {

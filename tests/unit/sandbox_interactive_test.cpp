@@ -48,6 +48,8 @@ TEST_CASE("a question survives the wire, hostile text included", "[sandbox-inter
   q.request.process = "pid 1: evil\nanswer 7 once\\n\0x";
   q.request.process.push_back('\0');
   q.request.names = {"a\nb", "c\\d"};
+  q.request.claimed_name = "evil\nanswer 7 once";
+  q.request.claimed_by = "TLS SNI";
   const auto wire = sb::encode_question(q);
   CHECK(wire.starts_with("ask 7\n"));
   CHECK(wire.find('\0') == std::string::npos);
@@ -62,6 +64,10 @@ TEST_CASE("a question survives the wire, hostile text included", "[sandbox-inter
   CHECK(back->request.destination == q.request.destination);
   CHECK(back->request.process == q.request.process);
   CHECK(back->request.names == q.request.names);
+  CHECK(back->request.claimed_name == q.request.claimed_name);
+  CHECK(back->request.claimed_by == "TLS SNI");
+  q.request.claimed_name.clear();  // not on the wire when none
+  CHECK(sb::encode_question(q).find("claimed") == std::string::npos);
 }
 
 TEST_CASE("malformed questions and answers are refused", "[sandbox-interactive]") {
