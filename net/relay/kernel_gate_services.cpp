@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 
+#include <algorithm>
+
 #include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
 #include "net/relay/flow_services.hpp"
@@ -40,6 +42,23 @@ result<std::shared_ptr<asio::ip::tcp::acceptor>> open_transparent_listener(const
     return fail("proxy-listener", fmt::format("cannot listen for the tree's TCP on [{}]:{}: {}",
                                               at.address().to_string(), at.port(), ec.message()));
   return acceptor;
+}
+
+// Whether `a` is the tree's end of the veth: in a gateway's /30 (IPv4) or
+// /64 (IPv6) and not the gateway itself. Only the tree's own connections
+// are served: a host socket that reached the listener (say, another run's
+// claim flow connecting to this run's gateway) would make netpen connect
+// to itself.
+bool from_tree(const asio::ip::address& a, const std::vector<asio::ip::address>& gateways) {
+  for (const auto& gw : gateways) {
+    if (a == gw || a.is_v4() != gw.is_v4()) continue;
+    if (a.is_v4() && (a.to_v4().to_uint() & ~3u) == (gw.to_v4().to_uint() & ~3u)) return true;
+    if (a.is_v6()) {
+      const auto x = a.to_v6().to_bytes(), y = gw.to_v6().to_bytes();
+      if (std::equal(x.begin(), x.begin() + 8, y.begin())) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -121,6 +140,11 @@ asio::awaitable<void> kernel_gate::accept_transparent(std::shared_ptr<asio::ip::
     const auto local = socket.local_endpoint(lec);   // where the tree meant to go
     const auto remote = socket.remote_endpoint(rec);  // the tree's socket
     if (lec || rec) continue;
+    if (!from_tree(remote.address(), path_.gateways)) {  // reset at once
+      socket.set_option(asio::socket_base::linger(true, 0), lec);
+      socket.close(lec);
+      continue;
+    }
     flow_key key;
     key.protocol = packet::proto_tcp;
     key.src = from_asio(remote.address());
