@@ -249,6 +249,7 @@ backends::rootful::rootful_options rootful_options_of(const run_config& cfg, con
   backends::rootful::rootful_options o;
   o.command = command_text(cfg);
   o.proxy_mode = p.relay.services.proxy.has_value();
+  o.claim_mode = p.relay.services.policy && p.relay.services.policy->judges_claimed_names();
   o.iface = cfg.egress_iface;
   for (const auto& pub : cfg.publish) o.published.push_back({pub.sandbox_port, pub.udp});
   o.copy_first_bytes = observes(cfg);

@@ -15,7 +15,7 @@ namespace {
 constexpr std::uint16_t tree_queue = 0;          // NFQUEUE numbers are per netns
 constexpr std::uint32_t deny_mark = 0x4e500000;  // "NP": a verdict's mark the tree's table rejects
 constexpr std::uint16_t tree_first_bytes_group = 1;  // NFLOG groups are per netns too
-// Proxy mode: the engine's transparent listener port on the gateways (any
+// Proxy mode and claim mode: the engine's transparent listener port on the gateways (any
 // port does: the gateway addresses are this run's own), and the bases of
 // the per-run mark and routing table (plus the run's /30 slot, so that
 // concurrent runs never share one).
@@ -107,7 +107,7 @@ result<network_plan> plan_network(const host_facts& facts, const network_options
     h.iface_mark = iface_mark_base | slot_of(*addrs);
     p.iface_routing = {h.iface_mark, iface_rule_priority};
   }
-  if (opts.proxy_mode) {
+  if (opts.proxy_mode || opts.claim_mode) {  // the same TPROXY rule and routing for both
     h.tproxy_port = proxy_port;
     h.tproxy_mark = proxy_mark_base | slot_of(*addrs);
     p.proxy_routing = {h.tproxy_mark, proxy_rule_priority};

@@ -2,7 +2,7 @@
 // (host_facts.hpp) and the run's options, the run's id and addresses
 // (run_addresses), the host table and the tree's table (nft_ruleset), and
 // the routing tables of its own with their marks and rule priorities
-// (proxy mode, --iface). No I/O: rootful_network reads the facts, prints
+// (proxy mode and claim mode, --iface). No I/O: rootful_network reads the facts, prints
 // the plan for --dry-run, and carries it out.
 #pragma once
 #include <cstdint>
@@ -23,6 +23,10 @@ struct network_options {
   bool ipv6_route = true;
   std::string command;  // for the run's record
   bool proxy_mode = false;  // --proxy: the tree's TCP is TPROXY'd to the engine
+  // The policy judges claimed names (policy::judges_claimed_names()): the
+  // tree's TCP is TPROXY'd to the gate's transparent listener too, which
+  // reads each flow's first bytes before it connects.
+  bool claim_mode = false;
   std::optional<std::string> iface;  // --iface: direct egress only through this host interface
   std::optional<std::uint16_t> log_group;  // the egress capture's NFLOG group (host_table_plan::log_group)
   relay::host_port_set host_ports;  // --host-port: the gateway's ports the host table lets in
@@ -42,7 +46,7 @@ struct network_plan {
     std::uint32_t table = 0;  // 0: not used by this run
     std::uint32_t priority = 0;
   };
-  // Proxy mode: the table whose only route makes every address local.
+  // Proxy mode or claim mode: the table whose only route makes every address local.
   marked_table proxy_routing;
   // --iface: the table with one default route per family through the
   // interface (via the gateway of its default route in the main table, else

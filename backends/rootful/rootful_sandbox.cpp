@@ -49,6 +49,7 @@ network_options network_options_of(const sandbox_spec& spec, const rootful_optio
   n.command = opts.command;
   n.log_group = opts.log_group;
   n.proxy_mode = opts.proxy_mode;
+  n.claim_mode = opts.claim_mode;
   n.iface = opts.iface;
   n.host_ports = spec.host_ports;
   n.published = opts.published;

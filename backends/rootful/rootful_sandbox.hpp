@@ -25,6 +25,7 @@ struct rootful_options {
   std::string command;  // for the run's record under /run/netpen
   std::optional<std::uint16_t> log_group;  // -o at egress: the capture's NFLOG group
   bool proxy_mode = false;                 // --proxy: the tree's TCP is TPROXY'd to the engine
+  bool claim_mode = false;                 // the policy judges claimed names: the same TPROXY
   std::optional<std::string> iface;        // --iface: direct egress through this host interface
   std::vector<inbound_port> published;     // --publish: ports the tree accepts netpen's connections on
   bool copy_first_bytes = false;           // netpen observes: what the tree's TCP flows claim is shown

@@ -38,9 +38,28 @@ flow_record& gate_table::opened(const flow_key& key, flow_record record) {
   return open_.insert_or_assign(key, std::move(record)).first->second;
 }
 
+void gate_table::await_claim(const flow_key& key, flow_record record) {
+  claiming_.insert_or_assign(key, std::move(record));
+}
+
+std::optional<flow_record> gate_table::claim_settled(const flow_key& key, bool allow) {
+  auto it = claiming_.find(key);
+  if (it == claiming_.end()) return std::nullopt;
+  auto record = std::move(it->second);
+  claiming_.erase(it);
+  decided_[key] = allow;
+  return record;
+}
+
+std::optional<bool> gate_table::verdict_of(const flow_key& key) const {
+  if (auto d = decided_.find(key); d != decided_.end()) return d->second;
+  return std::nullopt;
+}
+
 std::optional<flow_record> gate_table::ended(const flow_key& key) {
   decided_.erase(key);
   early_claims_.erase(key);
+  claiming_.erase(key);
   auto it = open_.find(key);
   if (it == open_.end()) return std::nullopt;
   auto record = std::move(it->second);

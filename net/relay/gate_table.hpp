@@ -9,6 +9,12 @@
 //                                 verdict is remembered until the flow ends
 //   opened(record)             -> an allowed flow's flow_open was published:
 //                                 its record waits for the flow's end
+//   await_claim(record)        -> (claim mode, TCP) the SYN was let go but
+//                                 the verdict waits for the name the flow's
+//                                 first bytes claim: its record is pending,
+//                                 no flow_open yet
+//   claim_settled(allow)       -> that verdict: the pending record comes
+//                                 back (to be opened when allowed)
 //   ended                      -> (conntrack says the flow is gone) the
 //                                 verdict is forgotten; the record, if any,
 //                                 goes back for flow_close
@@ -45,7 +51,18 @@ class gate_table {
   std::vector<std::uint32_t> decide(const flow_key& key, bool allow);
   // An allowed flow's open was published: its record is kept until it ends.
   flow_record& opened(const flow_key& key, flow_record record);
-  // Conntrack says the flow is gone: its record, if its open was published.
+  // Claim mode: `key`'s SYN was accepted (decide(key, true) came first) and
+  // its verdict waits for the claimed name; `record` is pending until then.
+  void await_claim(const flow_key& key, flow_record record);
+  bool awaiting_claim(const flow_key& key) const { return claiming_.contains(key); }
+  // The claimed name's verdict: the pending record (nullopt if the flow was
+  // not waiting: it ended meanwhile, or the gate never saw it); the verdict
+  // is remembered for the flow's further packets.
+  std::optional<flow_record> claim_settled(const flow_key& key, bool allow);
+  // The remembered verdict on `key`, if any.
+  std::optional<bool> verdict_of(const flow_key& key) const;
+  // Conntrack says the flow is gone: its record, if its open was published
+  // (a record still waiting for its claim is forgotten).
   std::optional<flow_record> ended(const flow_key& key);
   // What the flow's first bytes claimed (first_bytes.hpp): into its record
   // (returned, for a claim event), or, before its open is published, kept
@@ -56,12 +73,14 @@ class gate_table {
   bool any_open() const { return !open_.empty(); }
   std::size_t pending() const { return pending_.size(); }
   std::size_t decided() const { return decided_.size(); }
+  std::size_t claiming() const { return claiming_.size(); }
 
  private:
   std::unordered_map<flow_key, std::vector<std::uint32_t>, flow_key_hash> pending_;
   std::unordered_map<flow_key, bool, flow_key_hash> decided_;  // allowed?
   std::unordered_map<flow_key, flow_record, flow_key_hash> open_;
   std::unordered_map<flow_key, sniff::claim, flow_key_hash> early_claims_;  // claimed before opened
+  std::unordered_map<flow_key, flow_record, flow_key_hash> claiming_;  // SYN let go, verdict by claim pending
 };
 
 // How a flow ended, from its last conntrack entry: "unreachable" (TCP never
@@ -74,8 +93,9 @@ std::string_view end_at_shutdown(const netfilter::conntrack_entry& e);
 
 // Whether an allowed verdict may go into the tree's table as a cache entry
 // (new flows to that destination then skip the queue): only when nothing
-// watches single flows (`observed`), no proxy holds each SYN for its tunnel,
-// the flow is TCP or UDP, and the verdict cannot change during the run (no
+// watches single flows (`observed`), no proxy holds each SYN for its tunnel
+// and no flow's verdict waits for its claimed name (`proxied`: the host
+// table TPROXYs the tree's TCP), the flow is TCP or UDP, and the verdict cannot change during the run (no
 // policy, the default, or an address rule, and no deny rule by name that a
 // name learned later could bring in).
 bool verdict_cacheable(const flow_key& key, std::string_view reason, bool observed, bool proxied,

@@ -62,6 +62,8 @@ result<void> kernel_gate::start() {
   queue_fd_.assign(::dup(path_.queue.fd()), ec);
   if (!ec) conntrack_fd_.assign(::dup(path_.conntrack.fd()), ec);
   if (ec) return fail("kernel-path", "cannot watch the netfilter sockets: " + ec.message());
+  const auto* policy = services_.policy();
+  claim_mode_ = policy != nullptr && policy->judges_claimed_names();
   if (auto r = serve_dns(); !r) return r;
   if (auto r = listen_transparent(); !r) return r;
   if (auto r = watch_first_bytes(); !r) return r;
@@ -120,18 +122,24 @@ void kernel_gate::on_queued(std::uint32_t id, std::span<const std::byte> l3, std
     case gate_table::action::reject:
       return send_verdict(id, false);
     case gate_table::action::wait:
+      if (!quic_waits_.empty()) more_quic(*key, f->payload);
       return;
-    case gate_table::action::judge:
+    case gate_table::action::judge: {
       services_.prefetch_owner(*key);
-      asio::co_spawn(strand_, judge_flow(*key), log_failure("judging a flow"));
+      if (key->protocol == packet::proto_tcp && awaits_claim(*key)) return let_go_for_claim(*key);  // its claim_flow decides
+      std::vector<std::byte> first;  // QUIC judged by claim: the Initial's ClientHello names it
+      if (sniffs_quic(*key)) first.assign(f->payload.begin(), f->payload.end());
+      asio::co_spawn(strand_, judge_flow(*key, std::move(first)), log_failure("judging a flow"));
       return;
+    }
   }
 }
 
-asio::awaitable<void> kernel_gate::judge_flow(flow_key key) {
+asio::awaitable<void> kernel_gate::judge_flow(flow_key key, std::vector<std::byte> first_datagram) {
   const bool tcp = key.protocol == packet::proto_tcp;
   bool allow = true;
   std::string policy_reason, rule;
+  sniff::claim claim;
   if (const auto why = tcp ? std::nullopt : services_.datagram_refusal(key)) {
     allow = false;
     auto e = services_.flow_event(events::kind::denied, key, flow_record{});
@@ -139,7 +147,11 @@ asio::awaitable<void> kernel_gate::judge_flow(flow_key key) {
     e.reason = *why;
     services_.report(std::move(e), key, true);
   } else {
-    const policy::decision d = co_await services_.judge(key);
+    policy::decision d;
+    if (first_datagram.empty())
+      d = co_await services_.judge(key);
+    else
+      d = co_await judge_quic(key, std::move(first_datagram), claim);
     allow = d.what == policy::verdict::allow;
     if (allow) {
       policy_reason = d.reason;
@@ -152,7 +164,7 @@ asio::awaitable<void> kernel_gate::judge_flow(flow_key key) {
   // As the rootless relay holds the SYN-ACK: the owner lookup started at the
   // first packet has run while the client is surely alive (blocked on it).
   co_await services_.owner_looked_up();
-  decided(key, allow, std::move(policy_reason), std::move(rule));
+  decided(key, allow, std::move(policy_reason), std::move(rule), std::move(claim));
 }
 
 // Proxy mode: the SYN waits until the tunnel is open, so a proxy that fails
@@ -167,19 +179,21 @@ asio::awaitable<bool> kernel_gate::dial_if_proxied(const flow_key& key) {
   co_return true;
 }
 
-void kernel_gate::decided(const flow_key& key, bool allow, std::string policy_reason, std::string rule) {
+void kernel_gate::decided(const flow_key& key, bool allow, std::string policy_reason, std::string rule,
+                          sniff::claim claim) {
   for (auto id : table_.decide(key, allow)) send_verdict(id, allow);
   if (!allow) return;
   if (spliced_.size() >= 256 && spliced_.size() % 256 == 0)
     std::erase_if(spliced_, [](const auto& w) { return w.expired(); });
   const auto* policy = services_.policy();
   if (path_.cache_allowed && verdict_cacheable(key, policy_reason, services_.observing(),
-                                               services_.settings().proxy != nullptr,
+                                               services_.settings().proxy != nullptr || claim_mode_,
                                                policy != nullptr && policy->address_verdicts_can_change()))
     path_.cache_allowed(key, verdict_cache_ttl);
   flow_record record;
   record.policy = std::move(policy_reason);
   record.rule = std::move(rule);
+  record.claim = std::move(claim);
   if (key.protocol == packet::proto_tcp && services_.settings().proxy)
     record.via = proxy::display(*services_.settings().proxy);
   services_.opened(key, table_.opened(key, std::move(record)));
@@ -207,6 +221,10 @@ void kernel_gate::flow_ended(const flow_key& key, std::uint64_t out, std::uint64
   if (auto d = dialed_.find(key); d != dialed_.end()) {  // its connection never came
     d->second->shutdown();
     dialed_.erase(d);
+  }
+  if (auto failed = failed_connects_.find(key); failed != failed_connects_.end()) {  // netpen's connect said why
+    end = failed->second;
+    failed_connects_.erase(failed);
   }
   auto record = table_.ended(key);
   if (!record) return;

@@ -31,8 +31,21 @@
 //    reassembled first bytes are sniffed (first_bytes.hpp), and so are the
 //    queued datagrams of UDP/443 flows (QUIC). The claim goes into the
 //    flow's record (gate_table::claimed), which its flow_close carries.
+//  - Claim mode (the policy judges claimed names, with or without a proxy).
+//    The same TPROXY rule and listener. A TCP SYN judged by claim
+//    (flow_context::judged_by_claim: not refused outright by address) is
+//    let go without a verdict (gate_table::await_claim, no flow_open); its
+//    accepted connection is a claim_flow, which reads the first bytes,
+//    judges the claimed name and refuses (RST) or tells the gate (flow_open
+//    with the claim and the policy in the record) and connects. A SYN
+//    refused by address is rejected as before. A QUIC flow (UDP/443) judged
+//    by claim is judged by the SNI of its first datagrams (quic_sniffer; the
+//    ones that arrive within `quic_wait` while the ClientHello is
+//    incomplete), and the verdict answers its queued packets as before.
+//    Nothing is cached in the tree's table in claim mode.
 // Everything here runs on one strand. Files: kernel_gate.cpp (the queue and
-// conntrack), kernel_gate_services.cpp (DNS, the transparent listener),
+// conntrack), kernel_gate_claim_mode.cpp (claim mode's verdicts),
+// kernel_gate_services.cpp (DNS, the transparent listener),
 // kernel_gate_claims.cpp (the first bytes' claims).
 #pragma once
 #include <asio/awaitable.hpp>
@@ -55,12 +68,18 @@
 #include "net/common/error.hpp"
 #include "net/netfilter/netfilter_socket.hpp"
 #include "net/relay/first_bytes.hpp"
+#include "net/policy/policy.hpp"
 #include "net/relay/gate_table.hpp"
+#include "net/sniff/claim.hpp"
 
 namespace netpen::relay {
 
+class claim_flow;
 class flow_services;
 class transparent_flow;
+namespace detail {
+struct quic_claim_wait;
+}
 
 // What the rootful backend hands the gate: its netfilter sockets in the
 // tree's netns and where to serve.
@@ -71,8 +90,9 @@ struct kernel_path {
   netfilter::netlink_socket conntrack;    // conntrack events of the tree's netns (with byte counters)
   std::vector<asio::ip::address> gateways;  // the DNS forwarder listens here, UDP and TCP
   std::uint16_t dns_port = 53;
-  // Proxy mode: the host's TPROXY rule sends the tree's TCP to this port on
-  // the gateways, where the gate listens (IP_TRANSPARENT); 0: no proxy mode.
+  // Proxy mode and claim mode: the host's TPROXY rule sends the tree's TCP
+  // to this port on the gateways, where the gate listens (IP_TRANSPARENT);
+  // 0: neither.
   std::uint16_t proxy_port = 0;
   // The gate's verdict cache in the tree's table: new flows to this
   // destination (address, protocol, port) skip the queue for `ttl`. Unset:
@@ -101,12 +121,23 @@ class kernel_gate {
   asio::awaitable<void> read_queue();
   void on_queued(std::uint32_t id, std::span<const std::byte> l3, std::uint16_t hw_protocol);
   void send_verdict(std::uint32_t id, bool allow);
-  asio::awaitable<void> judge_flow(flow_key key);
+  asio::awaitable<void> judge_flow(flow_key key, std::vector<std::byte> first_datagram);
   asio::awaitable<bool> dial_if_proxied(const flow_key& key);
-  void decided(const flow_key& key, bool allow, std::string policy_reason, std::string rule);
+  void decided(const flow_key& key, bool allow, std::string policy_reason, std::string rule,
+               sniff::claim claim = {});
   asio::awaitable<void> read_conntrack();
   void flow_ended(const flow_key& key, std::uint64_t out, std::uint64_t in, std::string_view end);
   void close_flows();
+  // kernel_gate_claim_mode.cpp
+  bool awaits_claim(const flow_key& key) const;
+  void let_go_for_claim(const flow_key& key);
+  bool sniffs_quic(const flow_key& key) const;
+  void more_quic(const flow_key& key, std::span<const std::byte> datagram);
+  asio::awaitable<policy::decision> judge_quic(const flow_key& key, std::vector<std::byte> first_datagram,
+                                               sniff::claim& claim);
+  void start_claim_flow(const flow_key& key, asio::ip::tcp::socket socket, asio::strand<asio::any_io_executor> strand);
+  void claim_allowed(const flow_key& key, const policy::decision& d, const sniff::claim& claim, bool pending);
+  void close_claims();
   // kernel_gate_services.cpp
   result<void> serve_dns();
   result<void> listen_transparent();
@@ -131,6 +162,10 @@ class kernel_gate {
   std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> transparent_;  // proxy mode's listeners
   std::unordered_map<flow_key, std::shared_ptr<transparent_flow>, flow_key_hash> dialed_;  // tunnel open, SYN let go
   std::vector<std::weak_ptr<transparent_flow>> spliced_;  // proxied flows, for the end of the run
+  bool claim_mode_ = false;  // TCP judged by claim goes to the transparent listener
+  std::vector<std::weak_ptr<claim_flow>> claims_;  // for the end of the run
+  std::unordered_map<flow_key, std::string_view, flow_key_hash> failed_connects_;  // the end their close says
+  std::unordered_map<flow_key, std::shared_ptr<detail::quic_claim_wait>, flow_key_hash> quic_waits_;
   std::array<char, 256> verdict_buf_{};
   std::optional<asio::posix::stream_descriptor> first_bytes_fd_;  // set when path_.first_bytes is
   first_bytes first_bytes_;

@@ -1,10 +1,13 @@
 // The rootful gate's services at the gateway addresses (see kernel_gate.hpp):
-// the DNS forwarder over UDP and TCP, and proxy mode's transparent listener,
-// whose accepted connections are spliced to their tunnels.
+// the DNS forwarder over UDP and TCP, and the transparent listener of proxy
+// mode and claim mode, whose accepted connections are spliced to their
+// tunnels, or judged by their claim first (claim_flow).
 #include <asio/co_spawn.hpp>
 #include <asio/post.hpp>
 #include <fmt/format.h>
 #include <netinet/in.h>
+
+#include <algorithm>
 
 #include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
@@ -41,6 +44,23 @@ result<std::shared_ptr<asio::ip::tcp::acceptor>> open_transparent_listener(const
   return acceptor;
 }
 
+// Whether `a` is the tree's end of the veth: in a gateway's /30 (IPv4) or
+// /64 (IPv6) and not the gateway itself. Only the tree's own connections
+// are served: a host socket that reached the listener (say, another run's
+// claim flow connecting to this run's gateway) would make netpen connect
+// to itself.
+bool from_tree(const asio::ip::address& a, const std::vector<asio::ip::address>& gateways) {
+  for (const auto& gw : gateways) {
+    if (a == gw || a.is_v4() != gw.is_v4()) continue;
+    if (a.is_v4() && (a.to_v4().to_uint() & ~3u) == (gw.to_v4().to_uint() & ~3u)) return true;
+    if (a.is_v6()) {
+      const auto x = a.to_v6().to_bytes(), y = gw.to_v6().to_bytes();
+      if (std::equal(x.begin(), x.begin() + 8, y.begin())) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 result<void> kernel_gate::serve_dns() {
@@ -61,7 +81,7 @@ result<void> kernel_gate::serve_dns() {
 }
 
 result<void> kernel_gate::listen_transparent() {
-  if (path_.proxy_port == 0 || services_.settings().proxy == nullptr) return {};
+  if (path_.proxy_port == 0 || (services_.settings().proxy == nullptr && !claim_mode_)) return {};
   for (const auto& gw : path_.gateways) {
     auto listener = open_transparent_listener(strand_, asio::ip::tcp::endpoint(gw, path_.proxy_port));
     if (!listener) return unexpected(listener.error());
@@ -80,6 +100,7 @@ void kernel_gate::close_services() {
   for (auto& w : spliced_)
     if (auto flow = w.lock()) flow->shutdown();
   spliced_.clear();
+  close_claims();
   dialed_.clear();
 }
 
@@ -120,6 +141,11 @@ asio::awaitable<void> kernel_gate::accept_transparent(std::shared_ptr<asio::ip::
     const auto local = socket.local_endpoint(lec);   // where the tree meant to go
     const auto remote = socket.remote_endpoint(rec);  // the tree's socket
     if (lec || rec) continue;
+    if (!from_tree(remote.address(), path_.gateways)) {  // reset at once
+      socket.set_option(asio::socket_base::linger(true, 0), lec);
+      socket.close(lec);
+      continue;
+    }
     flow_key key;
     key.protocol = packet::proto_tcp;
     key.src = from_asio(remote.address());
@@ -130,8 +156,14 @@ asio::awaitable<void> kernel_gate::accept_transparent(std::shared_ptr<asio::ip::
     if (auto it = dialed_.find(key); it != dialed_.end()) {
       flow = std::move(it->second);
       dialed_.erase(it);
-    } else {  // not seen by the gate as new (say, a tuple reused at once): dial now
+    } else if (claim_mode_ && (table_.awaiting_claim(key) || !table_.verdict_of(key))) {
+      start_claim_flow(key, std::move(socket), strand);  // or never seen by the gate: judged there in full
+      continue;
+    } else {  // allowed by address in claim mode, or not seen by the gate as new (say, a tuple reused at once)
       flow = std::make_shared<transparent_flow>(services_, strand, key);
+      flow->on_connect_failed([this, key](std::string_view end) {
+        asio::post(strand_, [this, key, end] { failed_connects_[key] = end; });
+      });
       spliced_.push_back(flow);
     }
     flow->attach(std::move(socket));

@@ -1,4 +1,4 @@
-// A proxy-mode TCP connection under --root (see transparent_flow.hpp).
+// A TPROXY'd TCP connection under --root (see transparent_flow.hpp).
 #include "net/relay/transparent_flow.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -11,6 +11,7 @@
 
 #include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
+#include "net/relay/host_socket.hpp"
 
 namespace netpen::relay {
 namespace {
@@ -26,12 +27,13 @@ asio::awaitable<bool> transparent_flow::dial() {
   return asio::co_spawn(strand_, [self = shared_from_this()] { return self->open_tunnel(); }, asio::use_awaitable);
 }
 
-void transparent_flow::attach(asio::ip::tcp::socket tree) {
+void transparent_flow::attach(asio::ip::tcp::socket tree, std::vector<std::byte> first) {
   // The socket moves to this flow's strand (it was accepted on another).
   asio::error_code ec;
   const auto protocol = tree.local_endpoint(ec).protocol();
   const int fd = ec ? -1 : tree.release(ec);
-  asio::post(strand_, [self = shared_from_this(), protocol, fd] {
+  asio::post(strand_, [self = shared_from_this(), protocol, fd, first = std::move(first)]() mutable {
+    self->first_ = std::move(first);
     if (fd < 0) return self->reset_both();
     asio::error_code assign_ec;
     self->tree_.assign(protocol, fd, assign_ec);
@@ -105,7 +107,11 @@ asio::awaitable<void> transparent_flow::splice(bool dialed) {
   asio::error_code ignored;
   tree_.set_option(asio::ip::tcp::no_delay(true), ignored);
   if (!dialed) {
-    const bool open = co_await open_tunnel();
+    bool open = false;
+    if (ctx_.settings().proxy != nullptr)
+      open = co_await open_tunnel();
+    else
+      open = co_await connect_direct();
     if (!open) co_return;
   }
   if (!early_.empty()) {
@@ -115,6 +121,14 @@ asio::awaitable<void> transparent_flow::splice(bool dialed) {
       co_return;
     }
     early_.clear();
+  }
+  if (!first_.empty()) {  // what the tree sent while its claim was judged
+    auto [ec, n] = co_await stream_.write_all(asio::buffer(first_));
+    if (ec || closed_) {
+      reset_both();
+      co_return;
+    }
+    first_ = {};
   }
   using namespace asio::experimental::awaitable_operators;
   co_await (tree_to_proxy() && proxy_to_tree());

@@ -171,3 +171,49 @@ TEST_CASE("gate table: a claim goes into the open record, or waits for its open"
   CHECK_FALSE(t.ended(key(tcp, 3)));
   CHECK(t.opened(key(tcp, 3), flow_record{}).claim.empty());
 }
+
+TEST_CASE("gate: claim mode lets the SYN go and keeps the record pending until the claimed name decides",
+          "[relay][gate][claim]") {
+  gate_table t;
+  const auto k = key(tcp, 41000, 443);
+  CHECK(t.on_packet(k, 1) == action::judge);
+  CHECK(t.on_packet(k, 2) == action::wait);
+  CHECK(t.decide(k, true) == std::vector<std::uint32_t>{1, 2});  // the SYN goes to the transparent listener
+  flow_record pending;
+  pending.policy = "placeholder";
+  t.await_claim(k, pending);
+  CHECK(t.awaiting_claim(k));
+  CHECK(t.claiming() == 1);
+  CHECK(t.on_packet(k, 3) == action::accept);  // a retransmission meanwhile
+  CHECK_FALSE(t.any_open());                   // no flow_open yet
+  auto settled = t.claim_settled(k, true);
+  REQUIRE(settled);
+  CHECK(settled->policy == "placeholder");
+  CHECK_FALSE(t.awaiting_claim(k));
+  settled->claim.sni = "example.com";
+  t.opened(k, std::move(*settled));
+  auto closed = t.ended(k);
+  REQUIRE(closed);
+  CHECK(closed->claim.sni == "example.com");  // kept for flow_close
+}
+
+TEST_CASE("gate: a claim refused is remembered; one that ended first comes back empty", "[relay][gate][claim]") {
+  gate_table t;
+  const auto refused = key(tcp, 41001, 443);
+  t.on_packet(refused, 1);
+  t.decide(refused, true);
+  t.await_claim(refused, flow_record{});
+  CHECK(t.claim_settled(refused, false));
+  CHECK(t.verdict_of(refused) == false);
+  CHECK(t.on_packet(refused, 2) == action::reject);
+  CHECK_FALSE(t.ended(refused));  // never opened: no flow_close
+
+  const auto gone = key(tcp, 41002, 443);
+  t.on_packet(gone, 3);
+  t.decide(gone, true);
+  t.await_claim(gone, flow_record{});
+  CHECK_FALSE(t.ended(gone));  // the child reset it before its first bytes
+  CHECK(t.claiming() == 0);
+  CHECK_FALSE(t.claim_settled(gone, true));  // the late verdict finds nothing to open
+  CHECK_FALSE(t.verdict_of(key(tcp, 41003, 443)));  // never seen
+}

@@ -123,6 +123,32 @@ TEST_CASE("network plan: proxy mode has a marked table of its own", "[rootful-pl
   CHECK(p->iface_routing.table == 0);
 }
 
+TEST_CASE("network plan: claim mode TPROXYs the tree's TCP to the gate as proxy mode does", "[rootful-plan][claim]") {
+  network_options o;
+  o.claim_mode = true;
+  const auto p = plan_network(facts_at_slot5(), o);
+  REQUIRE(p);
+  CHECK(p->host_table.tproxy_port == 1080);
+  CHECK(p->proxy_routing.table == 0x4e540005);  // the same routing table and rule, recorded the same way
+  CHECK(p->proxy_routing.priority == 100);
+  // Everything TCP from the veth but DNS and the gateway itself, per family.
+  CHECK(contains(p->host_script, "iifname \"np000000\" meta l4proto tcp th dport != 53 ip daddr != 10.249.0.21 "
+                                 "tproxy ip to 10.249.0.21:1080 meta mark set 0x4e540005 accept"));
+  CHECK(contains(p->host_script, "ip6 daddr != fd6e:7065:6e01:5::1 tproxy ip6 to [fd6e:7065:6e01:5::1]:1080"));
+  CHECK(contains(p->host_script, "meta mark 0x4e540005 accept"));  // the input chain takes them
+
+  network_options both = o;  // with --proxy too: one rule, not two
+  both.proxy_mode = true;
+  const auto pb = plan_network(facts_at_slot5(), both);
+  REQUIRE(pb);
+  CHECK(pb->host_script == p->host_script);
+
+  const auto plain = plan_network(facts_at_slot5(), {});  // neither: the kernel path alone
+  REQUIRE(plain);
+  CHECK_FALSE(contains(plain->host_script, "tproxy"));
+  CHECK(plain->proxy_routing.table == 0);
+}
+
 TEST_CASE("network plan: --iface routes through the interface's best default route", "[rootful-plan]") {
   network_options o;
   o.iface = "eth1";
