@@ -87,7 +87,7 @@ policy::policy(policy_config c)
     : config_(std::move(c)),
       default_allow_(derive_default_allow(config_)),
       any_address_allow_(has_address_rule(config_.allow)),
-      claim_mode_(config_.interactive || names_a_domain(config_.allow) || names_a_domain(config_.deny)),
+      claim_mode_(names_a_domain(config_.allow) || names_a_domain(config_.deny)),
       refuses_encrypted_dns_(!default_allow_ && !config_.allow.empty()),
       learned_(config_.learned_limit) {}
 

@@ -37,8 +37,9 @@
 // (CDNs) share its verdict, a limit of judging flows by address that the
 // claimed-name rule below lifts for TCP and QUIC.
 //
-// Claimed names. When any allow or deny rule names a domain (or the run is
-// --interactive), judges_claimed_names() is true: a new TCP flow (any port)
+// Claimed names. When any allow or deny rule names a domain,
+// judges_claimed_names() is true (--interactive alone does not: it asks at
+// the SYN, so a refusal stays a fast connection refused): a new TCP flow (any port)
 // or QUIC flow (UDP to 443) is first judged by address (on_connect). If
 // that verdict is final_by_address (steps 1-4 and 6 above: --offline, a
 // block, a deny rule by address/CIDR, encrypted DNS by address) it stands;
