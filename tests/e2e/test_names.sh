@@ -41,9 +41,10 @@ DNS_LOGS=("$LAB_DIR/logs/dns-a.log" "$LAB_DIR/logs/dns-b.log")
 CA=$LAB_CA
 W4=$LAB_WEB4 W6=$LAB_WEB6 ALT4=$LAB_ALT4
 
-# The QUIC client the sniffer's tests build (target netpen_quic_client),
-# next to the netpen under test: build/app/netpen -> build/tests/.
-QUIC_SRC=$(dirname "$NETPEN_BIN")/../tests/netpen_quic_client
+# The QUIC client (tests/tools/quic_client.cpp, target netpen_quic_client),
+# built next to the netpen under test: netpen_quic_client HOST PORT SNI
+# sends one v1 Initial (ALPN h3) and waits up to 1 s for an answer.
+QUIC_SRC=$(dirname "$NETPEN_BIN")/netpen_quic_client
 QUIC=""
 if [[ -x $QUIC_SRC && -f $QUIC_SRC ]] && cp "$QUIC_SRC" "$LAB_DIR/bin/quic_client" &&
   chmod 0755 "$LAB_DIR/bin/quic_client"; then
@@ -302,23 +303,23 @@ http HTTP/1.1 404 Not Found" printf '%s' "$OUT"
 
   # --- QUIC: the Initial's SNI logged; judged under a name rule
   if [[ -z $QUIC ]]; then
-    not_ok "[$who] QUIC: the client $QUIC_SRC is missing (build target netpen_quic_client)"
+    not_ok "[$who] QUIC: the client $QUIC_SRC is there (build target netpen_quic_client)"
   else
     log=$LAB_TMP/quic-$who.jsonl
     udp_before=$(lines "$UDP_LOG") || e2e_die "cannot count $UDP_LOG"
-    run np --as "$who" --log "$log" -- "$QUIC" web.lab.test "$W4" 443
+    run np --as "$who" --log "$log" -- "$QUIC" "$W4" 443 web.lab.test
     check_match "[$who] QUIC Initial (no policy): a udp flow with sni web.lab.test" \
-      "^flow_(open|close) udp $W4:443 .*sni=web\.lab\.test " "$(flows "$log")"
+      "^flow_(open|close) udp $W4:443 .*sni=web\.lab\.test alpn=h3 " "$(flows "$log")"
     udp_after=$(lines "$UDP_LOG")
     check "[$who] ... the server got it" test "$udp_after" -gt "$udp_before"
     log=$LAB_TMP/quic-deny-$who.jsonl
     run np --as "$who" --allow web.lab.test --log "$log" -- sh -c \
-      "dig +short +time=5 +tries=1 web.lab.test A; $QUIC hidden.lab.test $W4 443"
+      "dig +short +time=5 +tries=1 web.lab.test A; $QUIC $W4 443 hidden.lab.test"
     check_match "[$who] QUIC Initial with SNI hidden.lab.test under --allow web.lab.test: denied sni-not-allowed" \
       "^denied udp $W4:443 policy=sni-not-allowed sni=hidden\.lab\.test " "$(flows "$log")"
     check_output_eq "[$who] ... the server got nothing" "$udp_after" lines "$UDP_LOG"
     run np --as "$who" --allow web.lab.test --log "$log" -- sh -c \
-      "dig +short +time=5 +tries=1 web.lab.test A; $QUIC web.lab.test $W4 443"
+      "dig +short +time=5 +tries=1 web.lab.test A; $QUIC $W4 443 web.lab.test"
     check "[$who] ... one with SNI web.lab.test reaches the server" test "$(lines "$UDP_LOG")" -gt "$udp_after"
   fi
 
