@@ -523,7 +523,7 @@ TEST_CASE("claimed names by bytes: SNI, QUIC and HTTP Host, flows counted once",
                           "  web.lab.test  sni       1      500 B   8.8 KiB\n") != std::string::npos);
 }
 
-TEST_CASE("claimed names: ten at most, the count of all; no section without claims", "[events]") {
+TEST_CASE("claimed names: ten at most, the count of all, and no section without claims", "[events]") {
   summary_builder b;
   for (int i = 0; i < 12; ++i)
     b.add(claimed_close(fmt::format("10.248.0.2:{}", 41000 + i), "203.0.113.10:443", fmt::format("n{:02}.test", i),

@@ -197,7 +197,7 @@ TEST_CASE("gate: claim mode lets the SYN go and keeps the record pending until t
   CHECK(closed->claim.sni == "example.com");  // kept for flow_close
 }
 
-TEST_CASE("gate: a claim refused is remembered; one that ended first comes back empty", "[relay][gate][claim]") {
+TEST_CASE("gate: a claim refused is remembered, and one that ended first comes back empty", "[relay][gate][claim]") {
   gate_table t;
   const auto refused = key(tcp, 41001, 443);
   t.on_packet(refused, 1);
