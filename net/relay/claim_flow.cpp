@@ -79,7 +79,7 @@ asio::awaitable<void> claim_flow::run() {
   if (closed_) co_return;
   if (d.what != policy::verdict::allow) {
     log::debug("{}: refused by claim \"{}\": {}", to_string(key_), claim_.name(), d.reason);
-    ctx_.denied(key_, d);
+    ctx_.denied(key_, d, claim_);
     if (hooks_.refused) hooks_.refused(key_);
     co_return refuse();
   }

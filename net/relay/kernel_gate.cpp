@@ -157,7 +157,7 @@ asio::awaitable<void> kernel_gate::judge_flow(flow_key key, std::vector<std::byt
       policy_reason = d.reason;
       rule = d.rule;
     } else {
-      services_.denied(key, d);
+      services_.denied(key, d, claim);
     }
   }
   if (allow && tcp) allow = co_await dial_if_proxied(key);
