@@ -25,4 +25,14 @@ asio::awaitable<asio::error_code> connect_host(asio::ip::tcp::socket& socket, co
   co_return asio::error_code(err, asio::error::get_system_category());
 }
 
+void cancel_after(asio::steady_timer& limit, asio::ip::tcp::socket& socket, std::chrono::milliseconds within) {
+  limit.expires_after(within);
+  limit.async_wait([&socket](const asio::error_code& ec) {
+    if (!ec) {
+      asio::error_code ignored;
+      socket.cancel(ignored);
+    }
+  });
+}
+
 }  // namespace netpen::relay

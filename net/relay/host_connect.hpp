@@ -10,8 +10,16 @@
 #pragma once
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
 
 namespace netpen::relay {
+
+// Arms `limit` to cancel `socket`'s pending operations (a connect, a proxy
+// handshake) once `within` has passed; cancel the timer when they are done.
+// Both must outlive the wait (they are the caller's own).
+void cancel_after(asio::steady_timer& limit, asio::ip::tcp::socket& socket, std::chrono::milliseconds within);
 
 // `socket` must be open in target's protocol.
 asio::awaitable<asio::error_code> connect_host(asio::ip::tcp::socket& socket, const asio::ip::tcp::endpoint& target);

@@ -247,13 +247,7 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_socket(asio::ip::tcp
 // The connect (or proxy handshake) may take connect_timeout at most: then
 // the socket's pending operation is cancelled.
 void tcp_flow::arm_connect_limit(asio::steady_timer& limit) {
-  limit.expires_after(ctx_.settings().connect_timeout);
-  limit.async_wait([this](const asio::error_code& ec) {
-    if (!ec) {
-      asio::error_code ignored;
-      stream_.socket().cancel(ignored);
-    }
-  });
+  cancel_after(limit, stream_.socket(), ctx_.settings().connect_timeout);
 }
 
 // Opens the host socket with the error queue on and, when the child lowered

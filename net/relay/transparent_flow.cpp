@@ -11,6 +11,7 @@
 
 #include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
+#include "net/relay/host_connect.hpp"
 #include "net/relay/host_socket.hpp"
 
 namespace netpen::relay {
@@ -69,13 +70,7 @@ void transparent_flow::reset_both() {
 
 asio::awaitable<bool> transparent_flow::open_tunnel() {
   asio::steady_timer limit(strand_);
-  limit.expires_after(ctx_.settings().connect_timeout);
-  limit.async_wait([this](const asio::error_code& ec) {
-    if (!ec) {
-      asio::error_code ignored;
-      stream_.socket().cancel(ignored);
-    }
-  });
+  cancel_after(limit, stream_.socket(), ctx_.settings().connect_timeout);
   proxy_dial_outcome dialed = co_await dial_through_proxy(ctx_, stream_, key_, limit, *this);
   limit.cancel();
   if (!dialed.tunnel) {

@@ -27,13 +27,7 @@ std::string_view end_of_connect_error(const asio::error_code& ec) {
 asio::awaitable<bool> transparent_flow::connect_direct() {
   const asio::ip::tcp::endpoint target(to_asio(key_.dst), key_.dst_port);
   asio::steady_timer limit(strand_);
-  limit.expires_after(ctx_.settings().connect_timeout);
-  limit.async_wait([this](const asio::error_code& ec) {
-    if (!ec) {
-      asio::error_code ignored;
-      stream_.socket().cancel(ignored);
-    }
-  });
+  cancel_after(limit, stream_.socket(), ctx_.settings().connect_timeout);
   asio::error_code ec;
   stream_.socket().open(target.protocol(), ec);
   if (!ec) ec = co_await connect_host(stream_.socket(), target);
