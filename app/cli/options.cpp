@@ -72,7 +72,8 @@ void add_policy_options(raw_options& raw, option_group in) {
           "deny cloud metadata endpoints (169.254.169.254, fd00:ec2::254)");
   in.many("--allow", raw.allow, "LIST",
           "repeatable, comma separated: example.com, *.example.com, 93.184.216.34, 10.0.0.0/8, 2001:db8::/32, "
-          "each optionally :PORT ([v6]:PORT); any allow rule makes the default deny");
+          "each optionally :PORT ([v6]:PORT); any allow rule makes the default deny; name rules judge the "
+          "name a connection claims (TLS SNI, HTTP Host, QUIC) where it shows one (docs/policy.md)");
   in.many("--allow-file", raw.allow_file, "PATH", "allow entries, one a line, # comments");
   in.many("--deny", raw.deny, "LIST", "same syntax as --allow; deny wins over allow");
   in.many("--deny-file", raw.deny_file, "PATH", "deny entries, one a line, # comments");
