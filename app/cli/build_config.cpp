@@ -239,6 +239,8 @@ result<void> read_values(const raw_options& raw, const CLI::App& app, const flag
 
 result<void> check_conflicts(const raw_options& raw, const CLI::App& app, const run_config& c) {
   auto given = [&](const char* name) { return app.count(name) > 0; };
+  for (const char* later : {"--config", "--profile", "--print-config", "--learn", "--wait-all"})
+    if (given(later)) return fail("not-supported", std::string(later) + " is not supported yet");
   if (c.quiet && c.verbose) return conflict("--quiet conflicts with --verbose");
   if (raw.root && given("--network-backend") && raw.network_backend != "rootful")
     return conflict("--root conflicts with --network-backend " + raw.network_backend);

@@ -27,6 +27,17 @@ class option_group {
   const char* group_;
 };
 
+// --config, --profile, --print-config (app/cli/profiles, docs/profiles.md).
+void add_profile_options(raw_options& raw, option_group in) {
+  in.value("--config", raw.config, "FILE",
+           "read profiles from FILE (default $XDG_CONFIG_HOME/netpen/config.toml, then /etc/netpen/config.toml)");
+  in.value("--profile", raw.profile, "NAME|PATH",
+           "apply profile NAME of the config file, or the TOML file PATH (a value with '/' or ending in .toml); "
+           "options on the command line win");
+  in.flag("--print-config,--dump-profile", raw.print_config,
+          "print the effective settings as TOML (passwords redacted) and exit");
+}
+
 // --root, --network-backend, --run-as-root.
 void add_backend_options(raw_options& raw, option_group in) {
   in.flag("--root", raw.root, "rootful backend (veth, routing, nftables, TPROXY)");
@@ -70,12 +81,12 @@ void add_policy_options(raw_options& raw, option_group in) {
           "deny RFC1918, CGNAT, loopback, link-local, ULA destinations");
   in.flag("--block-metadata", raw.block_metadata,
           "deny cloud metadata endpoints (169.254.169.254, fd00:ec2::254)");
-  in.many("--allow", raw.allow, "LIST",
+  in.many("--allow,--allow-cidr,--allow-domain", raw.allow, "LIST",
           "repeatable, comma separated: example.com, *.example.com, 93.184.216.34, 10.0.0.0/8, 2001:db8::/32, "
           "each optionally :PORT ([v6]:PORT); any allow rule makes the default deny; name rules judge the "
           "name a connection claims (TLS SNI, HTTP Host, QUIC) where it shows one (docs/policy.md)");
   in.many("--allow-file", raw.allow_file, "PATH", "allow entries, one a line, # comments");
-  in.many("--deny", raw.deny, "LIST", "same syntax as --allow; deny wins over allow");
+  in.many("--deny,--deny-cidr,--deny-domain", raw.deny, "LIST", "same syntax as --allow; deny wins over allow");
   in.many("--deny-file", raw.deny_file, "PATH", "deny entries, one a line, # comments");
   in.value("--default-policy", raw.default_policy, "allow|deny", "explicit default");
   in.flag("--interactive", raw.interactive, "default deny; ask on the terminal for each new destination");
@@ -111,7 +122,11 @@ void add_output_options(raw_options& raw, option_group in) {
   in.value("--summary-format", raw.summary_format, "text|json", "summary format (implies --summary)");
   in.flag("-q,--quiet", raw.quiet, "less netpen output");
   in.flag("-v,--verbose", raw.verbose, "more netpen output");
-  in.flag("--dry-run", raw.dry_run, "print what would be set up, set up nothing");
+  in.flag("--dry-run", raw.dry_run, "print what would be set up (capture and log files included), set up nothing");
+  in.value("--learn", raw.learn, "PATH",
+           "at the end, write a profile to PATH allowing what the run reached (names and ports; docs/profiles.md)");
+  in.flag("--wait-all", raw.wait_all,
+          "wait for every process of the tree to exit, not only the command (background children)");
   in.flag("-h,--help", raw.help, "print this help and exit");
   in.flag("-V,--version", raw.version, "print the version and exit");
 }
@@ -125,6 +140,7 @@ std::unique_ptr<CLI::App> make_options_app(raw_options& raw) {
   app->footer(help_footer());
   app->option_defaults()->always_capture_default(false);
   // In this order in --help.
+  add_profile_options(raw, option_group(*app, "Profiles"));
   add_backend_options(raw, option_group(*app, "Backend"));
   add_name_options(raw, option_group(*app, "DNS and names"));
   add_proxy_options(raw, option_group(*app, "Proxy"));

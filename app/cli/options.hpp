@@ -10,6 +10,10 @@
 namespace netpen::app::cli {
 
 struct raw_options {
+  std::string config;        // --config FILE (app/cli/profiles)
+  std::string profile;       // --profile NAME|PATH
+  bool print_config = false;  // --print-config, --dump-profile
+
   bool root = false;
   std::string network_backend;
   bool run_as_root = false;
@@ -52,6 +56,8 @@ struct raw_options {
   bool quiet = false;
   bool verbose = false;
   bool dry_run = false;
+  std::string learn;     // --learn PATH: write a profile of what the run reached
+  bool wait_all = false;  // --wait-all: wait for the whole tree, not just the command
   bool help = false;
   bool version = false;
 };
