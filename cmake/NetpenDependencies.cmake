@@ -18,6 +18,12 @@ find_package(OpenSSL REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json REQUIRED)
+# toml++ (Debian's libtomlplusplus-dev) for profiles, used header-only so
+# a run loads no extra shared library (start-up cost, docs/performance.md).
+find_path(TOMLPP_INCLUDE_DIR NAMES toml++/toml.h REQUIRED)
+add_library(netpen_toml INTERFACE)
+target_include_directories(netpen_toml SYSTEM INTERFACE ${TOMLPP_INCLUDE_DIR})
+target_compile_definitions(netpen_toml INTERFACE TOML_HEADER_ONLY=1 TOML_ENABLE_FORMATTERS=1)
 if(NETPEN_BUILD_TESTS)
   find_package(Catch2 REQUIRED)
 endif()
