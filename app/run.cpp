@@ -144,6 +144,7 @@ result<prepared_run> prepare(const run_config& cfg) {
   prepared_run p;
   p.spec.argv = cfg.command;
   p.spec.host_ports = host_ports_of(cfg);
+  p.spec.wait_all = cfg.wait_all;
   p.relay.services.host_ports = p.spec.host_ports;
   p.spec.ipv4_route = host_has_default_route(false);
   p.spec.ipv6_route = host_has_default_route(true);

@@ -61,6 +61,7 @@ struct run_config {
   bool quiet = false;
   bool verbose = false;
   bool dry_run = false;
+  bool wait_all = false;                         // --wait-all: wait for the whole tree, not only the command
 
   bool run_as_root = false;                      // --run-as-root (rootful only)
   std::optional<proxy_spec> proxy;               // -p/--proxy

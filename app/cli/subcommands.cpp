@@ -161,6 +161,8 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
     if (!group) return unexpected<error>(group.error());
     auto parsed = parse_run(options, command_mode::none, sub);
     if (!parsed || !std::holds_alternative<run_config>(*parsed)) return parsed;
+    if (std::get<run_config>(*parsed).wait_all)
+      return usage(sub, "--wait-all is for a run's command (a sandbox has none; each exec waits for its own)");
     return create_command{rest.front(), std::get<run_config>(std::move(*parsed)), std::move(*group)};
   }
   if (!tail.empty() && is_help(tail.front())) return help_command{help_text()};
