@@ -122,6 +122,16 @@ for who in $(e2e_users); do
     else not_ok "[$who] without --wait-all the background child ends with the command" "exit $RC, output: $OUT"; fi
   fi
 
+  if netpen_only "[$who] -v and -q"; then
+    run np --as "$who" -v -- true
+    check_match "[$who] -v: a line when the sandbox is ready" '^netpen: (rootless|rootful) sandbox ready; dns forwarded to ' "$ERR"
+    check_match "[$who] -v: a line when the tree ended" '^netpen: the tree ended after [0-9.]+ s, status 0' "$ERR"
+    run np --as "$who" --proxy-password secret --proxy "http://u@127.0.0.1:1" --dry-run -- true
+    check_match "[$who] without -q: a warning (a password in argv)" '^netpen: warning: a proxy password' "$ERR"
+    run np --as "$who" -q --proxy-password secret --proxy "http://u@127.0.0.1:1" --dry-run -- true
+    check_eq "[$who] -q: no warning" "0:" "$RC:$ERR"
+  fi
+
   check_sigterm "$who"
   if netpen_only "[$who] SIGKILL of netpen kills the tree"; then check_netpen_killed "$who"; fi
 
