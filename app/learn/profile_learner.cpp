@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 #include "app/cli/profiles/print_config.hpp"
 #include "net/events/json_event.hpp"
@@ -100,7 +101,7 @@ void profile_learner::add(const events::event& e) {
   const std::string key = flow_key(e);
   if (e.what == kind::flow_open) {
     if (auto it = open_.find(key); it != open_.end()) count(it->second.open);  // a reused 5-tuple
-    open_[key] = open_flow{e};
+    open_[key] = open_flow{e, opens_++};
     return;
   }
   auto it = open_.find(key);
@@ -124,7 +125,10 @@ std::string profile_learner::render(const std::optional<events::run_info>& info)
   out += "allow = [\n";
   // Flows still open at the end of the log count as well.
   profile_learner all = *this;
-  for (const auto& [key, flow] : open_) all.count(flow.open);
+  std::vector<const open_flow*> still_open;
+  for (const auto& [key, flow] : open_) still_open.push_back(&flow);
+  std::ranges::sort(still_open, {}, &open_flow::seq);
+  for (const open_flow* flow : still_open) all.count(flow->open);
   for (const auto& text : all.order_) {
     const use& u = all.entries_.at(text);
     out += fmt::format("  # {} {} flow{}{}\n", u.flows, join(u.protocols), u.flows == 1 ? "" : "s",

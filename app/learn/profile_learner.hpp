@@ -37,12 +37,13 @@ class profile_learner {
   };
   struct open_flow {
     events::event open;
-    bool closed = false;
+    std::uint64_t seq = 0;  // order of the opens
   };
   void count(const events::event& e);
   use& entry(const std::string& text);
 
   std::map<std::string, open_flow> open_;  // protocol + src + dst -> its flow_open, until closed
+  std::uint64_t opens_ = 0;
   std::vector<std::string> order_;         // entries in the order first seen
   std::map<std::string, use> entries_;
   std::vector<std::string> resolved_;      // names with an answer, in order
