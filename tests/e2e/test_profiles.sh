@@ -154,6 +154,8 @@ check_eq "create --profile: the sandbox is made" 0 "$RC"
 run in_host "$E2E_NETPEN" exec "$box" -- sh -c 'curl -4 -sS -m 10 http://web.lab.test/whoami; echo rc=$?'
 check_match "... and its policy is the profile's" '^rc=7$' "$OUT"
 must in_host "$E2E_NETPEN" destroy "$box"
+one_error "create --learn is refused (a sandbox has no end to write it at)" "create: --learn is not supported" \
+  create "$box" --config "$EMPTY" --learn "$P/l.toml"
 
 # --- learn, then enforce
 TWO="curl -fsS -m 10 http://web.lab.test/whoami && curl -fsS -m 10 --cacert '$LAB_CA' https://www.lab.test/whoami"
@@ -161,16 +163,18 @@ for who in $(e2e_users); do
   out=$P/learn-$who
   must mkdir -p "$out"
   must chown "$who" "$out"
-  run np --as "$who" --config "$EMPTY" --learn "$out/learned.toml" --log "$out/learn.jsonl" -- sh -c "$TWO"
+  run np --as "$who" --config "$EMPTY" --learn "$out/learned.toml" -- sh -c "$TWO"
   check_eq "[$who] --learn: the learning run succeeds" 0 "$RC"
+  check "[$who] ... the profile belongs to the user" test "$(stat -c %U "$out/learned.toml" 2> /dev/null)" = "$who"
   learned=$(grep -v '^ *#' "$out/learned.toml" 2> /dev/null)
   check_match "[$who] ... the profile allows web.lab.test:80" '^  "web\.lab\.test:80",$' "$learned"
   check_match "[$who] ... and www.lab.test:443" '^  "www\.lab\.test:443",$' "$learned"
   check_match "[$who] ... default deny" '^default-policy = "deny"$' "$learned"
   check_match "[$who] ... with a comment saying how often and by which process" '^  # 1 tcp flow, by curl$' \
     "$(cat "$out/learned.toml")"
+  must np --as "$who" --config "$EMPTY" --log "$out/learn.jsonl" -- sh -c "$TWO"
   run in_host "$E2E_NETPEN" report "$out/learn.jsonl" --format profile
-  check_eq "[$who] report --format profile of the log: the same allow-list" "$learned" "$(grep -v '^ *#' <<< "$OUT")"
+  check_eq "[$who] report --format profile of a log of the same command: the same allow-list" "$learned" "$(grep -v '^ *#' <<< "$OUT")"
   run np --as "$who" --config "$EMPTY" --profile "$out/learned.toml" --fail-on-leak -- sh -c "$TWO"
   check_eq "[$who] enforce: the same command succeeds" 0 "$RC"
   run np --as "$who" --config "$EMPTY" --profile "$out/learned.toml" --fail-on-leak --log "$out/enforce.jsonl" -- \
