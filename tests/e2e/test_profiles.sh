@@ -172,7 +172,7 @@ for who in $(e2e_users); do
   check_match "[$who] ... default deny" '^default-policy = "deny"$' "$learned"
   check_match "[$who] ... with a comment saying how often and by which process" '^  # 1 tcp flow, by curl$' \
     "$(cat "$out/learned.toml")"
-  must np --as "$who" --config "$EMPTY" --log "$out/learn.jsonl" -- sh -c "$TWO"
+  must np --as "$who" --config "$EMPTY" --log "$out/learn.jsonl" -- sh -c "$TWO > /dev/null"
   run in_host "$E2E_NETPEN" report "$out/learn.jsonl" --format profile
   check_eq "[$who] report --format profile of a log of the same command: the same allow-list" "$learned" "$(grep -v '^ *#' <<< "$OUT")"
   run np --as "$who" --config "$EMPTY" --profile "$out/learned.toml" --fail-on-leak -- sh -c "$TWO"
