@@ -93,12 +93,21 @@ void profile_learner::add(const events::event& e) {
                                                  : e.protocol + " " + e.name.value_or(e.destination);
     what += " (" + (e.policy.empty() ? std::string("denied") : e.policy) + ")";
     if (std::ranges::find(denied_, what) == denied_.end()) denied_.push_back(what);
+    if (!events::is_dns_denial(e)) {  // e.g. refused on its claim after an allowed open
+      open_.erase(flow_key(e));
+      refused_.insert(flow_key(e));
+    }
     return;
   }
   if (e.what != kind::flow_open && e.what != kind::flow_close) return;
   if (e.direction == "inbound" || e.via == "host-port") return;
-  if (std::ranges::find(allowing, e.policy) == allowing.end()) return;
   const std::string key = flow_key(e);
+  if (std::ranges::find(allowing, e.policy) == allowing.end()) {
+    refused_.insert(key);
+    return;
+  }
+  if (e.what == kind::flow_close && refused_.erase(key) > 0) return;
+  if (e.what == kind::flow_open) refused_.erase(key);  // the 5-tuple reused
   if (e.what == kind::flow_open) {
     if (auto it = open_.find(key); it != open_.end()) count(it->second.open);  // a reused 5-tuple
     open_[key] = open_flow{e, opens_++};

@@ -55,6 +55,14 @@ TEST_CASE("profile_learner: names with ports, addresses without a name, comments
   auto denied = refused;
   denied.what = kind::denied;
   l.add(denied);
+  l.add(flow(kind::flow_close, "10.0.0.2:4004", "203.0.113.13:80", std::nullopt));  // the refused flow's close
+  // Allowed at the open, refused on its claim afterwards: not a use either.
+  l.add(flow(kind::flow_open, "10.0.0.2:4006", "203.0.113.14:443", std::nullopt));
+  auto claim_denied = flow(kind::denied, "10.0.0.2:4006", "203.0.113.14:443", std::nullopt);
+  claim_denied.sni = "other.example";
+  claim_denied.policy = "sni-not-allowed";
+  l.add(claim_denied);
+  l.add(flow(kind::flow_close, "10.0.0.2:4006", "203.0.113.14:443", std::nullopt));
   auto inbound = flow(kind::flow_open, "127.0.0.1:5000", "10.0.0.2:8000", std::nullopt);
   inbound.direction = "inbound";
   l.add(inbound);
