@@ -244,7 +244,7 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
 // Whether netpen watches single flows (their events, processes, claims).
 bool observes(const run_config& cfg) {
   return cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
-         log::debug_enabled();
+         cfg.learn_path || log::debug_enabled();
 }
 
 backends::rootful::rootful_options rootful_options_of(const run_config& cfg, const prepared_run& p) {

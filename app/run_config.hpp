@@ -90,6 +90,7 @@ struct run_config {
   std::optional<std::string> flow_log_path;      // --log/--flow-log
   bool summary = false;                          // --summary (implied by --summary-format)
   output_format summary_format = output_format::text;
+  std::optional<std::string> learn_path;         // --learn: write a learned profile here at the end
 };
 
 // Subcommands other than running a command.
@@ -98,7 +99,7 @@ struct cleanup_command { bool dry_run = false; };
 struct completion_command { std::string shell; };
 struct version_command {};
 struct help_command { std::string text; };
-enum class report_format { text, markdown, json };
+enum class report_format { text, markdown, json, profile };
 struct report_command {  // netpen report FLOW_LOG [--format ...] (app/report)
   std::string flow_log;
   report_format format = report_format::text;

@@ -78,7 +78,7 @@ class netpen_formatter : public CLI::Formatter {
            "  netpen exec NAME [--] COMMAND [ARGS...]\n"
            "  netpen destroy NAME\n"
            "  netpen list [--format text|json]\n"
-           "  netpen report FLOW_LOG [--format text|markdown|json]\n"
+           "  netpen report FLOW_LOG [--format text|markdown|json|profile]\n"
            "\n"
            "The command may also follow the options without '--': the first word that\n"
            "is not an option starts it; everything after it belongs to the command.\n"

@@ -114,7 +114,7 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
   const std::string sub = args.front();
   std::span<const std::string> rest = args.subspan(1);
   static constexpr std::array<std::string_view, 2> text_json{"text", "json"};
-  static constexpr std::array<std::string_view, 3> report_formats{"text", "markdown", "json"};
+  static constexpr std::array<std::string_view, 4> report_formats{"text", "markdown", "json", "profile"};
   static constexpr std::array<std::string_view, 1> shell_word{"shell (bash, zsh or fish)"};
   static constexpr std::array<std::string_view, 1> name_word{"sandbox NAME"};
   static constexpr std::array<std::string_view, 1> log_word{"FLOW_LOG"};
@@ -144,6 +144,7 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
       report_command report{a->words.front(), report_format::text};
       if (a->format == "markdown") report.format = report_format::markdown;
       if (a->format == "json") report.format = report_format::json;
+      if (a->format == "profile") report.format = report_format::profile;
       return report;
     }
     if (sub == "cleanup") return cleanup_command{a->dry_run};
