@@ -323,6 +323,8 @@ void print_plan(const run_config& cfg, const prepared_run& p, const backends::ro
   if (cfg.summary) fmt::print("  summary:     on stderr at the end ({})\n",
                               cfg.summary_format == output_format::json ? "json" : "text");
   if (cfg.wait_all) fmt::print("  wait:        for every process of the tree (--wait-all)\n");
+  if (cfg.learn_path)
+    fmt::print("  learn:       {} (a profile of what the run reached, written at the end)\n", *cfg.learn_path);
   fmt::print("  command:     {}\n", command_text(cfg));
 }
 

@@ -89,8 +89,8 @@ void profile_learner::add(const events::event& e) {
     return;
   }
   if (e.what == kind::denied) {
-    std::string what = events::is_dns_denial(e) ? "dns " + events::asked_name(e)
-                                                 : e.protocol + " " + e.name.value_or(e.destination);
+    std::string what =
+        events::is_dns_denial(e) ? "dns " + events::asked_name(e) : e.protocol + " " + e.name.value_or(e.destination);
     what += " (" + (e.policy.empty() ? std::string("denied") : e.policy) + ")";
     if (std::ranges::find(denied_, what) == denied_.end()) denied_.push_back(what);
     if (!events::is_dns_denial(e)) {  // e.g. refused on its claim after an allowed open
@@ -145,9 +145,8 @@ std::string profile_learner::render(const std::optional<events::run_info>& info)
     out += "  " + cli::profiles::toml_quote(text) + ",\n";
   }
   for (const auto& name : all.resolved_) {
-    const bool reached = std::ranges::any_of(all.order_, [&](const std::string& t) {
-      return t == name || t.starts_with(name + ":");
-    });
+    const bool reached =
+        std::ranges::any_of(all.order_, [&](const std::string& t) { return t == name || t.starts_with(name + ":"); });
     if (reached) continue;
     out += "  # resolved, no connection seen\n";
     out += "  " + cli::profiles::toml_quote(name) + ",\n";

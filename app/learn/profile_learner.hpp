@@ -44,11 +44,11 @@ class profile_learner {
 
   std::map<std::string, open_flow> open_;  // protocol + src + dst -> its flow_open, until closed
   std::uint64_t opens_ = 0;
-  std::set<std::string> refused_;          // flows refused (their close is not a use either)
-  std::vector<std::string> order_;         // entries in the order first seen
+  std::set<std::string> refused_;   // flows refused (their close is not a use either)
+  std::vector<std::string> order_;  // entries in the order first seen
   std::map<std::string, use> entries_;
-  std::vector<std::string> resolved_;      // names with an answer, in order
-  std::vector<std::string> denied_;        // "what (policy)" of denied events, once each
+  std::vector<std::string> resolved_;  // names with an answer, in order
+  std::vector<std::string> denied_;    // "what (policy)" of denied events, once each
 };
 
 }  // namespace netpen::app::learn

@@ -158,6 +158,8 @@ one_error "create --learn is refused (a sandbox has no end to write it at)" "cre
   create "$box" --config "$EMPTY" --learn "$P/l.toml"
 
 # --- learn, then enforce
+run netpen_host --config "$EMPTY" --learn "$P/l.toml" --dry-run -- true
+check_match "--dry-run names the profile --learn would write" "^  learn: +$P/l\.toml " "$OUT"
 TWO="curl -fsS -m 10 http://web.lab.test/whoami && curl -fsS -m 10 --cacert '$LAB_CA' https://www.lab.test/whoami"
 for who in $(e2e_users); do
   out=$P/learn-$who

@@ -40,7 +40,8 @@ std::vector<std::string> allow_of(const std::string& text) {
 TEST_CASE("profile_learner: names with ports, addresses without a name, comments", "[profiles]") {
   using events::kind;
   learn::profile_learner l;
-  l.add(flow(kind::flow_open, "10.0.0.2:4000", "203.0.113.10:80", "web.example", "/usr/bin/curl -s http://web.example/"));
+  l.add(
+      flow(kind::flow_open, "10.0.0.2:4000", "203.0.113.10:80", "web.example", "/usr/bin/curl -s http://web.example/"));
   l.add(flow(kind::flow_close, "10.0.0.2:4000", "203.0.113.10:80", std::nullopt));
   l.add(flow(kind::flow_open, "10.0.0.2:4001", "203.0.113.10:80", "web.example", "wget http://web.example/"));
   auto tls = flow(kind::flow_close, "10.0.0.2:4002", "203.0.113.11:443", std::nullopt);

@@ -26,8 +26,9 @@ std::vector<std::string> read_back(const std::string& text, std::vector<std::str
 }  // namespace
 
 TEST_CASE("print_config: round trip, lists as arrays, --help order, paths made absolute", "[profiles]") {
-  const std::vector<std::string> tokens{"--dns=192.0.2.53", "--allow=a.example", "--block-metadata",
-                                        "--allow=*.b \"quoted\" \\ example", "--log=out/x.jsonl",
+  const std::vector<std::string> tokens{"--dns=192.0.2.53",  "--allow=a.example",
+                                        "--block-metadata",  "--allow=*.b \"quoted\" \\ example",
+                                        "--log=out/x.jsonl",
                                         "--config=/c.toml",  // not a setting: never printed
                                         "--udp-timeout=45"};
   const std::vector<std::string> command{"sh", "-c", "echo 'a b'\n"};

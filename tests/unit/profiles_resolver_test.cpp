@@ -63,9 +63,9 @@ TEST_CASE("key_map: '_' and '-', childflow aliases, refused and unknown keys", "
 TEST_CASE("resolver: top-level keys, extends chain, a layer replaces an option, false drops a true", "[profiles]") {
   CHECK(tokens_of(resolve_text(config, "ci")) ==
         std::vector<std::string>{"--allow=c.example", "--block-metadata", "--fail-on-leak", "--log=x.jsonl"});
-  CHECK(tokens_of(resolve_text(config, "base")) ==
-        std::vector<std::string>{"--allow=a.example", "--allow=*.b.example", "--block-metadata", "--log=x.jsonl",
-                                 "--summary"});
+  CHECK(tokens_of(resolve_text(config, "base")) == std::vector<std::string>{"--allow=a.example", "--allow=*.b.example",
+                                                                            "--block-metadata", "--log=x.jsonl",
+                                                                            "--summary"});
   CHECK(tokens_of(resolve_text(config, "")) == std::vector<std::string>{"--block-metadata"});
 }
 
@@ -86,7 +86,8 @@ TEST_CASE("resolver: errors name file, line and key", "[profiles]") {
         "error: --profile: no [profile.nope] in c.toml (profiles: base, ci, l1, l2)");
   CHECK(tokens_of(resolve_text("[profile.x]\nextends = \"y\"\n", "x")).front() ==
         "error: c.toml:2: key 'extends': no [profile.y] in c.toml (profiles: x)");
-  CHECK(tokens_of(resolve_text("offline = \"yes\"\n", "")).front() == "error: c.toml:1: key 'offline': true or false expected");
+  CHECK(tokens_of(resolve_text("offline = \"yes\"\n", "")).front() ==
+        "error: c.toml:1: key 'offline': true or false expected");
   CHECK(tokens_of(resolve_text("dns = [\"a\"]\n", "")).front() == "error: c.toml:1: key 'dns': a string expected");
   CHECK(tokens_of(resolve_text("\nfrob = 1\n", "")).front() == "error: c.toml:2: key 'frob': unknown key");
   CHECK(tokens_of(resolve_text("log = \"a\"\nflow_log = \"b\"\n", "")).front().find("sets --log as key") !=
@@ -100,10 +101,12 @@ TEST_CASE("resolver: errors name file, line and key", "[profiles]") {
 
 TEST_CASE("resolver: childflow file profiles: extends by path, relative paths, command, aliases add up", "[profiles]") {
   fake_files fs;
-  fs.files["/p/base.toml"] = "default_policy = \"deny\"\nallow_cidrs = [\"203.0.113.0/24\"]\n"
-                             "allow_domains = [\"web.example\"]\nhosts_file = \"hosts\"\n";
-  fs.files["/p/sub/child.toml"] = "extends = \"../base.toml\"\nflow_log = \"out/log.jsonl\"\ncapture = \"/abs/c.pcapng\"\n"
-                                  "command = [\"curl\", \"-s\", \"https://web.example/\"]\n";
+  fs.files["/p/base.toml"] =
+      "default_policy = \"deny\"\nallow_cidrs = [\"203.0.113.0/24\"]\n"
+      "allow_domains = [\"web.example\"]\nhosts_file = \"hosts\"\n";
+  fs.files["/p/sub/child.toml"] =
+      "extends = \"../base.toml\"\nflow_log = \"out/log.jsonl\"\ncapture = \"/abs/c.pcapng\"\n"
+      "command = [\"curl\", \"-s\", \"https://web.example/\"]\n";
   fs.files["/p/a.toml"] = "extends = \"b.toml\"\n";
   fs.files["/p/b.toml"] = "extends = \"a.toml\"\n";
   auto r = resolve_profile(nullptr, "/p/sub/child.toml", fs.loader());

@@ -7,9 +7,10 @@
 using namespace netpen::app::cli::profiles;
 
 TEST_CASE("toml_reader: top-level keys and profile tables with their lines", "[profiles]") {
-  auto doc = parse_config("dns = \"192.0.2.53\"\nblock_metadata = true\nudp_timeout = 45\n\n"
-                          "[profile.ci]\nallow = [\"a.example\",\n  \"b.example\"]\n",
-                          "c.toml");
+  auto doc = parse_config(
+      "dns = \"192.0.2.53\"\nblock_metadata = true\nudp_timeout = 45\n\n"
+      "[profile.ci]\nallow = [\"a.example\",\n  \"b.example\"]\n",
+      "c.toml");
   REQUIRE(doc);
   REQUIRE(doc->top.size() == 3);
   const auto find = [&](std::string_view key) {

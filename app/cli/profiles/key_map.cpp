@@ -19,12 +19,11 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 4> aliases{{
 }};
 
 // Options that make no sense inside a profile.
-constexpr std::array<std::string_view, 6> refused{"config", "profile", "print-config", "help", "version",
-                                                  "dump-profile"};
+constexpr std::array<std::string_view, 6> refused{"config", "profile", "print-config",
+                                                  "help",   "version", "dump-profile"};
 
-constexpr std::array<std::string_view, 7> path_options{"--hosts-file",          "--allow-file", "--deny-file",
-                                                       "--proxy-password-file", "--output",     "--log",
-                                                       "--learn"};
+constexpr std::array<std::string_view, 7> path_options{
+    "--hosts-file", "--allow-file", "--deny-file", "--proxy-password-file", "--output", "--log", "--learn"};
 
 // The option table, built once (raw must outlive the app).
 struct option_table {
@@ -72,8 +71,9 @@ result<void> check_value(const setting& s, const option_shape shape, std::string
     return option == "--proxy" && text.find(":" + std::string(redacted) + "@") != std::string::npos;
   };
   if (has_redacted(v.text))
-    return setting_error(s, "the password was redacted by --print-config; write it back, or use "
-                            "proxy-password-file or NETPEN_PROXY_PASSWORD");
+    return setting_error(s,
+                         "the password was redacted by --print-config; write it back, or use "
+                         "proxy-password-file or NETPEN_PROXY_PASSWORD");
   for (const auto& item : v.items)
     if (item.empty()) return setting_error(s, "empty value in the list");
   if (v.kind == type::string && v.text.empty()) return setting_error(s, "empty value");

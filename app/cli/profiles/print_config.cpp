@@ -42,12 +42,18 @@ std::string toml_quote(std::string_view text) {
   std::string out = "\"";
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if (ch == '"') out += "\\\"";
-    else if (ch == '\\') out += "\\\\";
-    else if (ch == '\n') out += "\\n";
-    else if (ch == '\t') out += "\\t";
-    else if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04X}", c);
-    else out += ch;
+    if (ch == '"')
+      out += "\\\"";
+    else if (ch == '\\')
+      out += "\\\\";
+    else if (ch == '\n')
+      out += "\\n";
+    else if (ch == '\t')
+      out += "\\t";
+    else if (c < 0x20 || c == 0x7f)
+      out += fmt::format("\\u{:04X}", c);
+    else
+      out += ch;
   }
   return out + "\"";
 }
@@ -61,13 +67,17 @@ std::string render_config(std::span<const std::string> tokens, std::span<const s
     for (const auto& t : tokens) {
       if (option_of(t) != key.option) continue;
       present = true;
-      if (auto eq = t.find('='); eq != std::string::npos) values.push_back(shown_value(key.option, t.substr(eq + 1), cwd));
+      if (auto eq = t.find('='); eq != std::string::npos)
+        values.push_back(shown_value(key.option, t.substr(eq + 1), cwd));
     }
     if (!present) continue;
     const std::string name = key.option.substr(2);
-    if (key.shape == option_shape::flag) out += name + " = true\n";
-    else if (key.shape == option_shape::list) out += name + " = " + toml_array(values) + "\n";
-    else if (!values.empty()) out += name + " = " + toml_quote(values.back()) + "\n";
+    if (key.shape == option_shape::flag)
+      out += name + " = true\n";
+    else if (key.shape == option_shape::list)
+      out += name + " = " + toml_array(values) + "\n";
+    else if (!values.empty())
+      out += name + " = " + toml_quote(values.back()) + "\n";
   }
   if (!command.empty()) out += "command = " + toml_array({command.begin(), command.end()}) + "\n";
   return out;

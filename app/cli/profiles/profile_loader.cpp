@@ -9,8 +9,10 @@ namespace netpen::app::cli::profiles {
 result<loaded_profile> load_profile(std::string_view config_arg, std::string_view profile_arg) {
   std::optional<config_document> config;
   std::optional<std::filesystem::path> path;
-  if (!config_arg.empty()) path = std::filesystem::path(config_arg);
-  else path = default_config_path();
+  if (!config_arg.empty())
+    path = std::filesystem::path(config_arg);
+  else
+    path = default_config_path();
   if (path) {
     auto doc = read_config(*path);
     if (!doc) {

@@ -27,7 +27,8 @@ class resolver {
     if (it == doc.profiles.end()) {
       std::string known;
       for (const auto& p : doc.profiles) known += (known.empty() ? "" : ", ") + p.name;
-      std::string detail = "no [profile." + name + "] in " + doc.file + (known.empty() ? "" : " (profiles: " + known + ")");
+      std::string detail =
+          "no [profile." + name + "] in " + doc.file + (known.empty() ? "" : " (profiles: " + known + ")");
       if (via != nullptr) return setting_error(*via, detail);
       return fail("bad-value", "--profile: " + detail);
     }

@@ -65,8 +65,8 @@ result<config_document> parse_config(std::string_view text, const std::string& f
   try {
     root = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
-    return fail("bad-value", file + ":" + std::to_string(e.source().begin.line) + ": invalid TOML: " +
-                                 std::string(e.description()));
+    return fail("bad-value",
+                file + ":" + std::to_string(e.source().begin.line) + ": invalid TOML: " + std::string(e.description()));
   }
   config_document doc{file, {}, {}};
   auto top = read_table(root, file, true);
