@@ -60,6 +60,7 @@ printf 'dns = "203.0.113.53"\n' > "$P/xdg/netpen/config.toml"
 must chmod -R a+rX "$P"
 
 # netpen_host ARGS...: netpen itself in the lab's host node, as root (parsing only).
+# shellcheck disable=SC2317 # called through `run`
 netpen_host_argv() { in_host_argv "$E2E_NETPEN" "$@"; }
 # one_error DESC REGEX ARGS...: exit 2, stderr exactly one line matching REGEX.
 one_error() {
