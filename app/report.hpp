@@ -1,4 +1,4 @@
-// `netpen report FLOW_LOG [--format text|markdown|json]`: the run summary of
+// `netpen report FLOW_LOG [--format text|markdown|json|html]`: the run summary of
 // a saved flow log (docs/flow-log.md), printed on stdout.
 #pragma once
 #include <string>
