@@ -19,10 +19,10 @@ std::string esc(std::string_view text) { return html_escape(text); }
 constexpr std::string_view style = R"(
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#1b1f24;background:#fff}
 h1{font-size:1.5em;margin:0 0 .5em}h2{font-size:1.2em;margin:1.6em 0 .5em;border-bottom:1px solid #d0d7de}
-h3{font-size:1em;margin:.8em 0 .3em;font-family:ui-monospace,monospace;word-break:break-all}
+h3{font-size:1em;margin:.8em 0 .3em;font-family:ui-monospace,monospace;overflow-wrap:anywhere}
 table{border-collapse:collapse;margin:.3em 0}td,th{border:1px solid #d0d7de;padding:.2em .6em;text-align:left;vertical-align:top}
-th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
-code,.mono{font-family:ui-monospace,monospace;word-break:break-all}
+th{background:#f6f8fa}td.nw{white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}
+code,.mono{font-family:ui-monospace,monospace;overflow-wrap:anywhere}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:0}dt{font-weight:600}dd{margin:0}
 .figures{display:flex;flex-wrap:wrap;gap:.6em}.figure{border:1px solid #d0d7de;border-radius:6px;padding:.4em .8em;min-width:7em}
 .figure b{display:block;font-size:1.4em}.bad{color:#b42318}.ok{color:#1a7f37}

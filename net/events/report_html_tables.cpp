@@ -64,7 +64,7 @@ std::string dns(const summary& s, const timeline& t) {
     std::string answers;
     for (const auto& a : d.answers) answers += (answers.empty() ? "" : "<br>") + esc(a);
     out += fmt::format(
-        "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td>"
+        "<tr><td class=\"mono nw\">{}</td><td class=\"mono\">{}</td><td class=\"mono nw\">{}</td><td>{}</td>"
         "<td class=\"{}\">{}</td><td class=\"mono\">{}</td></tr>\n",
         esc(format_time(d.time).substr(11)), esc(d.process), esc(d.query), esc(d.query_type),
         d.rcode.empty() || d.rcode == "NOERROR" ? "" : "bad", d.rcode.empty() ? "no answer" : esc(d.rcode), answers);
