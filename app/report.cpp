@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "app/cli/validators.hpp"
+#include "app/learn/profile_learner.hpp"
 #include "net/common/log.hpp"
 #include "net/events/json_event.hpp"
 #include "net/events/report_html.hpp"
@@ -21,18 +22,24 @@ result<report_output> render_report(const std::string& path, report_format forma
   auto log = events::parse_log(in);
   if (!log) return fail(log.error().code, fmt::format("report: '{}', {}", path, log.error().message));
 
+  report_output out;
+  if (format == report_format::profile) {  // learn, then enforce (app/learn)
+    learn::profile_learner learner;
+    for (const auto& e : log->events) learner.add(e);
+    out.text = learner.render(log->start);
+  }
   events::summary_builder builder;
   if (log->start) builder.start(*log->start);
   for (const auto& e : log->events) builder.add(e);
   if (log->end) builder.finish(*log->end);
   const events::summary s = builder.result();
 
-  report_output out;
   switch (format) {
     case report_format::text: out.text = events::render_text(s); break;
     case report_format::markdown: out.text = events::render_markdown(s); break;
     case report_format::json: out.text = events::render_json(s); break;
     case report_format::html: out.text = events::render_html(s, *log); break;
+    case report_format::profile: break;
   }
   if (log->truncated) out.warnings.push_back(fmt::format("report: '{}' ends in a cut-off line (ignored)", path));
   if (log->skipped > 0)

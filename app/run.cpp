@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -144,6 +145,7 @@ result<prepared_run> prepare(const run_config& cfg) {
   prepared_run p;
   p.spec.argv = cfg.command;
   p.spec.host_ports = host_ports_of(cfg);
+  p.spec.wait_all = cfg.wait_all;
   p.relay.services.host_ports = p.spec.host_ports;
   p.spec.ipv4_route = host_has_default_route(false);
   p.spec.ipv6_route = host_has_default_route(true);
@@ -242,7 +244,7 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
 // Whether netpen watches single flows (their events, processes, claims).
 bool observes(const run_config& cfg) {
   return cfg.analyse || cfg.flow_log_path || cfg.summary || cfg.capture_path || cfg.interactive ||
-         log::debug_enabled();
+         cfg.learn_path || log::debug_enabled();
 }
 
 backends::rootful::rootful_options rootful_options_of(const run_config& cfg, const prepared_run& p) {
@@ -316,6 +318,11 @@ void print_plan(const run_config& cfg, const prepared_run& p, const backends::ro
   for (const auto& pub : cfg.publish)
     fmt::print("  publish:     {} (inbound: the server sees the gateway; the policy does not apply)\n",
                cli::publish_text(pub));
+  if (cfg.capture_path) fmt::print("  capture:     {} (pcapng)\n", capture_text(cfg));
+  if (cfg.flow_log_path) fmt::print("  flow log:    {} (JSON Lines)\n", *cfg.flow_log_path);
+  if (cfg.summary) fmt::print("  summary:     on stderr at the end ({})\n",
+                              cfg.summary_format == output_format::json ? "json" : "text");
+  if (cfg.wait_all) fmt::print("  wait:        for every process of the tree (--wait-all)\n");
   fmt::print("  command:     {}\n", command_text(cfg));
 }
 
@@ -433,6 +440,7 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
                    interactive::terminal_approver* approver, std::vector<relay::bound_port> published,
                    persistent_hooks* hooks) {
   p.relay.services.observe = observes(cfg);
+  const std::string upstreams = upstream_list(p, ", ");  // before the relay takes p.relay
   relay::data_path relay(std::move(p.relay));  // after `outputs`: stops (and stops calling it) first
   relay.set_tree(b.sandbox->init_pid());
   if (auto started = relay.start(); !started) return report(started.error());
@@ -450,6 +458,11 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
   if (auto served = serve_host_ports(p, b, relay); !served) return fail(served.error());
   relay.publish(std::move(published), inbound_options_of(b));
   if (auto launched = b.sandbox->launch(); !launched) return fail(launched.error());
+  const auto launched_at = std::chrono::steady_clock::now();
+  const auto policy = policy_controls(cfg);
+  log::info("{} sandbox ready; dns forwarded to {}; policy: {}; running: {}",
+            b.rootful != nullptr ? "rootful" : "rootless", upstreams,
+            policy.empty() ? std::string("none") : fmt::format("{}", fmt::join(policy, "; ")), command_text(cfg));
   int status = 0;
   if (hooks != nullptr) {
     if (auto served = serve_persistent(cfg, b, *hooks); !served) return fail(served.error());
@@ -465,6 +478,10 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
   }
   outputs.finish(status);
   const auto st = relay.stats();
+  if (hooks == nullptr)
+    log::info("the tree ended after {:.3f} s, status {}: {} tcp and {} udp flows, {} dns queries, {} denied",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - launched_at).count(), status,
+              st.tcp_flows, st.udp_flows, st.dns_udp_queries, outputs.denied());
   log::debug("relay: {} frames in ({} malformed, {} ignored), {} out ({} dropped), {} tcp flows ({} resets for "
              "unknown flows), {} udp flows ({} evicted, {} datagrams dropped), {} dns queries",
              st.frames_in, st.frames_malformed, st.frames_ignored, st.frames_out, st.frames_out_dropped, st.tcp_flows,

@@ -61,6 +61,7 @@ struct run_config {
   bool quiet = false;
   bool verbose = false;
   bool dry_run = false;
+  bool wait_all = false;                         // --wait-all: wait for the whole tree, not only the command
 
   bool run_as_root = false;                      // --run-as-root (rootful only)
   std::optional<proxy_spec> proxy;               // -p/--proxy
@@ -89,6 +90,7 @@ struct run_config {
   std::optional<std::string> flow_log_path;      // --log/--flow-log
   bool summary = false;                          // --summary (implied by --summary-format)
   output_format summary_format = output_format::text;
+  std::optional<std::string> learn_path;         // --learn: write a learned profile here at the end
 };
 
 // Subcommands other than running a command.
@@ -102,7 +104,7 @@ struct completion_command {  // netpen completion bash|zsh|fish (app/cli/complet
 };
 struct version_command {};
 struct help_command { std::string text; };
-enum class report_format { text, markdown, json, html };
+enum class report_format { text, markdown, json, html, profile };
 struct report_command {  // netpen report FLOW_LOG [--format ...] (app/report)
   std::string flow_log;
   report_format format = report_format::text;

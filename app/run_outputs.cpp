@@ -59,6 +59,10 @@ result<std::unique_ptr<run_outputs>> run_outputs::open(const run_config& cfg, ev
     out->summary_->start(out->info_);
     out->summary_format_ = cfg.summary_format;
   }
+  if (cfg.learn_path) {
+    out->learner_.emplace();
+    out->learn_path_ = *cfg.learn_path;
+  }
   const auto owner = invoking_user();
   if (cfg.flow_log_path) {
     const int fd = ::open(cfg.flow_log_path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -103,7 +107,32 @@ void run_outputs::on_event(const events::event& e) {
   }
   write_log_line(events::to_json_line(e));
   if (summary_) summary_->add(e);
+  if (learner_) learner_->add(e);
   if (capture_) capture_->on_event(e);
+}
+
+// Written only now: a run killed earlier leaves no half profile (an empty
+// allow-list would allow everything).
+void run_outputs::write_learned_profile() {
+  if (!learner_) return;
+  const std::string text = learner_->render(info_);
+  const int fd = ::open(learn_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    log::error("--learn: cannot write '{}': {}", learn_path_, std::strerror(errno));
+    return;
+  }
+  if (const auto owner = invoking_user()) (void)::fchown(fd, owner->first, owner->second);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      log::error("--learn: cannot write '{}': {}", learn_path_, std::strerror(errno));
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
 }
 
 void run_outputs::on_claim(const events::event& e) {
@@ -127,6 +156,7 @@ void run_outputs::finish(int exit_status) {
   end.exit_status = exit_status;
   end.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
   write_log_line(events::run_end_line(end));
+  write_learned_profile();
   if (summary_) {
     summary_->finish(end);
     const auto s = summary_->result();

@@ -1,7 +1,7 @@
 // Where a run's events go: the live lines on stderr (--analyse), the JSON
 // Lines flow log (--log), the summary (--summary, printed after the command
 // ends), the pcapng capture (-o; its observers go to the engine) and
-// the warnings everyone sees (proxy failures, denials, errors). One object
+// the learned profile (--learn, written at the end), the warnings everyone sees (proxy failures, denials, errors). One object
 // per run, fed on the engine's event strand; finish() ends every output.
 #pragma once
 #include <chrono>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "app/learn/profile_learner.hpp"
 #include "app/run_config.hpp"
 #include "capture/tree_capture.hpp"
 #include "net/common/error.hpp"
@@ -50,6 +51,7 @@ class run_outputs {
  private:
   run_outputs() = default;
   void write_log_line(const std::string& line);
+  void write_learned_profile();
 
   events::run_info info_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -58,6 +60,8 @@ class run_outputs {
   std::optional<events::summary_builder> summary_;
   output_format summary_format_ = output_format::text;
   std::unique_ptr<capture::tree_capture> capture_;
+  std::optional<learn::profile_learner> learner_;  // --learn
+  std::string learn_path_;
   bool finished_ = false;
   std::uint64_t denied_ = 0;
 };

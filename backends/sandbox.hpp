@@ -37,6 +37,7 @@ struct sandbox_spec {
   relay::host_port_set host_ports;          // --host-port: the init listens on these at 127.0.0.1 and [::1]
   bool socket_helper = false;               // rootless --publish: sockets made inside on request (socket_helper.hpp)
   bool persistent = false;                  // `netpen create`: no command; the init runs exec requests
+  bool wait_all = false;                    // --wait-all: the run ends when the whole tree has, not the command
   bool map_host_ids = false;                // rootless as root: map every host id to itself (--exec-group)
 };
 

@@ -224,6 +224,12 @@ result<void> read_reporting(const flag_reader& in, run_config& c) {
   c.quiet = raw.quiet;
   c.verbose = raw.verbose;
   c.dry_run = raw.dry_run;
+  c.wait_all = raw.wait_all;
+  if (in.given("--learn")) {
+    auto ok = check_output_path("--learn", raw.learn);
+    if (!ok) return unexpected<error>(ok.error());
+    c.learn_path = raw.learn;
+  }
   return {};
 }
 
@@ -239,8 +245,6 @@ result<void> read_values(const raw_options& raw, const CLI::App& app, const flag
 
 result<void> check_conflicts(const raw_options& raw, const CLI::App& app, const run_config& c) {
   auto given = [&](const char* name) { return app.count(name) > 0; };
-  for (const char* later : {"--config", "--profile", "--print-config", "--learn", "--wait-all"})
-    if (given(later)) return fail("not-supported", std::string(later) + " is not supported yet");
   if (c.quiet && c.verbose) return conflict("--quiet conflicts with --verbose");
   if (raw.root && given("--network-backend") && raw.network_backend != "rootful")
     return conflict("--root conflicts with --network-backend " + raw.network_backend);

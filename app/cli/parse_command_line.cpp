@@ -3,12 +3,16 @@
 #include "app/cli/parse_command_line.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "app/cli/build_config.hpp"
 #include "app/cli/help_text.hpp"
 #include "app/cli/options.hpp"
+#include "app/cli/profiles/print_config.hpp"
+#include "app/cli/profiles/profile_loader.hpp"
 #include "app/cli/run_options.hpp"
 #include "app/cli/validators.hpp"
 
@@ -119,6 +123,24 @@ result<void> scan(const CLI::App& app, std::span<const std::string> args, comman
   return {};
 }
 
+// The profile the line asks for (--config, --profile), without the options
+// the line gives itself.
+result<profiles::loaded_profile> load_line_profile(const std::vector<std::string>& line_tokens) {
+  std::string config_arg, profile_arg;
+  std::set<std::string> given;
+  for (const auto& t : line_tokens) {
+    const std::string option = profiles::option_of(t);
+    given.insert(option);
+    const auto eq = t.find('=');
+    if (option == "--config" && eq != std::string::npos) config_arg = t.substr(eq + 1);
+    if (option == "--profile" && eq != std::string::npos) profile_arg = t.substr(eq + 1);
+  }
+  auto loaded = profiles::load_profile(config_arg, profile_arg);
+  if (!loaded) return loaded;
+  loaded->tokens = profiles::without_options(std::move(loaded->tokens), given);
+  return loaded;
+}
+
 }  // namespace
 
 std::string unknown_option_message(std::string_view typed) {
@@ -156,17 +178,32 @@ result<command_line> parse_run(std::span<const std::string> args, command_mode m
   if (!scan_ok) return unexpected<error>(scan_ok.error());
   if (s.version) return version_command{};
 
-  std::vector<std::string> tokens(s.tokens.rbegin(), s.tokens.rend());
+  // The profile (docs/profiles.md): its tokens first, less the options the
+  // line gives, then the line's, through the one parser and validation.
+  auto profile = load_line_profile(s.tokens);
+  if (!profile) return unexpected<error>(profile.error());
+  std::vector<std::string> merged;
+  for (const auto& t : profile->tokens) merged.push_back(t.token);
+  merged.insert(merged.end(), s.tokens.begin(), s.tokens.end());
+
+  std::vector<std::string> tokens(merged.rbegin(), merged.rend());
   try {
     app->parse(tokens);
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
     if (!what.empty()) what.front() = to_lower(what.substr(0, 1)).front();
-    return usage(what);
+    return unexpected<error>(profiles::attribute_error(error{"usage", what}, profile->tokens));
   }
 
   auto config = build_run_config(raw, *app, s.shown);
-  if (!config) return unexpected<error>(config.error());
+  if (!config) return unexpected<error>(profiles::attribute_error(config.error(), profile->tokens));
+  // A profile's `command` runs when the line gives none; create has no command.
+  if (s.command.empty() && mode == command_mode::required) s.command = profile->command;
+  if (raw.print_config) {  // printed like help: on stdout, exit 0, nothing run
+    std::error_code ec;
+    auto cwd = std::filesystem::current_path(ec);
+    return help_command{profiles::render_config(merged, s.command, cwd)};
+  }
   if (mode == command_mode::required && s.command.empty())
     return usage("no command given (usage: netpen [OPTIONS] -- COMMAND [ARGS...])");
   config->command = std::move(s.command);

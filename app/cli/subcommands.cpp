@@ -9,6 +9,7 @@
 
 #include "app/cli/completion/cli_model.hpp"
 #include "app/cli/help_text.hpp"
+#include "app/cli/subcommand_help.hpp"
 #include "app/cli/run_options.hpp"
 #include "app/cli/validators.hpp"
 #include "app/sandboxes/sandbox_name.hpp"
@@ -139,7 +140,7 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
     if (!rest.empty() && rest.front() == "--list") return completion_list(rest.subspan(1));
     auto a = parse_simple(sub, rest, {}, false, shell_word);
     if (!a) return unexpected<error>(a.error());
-    if (a->help) return help_command{help_text()};
+    if (a->help) return help_command{subcommand_help(sub)};
     const std::string& shell = a->words.front();
     if (shell != "bash" && shell != "zsh" && shell != "fish")
       return usage(sub, "'" + shell + "' is not bash, zsh or fish");
@@ -155,7 +156,7 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
     if (sub == "destroy") words = name_word;
     auto a = parse_simple(sub, rest, formats, sub == "cleanup", words);
     if (!a) return unexpected<error>(a.error());
-    if (a->help) return help_command{help_text()};
+    if (a->help) return help_command{subcommand_help(sub)};
     if (sub == "destroy") {
       if (auto ok = check_name(sub, a->words.front()); !ok) return unexpected<error>(ok.error());
     }
@@ -164,6 +165,7 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
       if (a->format == "markdown") report.format = report_format::markdown;
       if (a->format == "json") report.format = report_format::json;
       if (a->format == "html") report.format = report_format::html;
+      if (a->format == "profile") report.format = report_format::profile;
       return report;
     }
     if (sub == "cleanup") return cleanup_command{a->dry_run};
@@ -172,7 +174,7 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
     return not_supported(sub);
   }
   // create NAME [OPTIONS] / exec NAME [--] COMMAND [ARGS...]
-  if (!rest.empty() && is_help(rest.front())) return help_command{help_text()};
+  if (!rest.empty() && is_help(rest.front())) return help_command{subcommand_help(sub)};
   if (rest.empty()) return usage(sub, "missing sandbox NAME");
   if (auto ok = check_name(sub, rest.front()); !ok) return unexpected<error>(ok.error());
   std::span<const std::string> tail = rest.subspan(1);
@@ -182,9 +184,11 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
     if (!group) return unexpected<error>(group.error());
     auto parsed = parse_run(options, command_mode::none, sub);
     if (!parsed || !std::holds_alternative<run_config>(*parsed)) return parsed;
+    if (std::get<run_config>(*parsed).wait_all)
+      return usage(sub, "--wait-all is for a run's command (a sandbox has none; each exec waits for its own)");
     return create_command{rest.front(), std::get<run_config>(std::move(*parsed)), std::move(*group)};
   }
-  if (!tail.empty() && is_help(tail.front())) return help_command{help_text()};
+  if (!tail.empty() && is_help(tail.front())) return help_command{subcommand_help(sub)};
   if (!tail.empty() && tail.front() == "--") tail = tail.subspan(1);
   if (tail.empty()) return usage(sub, "no command given (usage: netpen exec NAME -- COMMAND [ARGS...])");
   return exec_command{rest.front(), std::vector<std::string>(tail.begin(), tail.end())};

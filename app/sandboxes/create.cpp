@@ -37,6 +37,8 @@ std::optional<std::string> unusable_option(const create_command& cmd) {
   const auto& r = cmd.run;
   if (r.flow_log_path == "-") return "create: --log - is not supported for a sandbox (its daemon has no stdout); give a file";
   if (r.capture_path == "-") return "create: --capture - is not supported for a sandbox; give a file";
+  if (r.learn_path)
+    return "create: --learn is not supported for a sandbox; give --log and run `netpen report LOG --format profile`";
   if (cmd.exec_group) {
     if (::geteuid() != 0)
       return "create: --exec-group needs root: only root's sandboxes can be shared (an ordinary user's sandbox "

@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,11 +91,38 @@ sigset_t init_signals() {
   return set;
 }
 
+// How many children the init has now (the socket helper included). Read
+// from /proc/thread-self/children (CONFIG_PROC_CHILDREN), which lists the
+// direct children whatever pid namespace the mounted /proc belongs to; -1
+// when it cannot be read.
+int children_left() {
+  std::FILE* f = std::fopen("/proc/thread-self/children", "re");
+  if (f == nullptr) return -1;
+  int count = 0;
+  long pid = 0;
+  while (std::fscanf(f, "%ld", &pid) == 1) ++count;
+  std::fclose(f);
+  return count;
+}
+
+// --wait-all, once the command has ended: whether the tree is done. Every
+// process of the pid namespace descends from the init (orphans reparent to
+// it), so the tree is done when the only child left is the socket helper.
+bool tree_done(pid_t helper) {
+  const int left = children_left();
+  if (left < 0) return true;  // cannot tell: end as without --wait-all
+  return left <= (helper > 0 ? 1 : 0);
+}
+
 // pid 1's loop: reap everything, forward signals to the command, relay
-// job-control stops to the parent.
-[[noreturn]] void supervise(const init_config& cfg, pid_t command) {
+// job-control stops to the parent. When the command ends, exit with its
+// status; with --wait-all, only once every other process has ended too
+// (a forwarded INT, TERM, HUP or QUIT then ends the wait at once: pid 1
+// exiting kills the rest).
+[[noreturn]] void supervise(const init_config& cfg, pid_t command, pid_t helper) {
   const sigset_t set = init_signals();
   bool stopped = false;
+  std::optional<int> command_status;
   for (;;) {
     siginfo_t si{};
     const int sig = ::sigwaitinfo(&set, &si);
@@ -107,7 +136,8 @@ sigset_t init_signals() {
       continue;
     }
     if (sig != SIGCHLD) {
-      ::kill(command, sig);
+      if (!command_status) ::kill(command, sig);
+      else if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) ::_exit(*command_status);
       continue;
     }
     int status = 0;
@@ -120,10 +150,13 @@ sigset_t init_signals() {
         (void)send_message(cfg.control_fd, why == SIGTTIN || why == SIGTTOU ? msg_stopped_tty : msg_stopped);
       } else if (WIFCONTINUED(status)) {
         stopped = false;
-      } else {
+      } else if (!cfg.spec->wait_all) {
         ::_exit(shell_status(status));
+      } else {
+        command_status = shell_status(status);
       }
     }
+    if (command_status && tree_done(helper)) ::_exit(*command_status);
   }
 }
 
@@ -146,13 +179,14 @@ sigset_t init_signals() {
 // Forks the socket helper (inside every namespace, set up); the init keeps
 // no end of its channel. A helper that cannot start only costs the
 // loopback fallback.
-void start_socket_helper(const init_config& cfg) {
+pid_t start_socket_helper(const init_config& cfg) {
   const pid_t helper = ::fork();
   if (helper == 0) {
     ::close(cfg.control_fd);
     serve_sandbox_sockets(cfg.socket_helper_fd);
   }
   ::close(cfg.socket_helper_fd);
+  return helper;
 }
 
 }  // namespace
@@ -189,8 +223,9 @@ void run_sandbox_init(const init_config& cfg) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a credential change cleared it
   }
   const pid_t command = spawn_command(cfg);  // control_fd is close-on-exec
-  if (cfg.socket_helper_fd >= 0) start_socket_helper(cfg);  // after: the command stays pid 2
-  supervise(cfg, command);
+  pid_t helper = -1;
+  if (cfg.socket_helper_fd >= 0) helper = start_socket_helper(cfg);  // after: the command stays pid 2
+  supervise(cfg, command, helper);
 }
 
 }  // namespace netpen::backends

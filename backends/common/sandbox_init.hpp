@@ -15,7 +15,9 @@
 //   4. reaps every process (orphans reparent to it), forwards INT, TERM, HUP,
 //      QUIT, USR1, USR2 and WINCH to the command, and when the command ends
 //      exits with its status (128+N for signal N); pid 1 exiting makes the
-//      kernel kill whatever is left in the namespace.
+//      kernel kill whatever is left in the namespace. With --wait-all
+//      (spec.wait_all) it exits with that status only when no process but
+//      the socket helper is left; INT, TERM, HUP or QUIT then end it at once.
 //   (A persistent sandbox, spec.persistent, runs no command at 3: it serves
 //   spawn requests until told to stop, init_spawner.hpp.)
 //   5. job control: when the command is stopped (Ctrl-Z) the init tells the

@@ -104,7 +104,7 @@ for who in $(e2e_users); do
   check_output_eq "$who: bash: --profile lists the config file's profiles" $'ci\ndev-box' \
     bash_complete "$who" --profile ""
   check_output_eq "$who: bash: --profile d" "dev-box" bash_complete "$who" --root --profile d
-  check_output_eq "$who: bash: report --format choices" $'html\njson\nmarkdown\ntext' \
+  check_output_eq "$who: bash: report --format choices" $'html\njson\nmarkdown\nprofile\ntext' \
     bash_complete "$who" report run.jsonl --format ""
   check_output_eq "$who: bash: completion's shells" $'bash\nfish\nzsh' bash_complete "$who" completion ""
   check_output_contains "$who: bash: subcommands at the first word" "report" bash_complete "$who" rep

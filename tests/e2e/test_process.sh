@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # e2e: process handling of netpen: exit and signal status passed through,
-# background children killed when the command exits, SIGTERM to netpen
+# background children killed when the command exits (--wait-all waits for
+# them), SIGTERM to netpen
 # reaches the command, nothing left behind, uid 0 and only lo + tap0 inside,
 # usage errors exit 2. As root and as the unprivileged user. With --root,
 # a SIGKILLed run's leftovers (its record, host table, sysctls) are removed
@@ -106,6 +107,29 @@ for who in $(e2e_users); do
     if wait_for 2 no_sleep_left "$n"; then ok "[$who] ... no 'sleep $n' survives on the host"
     else not_ok "[$who] ... no 'sleep $n' survives on the host" "$(pgrep -af "^sleep $n\$")"
       pkill -KILL -f "^sleep $n\$"; fi
+  fi
+
+  if netpen_only "[$who] --wait-all waits for background children"; then
+    start=$SECONDS
+    run np --as "$who" --wait-all -- sh -c '(sleep 1; echo bg-done) & (sh -c "sleep 1.5; echo orphan-done" &); exit 3'
+    check_eq "[$who] --wait-all: the command's status (3)" 3 "$RC"
+    check_match "[$who] --wait-all: the background child ran to its end" '^bg-done$' "$OUT"
+    check_match "[$who] --wait-all: an orphaned grandchild ran to its end" '^orphan-done$' "$OUT"
+    check_eq "[$who] --wait-all: returned once the tree was done (1 to 10 s)" yes \
+      "$( ((SECONDS - start >= 1 && SECONDS - start < 10)) && echo yes || echo no)"
+    run np --as "$who" -- sh -c '(sleep 1; echo bg-done) & exit 3'
+    if ((RC == 3)) && ! grep -qx bg-done <<< "$OUT"; then ok "[$who] without --wait-all the background child ends with the command"
+    else not_ok "[$who] without --wait-all the background child ends with the command" "exit $RC, output: $OUT"; fi
+  fi
+
+  if netpen_only "[$who] -v and -q"; then
+    run np --as "$who" -v -- true
+    check_match "[$who] -v: a line when the sandbox is ready" '^netpen: (rootless|rootful) sandbox ready; dns forwarded to ' "$ERR"
+    check_match "[$who] -v: a line when the tree ended" '^netpen: the tree ended after [0-9.]+ s, status 0' "$ERR"
+    run np --as "$who" --proxy-password secret --proxy "http://u@127.0.0.1:1" --dry-run -- true
+    check_match "[$who] without -q: a warning (a password in argv)" '^netpen: warning: a proxy password' "$ERR"
+    run np --as "$who" -q --proxy-password secret --proxy "http://u@127.0.0.1:1" --dry-run -- true
+    check_eq "[$who] -q: no warning" "0:" "$RC:$ERR"
   fi
 
   check_sigterm "$who"

@@ -132,6 +132,22 @@ TEST_CASE("help and version", "[cli]") {
   CHECK(c.command == std::vector<std::string>{"curl", "--help"});
 }
 
+TEST_CASE("each subcommand has its own help", "[cli]") {
+  for (std::string sub : {"doctor", "cleanup", "completion", "create", "exec", "destroy", "list", "report"}) {
+    for (std::string flag : {"--help", "-h"}) {
+      auto r = parse({sub, flag});
+      REQUIRE(r);
+      REQUIRE(std::holds_alternative<help_command>(*r));
+      const std::string& text = std::get<help_command>(*r).text;
+      CHECK(text.starts_with("Usage: netpen " + sub));
+      CHECK(text.find("Backend:") == std::string::npos);  // not the run options' help
+    }
+  }
+  auto report = std::get<help_command>(*parse({"report", "--help"})).text;
+  for (const char* format : {"text", "markdown", "json", "html", "profile"})
+    CHECK(report.find(std::string("--format ") + format) != std::string::npos);
+}
+
 TEST_CASE("completion shells", "[cli]") {
   for (std::string shell : {"bash", "zsh", "fish"}) {
     auto r = parse({"completion", shell});

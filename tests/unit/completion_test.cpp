@@ -51,7 +51,7 @@ TEST_CASE("the model is the parser's option table", "[cli][completion]") {
   CHECK(option(m, "dns").value == completion::value_kind::word);
   CHECK(option(m, "root").value == completion::value_kind::none);
   CHECK(option(m, "allow").repeatable);
-  CHECK(completion::usage_line(m.subcommands.back()) == "FLOW_LOG [--format text|markdown|json|html]");
+  CHECK(completion::usage_line(m.subcommands.back()) == "FLOW_LOG [--format text|markdown|json|html|profile]");
 }
 
 TEST_CASE("every option, its choices and every subcommand appear in each generated text", "[cli][completion]") {

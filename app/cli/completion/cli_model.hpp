@@ -52,7 +52,7 @@ std::string usage_line(const subcommand_info& s);
 
 // --format choices of the subcommands (subcommands.cpp validates against these).
 inline constexpr std::string_view text_json_formats[] = {"text", "json"};
-inline constexpr std::string_view report_formats[] = {"text", "markdown", "json", "html"};
+inline constexpr std::string_view report_formats[] = {"text", "markdown", "json", "html", "profile"};
 inline constexpr std::string_view shells[] = {"bash", "zsh", "fish"};
 
 // The subcommands, in the order of --help.
