@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/cleanup.hpp"
+#include "app/cli/completion/completion_command.hpp"
 #include "app/cli/parse_command_line.hpp"
 #include "app/report.hpp"
 #include "app/sandboxes/commands.hpp"
@@ -55,8 +56,7 @@ int dispatch(const netpen::app::command_line& cmd) {
         } else if constexpr (std::is_same_v<T, destroy_command>) {
           return sandboxes::run_destroy(c);
         } else if constexpr (std::is_same_v<T, completion_command>) {
-          netpen::log::error("'completion' is not supported yet");
-          return 2;
+          return netpen::app::cli::completion::run_completion(c);
         } else {
           // The parser rejects the other subcommands until their issues land.
           netpen::log::error("this subcommand is not supported yet");

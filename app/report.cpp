@@ -10,6 +10,7 @@
 #include "app/learn/profile_learner.hpp"
 #include "net/common/log.hpp"
 #include "net/events/json_event.hpp"
+#include "net/events/report_html.hpp"
 #include "net/events/summary.hpp"
 
 namespace netpen::app {
@@ -37,6 +38,7 @@ result<report_output> render_report(const std::string& path, report_format forma
     case report_format::text: out.text = events::render_text(s); break;
     case report_format::markdown: out.text = events::render_markdown(s); break;
     case report_format::json: out.text = events::render_json(s); break;
+    case report_format::html: out.text = events::render_html(s, *log); break;
     case report_format::profile: break;
   }
   if (log->truncated) out.warnings.push_back(fmt::format("report: '{}' ends in a cut-off line (ignored)", path));

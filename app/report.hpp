@@ -1,6 +1,6 @@
-// `netpen report FLOW_LOG [--format text|markdown|json|profile]`: the run
-// summary of a saved flow log (docs/flow-log.md), or the profile learned
-// from it (app/learn), printed on stdout.
+// `netpen report FLOW_LOG [--format text|markdown|json|html|profile]`: the
+// run summary of a saved flow log (docs/flow-log.md, docs/report.md), or the
+// profile learned from it (app/learn), printed on stdout.
 #pragma once
 #include <string>
 #include <vector>

@@ -96,10 +96,15 @@ struct run_config {
 // Subcommands other than running a command.
 struct doctor_command { output_format format = output_format::text; };
 struct cleanup_command { bool dry_run = false; };
-struct completion_command { std::string shell; };
+struct completion_command {  // netpen completion bash|zsh|fish (app/cli/completion)
+  std::string shell;
+  std::string list;                   // hidden --list profiles|sandboxes (for the scripts)
+  std::optional<std::string> config;  // ... --config FILE for the profiles
+  bool man = false;                   // hidden --man: print netpen(1)
+};
 struct version_command {};
 struct help_command { std::string text; };
-enum class report_format { text, markdown, json, profile };
+enum class report_format { text, markdown, json, html, profile };
 struct report_command {  // netpen report FLOW_LOG [--format ...] (app/report)
   std::string flow_log;
   report_format format = report_format::text;

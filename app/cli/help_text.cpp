@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "app/cli/completion/cli_model.hpp"
 #include "app/cli/options.hpp"
 
 namespace netpen::app::cli {
@@ -69,17 +70,10 @@ class netpen_formatter : public CLI::Formatter {
   }
 
   std::string make_usage(const CLI::App*, std::string) const override {
-    return "Usage:\n"
-           "  netpen [OPTIONS] -- COMMAND [ARGS...]\n"
-           "  netpen doctor [--format text|json]\n"
-           "  netpen cleanup [--dry-run]\n"
-           "  netpen completion bash|zsh|fish\n"
-           "  netpen create NAME [OPTIONS] [--exec-group GROUP]\n"
-           "  netpen exec NAME [--] COMMAND [ARGS...]\n"
-           "  netpen destroy NAME\n"
-           "  netpen list [--format text|json]\n"
-           "  netpen report FLOW_LOG [--format text|markdown|json|profile]\n"
-           "\n"
+    std::string usage = "Usage:\n  netpen [OPTIONS] -- COMMAND [ARGS...]\n";
+    for (const auto& s : completion::subcommand_table())
+      usage += "  netpen " + std::string(s.name) + " " + completion::usage_line(s) + "\n";
+    return usage + "\n"
            "The command may also follow the options without '--': the first word that\n"
            "is not an option starts it; everything after it belongs to the command.\n"
            "\n"

@@ -1,11 +1,13 @@
 // The subcommands of cli.md (doctor, cleanup, completion, create, exec,
-// destroy, list, report): recognised only as the first word, arguments
-// validated; `doctor` and `completion` are rejected as not supported yet.
+// destroy, list, report; their table is completion/cli_model's): recognised
+// only as the first word, arguments validated; `doctor` is rejected as not
+// supported yet.
 #include <algorithm>
 #include <array>
 #include <optional>
 #include <vector>
 
+#include "app/cli/completion/cli_model.hpp"
 #include "app/cli/help_text.hpp"
 #include "app/cli/subcommand_help.hpp"
 #include "app/cli/run_options.hpp"
@@ -14,9 +16,6 @@
 
 namespace netpen::app::cli {
 namespace {
-
-constexpr std::array<std::string_view, 8> subcommands{"doctor", "cleanup", "completion", "create",
-                                                      "exec",   "destroy", "list",       "report"};
 
 unexpected<error> usage(std::string_view sub, std::string message) {
   return fail("usage", std::string(sub) + ": " + message);
@@ -102,36 +101,57 @@ result<std::optional<std::string>> take_exec_group(std::vector<std::string>& arg
   return group;
 }
 
+// The hidden `completion --list WHAT [--config FILE]` the scripts call:
+// never an error (a completion must not print one).
+completion_command completion_list(std::span<const std::string> args) {
+  completion_command c;
+  c.list = args.empty() || args.front().empty() ? "none" : args.front();
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) c.config = args[i + 1];
+    else if (args[i].starts_with("--config=")) c.config = args[i].substr(9);
+  }
+  return c;
+}
+
 unexpected<error> not_supported(std::string_view sub) {
   return fail("not-supported", "'" + std::string(sub) + "' is not supported yet");
 }
 
 }  // namespace
 
-bool is_subcommand(std::string_view word) { return std::ranges::find(subcommands, word) != subcommands.end(); }
+bool is_subcommand(std::string_view word) {
+  return std::ranges::any_of(completion::subcommand_table(), [&](const auto& s) { return s.name == word; });
+}
 
 result<command_line> parse_subcommand(std::span<const std::string> args) {
   const std::string sub = args.front();
   std::span<const std::string> rest = args.subspan(1);
-  static constexpr std::array<std::string_view, 2> text_json{"text", "json"};
-  static constexpr std::array<std::string_view, 4> report_formats{"text", "markdown", "json", "profile"};
+  using completion::report_formats;
   static constexpr std::array<std::string_view, 1> shell_word{"shell (bash, zsh or fish)"};
   static constexpr std::array<std::string_view, 1> name_word{"sandbox NAME"};
   static constexpr std::array<std::string_view, 1> log_word{"FLOW_LOG"};
 
   if (sub == "completion") {
+    if (!rest.empty() && rest.front() == "--man") {
+      completion_command man;
+      man.man = true;
+      return man;
+    }
+    if (!rest.empty() && rest.front() == "--list") return completion_list(rest.subspan(1));
     auto a = parse_simple(sub, rest, {}, false, shell_word);
     if (!a) return unexpected<error>(a.error());
     if (a->help) return help_command{subcommand_help(sub)};
     const std::string& shell = a->words.front();
     if (shell != "bash" && shell != "zsh" && shell != "fish")
       return usage(sub, "'" + shell + "' is not bash, zsh or fish");
-    return completion_command{shell};
+    completion_command c;
+    c.shell = shell;
+    return c;
   }
   if (sub == "doctor" || sub == "list" || sub == "cleanup" || sub == "destroy" || sub == "report") {
     std::span<const std::string_view> formats;
     std::span<const std::string_view> words;
-    if (sub == "doctor" || sub == "list") formats = text_json;
+    if (sub == "doctor" || sub == "list") formats = completion::text_json_formats;
     if (sub == "report") formats = report_formats, words = log_word;
     if (sub == "destroy") words = name_word;
     auto a = parse_simple(sub, rest, formats, sub == "cleanup", words);
@@ -144,6 +164,7 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
       report_command report{a->words.front(), report_format::text};
       if (a->format == "markdown") report.format = report_format::markdown;
       if (a->format == "json") report.format = report_format::json;
+      if (a->format == "html") report.format = report_format::html;
       if (a->format == "profile") report.format = report_format::profile;
       return report;
     }

@@ -189,7 +189,7 @@ TEST_CASE("subcommands", "[cli]") {
       {{"destroy"}, "destroy: missing sandbox NAME"},
       {{"destroy", "../x"}, "destroy: '../x' is not a sandbox name"},
       {{"destroy", "Box1"}, "destroy: 'Box1' is not a sandbox name"},
-      {{"report", log.path(), "--format", "pdf"}, "report: --format: 'pdf' is not text, markdown, json or profile"},
+      {{"report", log.path(), "--format", "pdf"}, "report: --format: 'pdf' is not text, markdown, json, html or profile"},
       {{"create", "box1", "--dns", "bad"}, "--dns: 'bad' is not an IPv4 or IPv6 address"},
       {{"create", "box1", "curl"}, "create: unexpected argument 'curl'"},
       {{"create"}, "create: missing sandbox NAME"},
