@@ -1,5 +1,8 @@
-// subcommand_help (see subcommand_help.hpp): one text per subcommand.
+// subcommand_help (see subcommand_help.hpp): the usage line from the one
+// subcommand table (completion/cli_model), then one text per subcommand.
 #include "app/cli/subcommand_help.hpp"
+
+#include "app/cli/completion/cli_model.hpp"
 
 #include <array>
 #include <utility>
@@ -9,8 +12,6 @@ namespace {
 
 constexpr std::array<std::pair<std::string_view, std::string_view>, 8> texts{{
     {"doctor",
-     "Usage: netpen doctor [--format text|json] [--root]\n"
-     "\n"
      "Checks what netpen needs on this machine, one line per capability, and\n"
      "for each missing one the exact fix: user namespaces, /dev/net/tun, uid and\n"
      "gid maps, ping, and with --root: root, nftables, NFQUEUE, TPROXY. The\n"
@@ -24,8 +25,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> texts{{
      "Exit status: 0 when the chosen backend can run, 1 when it cannot,\n"
      "2 for a usage error.\n"},
     {"cleanup",
-     "Usage: netpen cleanup [--dry-run]\n"
-     "\n"
      "Removes what dead runs left behind. As an ordinary user: that user's dead\n"
      "persistent sandboxes (a rootless run leaves nothing else). As root: also\n"
      "every dead --root run's host changes (nftables tables, veth, routes and\n"
@@ -38,8 +37,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> texts{{
      "Exit status: 0 when nothing is left, 1 when something could not be\n"
      "removed (named on stderr), 2 for a usage error.\n"},
     {"completion",
-     "Usage: netpen completion bash|zsh|fish\n"
-     "\n"
      "Prints the completion script for the shell, made from the same option\n"
      "table as the parser: options and their values, profile names of the\n"
      "config file, sandbox names for exec and destroy, subcommands.\n"
@@ -50,8 +47,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> texts{{
      "\n"
      "Packages install them for all three shells.\n"},
     {"create",
-     "Usage: netpen create NAME [OPTIONS] [--exec-group GROUP]\n"
-     "\n"
      "Sets up a persistent sandbox called NAME with the run options (netpen\n"
      "--help: policy, DNS, hosts, proxy, log, capture, --root, --profile) and\n"
      "returns once it is ready. Commands run in it with `netpen exec NAME`;\n"
@@ -64,26 +59,18 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> texts{{
      "--interactive and --wait-all are refused: the sandbox has no terminal and\n"
      "no command of its own.\n"},
     {"exec",
-     "Usage: netpen exec NAME [--] COMMAND [ARGS...]\n"
-     "\n"
      "Runs COMMAND in the persistent sandbox NAME: its network, policy, log and\n"
      "capture. The exit status and signals pass through; a terminal gets a pty\n"
      "with job control. docs/sandboxes.md.\n"},
     {"destroy",
-     "Usage: netpen destroy NAME\n"
-     "\n"
      "Ends the persistent sandbox NAME: its commands are killed, its log gets\n"
      "its end and its summary, and nothing of it is left.\n"},
     {"list",
-     "Usage: netpen list [--format text|json]\n"
-     "\n"
      "Lists the persistent sandboxes the caller may see, live and dead.\n"
      "\n"
      "Options:\n"
      "  --format text|json  output format (default text)\n"},
     {"report",
-     "Usage: netpen report FLOW_LOG [--format text|markdown|json|html|profile]\n"
-     "\n"
      "Reads a flow log written with --log and prints what the run did: the\n"
      "summary (flows, bytes and denials per destination and per claimed name,\n"
      "DNS, processes). docs/report.md describes each format.\n"
@@ -102,8 +89,14 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> texts{{
 }  // namespace
 
 std::string subcommand_help(std::string_view subcommand) {
-  for (const auto& [name, text] : texts)
-    if (name == subcommand) return std::string(text);
+  for (const auto& info : completion::subcommand_table()) {
+    if (info.name != subcommand) continue;
+    std::string usage = "Usage: netpen " + std::string(info.name);
+    if (const std::string args = completion::usage_line(info); !args.empty()) usage += " " + args;
+    for (const auto& [name, text] : texts)
+      if (name == subcommand) return usage + "\n\n" + std::string(text);
+    return usage + "\n";
+  }
   return {};
 }
 

@@ -10,11 +10,12 @@ namespace netpen::app::cli::completion {
 namespace {
 
 constexpr std::string_view cleanup_flags[] = {"--dry-run"};
+constexpr std::string_view doctor_flags[] = {"--root"};
 constexpr std::string_view create_flags[] = {"--exec-group"};
 
 constexpr subcommand_info subcommands[] = {
-    {"doctor", "", "check what the backends need on this host, with the fix for what is missing",
-     argument_kind::none, text_json_formats, {}, false, false},
+    {"doctor", "[--root]", "check what the backends need on this host, with the fix for what is missing",
+     argument_kind::none, text_json_formats, doctor_flags, false, false},
     {"cleanup", "[--dry-run]", "remove what dead runs and sandboxes left behind", argument_kind::none, {},
      cleanup_flags, false, false},
     {"completion", "bash|zsh|fish", "print the completion script for a shell", argument_kind::shell, {}, {}, false,
