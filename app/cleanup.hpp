@@ -7,7 +7,8 @@
 
 namespace netpen::app {
 
-// Without root only the caller's dead sandboxes are removed. Status 0 when nothing was left behind
+// Without root only the caller's dead sandboxes are removed; "nothing to clean
+// up" when there was nothing. Status 0 when nothing was left behind
 // because of an error, 1 when a change could not be undone or a record
 // could not be read (both are kept for another try).
 int run_cleanup(const cleanup_command& cmd);

@@ -1,6 +1,6 @@
 // The subcommands of cli.md (doctor, cleanup, completion, create, exec,
 // destroy, list, report): recognised only as the first word, arguments
-// validated; `doctor` and `completion` are rejected as not supported yet.
+// validated; `completion` is rejected as not supported yet.
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -101,6 +101,41 @@ result<std::optional<std::string>> take_exec_group(std::vector<std::string>& arg
   return group;
 }
 
+// `doctor --root`: doctor's own flag, taken out before the common ones.
+result<bool> take_root_flag(std::vector<std::string>& args) {
+  const auto n = std::ranges::count(args, std::string("--root"));
+  if (n > 1) return usage("doctor", "--root given more than once");
+  std::erase(args, std::string("--root"));
+  return n == 1;
+}
+
+constexpr std::string_view doctor_help =
+    "Usage: netpen doctor [--format text|json] [--root]\n"
+    "\n"
+    "Checks what this host has that netpen needs: user namespaces, /dev/net/tun,\n"
+    "uid/gid maps, ping sockets and the kernel for the rootless backend (the\n"
+    "default); with --root, root, nftables, NFQUEUE and TPROXY for the rootful one.\n"
+    "One line per check with the exact fix of what is missing.\n"
+    "\n"
+    "  --format text|json  output format (json: docs/doctor.md)\n"
+    "  --root              check the rootful backend (netpen --root)\n"
+    "\n"
+    "Exit status: 0 when the backend can run, 1 when it cannot, 2 for a usage error.\n";
+
+constexpr std::string_view cleanup_help =
+    "Usage: netpen cleanup [--dry-run]\n"
+    "\n"
+    "Removes what netpen runs that were killed left behind: this user's dead\n"
+    "persistent sandboxes and, as root, the host changes (nftables tables, veths,\n"
+    "routes, rules, sysctls) of dead --root runs, from their records under\n"
+    "/run/netpen. Live runs and sandboxes are never touched. Says what it removed,\n"
+    "or \"nothing to clean up\".\n"
+    "\n"
+    "  --dry-run  only list what would be removed\n"
+    "\n"
+    "Exit status: 0 when nothing is left behind, 1 when something could not be\n"
+    "undone (it is kept for another try), 2 for a usage error.\n";
+
 unexpected<error> not_supported(std::string_view sub) {
   return fail("not-supported", "'" + std::string(sub) + "' is not supported yet");
 }
@@ -133,8 +168,17 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
     if (sub == "doctor" || sub == "list") formats = text_json;
     if (sub == "report") formats = report_formats, words = log_word;
     if (sub == "destroy") words = name_word;
-    auto a = parse_simple(sub, rest, formats, sub == "cleanup", words);
+    std::vector<std::string> own(rest.begin(), rest.end());
+    bool root = false;
+    if (sub == "doctor") {
+      auto flag = take_root_flag(own);
+      if (!flag) return unexpected<error>(flag.error());
+      root = *flag;
+    }
+    auto a = parse_simple(sub, own, formats, sub == "cleanup", words);
     if (!a) return unexpected<error>(a.error());
+    if (a->help && sub == "doctor") return help_command{std::string(doctor_help)};
+    if (a->help && sub == "cleanup") return help_command{std::string(cleanup_help)};
     if (a->help) return help_command{help_text()};
     if (sub == "destroy") {
       if (auto ok = check_name(sub, a->words.front()); !ok) return unexpected<error>(ok.error());
@@ -148,6 +192,7 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
     if (sub == "cleanup") return cleanup_command{a->dry_run};
     if (sub == "destroy") return destroy_command{a->words.front()};
     if (sub == "list") return list_command{a->format == "json" ? output_format::json : output_format::text};
+    if (sub == "doctor") return doctor_command{a->format == "json" ? output_format::json : output_format::text, root};
     return not_supported(sub);
   }
   // create NAME [OPTIONS] / exec NAME [--] COMMAND [ARGS...]
