@@ -58,9 +58,8 @@ set(CPACK_PACKAGE_VENDOR "netpen")
 set(CPACK_PACKAGE_CONTACT "netpen maintainers <netpen@example.invalid>")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "netpen maintainers <netpen@example.invalid>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "run a command in a network sandbox that observes and polices its traffic")
-# First line: the synopsis; CPack indents the rest as Debian's extended description.
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
-netpen runs a command tree in its own network namespace, without root
+# The extended description (CPack puts the summary above it as the synopsis).
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "netpen runs a command tree in its own network namespace, without root
 (user namespaces and a userspace relay) or with --root (veth, nftables,
 NFQUEUE). It logs every flow and DNS answer, enforces allow and deny
 lists by name or address, captures packets, and reports what the command
