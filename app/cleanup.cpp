@@ -19,7 +19,12 @@ namespace netpen::app {
 int run_cleanup(const cleanup_command& cmd) {
   namespace rootful = backends::rootful;
   // The caller's dead persistent sandboxes (app/sandboxes): their directories.
-  const auto sandboxes = sandboxes::cleanup_dead(cmd.dry_run, stdout);
+  auto sandboxes = sandboxes::cleanup_dead(cmd.dry_run, stdout);
+  if (::geteuid() == 0) {  // and every other user's, each as that user
+    const auto others = sandboxes::cleanup_others_dead(cmd.dry_run, stdout);
+    sandboxes.found += others.found;
+    sandboxes.ok = sandboxes.ok && others.ok;
+  }
   // Host changes exist only for root's --root runs (a rootless run's
   // namespaces, and everything in them, end with its processes).
   const std::filesystem::path state_root(rootful::default_state_root);

@@ -1,5 +1,6 @@
 // `netpen cleanup [--dry-run]`: removes the caller's persistent sandboxes
-// whose daemon is gone (app/sandboxes), and, as root, undoes what rootful
+// whose daemon is gone (app/sandboxes; as root, every user's under
+// /run/user/UID too, each as that user), and, as root, undoes what rootful
 // runs that died without unwinding (SIGKILL, crash) left on the host, from
 // their records under /run/netpen; live runs are never touched.
 #pragma once

@@ -24,5 +24,8 @@ struct cleanup_outcome {
   bool ok = true;
 };
 cleanup_outcome cleanup_dead(bool dry_run, std::FILE* out);
+// Root only: the same for every other user with sandboxes under
+// /run/user/UID, each done by a child that has become that user.
+cleanup_outcome cleanup_others_dead(bool dry_run, std::FILE* out);
 
 }  // namespace netpen::app::sandboxes

@@ -7,7 +7,8 @@
 # as before, no new record in /run/netpen, no netpen temp files or mounts,
 # no netpen process. A record directory holding only state.json.tmp (a run
 # killed while writing its first record) is cleaned with exit 0. An
-# ordinary user's cleanup with nothing to do says so and exits 0.
+# ordinary user's cleanup with nothing to do says so and exits 0; root's
+# removes other users' dead sandboxes (under /run/user/UID) as well.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup
@@ -96,6 +97,41 @@ check_match "[root] ... says it removed it (nothing to undo)" "removed /run/netp
 check "[root] ... its directory is gone" test ! -e "/run/netpen/$id"
 run in_host "$E2E_NETPEN" cleanup
 check_eq "[root] the cleanup after it exits 0 too" 0 "$RC"
+
+# Root's cleanup removes other users' dead sandboxes too (those under
+# /run/user/UID), as that user. A /run/user/UID is made for the test user
+# if there is none (removed again by the trap).
+uid=$(id -u netpen-test)
+made_run_user="" made_run_dir=""
+[[ -e /run/user ]] || made_run_dir=/run/user
+if [[ ! -e /run/user/$uid ]]; then
+  must mkdir -p /run/user
+  must install -d -m 0700 -o netpen-test -g "$(id -g netpen-test)" "/run/user/$uid"
+  made_run_user=/run/user/$uid
+fi
+forget_run_user() {
+  [[ -z $made_run_user ]] || rm -rf "$made_run_user"
+  [[ -z $made_run_dir ]] || rmdir "$made_run_dir" 2> /dev/null
+  made_run_user="" made_run_dir=""
+}
+trap 'forget_run_user; e2e_teardown' EXIT
+box=cl-$RANDOM
+run in_host --as netpen-test "$E2E_NETPEN" create "$box"
+check_eq "[netpen-test] create $box (for root's cleanup) exits 0" 0 "$RC"
+daemon=$(in_host --as netpen-test "$E2E_NETPEN" list --format json 2> /dev/null |
+  python3 -c "import json,sys; l=[s for s in json.load(sys.stdin) if s['name']=='$box']; print(l[0]['daemon_pid'] if l else '')")
+check "[netpen-test] ... its directory is under /run/user/$uid" test -d "/run/user/$uid/netpen/sandboxes/$box"
+if [[ -n $daemon ]]; then
+  kill -KILL "$daemon"
+  # shellcheck disable=SC2317 # called through wait_for
+  daemon_gone() { ! kill -0 "$daemon" 2> /dev/null; }
+  wait_for 10 daemon_gone || not_ok "the sandbox daemon $daemon ends after SIGKILL"
+fi
+run in_host "$E2E_NETPEN" cleanup
+check_eq "[root] cleanup with another user's dead sandbox exits 0" 0 "$RC"
+check_match "[root] ... removes it" "^sandbox $box \(daemon pid $daemon, gone\): removed" "$OUT"
+check "[root] ... its directory is gone" test ! -e "/run/user/$uid/netpen/sandboxes/$box"
+forget_run_user
 
 # An ordinary user: nothing of theirs is left, and cleanup says so.
 run in_host --as netpen-test "$E2E_NETPEN" cleanup
