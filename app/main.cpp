@@ -12,6 +12,7 @@
 #include "app/cleanup.hpp"
 #include "app/cli/completion/completion_command.hpp"
 #include "app/cli/parse_command_line.hpp"
+#include "app/doctor/doctor.hpp"
 #include "app/report.hpp"
 #include "app/sandboxes/commands.hpp"
 #include "app/run.hpp"
@@ -43,6 +44,8 @@ int dispatch(const netpen::app::command_line& cmd) {
           return 0;
         } else if constexpr (std::is_same_v<T, report_command>) {
           return run_report(c);
+        } else if constexpr (std::is_same_v<T, doctor_command>) {
+          return doctor::run_doctor(c);
         } else if constexpr (std::is_same_v<T, cleanup_command>) {
           return run_cleanup(c);
         } else if constexpr (std::is_same_v<T, create_command>) {

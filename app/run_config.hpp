@@ -94,7 +94,10 @@ struct run_config {
 };
 
 // Subcommands other than running a command.
-struct doctor_command { output_format format = output_format::text; };
+struct doctor_command {  // netpen doctor [--format text|json] [--root] (app/doctor)
+  output_format format = output_format::text;
+  bool root = false;  // check the rootful backend instead of the rootless one
+};
 struct cleanup_command { bool dry_run = false; };
 struct completion_command {  // netpen completion bash|zsh|fish (app/cli/completion)
   std::string shell;

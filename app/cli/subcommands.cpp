@@ -1,7 +1,6 @@
 // The subcommands of cli.md (doctor, cleanup, completion, create, exec,
 // destroy, list, report; their table is completion/cli_model's): recognised
-// only as the first word, arguments validated; `doctor` is rejected as not
-// supported yet.
+// only as the first word, arguments validated.
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -113,6 +112,14 @@ completion_command completion_list(std::span<const std::string> args) {
   return c;
 }
 
+// `doctor --root`: doctor's own flag, taken out before the common ones.
+result<bool> take_root_flag(std::vector<std::string>& args) {
+  const auto n = std::ranges::count(args, std::string("--root"));
+  if (n > 1) return usage("doctor", "--root given more than once");
+  std::erase(args, std::string("--root"));
+  return n == 1;
+}
+
 unexpected<error> not_supported(std::string_view sub) {
   return fail("not-supported", "'" + std::string(sub) + "' is not supported yet");
 }
@@ -154,7 +161,14 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
     if (sub == "doctor" || sub == "list") formats = completion::text_json_formats;
     if (sub == "report") formats = report_formats, words = log_word;
     if (sub == "destroy") words = name_word;
-    auto a = parse_simple(sub, rest, formats, sub == "cleanup", words);
+    std::vector<std::string> own(rest.begin(), rest.end());
+    bool root = false;
+    if (sub == "doctor") {
+      auto flag = take_root_flag(own);
+      if (!flag) return unexpected<error>(flag.error());
+      root = *flag;
+    }
+    auto a = parse_simple(sub, own, formats, sub == "cleanup", words);
     if (!a) return unexpected<error>(a.error());
     if (a->help) return help_command{subcommand_help(sub)};
     if (sub == "destroy") {
@@ -171,6 +185,7 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
     if (sub == "cleanup") return cleanup_command{a->dry_run};
     if (sub == "destroy") return destroy_command{a->words.front()};
     if (sub == "list") return list_command{a->format == "json" ? output_format::json : output_format::text};
+    if (sub == "doctor") return doctor_command{a->format == "json" ? output_format::json : output_format::text, root};
     return not_supported(sub);
   }
   // create NAME [OPTIONS] / exec NAME [--] COMMAND [ARGS...]

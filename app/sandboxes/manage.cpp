@@ -134,15 +134,16 @@ int run_destroy(const destroy_command& cmd) {
   return 0;
 }
 
-bool cleanup_dead(bool dry_run, std::FILE* out) {
+cleanup_outcome cleanup_dead(bool dry_run, std::FILE* out) {
+  cleanup_outcome outcome;
   auto root = own_root(false);
-  if (!root) return true;
-  bool ok = true;
+  if (!root) return outcome;
   for (const auto& dir : list_in(*root)) {
     if (connect_to(dir)) continue;  // live
-    ok = remove_dead(dir, dry_run, out) && ok;
+    ++outcome.found;
+    outcome.ok = remove_dead(dir, dry_run, out) && outcome.ok;
   }
-  return ok;
+  return outcome;
 }
 
 }  // namespace netpen::app::sandboxes

@@ -18,6 +18,7 @@
 #include "backends/rootful/handover.hpp"
 #include "backends/rootful/handover_rules.hpp"
 #include "backends/rootful/run_state.hpp"
+#include "backends/rootful/state_lock.hpp"
 
 namespace netpen::backends::rootful {
 namespace {
@@ -101,6 +102,49 @@ std::optional<std::uint64_t> cookie_of(int netns_fd) {
   return cookie;
 }
 
+// A directory without state.json: run_state::create holds the state lock
+// from making it until the first record is in place, so under that lock its
+// run was killed in between. That first record lists no change (a change is
+// recorded before it is made): nothing to undo, the directory goes. A
+// complete draft (state.json.tmp) of a live process is left alone all the
+// same (written by a netpen that did not hold the lock yet).
+void clean_unrecorded_run(const std::filesystem::path& dir, bool dry_run, std::FILE* out, cleanup_report& report) {
+  const std::string id = dir.filename().string();
+  auto lock = state_lock::acquire(dir.parent_path());
+  if (!lock) {
+    fmt::print(out, "run {}: left alone: {}\n", id, lock.error().message);
+    report.unreadable.push_back(id);
+    return;
+  }
+  if (has_record(dir)) {  // written meanwhile
+    fmt::print(out, "run {}: skipped (its record appeared while cleaning up; run cleanup again)\n", id);
+    report.skipped_live.push_back(id);
+    return;
+  }
+  const auto draft = read_draft(dir);
+  if (draft && is_alive(*draft)) {
+    fmt::print(out, "run {}: skipped (running, pid {}, writing its first record)\n", id, draft->pid);
+    report.skipped_live.push_back(id);
+    return;
+  }
+  const std::string who = draft ? fmt::format("; pid {} is gone): {}", draft->pid, draft->command) : ")";
+  fmt::print(out, "run {} (killed before its first record was written{}\n", id, who);
+  if (dry_run) {
+    fmt::print(out, "  would remove {} (nothing to undo)\n", dir.string());
+    report.unrecorded.push_back(id);
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) {
+    fmt::print(out, "  kept {}: {}\n", dir.string(), ec.message());
+    report.incomplete.push_back(id);
+    return;
+  }
+  fmt::print(out, "  removed {} (nothing to undo)\n", dir.string());
+  report.unrecorded.push_back(id);
+}
+
 }  // namespace
 
 netns_verdict judge_netns(const netns_identity& recorded, const netns_identity& here,
@@ -129,6 +173,10 @@ cleanup_report cleanup_leftovers(const std::filesystem::path& root, host_undo& u
   if (runs.empty()) fmt::print(out, "nothing to clean up\n");
   const netns_identity here{current_netns(), current_netns_cookie()};
   for (const auto& dir : runs) {
+    if (valid_run_id(dir.filename().string()) && !has_record(dir)) {
+      clean_unrecorded_run(dir, dry_run, out, report);
+      continue;
+    }
     auto state = run_state::load(dir);
     if (!state) {
       fmt::print(out, "run {}: left alone: {}\n", dir.filename().string(), state.error().message);

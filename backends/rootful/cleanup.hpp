@@ -1,7 +1,10 @@
 // `netpen cleanup`: undoes the host changes of rootful runs whose process is
 // gone (SIGKILL, crash, power cut of a non-tmpfs root), from their records
 // under the state root. A live run is never touched; an unreadable or
-// corrupt record is reported and left alone; --dry-run only lists. A
+// corrupt record is reported and left alone; a run killed before its first
+// record was complete (a directory with no state.json, at most a
+// state.json.tmp) made no change yet, and its directory is removed;
+// --dry-run only lists. A
 // sysctl another live run in this namespace may still need is handed over
 // to that run instead of restored (handover.hpp).
 #pragma once
@@ -22,6 +25,8 @@ struct cleanup_report {
   std::vector<std::string> cleaned;       // run ids undone and removed (or that would be, dry run)
   std::vector<std::string> stale;         // run ids whose namespace is gone: record removed, nothing undone
                                           // (or that would be, dry run)
+  std::vector<std::string> unrecorded;    // run ids killed before their first record was written: removed
+                                          // (or that would be, dry run); nothing to undo
   std::vector<std::string> incomplete;    // run ids with a change that could not be undone (kept)
   std::vector<std::string> unreadable;    // directory names whose record could not be used (kept)
   std::size_t changes_undone = 0;         // (dry run: that would be undone)

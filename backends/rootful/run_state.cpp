@@ -220,15 +220,14 @@ bool is_alive(const run_record& r) {
 result<run_state> run_state::create(const fs::path& root, run_record record) {
   if (!valid_run_id(record.id)) return fail("bad-run-id", fmt::format("'{}' is not a run id", record.id));
   if (auto ok = make_private_dir(root, true); !ok) return unexpected(ok.error());
+  // Held from the directory's birth until its first record is in place (or
+  // it is gone again): under this lock, a run directory without state.json
+  // belongs to a run killed in between, which `netpen cleanup` may remove.
+  auto lock = state_lock::acquire(root);
+  if (!lock) return unexpected(lock.error());
   const fs::path dir = root / record.id;
   if (auto ok = make_private_dir(dir, false); !ok) return unexpected(ok.error());
   run_state state(dir, std::move(record));
-  auto lock = state_lock::acquire(root);
-  if (!lock) {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-    return unexpected(lock.error());
-  }
   if (auto ok = state.save(); !ok) {
     std::error_code ec;
     fs::remove_all(dir, ec);
@@ -327,6 +326,26 @@ result<void> run_state::save() {
   unique_fd dirfd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dirfd) ::fsync(dirfd.get());
   return {};
+}
+
+bool has_record(const fs::path& dir) {
+  struct stat st {};
+  return ::lstat((dir / state_file).c_str(), &st) == 0 || errno != ENOENT;
+}
+
+std::optional<run_record> read_draft(const fs::path& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !check_private(st, dir)) return std::nullopt;
+  const fs::path file = dir / temp_file;
+  unique_fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !check_private(st, file)) return std::nullopt;
+  auto text = read_small_file(fd.get(), max_state_size);
+  if (!text) return std::nullopt;
+  const auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  auto record = run_record_from_json(j);
+  if (!record || record->id != dir.filename().string()) return std::nullopt;
+  return std::move(*record);
 }
 
 std::vector<fs::path> list_runs(const fs::path& root) {

@@ -98,6 +98,13 @@ class run_state {
   bool removed_ = false;
 };
 
+// Whether <dir>/state.json exists (anything but "no such file" counts as
+// yes, so an unreadable record is reported rather than taken for missing).
+bool has_record(const std::filesystem::path& dir);
+// The record a run was writing when it died (<dir>/state.json.tmp), when it
+// is complete, valid and private; nullopt otherwise.
+std::optional<run_record> read_draft(const std::filesystem::path& dir);
+
 // The run directories under root (sorted; plain files and symlinks are not
 // runs). A missing root is an empty list.
 std::vector<std::filesystem::path> list_runs(const std::filesystem::path& root);

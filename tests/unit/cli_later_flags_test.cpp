@@ -179,8 +179,8 @@ TEST_CASE("policy entry syntax", "[cli]") {
 TEST_CASE("subcommands", "[cli]") {
   temp_file log("{}\n");
   check_errors({
-      {{"doctor"}, "'doctor' is not supported yet"},
-      {{"doctor", "--format", "json"}, "'doctor' is not supported yet"},
+      {{"doctor", "--root", "--root"}, "doctor: --root given more than once"},
+      {{"doctor", "extra"}, "doctor: unexpected argument 'extra'"},
       {{"doctor", "--format", "xml"}, "doctor: --format: 'xml' is not text or json"},
       {{"doctor", "--frob"}, "doctor: unknown option '--frob'"},
       {{"cleanup", "extra"}, "cleanup: unexpected argument 'extra'"},
@@ -229,9 +229,14 @@ TEST_CASE("subcommands", "[cli]") {
   auto destroy = parse({"destroy", "box_1-a"});
   REQUIRE(destroy);
   CHECK(std::get<destroy_command>(*destroy).name == "box_1-a");
-  auto r = parse({"doctor"});
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == "not-supported");
+  auto doctor = parse({"doctor"});
+  REQUIRE(doctor);
+  CHECK(std::get<doctor_command>(*doctor).format == output_format::text);
+  CHECK_FALSE(std::get<doctor_command>(*doctor).root);
+  auto doctor_root = parse({"doctor", "--root", "--format=json"});
+  REQUIRE(doctor_root);
+  CHECK(std::get<doctor_command>(*doctor_root).format == output_format::json);
+  CHECK(std::get<doctor_command>(*doctor_root).root);
   // report is parsed here and run by app/report (which reads the file).
   auto report = parse({"report", "/nonexistent/log", "--format", "markdown"});
   REQUIRE(report);

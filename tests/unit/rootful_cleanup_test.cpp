@@ -28,7 +28,8 @@ namespace {
 
 // A state root holding a live run (this process, 11aa11), a dead run with
 // one change of each kind (22bb22), a run whose pid was reused (33cc33), a
-// corrupt record (44dd44), a run still starting (55ee55: no record yet) and
+// corrupt record (44dd44), a run killed before its first record (55ee55:
+// no state.json; nothing to undo, its directory goes) and
 // a stray file. The runs' states stay open, as the runs' own would.
 struct mixed_root {
   temp_dir tmp;
@@ -55,7 +56,9 @@ struct mixed_root {
     fs::create_directory(tmp.path / "44dd44");
     std::ofstream(tmp.path / "44dd44" / "state.json") << "{not json";
     fs::permissions(tmp.path / "44dd44", fs::perms::owner_all, fs::perm_options::replace);
-    fs::create_directory(tmp.path / "55ee55");  // no state.json yet (a run starting)
+    fs::create_directory(tmp.path / "55ee55");  // no state.json: killed inside run_state::create
+    fs::permissions(tmp.path / "55ee55", fs::perms::owner_all, fs::perm_options::replace);
+    std::ofstream(tmp.path / "55ee55" / "state.json.tmp") << "{\"schema_version\": 1, \"id\": \"55";  // cut short
     std::ofstream(tmp.path / "stray-file") << "x";
     runs.push_back(std::move(*live));
     runs.push_back(std::move(*dead));
@@ -126,8 +129,10 @@ TEST_CASE("cleanup skips live runs, undoes dead ones, leaves corrupt ones", "[ro
     CHECK(undo.undone.empty());
     CHECK(report.cleaned == std::vector<std::string>{"22bb22", "33cc33"});
     CHECK(report.skipped_live == std::vector<std::string>{"11aa11"});
-    CHECK(report.unreadable == std::vector<std::string>{"44dd44", "55ee55"});
+    CHECK(report.unreadable == std::vector<std::string>{"44dd44"});
+    CHECK(report.unrecorded == std::vector<std::string>{"55ee55"});
     CHECK(report.changes_undone == 6);
+    CHECK(text.find("run 55ee55 (killed before its first record was written)\n  would remove ") != std::string::npos);
     CHECK(text.find("run 11aa11: skipped (running, pid " + std::to_string(::getpid()) + ")") != std::string::npos);
     CHECK(text.find("  would undo: veth np3fa9c1\n") != std::string::npos);
     CHECK(text.find("  would undo: IPv4 routes in table 4242\n") < text.find("  would undo: veth np3fa9c1\n"));
@@ -155,6 +160,8 @@ TEST_CASE("cleanup skips live runs, undoes dead ones, leaves corrupt ones", "[ro
     CHECK(fs::exists(tmp.path / "11aa11"));
     CHECK(changes_on_disk(tmp.path / "11aa11") == std::vector<host_change>{veth{"np11aa11"}});
     CHECK(fs::exists(tmp.path / "44dd44" / "state.json"));
+    CHECK(report.unrecorded == std::vector<std::string>{"55ee55"});
+    CHECK_FALSE(fs::exists(tmp.path / "55ee55"));
     CHECK(fs::exists(tmp.path / "stray-file"));
   }
   SECTION("a change that cannot be undone keeps the run for a later try") {
@@ -349,4 +356,39 @@ TEST_CASE("find_netns: this namespace is found with its cookie", "[rootful-clean
   const auto self = find_netns(current_netns());
   REQUIRE(self.has_value());
   CHECK(self->cookie == current_netns_cookie());
+}
+
+// A run killed while writing its first record leaves state.json.tmp and no
+// state.json (issue 20 §4): cleanup removes it (nothing was changed yet),
+// unless the draft names a live process.
+TEST_CASE("cleanup removes runs killed before their first record", "[rootful-state]") {
+  temp_dir tmp;
+  const auto [pid, start] = dead_process();
+  const auto draft_in = [&](const std::string& id, const run_record& r) {
+    fs::create_directory(tmp.path / id);
+    fs::permissions(tmp.path / id, fs::perms::owner_all, fs::perm_options::replace);
+    std::ofstream(tmp.path / id / "state.json.tmp") << to_json(r).dump(2);
+    fs::permissions(tmp.path / id / "state.json.tmp", fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace);
+  };
+  draft_in("aa0001", record_for("aa0001", pid, start));
+  auto self = this_run_record("aa0002", "sleep 100");
+  REQUIRE(self);
+  draft_in("aa0002", *self);
+  fs::create_directory(tmp.path / "aa0003");  // killed before it wrote a byte
+  fs::permissions(tmp.path / "aa0003", fs::perms::owner_all, fs::perm_options::replace);
+  fake_undo undo;
+  captured_output out;
+  const auto report = cleanup_leftovers(tmp.path, undo, false, out.file);
+  const std::string text = out.text();
+  INFO(text);
+  CHECK(report.ok());
+  CHECK(undo.undone.empty());
+  CHECK(report.unrecorded == std::vector<std::string>{"aa0001", "aa0003"});
+  CHECK(report.skipped_live == std::vector<std::string>{"aa0002"});
+  CHECK(text.find(fmt::format("run aa0001 (killed before its first record was written; pid {} is gone): curl example.com\n",
+                              pid)) != std::string::npos);
+  CHECK_FALSE(fs::exists(tmp.path / "aa0001"));
+  CHECK_FALSE(fs::exists(tmp.path / "aa0003"));
+  CHECK(fs::exists(tmp.path / "aa0002"));
 }
