@@ -140,7 +140,7 @@ SCRIPT
   check_match "[$who] ... and the prompt after it starts on a line of its own" '^netpen: tcp to 169\.254\.169\.254:80' \
     "$pane_text"
   check_match "[$who] a refusal made just now says so" \
-    '^netpen: denied: tcp .*169\.254\.169\.254:80: denied at the prompt \[interactive-deny 169\.254\.169\.254 \(interactive\)\]$' \
+    'netpen: denied: tcp .*169\.254\.169\.254:80: denied at the prompt \[interactive-deny 169\.254\.169\.254 \(interactive\)\]$' \
     "$pane_text"
   check_match "[$who] a timeout's rule is (no answer)" \
     'netpen: denied: tcp .*: no answer within --prompt-timeout \[interactive-deny fd77::10 \(no answer\)\]$' "$pane_text"

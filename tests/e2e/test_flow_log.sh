@@ -82,7 +82,7 @@ print(s.get('argv'), '|', s['command'])"
   rm -f "$log"
   run np --as "$who" --analyse --log "$log" -- sh -c \
     'curl -fsS -m 20 -o /dev/null --limit-rate 1M -r 0-1999999 http://203.0.113.10/big.bin & sleep 0.5;
-     curl -fsS -m 20 -o /dev/null http://web.lab.test/whoami; wait'
+     curl -fsS -m 20 -o /dev/null http://web.lab.test/whoami; wait; sleep 0.3'
   check_eq "[$who] literal address and name: both curls succeed" 0 "$RC"
   live=$ERR
   check_output_eq "[$who] every DNS answer names its process" "all named" python3 -c "
@@ -97,7 +97,7 @@ o = [e.get('name', '-') for e in ev if e['event'] == 'flow_open']
 c = [e.get('name', '-') for e in ev if e['event'] == 'flow_close' and e['bytes_in'] >= 1000000]
 print('open', o[0] if o else 'none', '| close', c[0] if c else 'none')"
   check_match "[$who] --analyse: its CLOSE line shows the address as OPEN did" \
-    'CLOSE +tcp +[0-9.:]+ +-> 203\.0\.113\.10:80  closed' "$live"
+    'CLOSE +tcp +[0-9.:]+ +-> 203\.0\.113\.10:80  (GET [^ ]+  )?closed' "$live"
 
   # report: the text and Markdown DNS totals agree.
   run "$E2E_NETPEN" report "$log"
