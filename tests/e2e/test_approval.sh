@@ -5,8 +5,10 @@
 # address asks again; n denies it; a (always this address) lets it and
 # every later request through without asking; no answer within
 # --prompt-timeout denies. The command's status is netpen's. Without a
-# terminal --interactive is a usage error. As root and as the unprivileged
-# user.
+# terminal --interactive is a usage error. Answers given as slowly as a
+# person's (slow_answer_test, also under --root) decide the very flow they
+# were about, and the prompts keep the terminal readable. As root and as
+# the unprivileged user.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup
