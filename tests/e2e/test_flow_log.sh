@@ -85,10 +85,12 @@ print(s.get('argv'), '|', s['command'])"
      curl -fsS -m 20 -o /dev/null http://web.lab.test/whoami; wait; sleep 0.3'
   check_eq "[$who] literal address and name: both curls succeed" 0 "$RC"
   live=$ERR
-  check_output_eq "[$who] every DNS answer names its process" "all named" python3 -c "
+  check_output_eq "[$who] every DNS answer names the process its question named" "2 alike" python3 -c "
 import json
-a = [e for e in map(json.loads, open('$log')) if e['event'] == 'dns_answer']
-print('all named' if a and all('process' in e for e in a) else 'unnamed: %d of %d' % (sum('process' not in e for e in a), len(a)))"
+ev = list(map(json.loads, open('$log')))
+q = {(e['src'], e['query_type']): e.get('process') for e in ev if e['event'] == 'dns_query'}
+a = [(e.get('process'), q.get((e['src'], e['query_type']), 'no question')) for e in ev if e['event'] == 'dns_answer']
+print('%d alike' % len(a) if all(x == y for x, y in a) else 'differ: %s' % a)"
   check_output_eq "[$who] the literal-address flow: no name on open or close" "open - | close -" python3 -c "
 import json
 ev = [e for e in map(json.loads, open('$log')) if e.get('dst') == '203.0.113.10:80' and e['event'] in ('flow_open', 'flow_close')
