@@ -39,6 +39,7 @@
 #include "net/dns/hosts_file.hpp"
 #include "net/dns/resolv_conf.hpp"
 #include "net/events/event.hpp"
+#include "net/events/text_util.hpp"
 #include "net/relay/data_path.hpp"
 
 namespace netpen::app {
@@ -188,7 +189,8 @@ std::string upstream_list(const prepared_run& p, std::string_view separator) {
   return out;
 }
 
-std::string command_text(const run_config& cfg) { return fmt::format("{}", fmt::join(cfg.command, " ")); }
+// Shell-quoted, so `sh -c 'a; b'` reads back as typed (the log also keeps the argv).
+std::string command_text(const run_config& cfg) { return events::shell_quoted(cfg.command); }
 
 // The capture's file(s) and, unless it is the default `child`, its point.
 std::string capture_text(const run_config& cfg) {
@@ -228,7 +230,8 @@ events::run_info describe(const run_config& cfg, const prepared_run& p) {
   info.netpen_version = NETPEN_VERSION;
   info.backend = cfg.backend == backend_kind::rootful ? "rootful" : "rootless";
   info.command = command_text(cfg);
-  info.controls.push_back("dns " + upstream_list(p, ","));
+  info.argv = cfg.command;
+  if (cfg.dns) info.controls.push_back("dns " + upstream_list(p, ","));  // only when --dns chose it
   if (cfg.hosts_file) info.controls.push_back("hosts-file " + *cfg.hosts_file);
   if (p.relay.services.proxy) info.controls.push_back("proxy " + proxy::display(*p.relay.services.proxy));
   if (cfg.proxy_only) info.controls.push_back("proxy-only");

@@ -97,7 +97,7 @@ void run_outputs::write_log_line(const std::string& line) {
 
 void run_outputs::on_event(const events::event& e) {
   if (finished_) return;
-  if (e.what == events::kind::denied) ++denied_;
+  attempts_.add(e);
   if (live_) {
     if (auto line = live_->format(e, info_.time)) log::write_line(*line);
   } else if (is_warning(e) && log::current_level() >= log::level::normal) {

@@ -15,6 +15,7 @@
 #include "app/run_config.hpp"
 #include "capture/tree_capture.hpp"
 #include "net/common/error.hpp"
+#include "net/events/attempts.hpp"
 #include "net/events/live_lines.hpp"
 #include "net/events/run_info.hpp"
 #include "net/events/summary.hpp"
@@ -43,8 +44,8 @@ class run_outputs {
   void capture_tree(const std::vector<std::string>& addresses) {
     if (capture_) capture_->set_tree(addresses);
   }
-  // Denied events seen so far (for --fail-on-leak).
-  std::uint64_t denied() const { return denied_; }
+  // Denied attempts so far (for --fail-on-leak; events/attempts.hpp).
+  std::uint64_t denied() const { return attempts_.count(); }
   // After the engine stopped: the log's last record, the summary, the capture closed.
   void finish(int exit_status);
 
@@ -63,7 +64,7 @@ class run_outputs {
   std::optional<learn::profile_learner> learner_;  // --learn
   std::string learn_path_;
   bool finished_ = false;
-  std::uint64_t denied_ = 0;
+  events::attempt_counter attempts_;
 };
 
 // The invoking user when netpen runs as root for someone (SUDO_UID/SUDO_GID).

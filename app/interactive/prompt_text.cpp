@@ -141,4 +141,22 @@ std::optional<approval> answer_for(char key, bool name_known) {
 
 bool shows_details(char key) { return key == '?' || key == 'i'; }
 
+std::optional<cursor_report> find_cursor_report(std::string_view input) {
+  for (std::size_t start = input.find('\x1b'); start != std::string_view::npos;
+       start = input.find('\x1b', start + 1)) {
+    std::size_t i = start + 1;
+    if (i >= input.size() || input[i] != '[') continue;
+    int numbers[2] = {0, 0};
+    bool ok = true;
+    for (int k = 0; k < 2 && ok; ++k) {
+      const std::size_t digits = ++i;
+      while (i < input.size() && input[i] >= '0' && input[i] <= '9' && i - digits < 6)
+        numbers[k] = numbers[k] * 10 + (input[i++] - '0');
+      ok = i > digits && i < input.size() && input[i] == (k == 0 ? ';' : 'R');
+    }
+    if (ok) return cursor_report{numbers[0], numbers[1], start, i + 1};
+  }
+  return std::nullopt;
+}
+
 }  // namespace netpen::app::interactive

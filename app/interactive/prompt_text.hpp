@@ -37,6 +37,15 @@ std::optional<policy::approval> answer_for(char key, bool name_known);
 // '?' and 'i' show the details.
 bool shows_details(char key);
 
+// The terminal's cursor position report ("ESC [ row ; col R", the answer to
+// "ESC [ 6n") found in `input`: {row, col} (from 1), and where the report
+// ends in `input` (so bytes around it, keys typed meanwhile, are kept).
+struct cursor_report {
+  int row = 0, col = 0;
+  std::size_t begin = 0, end = 0;  // the report is input[begin, end)
+};
+std::optional<cursor_report> find_cursor_report(std::string_view input);
+
 // `text` with control characters (C0, DEL, C1) replaced by '?'.
 std::string printable(std::string_view text);
 // `line` cut to at most `columns` characters (UTF-8 aware), ending in "..."

@@ -15,11 +15,13 @@
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "app/interactive/prompt_text.hpp"
 #include "backends/common/terminal.hpp"
+#include "net/common/log_hold.hpp"
 
 namespace netpen::app::interactive {
 namespace {
@@ -101,16 +103,52 @@ class borrowed_terminal {
   std::optional<termios> saved_;
 };
 
+// Where the terminal's cursor is, asked with "ESC [ 6n" (the borrowed
+// terminal reads single keys, so the report arrives as input); nullopt when
+// no report came within cursor_report_wait (the terminal does not answer).
+// Keys typed meanwhile go to `typed`.
+constexpr milliseconds cursor_report_wait{300};
+
+std::optional<std::pair<int, int>> cursor_position(int tty, std::string& typed) {
+  write_all(tty, std::string_view("\x1b[6n"));
+  std::string input;
+  const auto deadline = steady::now() + cursor_report_wait;
+  for (;;) {
+    if (auto r = find_cursor_report(input)) {
+      typed += input.substr(0, r->begin) + input.substr(r->end);
+      return std::pair{r->row, r->col};
+    }
+    const auto left = std::chrono::ceil<milliseconds>(deadline - steady::now()).count();
+    pollfd p{tty, POLLIN, 0};
+    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+    char buf[64];
+    const ssize_t n = ::read(tty, buf, sizeof buf);
+    if (n <= 0) break;
+    input.append(buf, static_cast<std::size_t>(n));
+  }
+  typed += input;
+  return std::nullopt;
+}
+
 // One question on the (borrowed) terminal, until a key decides it, the
 // deadline passes, or the wake fd says netpen is closing (nullopt).
+//
+// The command's output is never overwritten: the question starts on a
+// fresh line (a newline first unless the cursor report says column 1; no
+// report: always the newline), and netpen rewrites its choices line (the
+// countdown, the outcome) only while the cursor is still where netpen left
+// it, which the cursor report tells; when the command wrote meanwhile, or
+// the terminal does not report, the countdown stays as it was and the
+// outcome goes on a line of its own.
 class terminal_prompt {
  public:
   terminal_prompt(int tty, int wake, const approval_request& request, seconds timeout)
       : tty_(tty), wake_(wake), request_(request), deadline_(steady::now() + timeout) {}
 
   std::optional<approval> run() {
-    show_question();
+    show_question(true);
     for (;;) {
+      if (auto a = take_typed_keys()) return a;
       if (left() <= seconds(0)) return approval::timeout;
       switch (wait_for_key()) {
         case wakeup::tick: redraw_choices(); break;
@@ -122,19 +160,43 @@ class terminal_prompt {
     }
   }
 
+  // The outcome over the choices line when netpen's line is still the
+  // last thing on the terminal, else on a line of its own.
+  void show_outcome(const std::string& outcome) {
+    const std::string lead = still_mine() ? std::string(clear_line) : fresh_line_prefix();
+    write_all(tty_, lead + outcome + "\n");
+  }
+
  private:
   enum class wakeup { key, tick, closing };
 
   seconds left() const { return std::chrono::ceil<seconds>(deadline_ - steady::now()); }
 
-  void show_question() {
+  // "\n" unless the cursor is known to be at column 1.
+  std::string fresh_line_prefix() {
+    const auto at = cursor_position(tty_, typed_);
+    return at && at->second == 1 ? "" : "\n";
+  }
+
+  void show_question(bool fresh) {
     const auto columns = usable_columns(tty_);
-    write_all(tty_, fit_width(question_line(request_), columns) + "\n" +
+    const std::string lead = fresh ? fresh_line_prefix() : std::string();
+    if (fresh) typed_.clear();  // keys typed before the prompt showed do not answer it
+    write_all(tty_, lead + fit_width(question_line(request_), columns) + "\n" +
                         fit_width(choices_line(request_, left()), columns));
+    left_at_ = cursor_position(tty_, typed_);
+  }
+
+  // Whether the cursor is where netpen left it after its choices line.
+  bool still_mine() {
+    if (!left_at_) return false;
+    return cursor_position(tty_, typed_) == left_at_;
   }
 
   void redraw_choices() {
+    if (!still_mine()) return;  // the command wrote meanwhile (or no reports): leave the screen alone
     write_all(tty_, std::string(clear_line) + fit_width(choices_line(request_, left()), usable_columns(tty_)));
+    left_at_ = cursor_position(tty_, typed_);
   }
 
   // Sleeps until a key, close(), or the countdown's next whole second.
@@ -153,15 +215,22 @@ class terminal_prompt {
     return static_cast<int>(remaining % 1000 == 0 ? 1000 : remaining % 1000);
   }
 
-  // The keys that arrived, in order. An escape sequence (arrow keys...) is
-  // ignored whole; EOF or a read error denies.
+  // The keys that arrived, in order. EOF or a read error denies.
   std::optional<approval> read_keys() {
     char keys[32];
     const ssize_t n = ::read(tty_, keys, sizeof keys);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return std::nullopt;
     if (n <= 0) return approval::deny;
-    if (keys[0] == escape) return std::nullopt;
-    for (const char key : std::string_view(keys, static_cast<std::size_t>(n))) {
+    typed_.append(keys, static_cast<std::size_t>(n));
+    return take_typed_keys();
+  }
+
+  // Answers from the keys typed so far (also those read while waiting for
+  // a cursor report). An escape sequence (arrow keys...) is ignored whole.
+  std::optional<approval> take_typed_keys() {
+    const std::string keys = std::exchange(typed_, {});
+    if (keys.empty() || keys[0] == escape) return std::nullopt;
+    for (const char key : keys) {
       if (auto a = answer_for(key, has_name(request_))) return a;
       if (shows_details(key)) show_details();
     }
@@ -169,22 +238,26 @@ class terminal_prompt {
   }
 
   void show_details() {
-    write_all(tty_, std::string(clear_line) + details_text(request_));
-    show_question();
+    write_all(tty_, (still_mine() ? std::string(clear_line) : fresh_line_prefix()) + details_text(request_));
+    show_question(false);
   }
 
   int tty_, wake_;
   const approval_request& request_;
   steady::time_point deadline_;
+  std::optional<std::pair<int, int>> left_at_;  // the cursor after netpen's choices line, when reported
+  std::string typed_;                           // keys read but not yet looked at
 };
 
 // Asks one question with the terminal borrowed and prints the outcome; the
-// answer is deny when close() interrupted it.
+// answer is deny when close() interrupted it. netpen's other stderr lines
+// (denials, --analyse) wait until the outcome is written (log_hold.hpp).
 approval ask_on_terminal(int tty, int wake, const approval_request& request, seconds timeout) {
+  const log::line_hold hold;
   borrowed_terminal borrowed(tty);
-  const auto answer = terminal_prompt(tty, wake, request, timeout).run();
-  const std::string outcome = answer ? outcome_line(request, *answer) : "netpen: denied (netpen is stopping)";
-  write_all(tty, std::string(clear_line) + outcome + "\n");
+  terminal_prompt prompt(tty, wake, request, timeout);
+  const auto answer = prompt.run();
+  prompt.show_outcome(answer ? outcome_line(request, *answer) : "netpen: denied (netpen is stopping)");
   return answer.value_or(approval::deny);
 }
 

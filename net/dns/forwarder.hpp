@@ -36,9 +36,9 @@ struct forwarder_options {
   // When set, nothing is forwarded: A questions get a synthetic address
   // (overlay names still get theirs), every other question NODATA.
   std::shared_ptr<synthetic_names> synthetic{};
-  // When set, asked first about every question's name (any thread): false
-  // answers it NXDOMAIN at once (a name the policy refuses).
-  std::function<bool(const std::string& qname)> allow_query{};
+  // When set, asked first about every question's name and type (any
+  // thread): false answers it NXDOMAIN at once (a name the policy refuses).
+  std::function<bool(const std::string& qname, std::uint16_t qtype)> allow_query{};
 };
 
 // Called after each answer with the question's name and the A/AAAA/CNAME

@@ -41,7 +41,7 @@ answer_now synthetic_answer(const parsed_query& q, byte_view query, std::size_t 
 query_decision decide_query(byte_view query, std::size_t reply_limit, const local_names& names) {
   auto q = parse_query(query);
   if (!q || q->hdr.is_response()) return drop_query{};
-  if (names.allow_query && !names.allow_query(q->q.qname.text)) return refuse{q->q.qname.text, rcode::nxdomain};
+  if (names.allow_query && !names.allow_query(q->q.qname.text, q->q.qtype)) return refuse{q->q.qname.text, rcode::nxdomain};
   if (auto local = overlay_answer(*q, query, reply_limit, names)) return std::move(*local);
   if (names.synthetic == nullptr) return forward_upstream{std::move(*q)};
   return synthetic_answer(*q, query, reply_limit, names);

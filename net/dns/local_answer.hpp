@@ -27,8 +27,8 @@ namespace netpen::dns {
 // What the forwarder knows that can answer a query without an upstream.
 struct local_names {
   const hosts_table& overlay;  // --hosts-file names
-  // Asked about every query's name; false refuses it. Empty: all allowed.
-  const std::function<bool(const std::string& qname)>& allow_query;
+  // Asked about every query's name and type; false refuses it. Empty: all allowed.
+  const std::function<bool(const std::string& qname, std::uint16_t qtype)>& allow_query;
   synthetic_names* synthetic = nullptr;  // set: synthetic mode, nothing is forwarded
   std::uint32_t ttl = 60;                // of the records answered here
 };

@@ -70,7 +70,10 @@ std::string to_text(const event& e) {
   std::string text = fmt::format("{}: {}", to_string(e.what), subject(e));
   if (!e.reason.empty()) text += ": " + e.reason;
   if (e.what == kind::proxy_failed && !e.via.empty()) text += " (via " + e.via + ")";
-  if (!e.policy.empty()) text += " [" + policy_text(e) + "]";
+  // The policy code and rule, unless the sentence already names the rule
+  // ("deny rule *.evil.com (--deny)"): then the code alone.
+  const bool rule_said = !e.rule.empty() && e.reason.find(e.rule) != std::string::npos;
+  if (!e.policy.empty()) text += " [" + (rule_said ? e.policy : policy_text(e)) + "]";
   return text;
 }
 

@@ -149,6 +149,7 @@ result<run_info> read_run_start(const json& j, clock::time_point t) {
   f.text("netpen_version", info.netpen_version);
   f.text("backend", info.backend);
   f.text("command", info.command);
+  f.texts("argv", info.argv);
   f.texts("controls", info.controls);
   f.optional_text("capture", info.capture);
   if (f.problem()) return bad(*f.problem());
@@ -292,6 +293,7 @@ std::string run_start_line(const run_info& info) {
   j["netpen_version"] = info.netpen_version;
   j["backend"] = info.backend;
   j["command"] = info.command;
+  if (!info.argv.empty()) j["argv"] = info.argv;
   j["controls"] = info.controls;
   if (info.capture) j["capture"] = *info.capture;
   return dump(j);

@@ -12,7 +12,8 @@ namespace netpen::events {
 struct run_info {
   std::string netpen_version;         // "0.1.0"
   std::string backend;                // "rootless", "rootful"
-  std::string command;                // the command and its arguments joined by spaces
+  std::string command;                // the command line as a shell would need it typed (shell_quoted)
+  std::vector<std::string> argv;      // the command and its arguments, exactly
   std::vector<std::string> controls;  // in force, secrets redacted: "dns 203.0.113.53",
                                       // "proxy http://u:***@h:1", "proxy-only"
   std::optional<std::string> capture; // the capture file, when there is one

@@ -103,6 +103,12 @@ event_group group_of(const event& e) {
 
 }  // namespace
 
+std::string dns_totals_text(const summary& s) {
+  if (s.dns_queries == 0 && s.dns_answers == 0) return "no queries";
+  return fmt::format("{} quer{}, {} answer{}, {} failed", s.dns_queries, s.dns_queries == 1 ? "y" : "ies",
+                     s.dns_answers, s.dns_answers == 1 ? "" : "s", s.dns_failed);
+}
+
 std::string claimed_name(const event& e) { return !e.sni.empty() ? e.sni : e.http_host; }
 
 std::string_view claim_seen(const event& e) {
@@ -233,7 +239,7 @@ void summary_builder::add(const event& e) {
       break;
     }
     case kind::denied:
-      denials_.add(group_of(e));
+      if (attempts_.add(e)) denials_.add(group_of(e));  // a DNS name once, whatever its types
       break;
     case kind::proxy_failed:
       proxy_failures_.add(group_of(e));
@@ -302,10 +308,7 @@ std::string render_text(const summary& s) {
     out += t.render("  ");
   }
 
-  out += s.dns_queries == 0 && s.dns_answers == 0
-             ? std::string("\ndns: no queries\n")
-             : fmt::format("\ndns: {} quer{}, {} failed\n", s.dns_queries, s.dns_queries == 1 ? "y" : "ies",
-                           s.dns_failed);
+  out += "\ndns: " + dns_totals_text(s) + "\n";
   if (!s.dns_failures.empty()) {
     table t({align::right, align::left, align::left, align::left});
     t.row({"count", "query", "type", "answer"});

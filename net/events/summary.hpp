@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "net/events/attempts.hpp"
 #include "net/events/event.hpp"
 #include "net/events/run_info.hpp"
 
@@ -142,7 +143,12 @@ class summary_builder {
   std::map<std::string, name_total> names_;
   std::map<std::tuple<std::string, std::string, std::string>, std::size_t> dns_failure_index_;
   grouped denials_, proxy_failures_, errors_, warnings_;
+  attempt_counter attempts_;
 };
+
+// The DNS totals as every render for people says them: "3 queries, 3
+// answers, 1 failed", or "no queries".
+std::string dns_totals_text(const summary& s);
 
 // Text for people: aligned sections, empty sections left out, and
 // "exit status: N" (or "exit status: unknown ...") as the last line. The

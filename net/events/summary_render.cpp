@@ -139,8 +139,7 @@ std::string render_markdown(const summary& s) {
                          human_bytes(p.bytes_in));
   }
 
-  out += fmt::format("\n### DNS\n\n{} quer{}, {} answer{}, {} failed.\n", s.dns_queries,
-                     s.dns_queries == 1 ? "y" : "ies", s.dns_answers, s.dns_answers == 1 ? "" : "s", s.dns_failed);
+  out += "\n### DNS\n\n" + dns_totals_text(s) + ".\n";
   if (!s.dns_failures.empty()) {
     out += "\n| count | query | type | answer |\n|--:|---|---|---|\n";
     for (const auto& f : s.dns_failures)

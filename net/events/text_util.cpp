@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace netpen::events {
 
@@ -70,6 +72,34 @@ std::string claim_text(const event& e, std::size_t path_max) {
   if (!e.http_method.empty() && !target.empty()) add(e.http_method + " " + target);
   else if (!e.http_method.empty() || !target.empty()) add(e.http_method + target);
   return text;
+}
+
+namespace {
+
+bool shell_safe(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x80) return true;  // UTF-8 text needs no quoting
+  return std::isalnum(u) != 0 || std::string_view("@%+=:,./_-").find(c) != std::string_view::npos;
+}
+
+}  // namespace
+
+std::string shell_quoted(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& word : argv) {
+    if (!out.empty()) out += ' ';
+    if (!word.empty() && std::ranges::all_of(word, shell_safe)) {
+      out += word;
+      continue;
+    }
+    out += '\'';
+    for (const char c : word) {
+      if (c == '\'') out += "'\\''";
+      else out += c;
+    }
+    out += '\'';
+  }
+  return out;
 }
 
 }  // namespace netpen::events

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/events/event.hpp"
 
@@ -25,6 +26,10 @@ std::string printable(std::string_view text);
 // path cut to `path_max` bytes); empty when the event has no claim. Not
 // made printable (callers do).
 std::string claim_text(const event& e, std::size_t path_max = 48);
+// An argument vector as a POSIX shell would need it typed: words made only
+// of safe characters as they are, others in single quotes ('it'\''s');
+// an empty word is ''. `sh -c 'a; b'` stays `sh -c 'a; b'`.
+std::string shell_quoted(const std::vector<std::string>& argv);
 // `text` cut to at most `max` bytes (not inside a UTF-8 character), ending in "..." when cut.
 std::string shorten(std::string_view text, std::size_t max);
 

@@ -172,8 +172,9 @@ bool policy::resolves_to(std::string_view name, const packet::ip_address& ip, cl
   return contains(learned_.names_for(unmapped(ip), now), canonical_name(name));
 }
 
-void policy::remember_ip(const packet::ip_address& ip, std::optional<std::uint16_t> port, verdict v) {
-  remember(address_rule(ip, ip.v6 ? 128 : 32, port), v);
+void policy::remember_ip(const packet::ip_address& ip, std::optional<std::uint16_t> port, verdict v,
+                         std::string_view origin) {
+  remember(address_rule(ip, ip.v6 ? 128 : 32, port), v, origin);
 }
 
 void policy::remember_domain(std::string_view name, verdict v) { remember(domain_rule(name), v); }
@@ -244,9 +245,9 @@ decision policy::fallback_query() const {
   return decide(verdict::deny, reason::not_allowed);
 }
 
-void policy::remember(rule r, verdict v) {
+void policy::remember(rule r, verdict v, std::string_view origin) {
   if (v == verdict::ask) return;
-  r.origin = "interactive";
+  r.origin = std::string(origin);
   std::unique_lock lock(mutex_);
   auto& list = v == verdict::deny ? remembered_deny_ : remembered_allow_;
   if (std::ranges::find(list, r.text, &rule::text) == list.end()) list.push_back(std::move(r));

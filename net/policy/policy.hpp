@@ -151,6 +151,7 @@ struct decision {
   std::string reason;  // one of policy::reason
   std::string rule;    // the matched rule: "*.example.com:443 (--allow)"; empty when none
   std::string name;    // the learned name through which a name rule matched a flow; else empty
+  bool answered_now = false;  // an --interactive answer to this flow's own question (answered.hpp), not a remembered one
 };
 
 class policy {
@@ -194,7 +195,9 @@ class policy {
   // Interactive decisions remembered for the run (verdict::ask is ignored):
   // this IP (one port, or every port when port is unset), or a domain and
   // every address it resolves to in the run.
-  void remember_ip(const packet::ip_address& ip, std::optional<std::uint16_t> port, verdict v);
+  // `origin` is what the rule says it came from ("interactive", "no answer").
+  void remember_ip(const packet::ip_address& ip, std::optional<std::uint16_t> port, verdict v,
+                   std::string_view origin = "interactive");
   void remember_domain(std::string_view name, verdict v);
 
   // The names the run learned for ip that are still valid, most recent first.
@@ -223,7 +226,7 @@ class policy {
   decision fallback_query() const;
   decision fallback_claim(claim_source source) const;
   static std::string_view mismatch(claim_source source);
-  void remember(rule r, verdict v);
+  void remember(rule r, verdict v, std::string_view origin = "interactive");
 
   const policy_config config_;
   const bool default_allow_;

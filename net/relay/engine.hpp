@@ -161,10 +161,10 @@ class engine {
   std::mt19937 isn_rng_;
   std::unordered_map<flow_key, bool, flow_key_hash> denied_;  // datagram denials said once
   // --interactive for datagrams: destinations with a question out (their
-  // packets are dropped meanwhile), and flows the user allowed once
-  // (consumed when the flow starts).
+  // packets are dropped meanwhile), and flows an answer allowed while the
+  // policy alone would still ask (consumed when the flow starts).
   std::unordered_set<std::string> asking_;
-  std::unordered_set<flow_key, flow_key_hash> allowed_once_;
+  std::unordered_map<flow_key, std::string, flow_key_hash> allowed_once_;  // an allowing answer's rule, for its flow
   // --publish UDP flows by the child's view of their tuple.
   struct inbound_udp_target {
     inbound_connector::reply_fn reply;

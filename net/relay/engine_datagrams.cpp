@@ -11,6 +11,7 @@
 #include "net/packet/icmp.hpp"
 #include "net/relay/destination.hpp"
 #include "net/relay/engine.hpp"
+#include "net/policy/answered.hpp"
 #include "net/relay/flow_services.hpp"
 #include "net/relay/host_port_relay.hpp"
 #include "net/relay/icmp_echo_flow.hpp"
@@ -161,9 +162,10 @@ std::optional<flow_record> engine::admit_datagram(const flow_key& key, const pac
   auto d = services_.verdict_now(key);
   flow_record record;
   if (d.what == policy::verdict::ask) {
-    if (allowed_once_.erase(key) > 0) {  // the user said "once": this flow
+    if (auto once = allowed_once_.find(key); once != allowed_once_.end()) {  // the answer to this flow's question
       record.policy = policy::reason::interactive_allow;
-      record.rule = d.rule;
+      record.rule = std::move(once->second);
+      allowed_once_.erase(once);
       return record;
     }
     if (services_.has_approver()) {
@@ -204,17 +206,20 @@ bool engine::refuse_datagram(const flow_key& key, const packet::frame& f) {
 }
 
 // One question per destination; its answer comes back to the dispatch
-// strand. A denial is then the policy's own (interactive-deny and its rule).
+// strand. The asked flow gets the answer itself (policy/answered.hpp): an
+// allowing answer lets its next datagram through even when what was
+// remembered no longer matches (a name whose DNS binding expired while the
+// question was out), a refusal is reported as this answer's own.
 void engine::ask_for_datagram(const flow_key& key) {
   std::string destination =
       to_string(key.dst) + "/" + std::to_string(key.protocol) + ":" + std::to_string(key.dst_port);
   if (!asking_.insert(destination).second) return;  // a question is out already
-  services_.ask(key, [this, key, destination = std::move(destination)](policy::approval a) {
-    asio::post(dispatch_, [this, key, destination, a] {
+  services_.ask(key, [this, key, destination = std::move(destination)](policy::approval a, const std::string& name) {
+    asio::post(dispatch_, [this, key, destination, a, name] {
       asking_.erase(destination);
-      if (a == policy::approval::allow_once) allowed_once_.insert(key);
-      if (a == policy::approval::unasked) return services_.denied(key, flow_services::unasked_denial());
-      if (auto d = services_.verdict_now(key); d.what == policy::verdict::deny) services_.denied(key, d);
+      const auto d = policy::answered_decision(a, to_string(key.dst), name);
+      if (d.what == policy::verdict::deny) return services_.denied(key, d);
+      if (services_.verdict_now(key).what == policy::verdict::ask) allowed_once_.insert_or_assign(key, d.rule);
     });
   });
 }

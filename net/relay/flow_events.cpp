@@ -10,6 +10,7 @@
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <future>
 
 #include "net/relay/flow_services.hpp"
@@ -60,6 +61,7 @@ void flow_services::opened(const flow_key& key, flow_record& record) {
   if (!opts_.observe) return;
   record.announced = true;
   auto e = flow_event(events::kind::flow_open, key, record);
+  record.name = e.name;
   e.policy = record.policy;
   e.rule = record.rule;
   report(std::move(e), key, false);
@@ -68,10 +70,14 @@ void flow_services::opened(const flow_key& key, flow_record& record) {
 void flow_services::closed(const flow_key& key, const flow_record& record) {
   if (!opts_.observe || !record.announced) return;
   auto e = flow_event(events::kind::flow_close, key, record);
+  if (record.inbound_client.empty()) e.name = record.name;  // as its open said
   e.bytes_out = record.bytes_out;
   e.bytes_in = record.bytes_in;
   e.end = std::string(record.end);
-  e.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - record.opened);
+  const auto now = std::chrono::steady_clock::now();
+  const auto ended = std::min(record.ended.value_or(now), now);
+  e.duration = std::chrono::duration_cast<std::chrono::milliseconds>(ended - record.opened);
+  e.time -= std::chrono::duration_cast<std::chrono::system_clock::duration>(now - ended);  // when it ended
   report(std::move(e), key, true);
 }
 
@@ -108,17 +114,19 @@ asio::awaitable<void> flow_services::owner_looked_up() {
 }
 
 void flow_services::report(events::event e, const flow_key& key, bool last) {
-  asio::post(events_, [this, e = std::move(e), key, last]() mutable {
-    auto it = owners_.find(key);
-    if (it == owners_.end()) {
-      std::optional<events::process_info> found;
-      if (finder_ && opts_.observe) found = finder_->find(key);
-      it = owners_.emplace(key, std::move(found)).first;
-    }
-    e.process = it->second;
-    if (last) owners_.erase(it);
-    if (opts_.on_event) opts_.on_event(e);
-  });
+  asio::post(events_, [this, e = std::move(e), key, last]() mutable { deliver(std::move(e), key, last); });
+}
+
+void flow_services::deliver(events::event e, const flow_key& key, bool last) {
+  auto it = owners_.find(key);
+  if (it == owners_.end()) {
+    std::optional<events::process_info> found;
+    if (finder_ && opts_.observe) found = finder_->find(key);
+    it = owners_.emplace(key, std::move(found)).first;
+  }
+  e.process = it->second;
+  if (last) owners_.erase(it);
+  if (opts_.on_event) opts_.on_event(e);
 }
 
 // Runs what is queued on the events strand before the services stop

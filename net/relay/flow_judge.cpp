@@ -42,7 +42,9 @@
 #include <atomic>
 
 #include "net/common/asio_helpers.hpp"
+#include "net/dns/exchange_event.hpp"
 #include "net/policy/address_class.hpp"
+#include "net/policy/answered.hpp"
 #include "net/policy/encrypted_dns_names.hpp"
 #include "net/relay/flow_services.hpp"
 #include "net/relay/host_socket.hpp"
@@ -95,9 +97,8 @@ std::string sentence(const policy::decision& d, const flow_key* key = nullptr) {
   if (d.reason == policy::reason::block_private) return "--block-private: a private address";
   if (d.reason == policy::reason::block_metadata) return "--block-metadata: a cloud metadata address";
   if (d.reason == policy::reason::deny_rule) return "deny rule " + d.rule;
-  if (d.reason == policy::reason::interactive_deny) return "denied earlier in this run";
-  if (d.reason == policy::reason::interactive_unasked)
-    return "--interactive: no terminal to ask on (the process's exec has none, has ended, or is unknown)";
+  if (d.reason == policy::reason::interactive_deny || d.reason == policy::reason::interactive_unasked)
+    return policy::interactive_denial_sentence(d);
   return "not allowed: no allow rule matches";
 }
 
@@ -112,16 +113,25 @@ policy::decision flow_services::verdict_now(const flow_key& key) const {
   return opts_.policy->on_connect(key.dst, key.dst_port, key.protocol, policy::policy::clock::now());
 }
 
-asio::awaitable<policy::approval> flow_services::answer_of(const flow_key& key, const claimed_name& claimed) {
+asio::awaitable<policy::approval> flow_services::answer_of(const flow_key& key, const claimed_name& claimed,
+                                                           std::string& name) {
   // Only the answer (an enum) crosses the co_await: GCC 12 mishandles
   // class-type values captured around it (the claimed name is reached
-  // through a pointer into the caller's frame and copied by ask()).
+  // through a pointer into the caller's frame and copied by ask(); the name
+  // the answer is about is written through one before the answer is posted).
   const claimed_name* who = &claimed;
+  std::string* named = &name;
   const policy::approval answer = co_await asio::async_initiate<decltype(asio::use_awaitable), void(policy::approval)>(
-      [this, key, who](auto handler) {
+      [this, key, who, named](auto handler) {
         auto ex = asio::get_associated_executor(handler);  // the caller's strand
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        ask(key, [ex, h](policy::approval a) { asio::post(ex, [h, a]() mutable { std::move(*h)(a); }); }, *who);
+        ask(
+            key,
+            [ex, h, named](policy::approval a, const std::string& n) {
+              *named = n;
+              asio::post(ex, [h, a]() mutable { std::move(*h)(a); });
+            },
+            *who);
       },
       asio::use_awaitable);
   co_return answer;
@@ -132,15 +142,9 @@ asio::awaitable<policy::decision> flow_services::judge(const flow_key& key) {
   if (d.what == policy::verdict::ask) {
     if (opts_.approver == nullptr) co_return verdict(policy::verdict::deny, policy::reason::not_allowed, {});
     static const claimed_name none{};
-    const policy::approval answer = co_await answer_of(key, none);
-    if (answer == policy::approval::allow_once) {
-      d = verdict(policy::verdict::allow, policy::reason::interactive_allow, to_string(key.dst) + " (once)");
-    } else if (answer == policy::approval::unasked) {
-      d = unasked_denial();
-    } else {
-      d = verdict_now(key);
-      if (d.what == policy::verdict::ask) d = verdict(policy::verdict::deny, policy::reason::interactive_deny, {});
-    }
+    std::string name;
+    const policy::approval answer = co_await answer_of(key, none, name);
+    d = answer_verdict(key, name, answer);  // this flow gets the answer itself, whatever was remembered
   }
   if (d.what == policy::verdict::allow) warn_if_encrypted_dns(key);
   co_return d;
@@ -175,38 +179,18 @@ asio::awaitable<policy::decision> flow_services::judge_claim(const flow_key& key
                                                      : policy::reason::host_not_allowed;
     } else {
       const claimed_name who{name, std::string(claim_origin(claim))};
-      const policy::approval answer = co_await answer_of(key, who);
-      d = claim_answer(key, name, answer);
+      std::string answered_name;
+      const policy::approval answer = co_await answer_of(key, who, answered_name);
+      d = answer_verdict(key, name, answer);
+      d.name = name;
     }
   }
   if (d.what == policy::verdict::allow) warn_if_encrypted_dns(key);
   co_return d;
 }
 
-// The verdict an answer to a claimed name's question gives this flow (what
-// it remembers for later flows is already in the policy).
-policy::decision flow_services::claim_answer(const flow_key& key, const std::string& name, policy::approval a) {
-  policy::decision d;
-  switch (a) {
-    case policy::approval::allow_once:
-      d = verdict(policy::verdict::allow, policy::reason::interactive_allow, name + " (once)");
-      break;
-    case policy::approval::allow_name:
-      d = verdict(policy::verdict::allow, policy::reason::interactive_allow, name + " (interactive)");
-      break;
-    case policy::approval::allow_address:
-      d = verdict(policy::verdict::allow, policy::reason::interactive_allow, to_string(key.dst) + " (interactive)");
-      break;
-    case policy::approval::unasked:
-      d = unasked_denial();
-      break;
-    case policy::approval::deny:
-    case policy::approval::timeout:
-      d = verdict(policy::verdict::deny, policy::reason::interactive_deny, {});
-      break;
-  }
-  d.name = name;
-  return d;
+policy::decision flow_services::answer_verdict(const flow_key& key, const std::string& name, policy::approval a) {
+  return policy::answered_decision(a, to_string(key.dst), name);
 }
 
 // Both questions (A, AAAA) run on the services' context; the caller waits
@@ -236,7 +220,7 @@ asio::awaitable<void> flow_services::look_up_claimed(const std::string& name) {
   co_await state->done.async_wait(use_tuple);
 }
 
-void flow_services::ask(const flow_key& key, std::function<void(policy::approval)> answered, claimed_name claimed) {
+void flow_services::ask(const flow_key& key, answered_fn answered, claimed_name claimed) {
   asio::post(events_, [this, key, answered = std::move(answered), claimed = std::move(claimed)]() mutable {
     auto request = approval_request_for(key);
     request.claimed_name = claimed.name;
@@ -245,13 +229,13 @@ void flow_services::ask(const flow_key& key, std::function<void(policy::approval
     opts_.approver->ask(std::move(request),
                         [this, key, names, answered = std::move(answered)](policy::approval a) {
                           remember_answer(key, names, a);
-                          answered(a);
+                          answered(a, names.empty() ? std::string() : names.front());
                         });
   });
 }
 
 policy::decision flow_services::unasked_denial() {
-  return verdict(policy::verdict::deny, policy::reason::interactive_unasked, {});
+  return policy::answered_decision(policy::approval::unasked, {}, {});
 }
 
 policy::approval_request flow_services::approval_request_for(const flow_key& key) {
@@ -289,8 +273,10 @@ void flow_services::remember_answer(const flow_key& key, const std::vector<std::
     case policy::approval::unasked:
       return;  // nothing was decided: the next flow asks again
     case policy::approval::deny:
-    case policy::approval::timeout:
       opts_.policy->remember_ip(key.dst, std::nullopt, policy::verdict::deny);
+      return;
+    case policy::approval::timeout:
+      opts_.policy->remember_ip(key.dst, std::nullopt, policy::verdict::deny, policy::no_answer_origin);
       return;
   }
 }
@@ -324,7 +310,7 @@ void flow_services::warn_if_encrypted_dns(const flow_key& key) {
   report(std::move(e), key, false);
 }
 
-bool flow_services::query_allowed(const std::string& qname) {
+bool flow_services::query_allowed(const std::string& qname, std::uint16_t qtype) {
   const auto d = opts_.policy->on_query(qname);
   if (d.what != policy::verdict::deny) return true;
   events::event e;
@@ -332,6 +318,7 @@ bool flow_services::query_allowed(const std::string& qname) {
   e.protocol = "dns";
   e.name = qname;
   e.query = qname;
+  e.query_type = dns::type_name(qtype);  // A and AAAA are two questions: the line says which
   e.reason = sentence(d);
   e.policy = d.reason;
   e.rule = d.rule;

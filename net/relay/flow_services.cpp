@@ -38,7 +38,9 @@ result<void> flow_services::start() {
     proxy_tls_ = std::move(*tls);
     settings_.proxy_tls = proxy_tls_.get();
   }
-  if (opts_.policy) dns_opts.allow_query = [this](const std::string& qname) { return query_allowed(qname); };
+  if (opts_.policy) dns_opts.allow_query = [this](const std::string& qname, std::uint16_t qtype) {
+      return query_allowed(qname, qtype);
+    };
   dns_ = std::make_unique<dns::forwarder>(ctx_.get_executor(), opts_.dns_upstreams, opts_.hosts_overlay, dns_opts);
   dns_->on_answer([this, names = names_](const std::string& qname, const std::vector<dns::answer_record>& records) {
     names->record(qname, records);
@@ -129,7 +131,16 @@ void flow_services::dns_udp_exchange(const flow_key& key, std::span<const std::b
   if (!e) return;
   e->source = endpoint_text(key.src, key.src_port);
   e->destination = endpoint_text(key.dst, key.dst_port);
-  report(std::move(*e), key, reply.has_value());
+  // One socket often has several questions out (A and AAAA): its owner is
+  // kept until the last of them is answered, so every answer names it.
+  asio::post(events_, [this, e = std::move(*e), key, answer = reply.has_value()]() mutable {
+    auto& asking = dns_asking_[key];
+    if (!answer) ++asking;
+    const bool last = answer && (asking <= 1);
+    if (answer && asking > 0) --asking;
+    if (last) dns_asking_.erase(key);
+    deliver(std::move(e), key, last);
+  });
 }
 
 }  // namespace netpen::relay

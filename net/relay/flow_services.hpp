@@ -113,8 +113,10 @@ class flow_services final : public flow_context {
   // Puts `key`'s destination (and the name it claims, if any) to the
   // approver; the answer is remembered in the policy as it says ("allow
   // name": the claimed name, else the name the address resolved from), then
-  // `answered` runs (on the approver's thread).
-  void ask(const flow_key& key, std::function<void(policy::approval)> answered, claimed_name claimed = {});
+  // `answered` runs (on the approver's thread) with the answer and the name
+  // it is about (the claimed name, else the newest learned one; may be empty).
+  using answered_fn = std::function<void(policy::approval, const std::string& name)>;
+  void ask(const flow_key& key, answered_fn answered, claimed_name claimed = {});
   // With a policy in force, a new flow to a well-known encrypted-DNS
   // endpoint (DoH, DoT, DoQ) gets one warning per destination.
   void warn_if_encrypted_dns(const flow_key& key);
@@ -130,7 +132,7 @@ class flow_services final : public flow_context {
   std::uint64_t dns_udp_queries() const { return dns_udp_.load(std::memory_order_relaxed); }
 
  private:
-  bool query_allowed(const std::string& qname);  // the forwarder's filter (flow_judge.cpp)
+  bool query_allowed(const std::string& qname, std::uint16_t qtype);  // the forwarder's filter (flow_judge.cpp)
   void learn_names(const std::string& qname, const std::vector<dns::answer_record>& records);
   void watch_dns_exchanges();
   void dns_udp_exchange(const flow_key& key, std::span<const std::byte> query,
@@ -139,14 +141,19 @@ class flow_services final : public flow_context {
   policy::approval_request approval_request_for(const flow_key& key);
   void remember_answer(const flow_key& key, const std::vector<std::string>& names, policy::approval a);
   // The approver's answer about key (and its claimed name), on the caller's strand.
-  asio::awaitable<policy::approval> answer_of(const flow_key& key, const claimed_name& claimed);
+  // `name` gets the name the answer is about (see ask()).
+  asio::awaitable<policy::approval> answer_of(const flow_key& key, const claimed_name& claimed, std::string& name);
   // Claimed names (flow_judge.cpp): on_claim now; netpen's own bounded
   // lookup of a name's A/AAAA (learned, not published as the tree's DNS
-  // events); the verdict an interactive answer gives the flow.
+  // events); the verdict an interactive answer gives the flow it was about
+  // (policy/answered.hpp).
   policy::decision claim_verdict_now(const flow_key& key, const std::string& name, policy::claim_source source) const;
   asio::awaitable<void> look_up_claimed(const std::string& name);
-  policy::decision claim_answer(const flow_key& key, const std::string& name, policy::approval a);
+  policy::decision answer_verdict(const flow_key& key, const std::string& name, policy::approval a);
   void emit(events::event e);
+  // report()'s work on the events strand: the owner (looked up once,
+  // forgotten after the flow's `last` event), then on_event.
+  void deliver(events::event e, const flow_key& key, bool last);
   void drain_events();
 
   asio::io_context& ctx_;
@@ -164,6 +171,7 @@ class flow_services final : public flow_context {
   asio::strand<asio::any_io_executor> events_;  // every event is published from here, in order
   std::unique_ptr<process_finder> finder_;      // events_ only
   std::unordered_map<flow_key, std::optional<events::process_info>, flow_key_hash> owners_;  // events_ only
+  std::unordered_map<flow_key, int, flow_key_hash> dns_asking_;  // UDP DNS questions out per socket; events_ only
   std::mutex encrypted_dns_mutex_;
   std::unordered_set<std::string> encrypted_dns_warned_;  // destinations already warned about
 };

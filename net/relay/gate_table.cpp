@@ -56,6 +56,10 @@ std::optional<bool> gate_table::verdict_of(const flow_key& key) const {
   return std::nullopt;
 }
 
+void gate_table::finished(const flow_key& key, std::chrono::steady_clock::time_point when) {
+  if (auto it = open_.find(key); it != open_.end() && !it->second.ended) it->second.ended = when;
+}
+
 std::optional<flow_record> gate_table::ended(const flow_key& key) {
   decided_.erase(key);
   early_claims_.erase(key);
@@ -91,11 +95,15 @@ std::string_view end_of(const netfilter::conntrack_entry& e) {
   return "closed";
 }
 
+bool tcp_connection_over(const netfilter::conntrack_entry& e) {
+  if (e.original.proto != packet::proto_tcp || !e.tcp_state) return false;
+  const auto s = *e.tcp_state;
+  return s == TCP_CONNTRACK_LAST_ACK || s == TCP_CONNTRACK_TIME_WAIT || s == TCP_CONNTRACK_CLOSE;
+}
+
 std::string_view end_at_shutdown(const netfilter::conntrack_entry& e) {
   const bool tcp = e.original.proto == packet::proto_tcp;
-  const bool lingering =
-      e.tcp_state && (*e.tcp_state == TCP_CONNTRACK_TIME_WAIT || *e.tcp_state == TCP_CONNTRACK_CLOSE);
-  if (tcp && (lingering || (e.status & IPS_SEEN_REPLY) == 0)) return end_of(e);
+  if (tcp && (tcp_connection_over(e) || (e.status & IPS_SEEN_REPLY) == 0)) return end_of(e);
   return "shutdown";
 }
 

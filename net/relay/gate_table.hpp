@@ -15,6 +15,11 @@
 //                                 no flow_open yet
 //   claim_settled(allow)       -> that verdict: the pending record comes
 //                                 back (to be opened when allowed)
+//   finished(when)             -> (conntrack saw the TCP connection end:
+//                                 both FINs, or a reset) its open record
+//                                 keeps `when` as its end, for the
+//                                 flow_close that the entry's destruction
+//                                 (or the run's end) brings later
 //   ended                      -> (conntrack says the flow is gone) the
 //                                 verdict is forgotten; the record, if any,
 //                                 goes back for flow_close
@@ -25,6 +30,7 @@
 // conntrack entry, and which verdicts may be cached in the tree's table.
 #pragma once
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -61,6 +67,9 @@ class gate_table {
   std::optional<flow_record> claim_settled(const flow_key& key, bool allow);
   // The remembered verdict on `key`, if any.
   std::optional<bool> verdict_of(const flow_key& key) const;
+  // Conntrack says `key`'s connection is over (tcp_connection_over) at
+  // `when`: its open record remembers the first such moment as its end.
+  void finished(const flow_key& key, std::chrono::steady_clock::time_point when);
   // Conntrack says the flow is gone: its record, if its open was published
   // (a record still waiting for its claim is forgotten).
   std::optional<flow_record> ended(const flow_key& key);
@@ -88,8 +97,14 @@ class gate_table {
 // was assured), "closed", or "expired" (UDP, ping).
 std::string_view end_of(const netfilter::conntrack_entry& e);
 // The end of a flow still tracked when the run ends: "shutdown", unless its
-// TCP connection had already closed (TIME_WAIT, CLOSE) or was never answered.
+// TCP connection had already closed (LAST_ACK, TIME_WAIT, CLOSE) or was
+// never answered.
 std::string_view end_at_shutdown(const netfilter::conntrack_entry& e);
+// Whether a TCP entry (an update event) says the connection is over: both
+// FINs seen (LAST_ACK, TIME_WAIT) or reset (CLOSE). Conntrack keeps such an
+// entry a while longer (TIME_WAIT lasts a second in the tree's netns); its
+// destruction is not the connection's end.
+bool tcp_connection_over(const netfilter::conntrack_entry& e);
 
 // Whether an allowed verdict may go into the tree's table as a cache entry
 // (new flows to that destination then skip the queue): only when nothing

@@ -205,7 +205,13 @@ asio::awaitable<void> kernel_gate::read_conntrack() {
     if (ec || stopping_.load()) co_return;
     auto drained = path_.conntrack.drain([this](const nlmsghdr* m) {
       auto e = netfilter::parse_conntrack(m);
-      if (!e || e->event != netfilter::ct_event::destroyed) return;
+      if (!e) return;
+      // A TCP connection ends when both FINs (or a reset) went by, not when
+      // its entry leaves TIME_WAIT: its end time is taken now, its bytes
+      // (which only the destruction carries) later.
+      if (e->event == netfilter::ct_event::updated && tcp_connection_over(*e))
+        table_.finished(flow_key_of(e->original), std::chrono::steady_clock::now());
+      if (e->event != netfilter::ct_event::destroyed) return;
       flow_ended(flow_key_of(e->original), e->orig_bytes, e->reply_bytes, end_of(*e));
     });
     if (!drained) {
@@ -254,7 +260,7 @@ void kernel_gate::close_flows() {
     }
   }
   for (auto& [key, record] : table_.take_open()) {
-    record.end = "shutdown";
+    record.end = record.ended ? "closed" : "shutdown";  // over, its entry already gone: closed normally
     if (auto it = last.find(key); it != last.end()) {
       record.bytes_out = it->second.orig_bytes;
       record.bytes_in = it->second.reply_bytes;

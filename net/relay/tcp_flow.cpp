@@ -52,8 +52,7 @@ void tcp_flow::start() {
                    log_flow_failure(e, "tcp", self->key_);
                    log::debug("{}: flow ended in {}{}", to_string(self->key_),
                               tcp::to_string(self->ep_.current_state()), self->ep_.was_reset() ? (self->ep_.reset_by_peer() ? " (reset by child)" : " (reset by us)") : "");
-                   if (self->ep_.was_reset() && self->record_.end == "closed") self->record_.end = "reset";
-                   self->ctx_.closed(self->key_, self->record_);
+                   self->report_close();
                    self->finished_.store(true, std::memory_order_release);
                    auto done = std::move(self->on_done_);
                    if (done) done(self->key_, self);
@@ -68,7 +67,10 @@ void tcp_flow::deliver(packet_buffer buf, const tcp::segment_in& seg) {
 
 void tcp_flow::shutdown() {
   asio::post(strand_, [self = shared_from_this()]() {
-    if (!self->ep_.is_closed()) self->record_.end = "shutdown";
+    if (self->record_.announced && self->ep_.finished_at())
+      self->report_close();  // closed normally; only time_wait or our FIN's ACK was left
+    else if (!self->ep_.is_closed())
+      self->record_.end = "shutdown";
     self->ep_.abort();
     self->flush();
     self->after_change();
@@ -132,8 +134,17 @@ void tcp_flow::after_change() {
     stream_.close(ep_.was_reset());  // cancels pending connect/read/write
     egress_closed();
   }
+  if (done && record_.announced) report_close();
   if (ep_.is_closed()) deadline_timer_.cancel();
   changed_.notify();
+}
+
+void tcp_flow::report_close() {
+  if (close_reported_) return;
+  close_reported_ = true;
+  if (ep_.was_reset() && record_.end == "closed") record_.end = "reset";
+  if (auto t = ep_.finished_at()) record_.ended = *t;
+  ctx_.closed(key_, record_);
 }
 
 asio::awaitable<void> tcp_flow::run() {

@@ -32,9 +32,13 @@
 //      Half-close: the child's FIN becomes shutdown(SHUT_WR) on the host
 //      socket after the data before it; EOF from the host becomes our FIN.
 //   4. A reset on either side resets the other (RST to the child; SO_LINGER 0
-//      close toward the remote). When the endpoint is closed the flow
-//      reports its close and calls its owner's `on_done`, which drops it
-//      from the flow table.
+//      close toward the remote). Once the connection is over (both FINs
+//      exchanged: time_wait; or closed) the flow reports its close, with
+//      the moment of the last FIN as its end (tcp::endpoint::finished_at),
+//      not 2 s later when time_wait ends; when the endpoint is closed it
+//      calls its owner's `on_done`, which drops it from the flow table. A
+//      run that ends while a flow is in time_wait, last_ack or closing does
+//      not turn its normal close into "shutdown".
 // Judged by claim (tcp_flow_claim.cpp; docs/relay.md "The deferred
 // connect"): when the policy judges claimed names (flow_context::
 // judged_by_claim), step 2 waits. The flow answers the SYN first (after the
@@ -179,6 +183,10 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   void connected() override { egress_connected(); }
   bool abandoned() const override { return ep_.is_closed(); }
   void egress_closed();
+  // Publishes flow_close once: as soon as an announced connection is over
+  // (time_wait or closed: time_wait only re-ACKs a retransmitted FIN), with
+  // the time both FINs were exchanged as its end; else when the flow ends.
+  void report_close();
   void bytes(bool sent, std::span<const asio::const_buffer> buffers, std::size_t n) override;
   void on_segment(const tcp::segment_in& seg);
   // The endpoint's rx_sink: the child's in-order data straight from its
@@ -205,6 +213,7 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   async_event changed_;
   bool connected_ = false;
   bool host_closed_ = false;
+  bool close_reported_ = false;  // flow_close went out (report_close)
   bool writing_ = false;       // child_to_host has a write pending
   bool host_reset_ = false;    // the remote reset the connection
   bool egress_open_ = false;   // conn_ was reported opened and not yet closed

@@ -190,6 +190,7 @@ void endpoint::fail(bool by_peer) {
 
 void endpoint::enter_time_wait(time_point now) {
   state_ = state::time_wait;
+  note_finished(now);
   rto_deadline_.reset();
   persist_deadline_.reset();
   time_wait_deadline_ = now + cfg_.time_wait;

@@ -220,6 +220,12 @@ class endpoint {
 
   state current_state() const { return state_; }
   bool is_closed() const { return state_ == state::closed; }
+  // When the connection finished normally: the moment both directions had
+  // sent their FIN (ours sent, the child's received; entering closing,
+  // last_ack or time_wait). What follows (our FIN's ACK, time_wait) is
+  // bookkeeping, so this is the connection's real end for its events.
+  // nullopt before that, and for a connection that was reset first.
+  std::optional<time_point> finished_at() const { return finished_at_; }
   bool was_reset() const { return reset_; }          // by the child, by abort, or by retransmission give-up
   bool reset_by_peer() const { return reset_by_peer_; }
   // Active open: the SYN was answered by RST (or refuse()), or went unanswered.
@@ -248,6 +254,9 @@ class endpoint {
   bool process_ack(const segment_in& seg, time_point now);
   void process_data(const segment_in& seg, time_point now, rx_sink* sink);
   void enter_time_wait(time_point now);
+  void note_finished(time_point now) {
+    if (!finished_at_) finished_at_ = now;
+  }
   void fail(bool by_peer);
   void queue_reset(std::uint32_t seq, std::optional<std::uint32_t> ack);
   void run_timers(time_point now);
@@ -308,6 +317,7 @@ class endpoint {
   std::optional<time_point> persist_deadline_;
   std::optional<time_point> time_wait_deadline_;
   std::optional<time_point> syn_deadline_;
+  std::optional<time_point> finished_at_;  // see finished_at()
   bool persist_active_ = false;
   int persist_backoff_ = 0;
   int probes_unanswered_ = 0;

@@ -194,7 +194,10 @@ void endpoint::process_data(const segment_in& seg, time_point now, rx_sink* sink
   ack_pending_ = true;
   switch (state_) {
     case state::established: state_ = state::close_wait; break;
-    case state::fin_wait_1: state_ = state::closing; break;
+    case state::fin_wait_1:
+      state_ = state::closing;
+      note_finished(now);
+      break;
     case state::fin_wait_2: enter_time_wait(now); break;
     default: break;
   }

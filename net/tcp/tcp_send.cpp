@@ -134,7 +134,10 @@ void endpoint::send_data(time_point now, const emit_fn& emit) {
     snd_max_ = seq::max(snd_max_, snd_nxt_);
     if ((f & flag::fin) != 0) {
       if (state_ == state::established) state_ = state::fin_wait_1;
-      if (state_ == state::close_wait) state_ = state::last_ack;
+      if (state_ == state::close_wait) {
+        state_ = state::last_ack;
+        note_finished(now);
+      }
       break;
     }
   }

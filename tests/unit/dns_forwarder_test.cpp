@@ -434,7 +434,7 @@ TEST_CASE("a refused name gets NXDOMAIN at once, overlay names too, others are f
   auto opts = fast();
   std::vector<std::string> asked;
   std::mutex asked_mutex;
-  opts.allow_query = [&](const std::string& name) {
+  opts.allow_query = [&](const std::string& name, std::uint16_t) {
     const std::lock_guard lock(asked_mutex);
     asked.push_back(name);
     return name != "evil.test" && name != "pinned.test";

@@ -15,7 +15,7 @@ using netpen::dns_test::make_query;
 
 namespace {
 
-const std::function<bool(const std::string&)> allow_all{};
+const std::function<bool(const std::string&, std::uint16_t)> allow_all{};
 
 hosts_table sample_overlay() {
   hosts_table t;
@@ -48,7 +48,7 @@ TEST_CASE("local answer: what is not a query is dropped", "[dns]") {
 TEST_CASE("local answer: a name the policy refuses gets NXDOMAIN, overlay and synthetic alike", "[dns][policy]") {
   const hosts_table overlay = sample_overlay();
   std::vector<std::string> asked;
-  const std::function<bool(const std::string&)> allow = [&](const std::string& name) {
+  const std::function<bool(const std::string&, std::uint16_t)> allow = [&](const std::string& name, std::uint16_t) {
     asked.push_back(name);
     return name != "evil.test" && name != "api.test";
   };

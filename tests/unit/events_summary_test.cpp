@@ -94,7 +94,7 @@ traffic
   protocol  flows  bytes out  bytes in
   tcp           1      517 B   3.2 KiB
 
-dns: 1 query, 0 failed
+dns: 1 query, 1 answer, 0 failed
 
 destinations by bytes
   destination  port  protocol  flows  bytes out  bytes in
@@ -235,32 +235,33 @@ TEST_CASE("denials are grouped by policy code and rule, DNS denials by the name 
   for (int i = 0; i < 3; ++i) b.add(policy_denial("tcp", "203.0.113.11:80", "not-allowed", ""));
   b.add(policy_denial("tcp", "203.0.113.11:80", "deny-rule", "203.0.113.0/24 (deny.txt:2)"));
   b.add(dns_denial("evil.com", "A", at(0ms)));
-  b.add(dns_denial("evil.com", "AAAA", at(0ms)));
+  b.add(dns_denial("evil.com", "AAAA", at(0ms)));  // the same name: one attempt (events/attempts.hpp)
+  b.add(dns_denial("Evil.COM.", "A", at(1ms)));
   const summary s = b.result();
   REQUIRE(s.denials.size() == 3);  // most first
   CHECK(s.denials[0].policy == "not-allowed");
   CHECK(s.denials[0].rule.empty());
   CHECK(s.denials[0].count == 3);
-  CHECK(s.denials[1].protocol == "dns");
-  CHECK(s.denials[1].destination == "evil.com");
-  CHECK(s.denials[1].count == 2);
-  CHECK(s.denials[2].rule == "203.0.113.0/24 (deny.txt:2)");
+  CHECK(s.denials[1].rule == "203.0.113.0/24 (deny.txt:2)");
+  CHECK(s.denials[2].protocol == "dns");
+  CHECK(s.denials[2].destination == "evil.com");
+  CHECK(s.denials[2].count == 1);
 
   const std::string text = render_text(s);
   INFO(text);
-  CHECK(text.find("denied: 6\n"
+  CHECK(text.find("denied: 5\n"
                   "  count  protocol  destination      policy       rule                         reason\n"
                   "      3  tcp       203.0.113.11:80  not-allowed                               not allowed by the "
                   "policy\n"
-                  "      2  dns       evil.com         deny-rule    *.evil.com (--deny)          a deny rule matches "
-                  "the name\n"
                   "      1  tcp       203.0.113.11:80  deny-rule    203.0.113.0/24 (deny.txt:2)  not allowed by the "
-                  "policy\n") != std::string::npos);
+                  "policy\n"
+                  "      1  dns       evil.com         deny-rule    *.evil.com (--deny)          a deny rule matches "
+                  "the name\n") != std::string::npos);
   const auto j = nlohmann::json::parse(render_json(s));
   CHECK(j["denials"][0]["policy"] == "not-allowed");
   CHECK(j["denials"][0]["rule"] == "");
-  CHECK(j["denials"][1]["rule"] == "*.evil.com (--deny)");
-  CHECK(j["denials"][1]["count"] == 2);
+  CHECK(j["denials"][2]["rule"] == "*.evil.com (--deny)");
+  CHECK(j["denials"][2]["count"] == 1);
   CHECK(render_markdown(s).find("| count | protocol | destination | policy | rule | reason |\n"
                                 "|--:|---|---|---|---|---|\n"
                                 "| 3 | tcp | 203.0.113.11:80 | not-allowed |  | not allowed by the policy |\n") !=

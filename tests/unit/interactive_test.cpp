@@ -114,6 +114,24 @@ class pty_approver {
     while (std::chrono::steady_clock::now() < until) read_some(50ms);
   }
   void press(std::string_view keys) { REQUIRE(::write(master_.get(), keys.data(), keys.size()) == std::ssize(keys)); }
+  // What the command in the sandbox would write to the same terminal.
+  void command_writes(std::string_view text) {
+    unique_fd fd(::open(slave_name_.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+    REQUIRE(::write(fd.get(), text.data(), text.size()) == std::ssize(text));
+  }
+  // Whether the test answers cursor position requests as a terminal does.
+  bool answers_cursor_reports = true;
+  // The screen without the approver's cursor position requests.
+  std::string plain() const {
+    std::string out = screen;
+    for (auto at = out.find("\x1b[6n"); at != std::string::npos; at = out.find("\x1b[6n", at)) out.erase(at, 4);
+    return out;
+  }
+  // Everything written after the first occurrence of `text` (empty if none).
+  std::string after(std::string_view text) const {
+    const auto at = screen.find(text);
+    return at == std::string::npos ? std::string() : screen.substr(at + text.size());
+  }
   // The slave's current settings, read through a second descriptor.
   termios settings() const {
     unique_fd fd(::open(slave_name_.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
@@ -132,7 +150,32 @@ class pty_approver {
     char buf[1024];
     const ssize_t n = ::read(master_.get(), buf, sizeof buf);
     if (n > 0) screen.append(buf, static_cast<std::size_t>(n));
+    follow_cursor();
   }
+
+  // A small terminal: tracks the cursor through text, CR, LF and the
+  // approver's escape sequences, and answers "ESC [ 6n" with its position.
+  void follow_cursor() {
+    while (done_ < screen.size()) {
+      const char c = screen[done_];
+      if (c == '\x1b') {
+        const auto end = screen.find_first_of("nKR", done_);
+        if (end == std::string::npos) return;  // the rest of it comes later
+        if (screen.compare(done_, end + 1 - done_, "\x1b[6n") == 0 && answers_cursor_reports) {
+          const std::string report = "\x1b[" + std::to_string(row_) + ";" + std::to_string(col_) + "R";
+          press(report);
+        }
+        done_ = end + 1;
+        continue;
+      }
+      if (c == '\n') ++row_;
+      if (c == '\r' || c == '\n') col_ = 1;  // ONLCR: LF arrives as CR LF
+      else if ((static_cast<unsigned char>(c) & 0xc0) != 0x80) ++col_;
+      ++done_;
+    }
+  }
+  std::size_t done_ = 0;
+  int row_ = 1, col_ = 1;
 
   unique_fd master_;
   std::string slave_name_;
@@ -396,4 +439,72 @@ TEST_CASE("pty: close() denies the open and the queued questions, restores the t
   CHECK(got.thread(2) != std::this_thread::get_id());
   t.drain(100ms);
   CHECK(count(t.screen, "netpen: tcp to") == 1);
+}
+
+TEST_CASE("pty: the prompt starts on a fresh line after the command's output", "[interactive]") {
+  answers got;
+  pty_approver t;
+  t.command_writes("code=200");  // curl -w 'code=%{http_code}': no newline
+  REQUIRE(t.see("code=200"));
+  t.approver->ask(web(), got.slot(1));
+  REQUIRE(t.see("netpen: tcp to"));
+  CHECK(t.plain().find("code=200\r\nnetpen: tcp to") != std::string::npos);
+  t.press("y");
+  CHECK(got.wait_for(1) == std::vector{std::pair{1, approval::allow_once}});
+}
+
+TEST_CASE("pty: at column 1 the prompt adds no empty line", "[interactive]") {
+  answers got;
+  pty_approver t;
+  t.command_writes("done\n");
+  REQUIRE(t.see("done\r\n"));
+  t.approver->ask(web(), got.slot(1));
+  REQUIRE(t.see("details [?]"));
+  CHECK(t.plain().find("done\r\nnetpen: tcp to") != std::string::npos);
+  t.press("y");
+  CHECK(got.wait_for(1) == std::vector{std::pair{1, approval::allow_once}});
+}
+
+TEST_CASE("pty: what the command writes during a prompt is never cleared", "[interactive]") {
+  answers got;
+  pty_approver t(3s);
+  t.approver->ask(web(), got.slot(1));
+  REQUIRE(t.see("(denied in 3 s) "));
+  t.drain(200ms);
+  t.command_writes("progress 50%");
+  REQUIRE(t.see("progress 50%"));
+  t.drain(1500ms);  // a countdown tick came and went
+  t.press("y");
+  CHECK(got.wait_for(1) == std::vector{std::pair{1, approval::allow_once}});
+  REQUIRE(t.see("netpen: allowed once"));
+  const auto later = t.after("progress 50%");
+  CHECK(later.find("\r\x1b[K") == std::string::npos);  // nothing erased its line
+  CHECK(later.find("(denied in 2 s)") == std::string::npos);  // no countdown drawn over it
+  const auto plain = t.plain();
+  CHECK(plain.substr(plain.find("progress 50%")).find("\r\nnetpen: allowed once") != std::string::npos);  // own line
+}
+
+TEST_CASE("pty: a terminal without cursor reports: fresh lines, no redraws", "[interactive]") {
+  answers got;
+  pty_approver t(2s);
+  t.answers_cursor_reports = false;
+  t.approver->ask(web(), got.slot(1));
+  REQUIRE(t.see("(denied in 2 s) "));
+  CHECK(got.wait_for(1, 4s) == std::vector{std::pair{1, approval::timeout}});
+  REQUIRE(t.see("netpen: denied (timeout)"));
+  CHECK(t.screen.find("\r\x1b[K") == std::string::npos);
+  CHECK(t.plain().find("\r\nnetpen: tcp to") != std::string::npos);
+}
+
+TEST_CASE("cursor reports are found among typed keys", "[interactive]") {
+  const auto r = ia::find_cursor_report("y\x1b[12;34Rn");
+  REQUIRE(r);
+  CHECK(r->row == 12);
+  CHECK(r->col == 34);
+  CHECK(r->begin == 1);
+  CHECK(r->end == 9);
+  CHECK_FALSE(ia::find_cursor_report("\x1b[12;R"));
+  CHECK_FALSE(ia::find_cursor_report("\x1b[A"));
+  CHECK_FALSE(ia::find_cursor_report("\x1b[12;3"));  // not complete yet
+  CHECK(ia::find_cursor_report("\x1b[A\x1b[1;1R")->col == 1);
 }

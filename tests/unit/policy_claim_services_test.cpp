@@ -12,6 +12,7 @@
 #include <asio/strand.hpp>
 #include <asio/use_future.hpp>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -53,6 +54,22 @@ class fixed_approver final : public pol::approver {
   std::vector<pol::approval_request> asked_;
 };
 
+// Answers like a person: after `delay`.
+class slow_approver final : public pol::approver {
+ public:
+  slow_approver(pol::approval a, std::chrono::milliseconds delay) : answer_(a), delay_(delay) {}
+  void ask(pol::approval_request, std::function<void(pol::approval)> done) override {
+    std::thread([done = std::move(done), a = answer_, d = delay_] {
+      std::this_thread::sleep_for(d);
+      done(a);
+    }).detach();
+  }
+
+ private:
+  pol::approval answer_;
+  std::chrono::milliseconds delay_;
+};
+
 struct services {
   explicit services(pol::policy_config c, pol::approver* approver = nullptr) {
     relay::services_options o;
@@ -77,6 +94,12 @@ struct services {
     runner.join();
   }
 
+  pol::decision judge(const relay::flow_key& key) {
+    auto strand = asio::make_strand(ctx);
+    auto f = asio::co_spawn(strand, s->judge(key), asio::use_future);
+    REQUIRE(f.wait_for(5s) == std::future_status::ready);
+    return f.get();
+  }
   pol::decision judge_claim(const relay::flow_key& key, const sniff::claim& c) {
     auto strand = asio::make_strand(ctx);
     auto f = asio::co_spawn(strand, s->judge_claim(key, c), asio::use_future);
@@ -255,4 +278,34 @@ TEST_CASE("services: the query netpen asks for a claimed name", "[policy][claim-
   CHECK_FALSE(dns::make_address_query(1, "a..b", dns::type_a));
   CHECK_FALSE(dns::make_address_query(1, std::string(64, 'a') + ".test", dns::type_a));
   CHECK(dns::make_address_query(1, std::string(63, 'a') + ".test", dns::type_a));
+}
+
+// Issue 20: "d" answered after a second denied the very connection it was
+// about (the name's DNS binding, TTL 0, had expired by then and the flow
+// went back to the policy); "n" was reported as "denied earlier".
+TEST_CASE("services: a slow answer decides the flow it was asked about", "[policy][claim-services]") {
+  const auto [answer, allowed, rule] = GENERATE(table<pol::approval, bool, std::string>({
+      {pol::approval::allow_name, true, "web.lab.test (interactive)"},
+      {pol::approval::allow_address, true, "203.0.113.30 (interactive)"},
+      {pol::approval::allow_once, true, "web.lab.test (once)"},
+      {pol::approval::deny, false, "203.0.113.30 (interactive)"},
+      {pol::approval::timeout, false, "203.0.113.30 (no answer)"},
+  }));
+  auto c = config("");
+  c.interactive = true;
+  slow_approver person(answer, 1200ms);
+  services t(std::move(c), &person);
+  const std::array addresses{ip("203.0.113.30")};
+  t.policy->learn("web.lab.test", addresses, 0, pol::policy::clock::now());  // TTL 0: one second
+  const auto d = t.judge(to("203.0.113.30", 80));
+  CHECK((d.what == verdict::allow) == allowed);
+  CHECK(d.rule == rule);
+  CHECK(d.answered_now);
+  if (!allowed) {
+    t.s->denied(to("203.0.113.30", 80), d);
+    const auto seen = t.events_seen();
+    REQUIRE_FALSE(seen.empty());
+    CHECK(seen.back().reason ==
+          (answer == pol::approval::timeout ? "no answer within --prompt-timeout" : "denied at the prompt"));
+  }
 }

@@ -217,3 +217,32 @@ TEST_CASE("gate: a claim refused is remembered, and one that ended first comes b
   CHECK_FALSE(t.claim_settled(gone, true));  // the late verdict finds nothing to open
   CHECK_FALSE(t.verdict_of(key(tcp, 41003, 443)));  // never seen
 }
+
+TEST_CASE("gate: a TCP connection is over at LAST_ACK, TIME_WAIT or CLOSE, not when its entry goes", "[relay][gate]") {
+  using netpen::relay::tcp_connection_over;
+  CHECK_FALSE(tcp_connection_over(entry(tcp, IPS_SEEN_REPLY | IPS_ASSURED, TCP_CONNTRACK_ESTABLISHED)));
+  CHECK_FALSE(tcp_connection_over(entry(tcp, IPS_SEEN_REPLY | IPS_ASSURED, TCP_CONNTRACK_FIN_WAIT)));
+  CHECK_FALSE(tcp_connection_over(entry(tcp, IPS_SEEN_REPLY | IPS_ASSURED, TCP_CONNTRACK_CLOSE_WAIT)));
+  CHECK(tcp_connection_over(entry(tcp, IPS_SEEN_REPLY | IPS_ASSURED, TCP_CONNTRACK_LAST_ACK)));
+  CHECK(tcp_connection_over(entry(tcp, IPS_SEEN_REPLY | IPS_ASSURED, TCP_CONNTRACK_TIME_WAIT)));
+  CHECK(tcp_connection_over(entry(tcp, IPS_SEEN_REPLY | IPS_ASSURED, TCP_CONNTRACK_CLOSE)));
+  CHECK_FALSE(tcp_connection_over(entry(udp, IPS_SEEN_REPLY)));
+  // ... and a run that ends then does not call it "shutdown"
+  CHECK(end_at_shutdown(entry(tcp, IPS_SEEN_REPLY | IPS_ASSURED, TCP_CONNTRACK_LAST_ACK)) == "closed");
+}
+
+TEST_CASE("gate: the first time a connection was over is its record's end", "[relay][gate]") {
+  using namespace std::chrono_literals;
+  gate_table t;
+  const auto k = key(tcp, 40000);
+  t.on_packet(k, 1);
+  t.decide(k, true);
+  t.opened(k, flow_record{});
+  const auto over = std::chrono::steady_clock::now();
+  t.finished(k, over);
+  t.finished(k, over + 1s);  // TIME_WAIT after LAST_ACK: the first one counts
+  t.finished(key(tcp, 40001), over);  // not open: nothing
+  const auto record = t.ended(k);
+  REQUIRE(record);
+  CHECK(record->ended == over);
+}

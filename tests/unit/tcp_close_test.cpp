@@ -278,3 +278,61 @@ TEST_CASE("last_ack re-ACKs a retransmitted FIN from the child", "[tcp]") {
   CHECK(out[0].ack == 5002);
   CHECK(h.ep->current_state() == state::last_ack);
 }
+
+// finished_at(): when both FINs had gone by, the connection's real end for
+// its events (time_wait and our FIN's ACK are bookkeeping after it).
+TEST_CASE("finished_at: we close first, the child's FIN ends it (not time_wait's end)", "[tcp]") {
+  harness h;
+  h.establish();
+  h.ep->tx_close();
+  REQUIRE(h.poll().size() == 1);
+  CHECK_FALSE(h.ep->finished_at());
+  h.advance(3ms);
+  h.ack(1002);
+  CHECK_FALSE(h.ep->finished_at());  // fin_wait_2: the child may still send
+  h.advance(2ms);
+  const auto fin_time = h.now;
+  h.fin();
+  REQUIRE(h.ep->current_state() == state::time_wait);
+  CHECK(h.ep->finished_at() == fin_time);
+  h.advance(2s);
+  h.poll();
+  REQUIRE(h.ep->is_closed());
+  CHECK(h.ep->finished_at() == fin_time);  // unchanged by time_wait's expiry
+}
+
+TEST_CASE("finished_at: the child closes first, our FIN ends it", "[tcp]") {
+  harness h;
+  h.establish();
+  h.fin();
+  h.poll();
+  CHECK_FALSE(h.ep->finished_at());  // close_wait: we may still send
+  h.advance(4ms);
+  h.ep->tx_close();
+  const auto our_fin = h.now;
+  REQUIRE(h.poll().size() == 1);
+  REQUIRE(h.ep->current_state() == state::last_ack);
+  CHECK(h.ep->finished_at() == our_fin);
+  h.advance(1ms);
+  h.ack(1002);
+  CHECK(h.ep->is_closed());
+  CHECK(h.ep->finished_at() == our_fin);
+}
+
+TEST_CASE("finished_at: simultaneous close, and none for a reset", "[tcp]") {
+  harness h;
+  h.establish();
+  h.ep->tx_close();
+  REQUIRE(h.poll().size() == 1);
+  h.advance(1ms);
+  h.raw(5001, 1001, F::fin | F::ack, 65535);
+  REQUIRE(h.ep->current_state() == state::closing);
+  CHECK(h.ep->finished_at() == h.now);
+
+  harness r;
+  r.establish();
+  r.raw(5001, 1001, F::rst, 0);
+  REQUIRE(r.ep->is_closed());
+  CHECK(r.ep->was_reset());
+  CHECK_FALSE(r.ep->finished_at());
+}
