@@ -24,7 +24,7 @@ std::string html_of(const events::parsed_log& log) {
 
 events::parsed_log sample_log() {
   events::parsed_log log;
-  log.start = events::run_info{"0.1.0", "rootless", "sh -c 'curl web'", {}, std::nullopt, at(0us)};
+  log.start = events::run_info{"0.1.0", "rootless", "sh -c 'curl web'", {"sh", "-c", "curl web"}, {}, std::nullopt, at(0us)};
   log.events = netpen::events_test::sample_events(at(1000us));
   log.end = events::run_end{3, 2s, at(2s)};
   return log;
