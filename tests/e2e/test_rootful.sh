@@ -141,9 +141,9 @@ second_command='sleep 3; curl -fsS -m 10 http://web.lab.test/'
 np_argv -- sh -c "$second_command"
 "${E2E_ARGV[@]}" > "$LAB_TMP/second.out" 2> "$LAB_TMP/second.err" < /dev/null &
 second_shell=$!
-second_up() { grep -q netpen_ "$(run_with "sh -c $second_command")" 2> /dev/null; }
+second_up() { grep -q netpen_ "$(run_with "sh -c '$second_command'")" 2> /dev/null; }
 if wait_for 10 second_up; then ok "a second run is up"; else not_ok "a second run is up"; fi
-second_record=$(run_with "sh -c $second_command")
+second_record=$(run_with "sh -c '$second_command'")
 check_no_match "... it did not record eth0's forwarding itself" 'conf/eth0/forwarding' cat "$second_record"
 second_id=$(basename "$(dirname "$second_record")")
 check_match "... but guards it like the first: its table drops what eth0 would forward elsewhere" \
