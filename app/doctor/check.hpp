@@ -49,6 +49,7 @@ struct userns_facts {
   std::optional<long> unprivileged_userns_clone;   // Debian kernel.unprivileged_userns_clone
   std::optional<long> apparmor_restrict_userns;    // Ubuntu kernel.apparmor_restrict_unprivileged_userns
   bool root = false;
+  std::optional<bool> chrooted;                    // "/" is not pid 1's root; unknown when that cannot be read
   namespace_probe probe;
 };
 

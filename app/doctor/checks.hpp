@@ -21,6 +21,8 @@ check_result judge_root(const rootful_facts& f);
 check_result judge_nftables(const rootful_facts& f);
 check_result judge_nfqueue(const rootful_facts& f);
 check_result judge_tproxy(const rootful_facts& f);
+// --root: the tree's mount namespace makes "/" private, which a chroot forbids.
+check_result judge_mounts(std::optional<bool> chrooted);
 
 // "6.1.0-18-amd64" -> {6, 1, 0}; nullopt when it does not start with N.N.
 std::optional<std::tuple<int, int, int>> parse_kernel_release(std::string_view release);

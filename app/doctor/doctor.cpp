@@ -15,7 +15,8 @@ std::vector<check_result> run_checks(bool rootful) {
   const kernel_facts kernel = probe_kernel();
   if (rootful) {
     const rootful_facts f = probe_rootful();
-    return {judge_root(f), judge_nftables(f), judge_nfqueue(f), judge_tproxy(f), judge_kernel(kernel, true)};
+    return {judge_root(f),   judge_mounts(probe_chroot()), judge_nftables(f), judge_nfqueue(f), judge_tproxy(f),
+            judge_kernel(kernel, true)};
   }
   const namespace_probe probe = probe_namespaces();
   return {judge_user_namespaces(probe_userns(probe)), judge_tun(probe_tun(probe)), judge_id_maps(probe_id_maps(probe)),

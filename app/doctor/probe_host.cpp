@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -60,6 +61,29 @@ helper_facts find_helper(const std::string& name) {
 
 }  // namespace
 
+// In a chroot the kernel refuses new user namespaces (EPERM). Seen from
+// inside one, /proc/self/mountinfo lists only the mounts below the new root,
+// so no mount is at "/" (unless the chroot is itself a mount point); then
+// "/" differs from pid 1's root where that may be read. Unknown when
+// neither can be read.
+std::optional<bool> probe_chroot() {
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  const bool listed = static_cast<bool>(mountinfo);
+  if (listed) {
+    std::string line;
+    bool root_mount = false;
+    while (std::getline(mountinfo, line)) {
+      std::istringstream fields(line);
+      std::string id, parent, device, root, mount_point;
+      if (fields >> id >> parent >> device >> root >> mount_point && mount_point == "/") root_mount = true;
+    }
+    if (!root_mount) return true;
+  }
+  struct stat own {}, init {};
+  if (::stat("/", &own) != 0 || ::stat("/proc/1/root/", &init) != 0) return listed ? std::optional(false) : std::nullopt;
+  return own.st_dev != init.st_dev || own.st_ino != init.st_ino;
+}
+
 userns_facts probe_userns(const namespace_probe& probe) {
   userns_facts f;
   for (const char* ns : {"user", "net", "mnt", "pid"}) {
@@ -70,6 +94,7 @@ userns_facts probe_userns(const namespace_probe& probe) {
   f.unprivileged_userns_clone = sysctl_number("kernel/unprivileged_userns_clone");
   f.apparmor_restrict_userns = sysctl_number("kernel/apparmor_restrict_unprivileged_userns");
   f.root = ::geteuid() == 0;
+  f.chrooted = probe_chroot();
   f.probe = probe;
   return f;
 }

@@ -3,6 +3,8 @@
 // forked child makes a user namespace and a tap device inside it, a ping
 // socket is opened, libnftables dry-runs a table), and change nothing.
 #pragma once
+#include <optional>
+
 #include "app/doctor/check.hpp"
 
 namespace netpen::app::doctor {
@@ -15,6 +17,8 @@ userns_facts probe_userns(const namespace_probe& probe);
 tun_facts probe_tun(const namespace_probe& probe);
 id_map_facts probe_id_maps(const namespace_probe& probe);
 ping_facts probe_ping();
+// Whether netpen runs in a chroot (nullopt: cannot tell).
+std::optional<bool> probe_chroot();
 kernel_facts probe_kernel();
 // As root, with dry runs through libnftables; otherwise what can be seen.
 rootful_facts probe_rootful();

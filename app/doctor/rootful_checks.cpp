@@ -55,6 +55,17 @@ check_result judge_root(const rootful_facts& f) {
   return r;
 }
 
+check_result judge_mounts(std::optional<bool> chrooted) {
+  check_result r{"mounts", !chrooted.value_or(false), need::required, "", ""};
+  if (!chrooted) r.detail = "cannot tell whether this is a chroot (the tree gets its own mount namespace)";
+  else if (!*chrooted) r.detail = "not in a chroot: the tree's own mount namespace can make its mounts private";
+  else {
+    r.detail = "netpen runs in a chroot, where the tree's mount namespace cannot make '/' private";
+    r.fix = "run netpen outside the chroot (or in a container, which has its own mount namespace)";
+  }
+  return r;
+}
+
 check_result judge_nftables(const rootful_facts& f) {
   check_result r{"nftables", true, need::required, "", ""};
   if (!f.nftables_error.empty() || !f.nftnl_error.empty()) {

@@ -36,6 +36,11 @@ check_result userns_refused(const userns_facts& f, int e, check_result r) {
   } else if (!f.root && f.unprivileged_userns_clone && *f.unprivileged_userns_clone == 0) {
     r.detail = "unprivileged user namespaces are disabled (Debian's kernel.unprivileged_userns_clone = 0)";
     r.fix = sysctl_fix("kernel.unprivileged_userns_clone", "1");
+  } else if (e == EPERM && f.chrooted.value_or(false)) {
+    r.detail = "unshare(CLONE_NEWUSER) failed: " + errno_name(e) +
+               ": netpen runs in a chroot, and the kernel makes no user namespace from inside one";
+    r.fix = "run netpen outside the chroot (or in a container, which has its own mount namespace), or as root "
+            "with --root";
   } else if (e == ENOSPC || e == EUSERS) {
     r.detail = fmt::format("unshare(CLONE_NEWUSER) failed: {}: the limit of user namespaces is reached", errno_name(e));
     r.fix = sysctl_fix("user.max_user_namespaces", "15000");

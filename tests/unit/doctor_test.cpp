@@ -22,6 +22,15 @@ bool has(const std::string& text, std::string_view part) { return text.find(part
 
 }  // namespace
 
+TEST_CASE("doctor: --root in a chroot", "[doctor]") {
+  CHECK(judge_mounts(false).ok);
+  CHECK(judge_mounts(std::nullopt).ok);
+  const auto r = judge_mounts(true);
+  CHECK_FALSE(r.ok);
+  CHECK(r.level == need::required);
+  CHECK(has(r.fix, "outside the chroot"));
+}
+
 TEST_CASE("doctor: user namespaces", "[doctor]") {
   userns_facts f;
   f.probe = all_worked();
@@ -36,6 +45,14 @@ TEST_CASE("doctor: user namespaces", "[doctor]") {
     CHECK(has(r.detail, "kernel.unprivileged_userns_clone = 0"));
     CHECK(has(r.fix, "sudo sysctl -w kernel.unprivileged_userns_clone=1"));
     CHECK(has(r.fix, "/etc/sysctl.d/"));
+  }
+  SECTION("in a chroot") {
+    f.probe.userns = EPERM;
+    f.chrooted = true;
+    const auto r = judge_user_namespaces(f);
+    CHECK_FALSE(r.ok);
+    CHECK(has(r.detail, "chroot"));
+    CHECK(has(r.fix, "outside the chroot"));
   }
   SECTION("max_user_namespaces 0") {
     f.probe.userns = ENOSPC;
