@@ -114,7 +114,7 @@ forget_run_user() {
   [[ -z $made_run_dir ]] || rmdir "$made_run_dir" 2> /dev/null
   made_run_user="" made_run_dir=""
 }
-trap 'forget_run_user; e2e_teardown' EXIT
+trap 'rc=$?; forget_run_user; (exit $rc); e2e_teardown' EXIT
 box=cl-$RANDOM
 run in_host --as netpen-test "$E2E_NETPEN" create "$box"
 check_eq "[netpen-test] create $box (for root's cleanup) exits 0" 0 "$RC"

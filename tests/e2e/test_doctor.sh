@@ -57,7 +57,7 @@ done
 # /dev/net/tun at 0600: the test user cannot open it; root still can.
 tun_mode=$(stat -c %a /dev/net/tun) || e2e_die "cannot stat /dev/net/tun"
 restore_tun() { chmod "$tun_mode" /dev/net/tun; }
-trap 'restore_tun; e2e_teardown' EXIT
+trap 'rc=$?; restore_tun; (exit $rc); e2e_teardown' EXIT
 must chmod 0600 /dev/net/tun
 run doctor --as netpen-test
 check_eq "[netpen-test] doctor with /dev/net/tun 0600 exits 1" 1 "$RC"
@@ -80,7 +80,7 @@ check_match "[root] doctor --root checks the NFQUEUE gate" '^ok +nfqueue ' "$OUT
 check_match "[root] doctor --root says it is ready" '^ready: the rootful backend can run' "$OUT"
 run doctor --root --format json
 summary=$(printf '%s\n' "$OUT" | json_checks 2>&1)
-check_match "[root] doctor --root --format json: rootful, ready" '^rootful True .*root=True nftables=True nfqueue=True' "$summary"
+check_match "[root] doctor --root --format json: rootful, ready" '^rootful True .*root=True mounts=True nftables=True nfqueue=True' "$summary"
 check_no_match "[root] doctor --root leaves no nftables table behind" 'netpen_doctor' in_host nft list tables
 run doctor --as netpen-test --root
 check_eq "[netpen-test] doctor --root exits 1" 1 "$RC"
