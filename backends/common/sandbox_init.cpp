@@ -110,7 +110,11 @@ int children_left() {
 // it), so the tree is done when the only child left is the socket helper.
 bool tree_done(pid_t helper) {
   const int left = children_left();
-  if (left < 0) return true;  // cannot tell: end as without --wait-all
+  if (left < 0) {  // cannot tell (no CONFIG_PROC_CHILDREN): end as without --wait-all, and say so
+    log::write_line("netpen: warning: --wait-all: cannot list the tree's processes (/proc/thread-self/children); "
+                    "the run ends with the command");
+    return true;
+  }
   return left <= (helper > 0 ? 1 : 0);
 }
 
