@@ -58,12 +58,9 @@ int dispatch(const netpen::app::command_line& cmd) {
           return sandboxes::run_list(c);
         } else if constexpr (std::is_same_v<T, destroy_command>) {
           return sandboxes::run_destroy(c);
-        } else if constexpr (std::is_same_v<T, completion_command>) {
-          return netpen::app::cli::completion::run_completion(c);
         } else {
-          // The parser rejects the other subcommands until their issues land.
-          netpen::log::error("this subcommand is not supported yet");
-          return 2;
+          static_assert(std::is_same_v<T, completion_command>, "every command_line alternative is dispatched");
+          return netpen::app::cli::completion::run_completion(c);
         }
       },
       cmd);

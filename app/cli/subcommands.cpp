@@ -120,9 +120,6 @@ result<bool> take_root_flag(std::vector<std::string>& args) {
   return n == 1;
 }
 
-unexpected<error> not_supported(std::string_view sub) {
-  return fail("not-supported", "'" + std::string(sub) + "' is not supported yet");
-}
 
 }  // namespace
 
@@ -185,8 +182,7 @@ result<command_line> parse_subcommand(std::span<const std::string> args) {
     if (sub == "cleanup") return cleanup_command{a->dry_run};
     if (sub == "destroy") return destroy_command{a->words.front()};
     if (sub == "list") return list_command{a->format == "json" ? output_format::json : output_format::text};
-    if (sub == "doctor") return doctor_command{a->format == "json" ? output_format::json : output_format::text, root};
-    return not_supported(sub);
+    return doctor_command{a->format == "json" ? output_format::json : output_format::text, root};
   }
   // create NAME [OPTIONS] / exec NAME [--] COMMAND [ARGS...]
   if (!rest.empty() && is_help(rest.front())) return help_command{subcommand_help(sub)};
