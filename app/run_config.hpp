@@ -64,6 +64,7 @@ struct run_config {
   bool wait_all = false;                         // --wait-all: wait for the whole tree, not only the command
 
   bool run_as_root = false;                      // --run-as-root (rootful only)
+  bool map_root = false;                         // --map-root (rootless only): uid 0 with capabilities inside
   std::optional<proxy_spec> proxy;               // -p/--proxy
   std::optional<std::string> proxy_user;         // -U/--proxy-user (or the URI's)
   std::optional<std::string> proxy_password;     // -P, --proxy-password-file contents (or the URI's)
@@ -83,6 +84,8 @@ struct run_config {
   unsigned udp_timeout_s = 30;                   // --udp-timeout: idle expiry of an unanswered UDP flow
   unsigned udp_stream_timeout_s = 180;           // --udp-stream-timeout: ... of one that got replies
   bool fail_on_leak = false;
+  bool block_unix = false;                       // --block-unix (set by build_config under default deny too)
+  std::vector<std::string> allow_unix;           // --allow-unix, absolute paths
   std::optional<std::string> egress_iface;       // -i/--iface (rootful only)
   std::vector<port_range> host_ports;            // --host-port (at most max_host_ports ports in all)
   std::vector<publish_spec> publish;             // --publish

@@ -24,6 +24,14 @@ find_path(TOMLPP_INCLUDE_DIR NAMES toml++/toml.h REQUIRED)
 add_library(netpen_toml INTERFACE)
 target_include_directories(netpen_toml SYSTEM INTERFACE ${TOMLPP_INCLUDE_DIR})
 target_compile_definitions(netpen_toml INTERFACE TOML_HEADER_ONLY=1 TOML_ENABLE_FORMATTERS=1)
+# libseccomp (Debian's libseccomp-dev), linked statically for the same
+# start-up reason: the tree's Unix-socket guard and netpen's own allow-list
+# (docs/security.md).
+find_path(SECCOMP_INCLUDE_DIR NAMES seccomp.h REQUIRED)
+find_library(SECCOMP_STATIC_LIBRARY NAMES libseccomp.a REQUIRED)
+add_library(netpen_seccomp INTERFACE)
+target_include_directories(netpen_seccomp SYSTEM INTERFACE ${SECCOMP_INCLUDE_DIR})
+target_link_libraries(netpen_seccomp INTERFACE ${SECCOMP_STATIC_LIBRARY})
 if(NETPEN_BUILD_TESTS)
   find_package(Catch2 REQUIRED)
 endif()

@@ -66,6 +66,7 @@ result<void> read_backend(const flag_reader& in, run_config& c) {
   }
   if (raw.root) c.backend = backend_kind::rootful;
   c.run_as_root = raw.run_as_root;
+  c.map_root = raw.map_root;
   return {};
 }
 
@@ -250,6 +251,10 @@ result<void> check_conflicts(const raw_options& raw, const CLI::App& app, const 
     return conflict("--root conflicts with --network-backend " + raw.network_backend);
   if (c.backend != backend_kind::rootful) {
     if (c.run_as_root) return conflict("--run-as-root requires --root");
+  } else {
+    if (c.map_root) return conflict("--map-root is for the rootless backend (--root runs the command as you; --run-as-root as root)");
+  }
+  if (c.backend != backend_kind::rootful) {
     if (c.egress_iface) return conflict("--iface requires --root");
   }
   if (!c.proxy) {

@@ -38,13 +38,16 @@ void add_profile_options(raw_options& raw, option_group in) {
           "print the effective settings as TOML (passwords redacted) and exit");
 }
 
-// --root, --network-backend, --run-as-root.
+// --root, --network-backend, --run-as-root, --map-root.
 void add_backend_options(raw_options& raw, option_group in) {
   in.flag("--root", raw.root, "rootful backend (veth, routing, nftables, TPROXY)");
   in.value("--network-backend", raw.network_backend, "rootless-internal|rootful",
            "same choice, long form (default rootless-internal)");
   in.flag("--run-as-root", raw.run_as_root,
           "rootful: run the command as root instead of the invoking user (SUDO_UID/SUDO_GID)");
+  in.flag("--map-root", raw.map_root,
+          "rootless: run the command as root (uid 0) with capabilities over the sandbox's own namespaces, "
+          "for tools that need it (default: your own uid and gid, no capabilities)");
 }
 
 // --dns, --hosts-file.
@@ -92,6 +95,11 @@ void add_policy_options(raw_options& raw, option_group in) {
   in.flag("--interactive", raw.interactive, "default deny; ask on the terminal for each new destination");
   in.value("--prompt-timeout", raw.prompt_timeout, "SECS", "interactive: auto-deny after SECS (default 30)");
   in.flag("--fail-on-leak", raw.fail_on_leak, "exit 1 if anything was denied while the command exited 0");
+  in.flag("--block-unix", raw.block_unix,
+          "the tree may not connect or send to a Unix socket path it did not create (on by default under "
+          "--offline and any default-deny policy; docs/security.md)");
+  in.many("--allow-unix", raw.allow_unix, "PATH",
+          "repeatable: the tree may connect to this Unix socket (a directory: any socket below it)");
 }
 
 // --iface, --host-port, --publish.

@@ -17,6 +17,7 @@ struct raw_options {
   bool root = false;
   std::string network_backend;
   bool run_as_root = false;
+  bool map_root = false;  // --map-root: rootless, the command runs as uid 0 with capabilities
 
   std::string dns;
   std::string hosts_file;
@@ -44,6 +45,8 @@ struct raw_options {
   std::string udp_timeout;
   std::string udp_stream_timeout;
   bool fail_on_leak = false;
+  std::vector<std::string> allow_unix;  // --allow-unix PATH (repeatable)
+  bool block_unix = false;              // --block-unix
 
   std::string iface;
   std::vector<std::string> host_port;
