@@ -1,7 +1,10 @@
-// Writes the seed corpora of the libFuzzer targets: OUTDIR/{tls,http,
-// stream,quic}/ with real ClientHellos made by OpenSSL, hand-built GREASE
-// and ECH ones, HTTP heads, an SSH banner and QUIC inputs in each target's
-// input format (see the fuzz_*.cpp headers). Usage: netpen_fuzz_seeds OUTDIR
+// Writes the seed corpora of the sniffer fuzz targets: OUTDIR/{tls_client_hello,
+// http_request_head,stream_sniffer,quic_initial}/ with real ClientHellos made
+// by OpenSSL, hand-built GREASE and ECH ones, HTTP heads, an SSH banner and
+// QUIC inputs in each target's input format (see the fuzz_*.cpp headers).
+// The committed corpora (fuzz/corpus/) were written by it:
+// build-fuzz/fuzz/netpen_fuzz_seeds fuzz/corpus (the ClientHellos differ on
+// each run: OpenSSL's random fields). Usage: netpen_fuzz_seeds OUTDIR
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -48,19 +51,19 @@ int main(int argc, char** argv) {
   int n = 0;
   for (const auto& h : hellos()) {
     const auto id = std::to_string(n++);
-    write(out / "tls", id, h);
-    write(out / "stream", "tls" + id, prefixed(7, to_records(h, 16384)));
-    write(out / "stream", "tls-split" + id, prefixed(3, to_records(h, 100)));
-    write(out / "quic", "frames" + id, prefixed(0, quic_test::crypto_frame(0, h)));
+    write(out / "tls_client_hello", id, h);
+    write(out / "stream_sniffer", "tls" + id, prefixed(7, to_records(h, 16384)));
+    write(out / "stream_sniffer", "tls-split" + id, prefixed(3, to_records(h, 100)));
+    write(out / "quic_initial", "frames" + id, prefixed(0, quic_test::crypto_frame(0, h)));
     const auto d = quic_test::initial_datagram(h);
     bytes raw{std::byte(d.size() >> 8), std::byte(d.size() & 0xff)};
     append(raw, d);
-    write(out / "quic", "datagram" + id, prefixed(1, raw));
+    write(out / "quic_initial", "datagram" + id, prefixed(1, raw));
   }
   for (const auto& h : heads()) {
     const auto id = std::to_string(n++);
-    write(out / "http", id, h);
-    write(out / "stream", "http" + id, prefixed(5, h));
+    write(out / "http_request_head", id, h);
+    write(out / "stream_sniffer", "http" + id, prefixed(5, h));
   }
   return 0;
 }

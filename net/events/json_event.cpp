@@ -225,6 +225,11 @@ result<clock::time_point> parse_time(std::string_view s) {
                            std::chrono::day(static_cast<unsigned>(mday))};
   if (!ok || i != s.size() || !ymd.ok() || hour > 23 || minute > 59 || second > 60)
     return bad(fmt::format("\"{}\" is not an RFC 3339 time", s));
+  // What the clock's nanoseconds in 64 bits hold (1677-09-21 to 2262-04-11);
+  // beyond, the sum below would overflow. Found by fuzzing (fuzz_flow_log).
+  constexpr int min_year = 1678, max_year = 2261;
+  if (year < min_year || year > max_year)
+    return bad(fmt::format("\"{}\" is outside the years {} to {}", s, min_year, max_year));
   const auto utc = sys_days(ymd) + hours(hour) + minutes(minute) + seconds(second) + nanoseconds(nanos) -
                    minutes(offset_minutes);
   return clock::time_point(duration_cast<clock::duration>(utc.time_since_epoch()));

@@ -62,7 +62,7 @@ template <class F>
 std::size_t for_each_message(const std::vector<char>& rx, std::size_t len, F&& f) {
   std::size_t count = 0;
   int left = static_cast<int>(len);
-  for (auto* nlh = reinterpret_cast<const nlmsghdr*>(rx.data()); mnl_nlmsg_ok(nlh, left);
+  for (auto* nlh = reinterpret_cast<const nlmsghdr*>(rx.data()); message_fits(nlh, left);
        nlh = mnl_nlmsg_next(nlh, &left)) {
     ++count;
     f(nlh);

@@ -10,6 +10,11 @@
 
 namespace netpen::netfilter {
 
+bool message_fits(const nlmsghdr* nlh, int left) {
+  return left >= static_cast<int>(sizeof(nlmsghdr)) && nlh->nlmsg_len >= sizeof(nlmsghdr) &&
+         nlh->nlmsg_len <= static_cast<unsigned>(left);
+}
+
 std::optional<int> ack_error(const nlmsghdr* nlh) {
   if (nlh->nlmsg_type != NLMSG_ERROR) return std::nullopt;
   if (nlh->nlmsg_len < sizeof(nlmsghdr) + sizeof(nlmsgerr)) return std::nullopt;

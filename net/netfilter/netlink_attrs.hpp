@@ -17,6 +17,12 @@ namespace netpen::netfilter {
 // below; MNL_SOCKET_BUFFER_SIZE is at most this too).
 inline constexpr std::size_t request_buffer_size = 8192;
 
+// Whether a whole message starts at `nlh` within the `left` bytes of a
+// receive buffer: mnl_nlmsg_ok, except that an nlmsg_len of 2^31 or more is
+// refused (libmnl compares it as a negative int and accepts it; the walk's
+// mnl_nlmsg_next then jumps out of the buffer). Found by fuzzing.
+bool message_fits(const nlmsghdr* nlh, int left);
+
 // For an NLMSG_ERROR message: 0 for an ACK, else the positive errno the
 // kernel answered (a refused verdict, a failed request). nullopt otherwise.
 std::optional<int> ack_error(const nlmsghdr* nlh);

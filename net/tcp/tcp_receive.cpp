@@ -39,6 +39,10 @@ void endpoint::on_segment(const segment_in& seg, time_point now, rx_sink* sink) 
         return;
       }
       if (!ack) return;
+      // The sequence number is checked first (RFC 9293 3.10.7.4): a segment
+      // outside our window completes nothing. (Establishing on it and then
+      // dropping it left SND.UNA at our SYN, and go-back-N resent from there.)
+      if (!acceptable(seg)) return;
       if (!seq::gt(seg.ack, snd_una_) || !seq::le(seg.ack, snd_max_)) {
         queue_reset(seg.ack, std::nullopt);  // RFC 9293: <SEQ=SEG.ACK><CTL=RST>
         return;

@@ -1,6 +1,8 @@
 // TOML -> settings (see toml_reader.hpp).
 #include "app/cli/profiles/toml_reader.hpp"
 
+#include "app/cli/profiles/toml_guard.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -61,6 +63,10 @@ unexpected<error> setting_error(const setting& s, std::string_view detail) {
 }
 
 result<config_document> parse_config(std::string_view text, const std::string& file) {
+  if (auto line = unsafe_non_ascii_line(text))
+    return fail("bad-value", file + ":" + std::to_string(*line) +
+                                 ": invalid TOML: a non-ASCII character outside a string or comment"
+                                 " (or right after a line-ending backslash)");
   toml::table root;
   try {
     root = toml::parse(text, file);
