@@ -5,13 +5,16 @@
 // command lines came from the tree. Oracles besides the sanitizers: every
 // record read writes back to a line that reads back to the same line (the
 // writer and the reader agree); the learned profile is TOML that netpen's
-// own profile loader accepts (a name in the log cannot inject a setting).
+// own profile loader accepts, holding only the policy (text from the log
+// cannot inject a setting), each entry one --allow takes.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <sstream>
 #include <string>
 #include <string_view>
 
+#include "app/cli/policy_entry.hpp"
 #include "app/cli/profiles/profile_resolver.hpp"
 #include "app/cli/profiles/toml_reader.hpp"
 #include "app/learn/profile_learner.hpp"
@@ -50,11 +53,20 @@ void check_learned_profile(const events::parsed_log& log) {
   for (const auto& e : log.events) learner.add(e);
   const std::string toml = learner.render(log.start);
   const auto doc = app::cli::profiles::parse_config(toml, "learned.toml");
+  if (!doc) std::fprintf(stderr, "learned:\n%s\nrefused: %s\n", toml.c_str(), doc.error().message.c_str());
   FUZZ_REQUIRE(doc.has_value());
   const auto no_files = [](const std::filesystem::path&) -> netpen::result<app::cli::profiles::config_document> {
     return netpen::fail("fuzz", "no files");
   };
-  FUZZ_REQUIRE(app::cli::profiles::resolve_profile(&*doc, "", no_files).has_value());
+  const auto resolved = app::cli::profiles::resolve_profile(&*doc, "", no_files);
+  if (!resolved) std::fprintf(stderr, "learned:\n%s\nrefused: %s\n", toml.c_str(), resolved.error().message.c_str());
+  FUZZ_REQUIRE(resolved.has_value());
+  // Nothing but the policy: no text of the log became a setting of its own.
+  for (const auto& [option, applied] : resolved->options) {
+    FUZZ_REQUIRE(option == "--default-policy" || option == "--allow");
+    for (const auto& item : applied.source.value.items) FUZZ_REQUIRE(app::cli::parse_policy_entry(item).has_value());
+  }
+  FUZZ_REQUIRE(!resolved->command.has_value());
 }
 
 }  // namespace

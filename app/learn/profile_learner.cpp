@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 
+#include "app/cli/policy_entry.hpp"
 #include "app/cli/profiles/print_config.hpp"
 #include "net/events/json_event.hpp"
 
@@ -47,6 +48,15 @@ std::string flow_key(const events::event& e) { return e.protocol + " " + e.sourc
 std::string join(const std::set<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+// Text from the log (a command, a name) in a comment line: control
+// characters would end the comment and start TOML of the log's choosing.
+std::string one_line(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   return out;
 }
 
@@ -126,8 +136,8 @@ void profile_learner::add(const events::event& e) {
 std::string profile_learner::render(const std::optional<events::run_info>& info) const {
   std::string out = "# A netpen profile learned from a run: it allows what the run reached, nothing else.\n";
   if (info) {
-    out += "# run: " + events::format_time(info->time) + ", backend " + info->backend + "\n";
-    out += "# command: " + info->command + "\n";
+    out += "# run: " + events::format_time(info->time) + ", backend " + one_line(info->backend) + "\n";
+    out += "# command: " + one_line(info->command) + "\n";
   }
   out += "# Enforce it: netpen --profile THIS_FILE -- COMMAND (docs/profiles.md)\n";
   out += "default-policy = \"deny\"\n";
@@ -138,23 +148,32 @@ std::string profile_learner::render(const std::optional<events::run_info>& info)
   for (const auto& [key, flow] : open_) still_open.push_back(&flow);
   std::ranges::sort(still_open, {}, &open_flow::seq);
   for (const open_flow* flow : still_open) all.count(flow->open);
+  // Only what --allow takes: a log (or a tree's odd name) can hold other text.
+  std::size_t skipped = 0;
+  const auto valid = [&](const std::string& text) {
+    const bool ok = cli::parse_policy_entry(text).has_value();
+    skipped += ok ? 0 : 1;
+    return ok;
+  };
   for (const auto& text : all.order_) {
+    if (!valid(text)) continue;
     const use& u = all.entries_.at(text);
-    out += fmt::format("  # {} {} flow{}{}\n", u.flows, join(u.protocols), u.flows == 1 ? "" : "s",
-                       u.processes.empty() ? "" : ", by " + join(u.processes));
+    out += fmt::format("  # {} {} flow{}{}\n", u.flows, one_line(join(u.protocols)), u.flows == 1 ? "" : "s",
+                       u.processes.empty() ? "" : ", by " + one_line(join(u.processes)));
     out += "  " + cli::profiles::toml_quote(text) + ",\n";
   }
   for (const auto& name : all.resolved_) {
     const bool reached =
         std::ranges::any_of(all.order_, [&](const std::string& t) { return t == name || t.starts_with(name + ":"); });
-    if (reached) continue;
+    if (reached || !valid(name)) continue;
     out += "  # resolved, no connection seen\n";
     out += "  " + cli::profiles::toml_quote(name) + ",\n";
   }
   out += "]\n";
+  if (skipped > 0) out += fmt::format("# {} destination{} of the log skipped: not an --allow entry\n", skipped, skipped == 1 ? "" : "s");
   if (!denied_.empty()) {
     out += "# Denied during that run (not allowed here):\n";
-    for (const auto& d : denied_) out += "#   " + d + "\n";
+    for (const auto& d : denied_) out += "#   " + one_line(d) + "\n";
   }
   return out;
 }

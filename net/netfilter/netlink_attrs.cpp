@@ -7,6 +7,7 @@
 #include <linux/netlink.h>
 
 #include <cstring>
+#include <limits>
 
 namespace netpen::netfilter {
 
@@ -20,6 +21,9 @@ std::optional<int> ack_error(const nlmsghdr* nlh) {
   if (nlh->nlmsg_len < sizeof(nlmsghdr) + sizeof(nlmsgerr)) return std::nullopt;
   nlmsgerr err{};
   std::memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof err);
+  // The kernel sends 0 or a negative errno; anything else is no answer
+  // (and INT_MIN could not be negated).
+  if (err.error > 0 || err.error == std::numeric_limits<int>::min()) return std::nullopt;
   return -err.error;
 }
 

@@ -24,7 +24,8 @@ inline constexpr std::size_t request_buffer_size = 8192;
 bool message_fits(const nlmsghdr* nlh, int left);
 
 // For an NLMSG_ERROR message: 0 for an ACK, else the positive errno the
-// kernel answered (a refused verdict, a failed request). nullopt otherwise.
+// kernel answered (a refused verdict, a failed request). nullopt otherwise,
+// and for an error field the kernel never sends (positive, or INT_MIN).
 std::optional<int> ack_error(const nlmsghdr* nlh);
 
 namespace detail {
