@@ -23,12 +23,15 @@ TEST_CASE("fuzz: a non-ASCII character where toml++ expects whitespace is refuse
   // blank, past the quote, and classifies U+02CB on the way.
   CHECK(unsafe_non_ascii_line("exxte= 0x[\"%1\x7f" "e\xcb\x8bomudom;") == 1);
   CHECK(unsafe_non_ascii_line("a = 1\"\xc2\xa7\"") == 1);
+  CHECK(unsafe_non_ascii_line("a = [\n  1.\"\xc2\xa7\"\n]\n") == 2);  // a line start inside an array is a value
+  CHECK(unsafe_non_ascii_line("a = { b = 1.\"\xc2\xa7\" }\n") == 1);
 }
 
 TEST_CASE("toml_guard: non-ASCII text in strings and comments stays allowed", "[profiles]") {
   for (const char* ok : {"# caf\xc3\xa9\nallow = [\"caf\xc3\xa9.example\"]\n", "s = 'na\xc3\xafve'\n",
                          "[profile.\"\xc3\xa9t\xc3\xa9\"]\nx = true\n", "s = \"\"\"a\n\xc2\xa7 b\"\"\"\n",
-                         "s = '''\n\xc2\xa7\n'''\n", "s = \"q\\\"\xc2\xa7\"\n", "s = \"\"\"a\\\\\n\xc2\xa7\"\"\"\n"}) {
+                         "s = '''\n\xc2\xa7\n'''\n", "s = \"q\\\"\xc2\xa7\"\n",
+                         "a.\"\xc3\xa9\" = 1\n", "# x\n[[t.\"\xc3\xa9\"]]\n", "s = \"\"\"a\\\\\n\xc2\xa7\"\"\"\n"}) {
     INFO(ok);
     CHECK_FALSE(unsafe_non_ascii_line(ok).has_value());
   }

@@ -1,8 +1,9 @@
 // unsafe_non_ascii_line: a small TOML lexer that knows only comments, the
 // four kinds of strings and bare tokens (see toml_guard.hpp). A bare token
-// (a key, a number, a boolean, a date, or garbage) runs to the next ASCII
-// blank, ']', '}', ',' or '#', as toml++ scans it: a quote inside one opens
-// no string, so non-ASCII after it is still refused.
+// (a number, a boolean, a date, or garbage) runs to the next ASCII blank,
+// ']', '}', ',' or '#', as toml++ scans it: a quote inside one opens no
+// string, so non-ASCII after it is still refused. A bare key also ends at
+// '.' and '=' (toml++ reads keys by their own characters).
 #include "app/cli/profiles/toml_guard.hpp"
 
 #include <cstddef>
@@ -14,7 +15,6 @@ enum class where { plain, bare, comment, basic, literal, ml_basic, ml_literal };
 
 bool non_ascii(char c) { return static_cast<unsigned char>(c) >= 0x80; }
 bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-bool structural(char c) { return c == '[' || c == ']' || c == '{' || c == '}' || c == '=' || c == ',' || c == '.'; }
 
 class lexer {
  public:
@@ -36,20 +36,15 @@ class lexer {
   void step(char c) {
     switch (state_) {
       case where::plain:
-        if (c == '#') state_ = where::comment;
-        else if (at("\"\"\"")) return enter(where::ml_basic, 3);
-        else if (at("'''")) return enter(where::ml_literal, 3);
-        else if (c == '"') state_ = where::basic;
-        else if (c == '\'') state_ = where::literal;
-        else if (!blank(c) && !structural(c)) state_ = where::bare;
-        break;
+        return plain(c);
       case where::bare:
-        if (blank(c) || c == ']' || c == '}' || c == ',') state_ = where::plain;
-        else if (c == '#') state_ = where::comment;
-        break;
+        if (!ends_bare(c)) break;
+        state_ = where::plain;
+        return plain(c);  // the terminator is read again, as structure
       case where::comment:
-        if (c == '\n') state_ = where::plain;
-        break;
+        if (c != '\n') break;
+        state_ = where::plain;
+        return plain(c);  // the newline starts a line
       case where::basic:
         if (c == '\\') return skip(2);
         if (c == '"' || c == '\n') state_ = where::plain;
@@ -67,6 +62,41 @@ class lexer {
         break;
     }
     ++i_;
+  }
+
+  // Between tokens. A bare token is a key when it starts a line outside
+  // any array or inline table, follows a table header's '[', or follows a
+  // key's '.'; any other is a value (the conservative reading: a value
+  // runs further, so more of the text is refused).
+  void plain(char c) {
+    const bool line_start = line_start_;
+    if (!blank(c)) line_start_ = false;
+    if (c == '\n' && depth_ == 0) line_start_ = true;
+    if (c == '#') state_ = where::comment;
+    else if (at("\"\"\"")) return enter(where::ml_basic, 3);
+    else if (at("'''")) return enter(where::ml_literal, 3);
+    else if (c == '"') state_ = where::basic;
+    else if (c == '\'') state_ = where::literal;
+    else if (c == '[' && (line_start || (header_ && t_[i_ - 1] == '['))) header_ = key_next_ = true;
+    else if (c == '[' || c == '{') ++depth_, key_next_ = false;
+    else if (c == ']' || c == '}') depth_ -= depth_ > 0 ? 1 : 0, header_ = key_next_ = false;
+    else if (c == '.') key_next_ = last_key_;
+    else if (c == '=' || c == ',') key_next_ = false;
+    else if (!blank(c)) {
+      state_ = where::bare;
+      bare_key_ = (line_start && depth_ == 0) || key_next_;
+    }
+    if (state_ != where::bare && !blank(c) && c != '.') last_key_ = false;
+    if (state_ == where::bare) last_key_ = bare_key_;
+    ++i_;
+  }
+
+  // Where toml++ stops reading a bare token: a key at what cannot be in
+  // one, a value only at a value terminator.
+  bool ends_bare(char c) const {
+    if (blank(c) || c == ']' || c == '#') return true;
+    if (bare_key_) return c == '.' || c == '=';
+    return c == '}' || c == ',';
   }
 
   void enter(where w, std::size_t n) {
@@ -100,6 +130,12 @@ class lexer {
   int line_ = 1;
   where state_ = where::plain;
   bool trimming_ = false;  // skipping whitespace after a line-ending backslash
+  bool line_start_ = true;  // only blanks so far on this line (outside arrays)
+  int depth_ = 0;           // arrays and inline tables open
+  bool header_ = false;     // inside a [table] or [[array]] header
+  bool key_next_ = false;   // the next bare token is a key
+  bool last_key_ = false;   // the token just read was a key (a '.' continues it)
+  bool bare_key_ = false;   // the bare token being read is a key
 };
 
 }  // namespace
