@@ -147,6 +147,12 @@ result<prepared_run> prepare(const run_config& cfg) {
   p.spec.argv = cfg.command;
   p.spec.host_ports = host_ports_of(cfg);
   p.spec.wait_all = cfg.wait_all;
+  // Rootless: the command runs as you, with no capabilities, unless
+  // --map-root (uid 0 with capabilities over the sandbox's namespaces).
+  // --root drops to the invoking user its own way (identity).
+  const bool rootless = cfg.backend != backend_kind::rootful;
+  p.spec.keep_uid = rootless && !cfg.map_root;
+  p.spec.least_privilege = rootless && !cfg.map_root;
   p.relay.services.host_ports = p.spec.host_ports;
   p.spec.ipv4_route = host_has_default_route(false);
   p.spec.ipv6_route = host_has_default_route(true);

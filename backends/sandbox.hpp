@@ -30,7 +30,9 @@ struct sandbox_spec {
   std::vector<std::string> argv;            // the command, argv[0] looked up in PATH
   std::string resolv_conf;                  // contents for the tree's /etc/resolv.conf
   std::optional<std::string> hosts;         // contents for the tree's /etc/hosts (nullopt: unchanged)
-  bool keep_uid = false;                    // run as the invoking uid inside instead of 0
+  bool keep_uid = false;                    // rootless: the invoking uid/gid inside instead of 0 (not --map-root)
+  bool least_privilege = false;             // rootless, not --map-root: the tree holds no capability, the
+                                            // overlays are read-only, mounts nosuid (privilege_drop.hpp)
   bool ipv4_route = true;                   // give the tree an IPv4 default route via the gateway
   bool ipv6_route = true;                   // ... and an IPv6 one (false when the host has none)
   std::optional<command_identity> identity; // drop to this user before exec (rootful)

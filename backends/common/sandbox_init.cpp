@@ -23,6 +23,7 @@
 #include "backends/common/terminal.hpp"
 #include "backends/common/identity.hpp"
 #include "backends/common/init_spawner.hpp"
+#include "backends/common/privilege_drop.hpp"
 #include "net/common/log.hpp"
 
 namespace netpen::backends {
@@ -210,6 +211,9 @@ void run_sandbox_init(const init_config& cfg) {
   auto handed = cfg.setup(*cfg.spec);
   if (!handed) report_and_exit(cfg.control_fd, handed.error());
   if (auto r = hand_over_listeners(cfg); !r) report_and_exit(cfg.control_fd, r.error());
+  if (cfg.spec->least_privilege) {  // before "ok": a failure is the run's error, and nothing has run
+    if (auto r = drop_tree_privileges(); !r) report_and_exit(cfg.control_fd, r.error());
+  }
   if (auto r = send_message(cfg.control_fd, msg_setup_ok, handed->get()); !r) ::_exit(init_failure);
   handed->reset();
 

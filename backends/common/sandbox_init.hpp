@@ -6,8 +6,10 @@
 //      EOF on the control socket (netpen died) ends it at once;
 //   2. runs the setup (child_setup), opens the --host-port listeners at
 //      127.0.0.1 and [::1] in the new network namespace and sends them
-//      ("listeners", in batches), then the parent "ok"+tap fd; or an error
-//      naming the failed step, and then exits without running anything;
+//      ("listeners", in batches), with spec.least_privilege empties what any
+//      command it starts could hold (privilege_drop.hpp), then sends the
+//      parent "ok"+tap fd; or an error naming the failed step, and then
+//      exits without running anything;
 //   3. waits for "run" (launch()), forks the command into its own process
 //      group (the terminal's foreground group when netpen had the terminal)
 //      and execs it; with a socket helper channel, then forks the helper

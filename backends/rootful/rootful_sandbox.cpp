@@ -28,8 +28,8 @@ error clone_error(int e) {
 result<unique_fd> set_up_mounts(const sandbox_spec& spec) {
   if (auto r = rootless::make_mounts_private(); !r) return unexpected(r.error());
   if (auto r = rootless::mount_fresh_proc(); !r) return unexpected(r.error());
-  rootless::mount_fresh_sysfs();
-  if (auto r = rootless::apply_file_overlays(spec.resolv_conf, spec.hosts); !r) return unexpected(r.error());
+  rootless::mount_fresh_sysfs(false);
+  if (auto r = rootless::apply_file_overlays(spec.resolv_conf, spec.hosts, false); !r) return unexpected(r.error());
   return unique_fd{};
 }
 

@@ -58,9 +58,10 @@ result<void> write_file(const std::string& path, const std::string& content) {
   return {};
 }
 
-// Places `content` at `target` for the sandbox only.
+// Places `content` at `target` for the sandbox only; `sealed` gets the
+// mount that now holds it (the bound file, or our own tmpfs directory).
 result<void> overlay_file(const std::string& target, const std::string& content, const std::string& staged_name,
-                          std::vector<std::string>& own_dirs) {
+                          std::vector<std::string>& own_dirs, std::vector<std::string>& sealed) {
   struct stat st {};
   if (::stat(target.c_str(), &st) == 0) {
     const std::string staged = fmt::format("{}/{}", staging_dir, staged_name);
@@ -69,6 +70,7 @@ result<void> overlay_file(const std::string& target, const std::string& content,
       return fail("mount-overlay", fmt::format("bind-mounting the sandbox's {} over {} failed: {}", staged_name,
                                                target, std::strerror(errno)));
     log::debug("overlay: {} bound over {}", staged_name, target);
+    sealed.push_back(target);
     return {};
   }
   // The target does not exist (e.g. a dangling stub-resolv.conf link): create
@@ -82,7 +84,21 @@ result<void> overlay_file(const std::string& target, const std::string& content,
     own_dirs.push_back(dir);
   }
   log::debug("overlay: {} created on a private tmpfs", target);
+  sealed.push_back(dir);
   return write_file(target, content);
+}
+
+// Makes each overlay mount read-only (and nosuid, nodev, noexec): the tree,
+// which may own the tmpfs files, can then not change them; without
+// CAP_SYS_ADMIN it cannot remount or unmount them either, and in a mount
+// namespace of its own they are locked read-only and in place.
+result<void> seal(const std::vector<std::string>& mounts) {
+  for (const auto& m : mounts) {
+    if (::mount(nullptr, m.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                nullptr) != 0)
+      return fail("mount-overlay", fmt::format("making the sandbox's {} read-only failed: {}", m, std::strerror(errno)));
+  }
+  return {};
 }
 
 }  // namespace
@@ -123,34 +139,57 @@ result<void> mount_fresh_proc() {
   return {};
 }
 
-void mount_fresh_sysfs() {
+void mount_fresh_sysfs(bool read_only) {
   // sysfs shows the devices of the mounting process's network namespace, so
   // without this /sys/class/net would list the host's interfaces. Not fatal:
   // some hosts forbid sysfs mounts in user namespaces, and isolation does not
   // depend on it.
-  if (::mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+  const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | (read_only ? static_cast<unsigned long>(MS_RDONLY) : 0UL);
+  if (::mount("sysfs", "/sys", "sysfs", flags, nullptr) != 0)
     log::debug("sandbox child: mounting sysfs failed ({}); /sys still shows the host's devices", std::strerror(errno));
 }
 
-result<void> apply_file_overlays(const std::string& resolv_conf, const std::optional<std::string>& hosts) {
-  std::vector<std::string> own_dirs;
+result<void> apply_file_overlays(const std::string& resolv_conf, const std::optional<std::string>& hosts,
+                                 bool read_only) {
+  std::vector<std::string> own_dirs, sealed;
   if (is_dir("/run/systemd/resolve")) {
     if (auto r = mount_tmpfs("/run/systemd/resolve", "hiding systemd-resolved from nss-resolve"); !r) return r;
     own_dirs.emplace_back("/run/systemd/resolve");
+    sealed.emplace_back("/run/systemd/resolve");
   }
   // Resolve targets before the staging tmpfs covers anything.
   const std::string resolv_target = resolve_symlinks("/etc/resolv.conf");
   const std::string hosts_target = resolve_symlinks("/etc/hosts");
   if (auto r = mount_tmpfs(staging_dir, "staging overlay files"); !r) return r;
   auto done = [&]() -> result<void> {
-    if (auto r = overlay_file(resolv_target, resolv_conf, "resolv.conf", own_dirs); !r) return r;
-    if (hosts) return overlay_file(hosts_target, *hosts, "hosts", own_dirs);
+    if (auto r = overlay_file(resolv_target, resolv_conf, "resolv.conf", own_dirs, sealed); !r) return r;
+    if (hosts) return overlay_file(hosts_target, *hosts, "hosts", own_dirs, sealed);
     return {};
   }();
   // Bind mounts keep their files alive; the staging mount itself goes away.
   if (::umount2(staging_dir, MNT_DETACH) != 0 && done)
     return fail("mount-overlay", fmt::format("removing the staging tmpfs failed: {}", std::strerror(errno)));
-  return done;
+  if (!done || !read_only) return done;
+  std::sort(sealed.begin(), sealed.end());
+  sealed.erase(std::unique(sealed.begin(), sealed.end()), sealed.end());
+  return seal(sealed);
+}
+
+result<void> make_proc_sys_read_only() {
+  if (::mount("/proc/sys", "/proc/sys", nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+      ::mount(nullptr, "/proc/sys", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              nullptr) != 0)
+    return fail("mount-proc", fmt::format("making the sandbox's /proc/sys read-only failed: {}", std::strerror(errno)));
+  return {};
+}
+
+void make_mounts_nosuid() {
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_NOSUID;
+  if (::mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof attr) != 0)
+    log::debug("sandbox child: making every mount nosuid failed ({}); set-user-ID and file-capability programs "
+               "still gain nothing, but one marked cap_...=ep cannot start",
+               std::strerror(errno));
 }
 
 }  // namespace netpen::backends::rootless

@@ -1,4 +1,4 @@
-// tap0 creation and the namespace's ping sysctl (see tap_device.hpp).
+// tap0 creation (see tap_device.hpp).
 #include "backends/rootless/tap_device.hpp"
 
 #include <fcntl.h>
@@ -10,34 +10,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <string>
 
 #include <fmt/format.h>
 
-#include "backends/common/sysctl.hpp"
 #include "net/common/log.hpp"
 #include "net/common/sandbox_addresses.hpp"
 
 namespace netpen::backends::rootless {
-namespace {
-
-// "low high" over the gids mapped into this user namespace: the kernel only
-// accepts a ping_group_range whose ends are mapped.
-std::string mapped_gid_range() {
-  std::ifstream in("/proc/self/gid_map");
-  unsigned long inside = 0, outside = 0, count = 0;
-  unsigned long low = ~0UL, high = 0;
-  while (in >> inside >> outside >> count) {
-    if (count == 0) continue;
-    low = std::min(low, inside);
-    high = std::max(high, inside + count - 1);
-  }
-  if (low > high) return "1 0";
-  return fmt::format("{} {}", low, std::min(high, 2147483647UL));
-}
-
-}  // namespace
 
 result<tap_device> create_tap() {
   tap_device tap;
@@ -76,10 +56,6 @@ result<tap_device> create_tap() {
   tap.ifindex = static_cast<int>(::if_nametoindex(name.c_str()));
   if (tap.ifindex == 0) return fail("tap-create", fmt::format("{} was created but has no interface index", name));
   return tap;
-}
-
-void allow_unprivileged_ping() {
-  if (auto r = write_sysctl("net/ipv4/ping_group_range", mapped_gid_range()); !r) log::debug("{}", r.error().message);
 }
 
 }  // namespace netpen::backends::rootless

@@ -95,37 +95,28 @@ ids with_names(ids r) {
   return r;
 }
 
-result<void> write_direct(pid_t pid, const ids& me, bool keep_ids) {
+// Writes the planned maps directly (root, or one line of one's own ids).
+result<void> write_direct(pid_t pid, const id_map_plan& plan) {
   const std::string base = fmt::format("/proc/{}/", pid);
-  if (int e = write_proc_file(base + "uid_map", map_line(keep_ids ? me.uid : 0, me.uid, 1)); e != 0)
+  if (int e = write_proc_file(base + "uid_map", plan.uid_map); e != 0)
     return fail("uidmap-direct", fmt::format("writing uid_map: {}", std::strerror(e)));
-  if (int e = write_proc_file(base + "setgroups", "deny"); e != 0 && e != ENOENT)
-    return fail("uidmap-direct", fmt::format("writing setgroups: {}", std::strerror(e)));
-  if (int e = write_proc_file(base + "gid_map", map_line(keep_ids ? me.gid : 0, me.gid, 1)); e != 0)
+  if (plan.deny_setgroups) {
+    if (int e = write_proc_file(base + "setgroups", "deny"); e != 0 && e != ENOENT)
+      return fail("uidmap-direct", fmt::format("writing setgroups: {}", std::strerror(e)));
+  }
+  if (int e = write_proc_file(base + "gid_map", plan.gid_map); e != 0)
     return fail("uidmap-direct", fmt::format("writing gid_map: {}", std::strerror(e)));
   return {};
 }
 
-// Root's identity map: 0..2^32-2 onto themselves (needs CAP_SETUID and
-// CAP_SETGID in the parent namespace, i.e. real root).
-result<void> write_host_ids(pid_t pid) {
-  const std::string base = fmt::format("/proc/{}/", pid);
-  const std::string all = map_line(0, 0, 4294967295UL);
-  if (int e = write_proc_file(base + "uid_map", all); e != 0)
-    return fail("uidmap-direct", fmt::format("writing uid_map: {}", std::strerror(e)));
-  if (int e = write_proc_file(base + "gid_map", all); e != 0)
-    return fail("uidmap-direct", fmt::format("writing gid_map: {}", std::strerror(e)));
-  return {};
-}
-
-result<void> write_with_helpers(pid_t pid, const ids& invoking, bool keep_ids) {
+result<void> write_with_helpers(pid_t pid, const ids& invoking, const id_map_plan& plan) {
   const ids me = with_names(invoking);
   const auto sub_u = parse_subid(read_file("/etc/subuid"), me.user, me.uid);
   const auto sub_g = parse_subid(read_file("/etc/subgid"), me.group.empty() ? me.user : me.group, me.gid);
   if (!sub_u || !sub_g)
     log::debug("no /etc/subuid or /etc/subgid range for {}; mapping the invoking ids only", me.user);
-  if (auto r = run_helper(helper_argv("newuidmap", pid, keep_ids ? me.uid : 0, me.uid, sub_u)); !r) return r;
-  return run_helper(helper_argv("newgidmap", pid, keep_ids ? me.gid : 0, me.gid, sub_g));
+  if (auto r = run_helper(helper_argv("newuidmap", pid, plan.inside_uid, me.uid, sub_u)); !r) return r;
+  return run_helper(helper_argv("newgidmap", pid, plan.inside_gid, me.gid, sub_g));
 }
 
 }  // namespace
@@ -156,6 +147,22 @@ std::string map_line(unsigned long inside, unsigned long outside, unsigned long 
   return fmt::format("{} {} {}\n", inside, outside, count);
 }
 
+id_map_plan plan_id_maps(unsigned long uid, unsigned long gid, bool keep_ids, bool host_ids) {
+  id_map_plan p;
+  if (host_ids) {  // 0..2^32-2 onto themselves (needs CAP_SETUID and CAP_SETGID outside: real root)
+    p.inside_uid = uid;
+    p.inside_gid = gid;
+    p.uid_map = p.gid_map = map_line(0, 0, 4294967295UL);
+    p.deny_setgroups = false;  // the init calls setgroups for each member
+    return p;
+  }
+  p.inside_uid = keep_ids ? uid : 0;
+  p.inside_gid = keep_ids ? gid : 0;
+  p.uid_map = map_line(p.inside_uid, uid, 1);
+  p.gid_map = map_line(p.inside_gid, gid, 1);
+  return p;
+}
+
 std::vector<std::string> helper_argv(std::string_view helper, pid_t pid, unsigned long inside,
                                      unsigned long outside, std::optional<id_range> sub) {
   std::vector<std::string> a{std::string(helper), std::to_string(pid), std::to_string(inside),
@@ -175,12 +182,13 @@ std::vector<std::string> helper_argv(std::string_view helper, pid_t pid, unsigne
 
 result<void> write_id_maps(pid_t pid, bool keep_ids, bool host_ids) {
   const ids me = invoking_ids();
-  if (host_ids) return write_host_ids(pid);
+  const id_map_plan plan = plan_id_maps(me.uid, me.gid, keep_ids, host_ids);
+  if (host_ids) return write_direct(pid, plan);
   const char* mode = std::getenv("NETPEN_UIDMAP");
   const bool force_helper = mode != nullptr && std::string_view(mode) == "helper";
   std::string direct_error = "skipped (NETPEN_UIDMAP=helper)";
   if (!force_helper) {
-    auto r = write_direct(pid, me, keep_ids);
+    auto r = write_direct(pid, plan);
     if (r) {
       log::debug("uid/gid maps written directly");
       return {};
@@ -188,7 +196,7 @@ result<void> write_id_maps(pid_t pid, bool keep_ids, bool host_ids) {
     direct_error = r.error().message;
     log::debug("direct uid/gid map failed ({}); trying newuidmap/newgidmap", direct_error);
   }
-  auto h = write_with_helpers(pid, me, keep_ids);
+  auto h = write_with_helpers(pid, me, plan);
   if (h) {
     log::debug("uid/gid maps written by newuidmap/newgidmap");
     return {};

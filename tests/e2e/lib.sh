@@ -11,7 +11,9 @@
 # NETPEN_E2E_TIMEOUT (seconds per command, default 120), NETPEN_E2E_BACKEND
 # (rootless, the default, or rootful: every run gets --root; a run "as" a
 # user is netpen as root with that user's SUDO_UID/SUDO_GID/SUDO_USER, as
-# sudo sets them, so the command runs as that user).
+# sudo sets them, so the command runs as that user), NETPEN_E2E_MAP_ROOT=1
+# (rootless: every `np` run gets --map-root, the command runs as uid 0 with
+# capabilities inside, as before least privilege became the default).
 # One test by hand, as root:  NETPEN_BIN=build/app/netpen bash tests/e2e/test_dns.sh
 set -uo pipefail
 
@@ -24,6 +26,7 @@ LAB_QUIET=1
 
 E2E_DIRECT=${NETPEN_E2E_DIRECT:-0}
 E2E_BACKEND=${NETPEN_E2E_BACKEND:-rootless}
+E2E_MAP_ROOT=${NETPEN_E2E_MAP_ROOT:-0}
 E2E_NAME=$(basename "$0" .sh)
 E2E_NAME=${E2E_NAME#test_}
 E2E_PASS=0
@@ -129,6 +132,9 @@ must() {
 
 is_direct() { [[ $E2E_DIRECT == 1 ]]; }
 is_rootful() { [[ $E2E_BACKEND == rootful ]]; }
+# The command runs as uid 0 with capabilities inside (--root --run-as-root
+# aside): rootless with NETPEN_E2E_MAP_ROOT=1.
+is_map_root() { [[ $E2E_MAP_ROOT == 1 ]] && ! is_rootful; }
 # rootless_only DESC: false (and a skip line) under the rootful backend, for
 # checks of what only the rootless relay does.
 rootless_only() {
@@ -145,7 +151,7 @@ netpen_only() {
 
 e2e_finish() {
   local total=$((E2E_PASS + E2E_FAIL))
-  echo "# $E2E_NAME: $E2E_PASS passed, $E2E_FAIL failed, $E2E_SKIP skipped (direct=$E2E_DIRECT, backend=$E2E_BACKEND)"
+  echo "# $E2E_NAME: $E2E_PASS passed, $E2E_FAIL failed, $E2E_SKIP skipped (direct=$E2E_DIRECT, backend=$E2E_BACKEND$(is_map_root && echo ", map-root"))"
   if ((E2E_FAIL > 0)); then
     printf '# failed: %s\n' "${E2E_FAILED_NAMES[@]}"
     exit 1
@@ -253,7 +259,9 @@ np_argv() {
       E2E_ARGV=("$E2E_SRC/scripts/lab" exec "$E2E_LAB" host -- "${sudo_env[@]}" "$E2E_NETPEN" --root "$@")
       return 0
     fi
-    E2E_ARGV=("$E2E_SRC/scripts/lab" exec "$E2E_LAB" host "${E2E_UOPT[@]}" -- "$E2E_NETPEN" "$@")
+    local -a map_root=()
+    ! is_map_root || map_root=(--map-root)
+    E2E_ARGV=("$E2E_SRC/scripts/lab" exec "$E2E_LAB" host "${E2E_UOPT[@]}" -- "$E2E_NETPEN" "${map_root[@]}" "$@")
     return 0
   fi
   local -a ov=()

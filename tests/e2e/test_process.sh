@@ -135,8 +135,12 @@ for who in $(e2e_users); do
   check_sigterm "$who"
   if netpen_only "[$who] SIGKILL of netpen kills the tree"; then check_netpen_killed "$who"; fi
 
-  if netpen_only "[$who] sandbox view (uid 0, lo + tap0)" && ! is_rootful; then
-    check_output_eq "[$who] id -u inside is 0" 0 np --as "$who" -- id -u
+  if netpen_only "[$who] sandbox view (uid, lo + tap0)" && ! is_rootful; then
+    if is_map_root; then
+      check_output_eq "[$who] id -u inside is 0 (--map-root)" 0 np --as "$who" -- id -u
+    else
+      check_output_eq "[$who] id -u inside is the user's own" "$(id -u "$who")" np --as "$who" -- id -u
+    fi
     check_output_eq "[$who] only lo and tap0 inside" "lo tap0" \
       np --as "$who" -- sh -c "ls /sys/class/net | sort | tr '\n' ' ' | sed 's/ \$//'"
     check_output_contains "[$who] tap0 has an IPv4 default route" "dev tap0" np --as "$who" -- ip -4 route show default

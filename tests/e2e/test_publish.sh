@@ -181,14 +181,16 @@ for who in $(e2e_users); do
   done
 
   # --- rootless: a SYN the sandbox rejects with ICMP falls back at once -----
-  # (the command, root in its user namespace, adds a reject rule for the
-  # tap; the server on 0.0.0.0 is then reached over the sandbox's loopback
+  # (the command, root in its user namespace with --map-root, adds a reject
+  # rule for the tap; the server on 0.0.0.0 is then reached over the sandbox's loopback
   # without waiting out the SYN's retries. --root: the kernel's own socket
   # sees the ICMP error, nothing of netpen's to check; and the user's
   # command there has no CAP_NET_ADMIN.)
   if ! is_rootful; then
     tag=pub-reject-$who
-    serve_start "$who" "$tag" --publish "$HOST_PORT:$PORT_IN" -- sh -c "
+    map_root=(--map-root)
+    is_map_root && map_root=() # np adds it
+    serve_start "$who" "$tag" "${map_root[@]}" --publish "$HOST_PORT:$PORT_IN" -- sh -c "
       nft add table inet np_reject && nft add chain inet np_reject in '{ type filter hook input priority 0; }' &&
         nft add rule inet np_reject in iifname tap0 tcp dport $PORT_IN reject with icmpx type admin-prohibited ||
         { echo 'nft failed' >&2; exit 1; }

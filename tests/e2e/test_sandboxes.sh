@@ -111,7 +111,7 @@ lifecycle_test() {
   run sh -c 'echo piped-in | "$@"' sh "${E2E_ARGV[@]}"
   check_eq "[$who] stdin passes through (echo | exec cat)" "piped-in" "$OUT"
   run sbx --as "$who" exec "$name" -- id -un
-  check_eq "[$who] the command runs as a run's would" "$(if is_rootful; then echo "$who"; else echo root; fi)" "$OUT"
+  check_eq "[$who] the command runs as a run's would: as the user (least privilege)" "$who" "$OUT"
   # A signal to exec reaches the command (its trap runs; exec ends with its status).
   sbx_argv --as "$who" exec "$name" -- sh -c 'trap "echo got-term; exit 5" TERM; echo ready; sleep 30 & wait'
   run sh -c '"$@" > "$0" & p=$!; for i in $(seq 100); do grep -q ready "$0" 2>/dev/null && break; sleep 0.1; done

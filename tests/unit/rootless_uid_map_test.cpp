@@ -53,3 +53,29 @@ TEST_CASE("helper argv maps self, then subordinate ids beside it", "[rootless]")
   CHECK(helper_argv("newuidmap", 42, 995, 995, id_range{231072, 65536}) ==
         v{"newuidmap", "42", "995", "995", "1", "0", "231072", "995"});
 }
+
+TEST_CASE("id maps: least privilege keeps the invoking ids, --map-root makes them 0", "[rootless]") {
+  // An ordinary user, by default: itself inside, one line each.
+  auto user = plan_id_maps(1000, 1001, true, false);
+  CHECK(user.uid_map == "1000 1000 1\n");
+  CHECK(user.gid_map == "1001 1001 1\n");
+  CHECK(user.inside_uid == 1000);
+  CHECK(user.inside_gid == 1001);
+  CHECK(user.deny_setgroups);
+  // The same user with --map-root: uid and gid 0 inside.
+  auto mapped = plan_id_maps(1000, 1001, false, false);
+  CHECK(mapped.uid_map == "0 1000 1\n");
+  CHECK(mapped.gid_map == "0 1001 1\n");
+  CHECK(mapped.inside_uid == 0);
+  CHECK(mapped.deny_setgroups);
+  // Root stays uid 0 either way (its own uid); capabilities are what differ.
+  CHECK(plan_id_maps(0, 0, true, false).uid_map == "0 0 1\n");
+  CHECK(plan_id_maps(0, 0, false, false).uid_map == "0 0 1\n");
+  // Root's --exec-group sandbox: every id onto itself, setgroups allowed.
+  for (bool keep : {true, false}) {
+    auto all = plan_id_maps(0, 0, keep, true);
+    CHECK(all.uid_map == "0 0 4294967295\n");
+    CHECK(all.gid_map == "0 0 4294967295\n");
+    CHECK_FALSE(all.deny_setgroups);
+  }
+}
