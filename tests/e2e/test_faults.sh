@@ -2,10 +2,10 @@
 # e2e: faults that stay in the suite (issue 21 item 4). Under the backend
 # the suite runs with (rootless, or --root with NETPEN_E2E_BACKEND=rootful),
 # as root and as the test user:
-#   - netpen SIGKILLed at random moments of its TEAR-DOWN (0 to the measured
-#     tear-down time after the command's last step) and of its whole life
-#     (0 to a whole run's time after the start), NETPEN_E2E_FAULT_KILLS
-#     times each (default 12). After each kill: no process of netpen or of
+#   - netpen SIGKILLed NETPEN_E2E_FAULT_KILLS times (default 12) per user:
+#     half at random moments of its TEAR-DOWN (0 to the measured tear-down
+#     time after the command's last step), half at random moments of its
+#     whole life (0 to a whole run's time after the start). After each kill: no process of netpen or of
 #     the tree is left, `netpen cleanup` exits 0, the lab host's links,
 #     nftables, rules, routes and forwarding sysctls are as before, no
 #     record is left under /run/netpen or /run/user/UID/netpen, no netpen
@@ -18,9 +18,13 @@
 #   - an unwritable output path (--log, -o, --learn): one `netpen: error:`
 #     line, exit 2, and the command never runs.
 #   - a proxy that dies mid-stream (-p through the lab's tinyproxy, killed
-#     during a large download): the client gets an error within seconds,
-#     netpen ends with the client's status (no hang, no crash), the flow log
-#     closes the flow, and a run through the restarted proxy works.
+#     during a large download): the client gets an error once the bytes
+#     already buffered on the way have arrived (bounded: 20 s), netpen ends
+#     with the client's status (no hang, no crash), the flow log closes the
+#     flow with the bytes that came, and a run through the restarted proxy
+#     works. (The dying proxy's kernel ends the tunnel with a FIN, as a
+#     proxy that closes it normally would: the log says "closed"; the
+#     client's own protocol tells the cut: curl's exit 18.)
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup
@@ -51,6 +55,7 @@ records() {
   ls -1 /run/netpen 2> /dev/null | sed 's|^|/run/netpen/|'
   find /run/user -mindepth 2 -maxdepth 4 -path '*/netpen*' 2> /dev/null
 }
+# (commands for `run`: it calls NAME_argv)
 records_argv() { E2E_ARGV=(bash -c "$(declare -f records); records | sort"); }
 leftovers_argv() { E2E_ARGV=(bash -c "$(declare -f leftovers); leftovers"); }
 tree_left() { pgrep -f "$TOKEN" > /dev/null || pgrep -f "^$E2E_NETPEN( |\$)" > /dev/null; }
@@ -103,18 +108,20 @@ after_kill() {
   if grep -qE 'left alone|kept|failed' <<< "$OUT"; then why+="cleanup: $OUT "; fi
   run rootful_host_state
   ((RC == 0)) && [[ $OUT == "$host_before" ]] || why+="the lab host's state changed "
-  run records_argv
-  [[ $OUT == "$records_before" ]] || why+="records left: $(comm -13 <(echo "$records_before") <(echo "$OUT") | tr '\n' ' ') "
-  run leftovers_argv
-  [[ $OUT == "$files_before" ]] || why+="files or mounts left: $(comm -13 <(echo "$files_before") <(echo "$OUT") | tr '\n' ' ') "
+  run records
+  ((RC == 0)) && [[ $OUT == "$records_before" ]] ||
+    why+="records left: $(comm -13 <(sort <<< "$records_before") <(sort <<< "$OUT") | tr '\n' ' ') "
+  run leftovers
+  ((RC == 0)) && [[ $OUT == "$files_before" ]] ||
+    why+="files or mounts left: $(comm -13 <(sort <<< "$files_before") <(sort <<< "$OUT") | tr '\n' ' ') "
   run np --as "$who" -- curl -fsS -m 10 http://web.lab.test/index.html
   ((RC == 0)) && [[ $OUT == netpen-lab-index-ok ]] || why+="the next run failed (exit $RC: $ERR) "
   [[ -z $why ]] || FAILS+=("$why")
 }
 
-# kill_runs WHO: KILLS runs killed in their tear-down, KILLS at any moment.
+# kill_runs WHO: KILLS runs: half killed in their tear-down, half at any moment.
 kill_runs() {
-  local who=$1 i delay mark phase
+  local who=$1 i delay mark phase n
   if ! calibrate "$who"; then
     not_ok "[$who] a whole run to time its tear-down"
     return
@@ -122,7 +129,9 @@ kill_runs() {
   ok "[$who] a whole run takes ${LIFE_MS} ms, its tear-down (after the command's last step) ${TEARDOWN_MS} ms"
   for phase in teardown life; do
     FAILS=()
-    for ((i = 0; i < KILLS; i++)); do
+    n=$((KILLS - KILLS / 2))
+    [[ $phase == teardown ]] && n=$((KILLS / 2))
+    for ((i = 0; i < n; i++)); do
       mark=$LAB_TMP/mark-$i
       rm -f "$mark"
       tree_cmd "$mark"
@@ -139,9 +148,9 @@ kill_runs() {
       after_kill "$who"
     done
     if ((${#FAILS[@]} == 0)); then
-      ok "[$who] $KILLS runs SIGKILLed in their $phase: after each, cleanup exits 0, nothing is left, the next run works"
+      ok "[$who] $n runs SIGKILLed in their $phase: after each, cleanup exits 0, nothing is left, the next run works"
     else
-      not_ok "[$who] $KILLS runs SIGKILLed in their $phase: after each, cleanup exits 0, nothing is left, the next run works" \
+      not_ok "[$who] $n runs SIGKILLed in their $phase: after each, cleanup exits 0, nothing is left, the next run works" \
         "$(printf '%s\n' "${FAILS[@]}")"
     fi
   done
@@ -238,7 +247,7 @@ proxy_up() { in_host curl -fsS -m 2 -o /dev/null -x http://proxy.lab.test:3128 h
 log=$LAB_TMP/proxy-dies.jsonl
 out=$LAB_TMP/proxy-dies.out err=$LAB_TMP/proxy-dies.err
 start_bg root "$out" "$err" -p http://proxy.lab.test:3128 --log "$log" -- \
-  curl -sS -m 120 --limit-rate 4M -o /dev/null -w '%{size_download}\n' http://web.lab.test/big.bin
+  curl -sS -m 120 --limit-rate 16M -o /dev/null -w '%{size_download}\n' http://web.lab.test/big.bin
 # shellcheck disable=SC2317 # called through wait_for
 downloading() { grep -q '"event": *"flow_open".*"203.0.113.10:80"\|"dst": *"203.0.113.10:80".*"flow_open"' "$log" 2> /dev/null; }
 wait_for 20 downloading || not_ok "the download through the proxy started"
@@ -247,7 +256,7 @@ killed_at=$(now_ms)
 # shellcheck disable=SC2046
 kill -KILL $(proxy_pids) 2> /dev/null
 ended=0
-for ((i = 0; i < 150; i++)); do
+for ((i = 0; i < 200; i++)); do
   kill -0 "$BG" 2> /dev/null || { ended=1; break; }
   sleep 0.1
 done
@@ -255,23 +264,21 @@ if ((ended)); then
   wait "$BG"
   rc=$?
   took=$(($(now_ms) - killed_at))
-  ok "the proxy killed mid-download: the run ends ${took} ms later (bound 15 s)"
+  ok "the proxy killed mid-download: the run ends ${took} ms later (bound 20 s)"
   size=$(cat "$out")
   check "... the client got an error (curl exit 18 or 56, not 0), netpen passed it on (exit $rc, $size bytes)" \
     test "$rc" -eq 18 -o "$rc" -eq 56
   check "... and the download was cut short (not all 200 MB)" test "${size:-0}" -lt $((LAB_BIG_MB * 1024 * 1024))
   check_no_match "... netpen neither crashed nor failed (no 'netpen: error:' line)" '^netpen: error: ' cat "$err"
-  check_output_eq "... the flow log closes the flow to web:80" "closed" python3 -c "
-import json
-c = [e for e in map(json.loads, open('$log')) if e['event'] == 'flow_close' and e.get('dst') == '203.0.113.10:80']
-print(' '.join(sorted(set('closed' if e.get('end') else 'none' for e in c))) or 'no flow_close')"
   run python3 -c "
 import json
 c = [e for e in map(json.loads, open('$log')) if e['event'] == 'flow_close' and e.get('dst') == '203.0.113.10:80']
-print(c[-1].get('end'), c[-1].get('bytes_in'))"
-  echo "# the flow's end in the log: $OUT"
+print(*((c[-1]['end'], c[-1]['bytes_in']) if c else ('none', 0)))"
+  read -r end_how bytes_in <<< "$OUT"
+  check "... the flow log closes the flow to web:80 (end '$end_how') with the bytes that came ($bytes_in)" \
+    test "${bytes_in:-0}" -gt 0 -a "${bytes_in:-0}" -lt $((LAB_BIG_MB * 1024 * 1024))
 else
-  not_ok "the proxy killed mid-download: the run ends within 15 s"
+  not_ok "the proxy killed mid-download: the run ends within 20 s"
   kill -KILL "$BG" 2> /dev/null
   wait "$BG" 2> /dev/null
 fi
