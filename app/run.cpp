@@ -487,7 +487,7 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
     log::error("--fail-on-leak: {} attempt(s) to reach something the policy denies", outputs.denied());
     status = 1;
   }
-  outputs.finish(status);
+  status = outputs.finish(status);  // 1 instead of 0 when the flow log or the capture is incomplete
   const auto st = relay.stats();
   if (hooks == nullptr)
     log::info("the tree ended after {:.3f} s, status {}: {} tcp and {} udp flows, {} dns queries, {} denied",

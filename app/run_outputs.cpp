@@ -66,20 +66,30 @@ result<std::unique_ptr<run_outputs>> run_outputs::open(const run_config& cfg, ev
   const auto owner = invoking_user();
   if (cfg.flow_log_path) {
     const int fd = ::open(cfg.flow_log_path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return fail("flow-log", "cannot write the flow log '" + *cfg.flow_log_path + "': " + std::strerror(errno));
+    // (the option check found the path writable; what fails here is a race: usage still)
+    if (fd < 0) return fail("usage", "cannot write the flow log '" + *cfg.flow_log_path + "': " + std::strerror(errno));
     if (owner) (void)::fchown(fd, owner->first, owner->second);
     out->log_ = ::fdopen(fd, "w");
     if (out->log_ == nullptr) {
       ::close(fd);
       return fail("flow-log", "cannot write the flow log '" + *cfg.flow_log_path + "'");
     }
+    out->log_path_ = *cfg.flow_log_path;
     out->write_log_line(events::run_start_line(out->info_));
   }
   if (cfg.capture_path) {
     auto cap = capture::tree_capture::open(*cfg.capture_path, capture_point_of(cfg.capture_at),
                                            describe_run(out->info_), owner, cfg.backend == backend_kind::rootful);
-    if (!cap) return unexpected<error>(cap.error());
+    if (!cap) {
+      if (cap.error().code == "capture-open") return fail("usage", cap.error().message);  // the user's path
+      return unexpected<error>(cap.error());
+    }
     out->capture_ = std::move(*cap);
+    out->capture_->set_on_write_error([failed = &out->capture_failed_](const error& e) {
+      failed->store(true);
+      log::error("{}; the capture is incomplete from here on (the run goes on; netpen will not exit 0) [{}]",
+                 e.message, e.code);
+    });
   }
   return out;
 }
@@ -89,10 +99,15 @@ run_outputs::~run_outputs() {
 }
 
 void run_outputs::write_log_line(const std::string& line) {
-  if (log_ == nullptr) return;
-  std::fputs(line.c_str(), log_);
-  std::fputc('\n', log_);
-  std::fflush(log_);  // a reader (tail -f) sees each event as it happens
+  if (log_ == nullptr || log_failed_) return;
+  errno = 0;
+  // a reader (tail -f) sees each event as it happens: flushed every line
+  if (std::fputs(line.c_str(), log_) >= 0 && std::fputc('\n', log_) != EOF && std::fflush(log_) == 0) return;
+  const int err = errno != 0 ? errno : EIO;
+  log_failed_ = true;  // said once; nothing more is written
+  log::error("cannot write the flow log '{}': {}; the log is incomplete from here on (the run goes on; netpen "
+             "will not exit 0) [flow-log-write]",
+             log_path_, std::strerror(err));
 }
 
 void run_outputs::on_event(const events::event& e) {
@@ -140,18 +155,22 @@ void run_outputs::on_claim(const events::event& e) {
   capture_->on_event(e);  // a flow_open again, now with its claim: only the comments take it
 }
 
-void run_outputs::finish(int exit_status) {
-  if (finished_) return;
+int run_outputs::finish(int exit_status) {
+  if (finished_) return exit_status;
   finished_ = true;
   if (live_) {
     if (auto line = live_->flush_folded()) log::write_line(*line);
   }
   if (capture_) {
     capture_->close();
-    for (const auto& err : capture_->errors()) log::warn("capture: {}", err.message);
-    if (capture_->packets_dropped() > 0)
+    for (const auto& err : capture_->errors())
+      if (err.code != "capture-write") log::warn("capture: {}", err.message);  // a write error was said already
+    if (capture_failed_.load())
+      log::warn("capture: {} packets were not written", capture_->packets_dropped());
+    else if (capture_->packets_dropped() > 0)
       log::warn("capture: {} packets were dropped (the disk could not keep up)", capture_->packets_dropped());
   }
+  exit_status = status_with_outputs(exit_status, capture_failed_.load() || log_failed_);
   events::run_end end;
   end.exit_status = exit_status;
   end.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
@@ -164,6 +183,8 @@ void run_outputs::finish(int exit_status) {
     if (!text.empty() && text.back() == '\n') text.pop_back();
     log::write_line(text);
   }
+  // run_end was the log's last chance: a failure there is said now, and counts
+  return status_with_outputs(exit_status, capture_failed_.load() || log_failed_);
 }
 
 }  // namespace netpen::app

@@ -3,7 +3,16 @@
 // ends), the pcapng capture (-o; its observers go to the engine) and
 // the learned profile (--learn, written at the end), the warnings everyone sees (proxy failures, denials, errors). One object
 // per run, fed on the engine's event strand; finish() ends every output.
+//
+// An output that cannot be written during the run (a full disk: ENOSPC, an
+// I/O error) is said once, when it happens, as `netpen: error: ...` naming
+// the file and why; that output stops there and the run goes on (the policy
+// is enforced either way, and killing the tree would lose the work the
+// user asked for), but the record is incomplete: finish() turns the
+// command's status 0 into 1, so a script that relies on the log or the
+// capture never takes an incomplete one for a whole one (docs/flow-log.md).
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -46,8 +55,10 @@ class run_outputs {
   }
   // Denied attempts so far (for --fail-on-leak; events/attempts.hpp).
   std::uint64_t denied() const { return attempts_.count(); }
-  // After the engine stopped: the log's last record, the summary, the capture closed.
-  void finish(int exit_status);
+  // After the engine stopped: the log's last record, the summary, the
+  // capture closed. Returns the status netpen exits with: `exit_status`,
+  // or 1 instead of 0 when the flow log or the capture is incomplete.
+  int finish(int exit_status);
 
  private:
   run_outputs() = default;
@@ -58,6 +69,9 @@ class run_outputs {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::optional<events::live_formatter> live_;
   std::FILE* log_ = nullptr;
+  std::string log_path_;
+  bool log_failed_ = false;                   // the events strand, then finish()
+  std::atomic<bool> capture_failed_{false};   // set on a capture writer thread
   std::optional<events::summary_builder> summary_;
   output_format summary_format_ = output_format::text;
   std::unique_ptr<capture::tree_capture> capture_;
@@ -66,6 +80,12 @@ class run_outputs {
   bool finished_ = false;
   events::attempt_counter attempts_;
 };
+
+// The status a run exits with when an output was left incomplete: the
+// command's own, except that 0 becomes 1 (as --fail-on-leak does).
+inline int status_with_outputs(int command_status, bool outputs_incomplete) {
+  return outputs_incomplete && command_status == 0 ? 1 : command_status;
+}
 
 // The invoking user when netpen runs as root for someone (SUDO_UID/SUDO_GID).
 std::optional<std::pair<uid_t, gid_t>> invoking_user();

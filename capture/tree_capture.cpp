@@ -137,6 +137,10 @@ void tree_capture::close() {
   for (const auto& f : files_) f->close();
 }
 
+void tree_capture::set_on_write_error(const std::function<void(const error&)>& callback) {
+  for (auto& f : files_) f->set_on_error(callback);
+}
+
 std::uint64_t tree_capture::packets_written() const {
   std::uint64_t n = 0;
   for (const auto& f : files_) n += f->packets_written();

@@ -24,6 +24,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,10 @@ class tree_capture {
   // --root: the tree's addresses, which name its flows in the egress file's
   // comments (before start(); addresses that do not parse are skipped).
   void set_tree(const std::vector<std::string>& addresses);
+
+  // Every file's capture_file::set_on_error (before start()): called at
+  // most once per file, on its writer thread, when a write fails.
+  void set_on_write_error(const std::function<void(const error&)>& callback);
 
   void on_event(const events::event& e);  // the events strand
   // Stops the packet sockets ((wire-)egress) and writes out and closes every file.

@@ -285,15 +285,32 @@ result<std::string> read_file_for(std::string_view flag, const std::string& path
   return contents;
 }
 
+namespace {
+
+// Whether netpen (its effective ids, as it will open the file) may write
+// `path`: the file itself when it exists, else create it in `dir`. Checked
+// here so that an output that cannot be written stops the run before
+// anything is set up, even --learn's, which is written only at the end.
+result<void> check_writable(std::string_view flag, const std::string& path, const std::string& dir) {
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(path, ec);
+  const std::string& target = exists ? path : dir;
+  if (::faccessat(AT_FDCWD, target.c_str(), exists ? W_OK : W_OK | X_OK, AT_EACCESS) == 0) return {};
+  const int err = errno;
+  if (exists) return bad_value(flag, in_quotes(path) + " cannot be written: " + std::strerror(err));
+  return bad_value(flag, in_quotes(path) + " cannot be created in " + in_quotes(dir) + ": " + std::strerror(err));
+}
+
+}  // namespace
+
 result<void> check_output_path(std::string_view flag, const std::string& path) {
   if (path.empty()) return bad_value(flag, "empty file name");
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return bad_value(flag, in_quotes(path) + " is a directory");
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (parent.empty()) return {};
-  if (!std::filesystem::is_directory(parent, ec))
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
     return bad_value(flag, "directory " + in_quotes(parent.string()) + " does not exist");
-  return {};
+  return check_writable(flag, path, parent.empty() ? std::string(".") : parent.string());
 }
 
 }  // namespace netpen::app::cli

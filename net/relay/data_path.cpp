@@ -1,8 +1,12 @@
 // The relay's thread pool and lifecycle (see data_path.hpp).
 #include "net/relay/data_path.hpp"
 
+#include <asio/co_spawn.hpp>
+#include <asio/steady_timer.hpp>
+
 #include <cstdlib>
 
+#include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
 
 namespace netpen::relay {
@@ -48,11 +52,45 @@ result<void> data_path::start() {
   return {};
 }
 
-void data_path::attach_tap(int tap_fd) { engine_.attach_tap(tap_fd); }
+void data_path::attach_tap(int tap_fd) {
+  engine_.attach_tap(tap_fd);
+  start_stats();
+}
 
 result<void> data_path::attach_kernel_path(kernel_path path) {
   gate_ = std::make_unique<kernel_gate>(ctx_, services_, std::move(path));
-  return gate_->start();
+  if (auto started = gate_->start(); !started) return started;
+  start_stats();
+  return {};
+}
+
+void data_path::start_stats() {
+  const auto every = stats_interval(std::getenv("NETPEN_STATS"));
+  if (!every) return;
+  asio::co_spawn(ctx_, report_sizes_every(*every), log_failure("the stats line"));
+}
+
+// Ends with the io_context (stop() stops it; the timer's wait never completes).
+asio::awaitable<void> data_path::report_sizes_every(std::chrono::seconds every) {
+  asio::steady_timer timer(ctx_);
+  for (;;) {
+    timer.expires_after(every);
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec || stopped_.load()) co_return;
+    report_sizes();
+  }
+}
+
+// The engine's part (or the gate's) on its strand, then the services' on
+// theirs, then one line.
+void data_path::report_sizes() {
+  auto with_services = [this](relay_sizes s) {
+    services_.sizes(s, [](relay_sizes all) { log::write_line("netpen: stats: " + to_text(all)); });
+  };
+  if (gate_)
+    gate_->sizes(with_services);
+  else
+    engine_.sizes(with_services);
 }
 
 void data_path::publish(std::vector<bound_port> ports, inbound_options opts) {

@@ -8,15 +8,20 @@
 //   serve_host_ports(fds) --host-port: the listeners inside the tree (and
 //                         on the gateway under --root); see host_port_relay
 //   publish(ports, opts)  --publish: serve the bound ports (after the attach)
+//   NETPEN_STATS=SECONDS  from the attach on, every SECONDS a line
+//                         "netpen: stats: ..." on stderr with what the relay
+//                         holds (relay_sizes.hpp; scripts/soak reads it)
 //   stop()                the published ports closed, flows shut down and waited for (bounded), the
 //                         gate closed, DNS stopped, queued events published,
 //                         threads joined
 // See docs/architecture.md for the layers and the flow lifecycle.
 #pragma once
+#include <asio/awaitable.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -60,6 +65,11 @@ class data_path {
   engine_stats stats() const;
 
  private:
+  // NETPEN_STATS: the periodic stats line (started by the attach).
+  void start_stats();
+  asio::awaitable<void> report_sizes_every(std::chrono::seconds every);
+  void report_sizes();
+
   unsigned threads_wanted_;
   packet_pool pool_;  // before ctx_: buffers held by pending handlers return here
   asio::io_context ctx_;

@@ -223,6 +223,22 @@ void engine::answer_unknown_segment(const flow_key& key, const packet::frame& f)
   services_.tap().send_tcp_reset(key, reset->seq, reset->ack, reset->with_ack);
 }
 
+void engine::sizes(std::function<void(relay_sizes)> done) {
+  asio::post(dispatch_, [this, done = std::move(done)] {
+    relay_sizes s;
+    {
+      std::lock_guard lock(live_mu_);
+      s.live_flows = live_flows_;
+    }
+    s.tcp = tcp_flows_.size();
+    s.udp = udp_flows_.size();
+    s.icmp = icmp_flows_.size();
+    s.denied_said = denied_.size();
+    s.inbound_udp = inbound_udp_.size();
+    done(s);
+  });
+}
+
 void engine::flow_started() {
   std::lock_guard lock(live_mu_);
   ++live_flows_;

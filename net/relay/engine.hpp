@@ -34,6 +34,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -48,6 +49,7 @@
 #include "net/relay/frame_observer.hpp"
 #include "net/relay/inbound.hpp"
 #include "net/relay/packet_pool.hpp"
+#include "net/relay/relay_sizes.hpp"
 #include "net/relay/udp_idle_expiry.hpp"
 
 namespace netpen::packet {
@@ -91,6 +93,9 @@ class engine {
   // shutdown_grace); then closes the tap.
   void stop_flows();
   engine_stats stats() const;
+  // Its part of the stats line (relay_sizes.hpp), read on the dispatch
+  // strand; `done` runs there.
+  void sizes(std::function<void(relay_sizes)> done);
   // --host-port: UDP to a listed gateway port goes to this relay (set
   // before attach_tap; null: none).
   void route_host_ports(host_port_relay* relay) { host_ports_ = relay; }

@@ -2,6 +2,7 @@
 #include "net/relay/flow_services.hpp"
 
 #include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
 
 #include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
@@ -62,6 +63,15 @@ void flow_services::watch_dns_exchanges() {
     auto a = dns::answer_event(query, reply, "tcp");
     if (q) emit(std::move(*q));
     if (a) emit(std::move(*a));
+  });
+}
+
+void flow_services::sizes(relay_sizes s, std::function<void(relay_sizes)> done) {
+  asio::post(events_, [this, s, done = std::move(done)]() mutable {
+    s.owners = owners_.size();
+    s.names = names_->size();
+    s.dns_in_flight = dns_in_flight_.load();
+    done(s);
   });
 }
 

@@ -31,6 +31,7 @@
 #include "net/dns/synthetic_names.hpp"
 #include "net/policy/approval.hpp"
 #include "net/relay/flow_context.hpp"
+#include "net/relay/relay_sizes.hpp"
 #include "net/relay/process_finder.hpp"
 
 namespace netpen::relay {
@@ -130,6 +131,9 @@ class flow_services final : public flow_context {
   bool answer_dns_udp(const flow_key& key, std::vector<std::byte> query,
                       std::function<void(std::vector<std::byte>)> send);
   std::uint64_t dns_udp_queries() const { return dns_udp_.load(std::memory_order_relaxed); }
+  // Adds the services' part to the stats line (relay_sizes.hpp), read on
+  // the events strand; `done` runs there.
+  void sizes(relay_sizes s, std::function<void(relay_sizes)> done);
 
  private:
   bool query_allowed(const std::string& qname, std::uint16_t qtype);  // the forwarder's filter (flow_judge.cpp)

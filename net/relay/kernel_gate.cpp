@@ -74,6 +74,17 @@ result<void> kernel_gate::start() {
   return {};
 }
 
+void kernel_gate::sizes(std::function<void(relay_sizes)> done) {
+  asio::post(strand_, [this, done = std::move(done)] {
+    relay_sizes s;
+    s.rootful = true;
+    s.gate_pending = table_.pending();
+    s.gate_decided = table_.decided();
+    s.gate_claiming = table_.claiming();
+    done(s);
+  });
+}
+
 void kernel_gate::stop() {
   if (stopping_.exchange(true)) return;
   auto done = std::make_shared<std::promise<void>>();

@@ -70,6 +70,7 @@
 #include "net/relay/first_bytes.hpp"
 #include "net/policy/policy.hpp"
 #include "net/relay/gate_table.hpp"
+#include "net/relay/relay_sizes.hpp"
 #include "net/sniff/claim.hpp"
 
 namespace netpen::relay {
@@ -115,6 +116,9 @@ class kernel_gate {
   result<void> start();
   // Stops reading and closes every flow still open (bounded wait).
   void stop();
+  // Its part of the stats line (relay_sizes.hpp), read on its strand;
+  // `done` runs there.
+  void sizes(std::function<void(relay_sizes)> done);
 
  private:
   // kernel_gate.cpp
