@@ -23,6 +23,7 @@ struct status_ids {
   gid_t egid = 0;
   std::vector<gid_t> groups;
   int nspid = 0;
+  pid_t tgid = 0;
   bool ok = false;
 };
 
@@ -40,6 +41,7 @@ status_ids read_status(pid_t pid) {
     if (key == "Gid:" && (fields >> real >> effective)) s.egid = static_cast<gid_t>(effective), have_gid = true;
     if (key == "Groups:")
       for (unsigned long g = 0; fields >> g;) s.groups.push_back(static_cast<gid_t>(g));
+    if (key == "Tgid:") fields >> s.tgid;
     if (key == "NSpid:")
       for (int p = 0; fields >> p;) s.nspid = p;  // the innermost namespace's pid comes last
   }
@@ -146,6 +148,8 @@ borrowed_credentials::~borrowed_credentials() {
 
 events::process_info process_of(pid_t pid) {
   events::process_info p;
+  const status_ids thread = read_status(pid);  // pid may be a thread's id: name its process
+  if (thread.tgid > 0) pid = thread.tgid;
   p.pid = pid;
   p.sandbox_pid = read_status(pid).nspid;
   std::ifstream in(proc(pid, "cmdline"), std::ios::binary);

@@ -7,7 +7,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
+#include <cstdlib>
+#include <fstream>
 #include <cstring>
 #include <optional>
 
@@ -28,6 +32,17 @@ int socket_option(int fd, int option) {
 }
 
 int result_of(long r) { return r < 0 ? -errno : static_cast<int>(r); }
+
+constexpr unsigned pidfd_thread = O_EXCL;  // PIDFD_THREAD
+
+// The process a thread belongs to (Tgid: of /proc/TID/status), or tid itself.
+pid_t thread_group_of(pid_t tid) {
+  std::ifstream in("/proc/" + std::to_string(tid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("Tgid:")) return static_cast<pid_t>(std::strtol(line.c_str() + 5, nullptr, 10));
+  return tid;
+}
 
 // One trapped call in progress.
 class call {
@@ -63,7 +78,11 @@ class call {
 };
 
 std::optional<long> call::run() {
-  unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0U)));
+  // req.pid is the trapped thread's id: a thread pidfd (PIDFD_THREAD, Linux
+  // 6.9) reaches the fd table that thread uses; older kernels: the process.
+  unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, pidfd_thread)));
+  if (pidfd.get() < 0) pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0U)));
+  if (pidfd.get() < 0) pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, thread_group_of(pid_), 0U)));
   if (pidfd.get() < 0) return -ESRCH;
   const int copied = copy_fd(pidfd.get(), static_cast<int>(req_.data.args[0]));
   if (copied < 0) return copied;  // EBADF as the kernel would say: never continue on a failed look

@@ -6,6 +6,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
@@ -16,6 +17,9 @@
 #include "backends/common/unix_guard_bound.hpp"
 #include "backends/common/unix_guard_filter.hpp"
 #include "backends/common/unix_guard_logic.hpp"
+
+// The netlink alignment macros mix int and size_t.
+#pragma GCC diagnostic ignored "-Wsign-conversion"
 
 using namespace netpen::backends::unix_guard;
 
@@ -118,7 +122,8 @@ TEST_CASE("unix guard: allow-list paths", "[unix_guard]") {
 }
 
 TEST_CASE("unix guard: sock_diag replies", "[unix_guard]") {
-  std::vector<std::byte> buf(NLMSG_SPACE(sizeof(unix_diag_msg) + NLA_HDRLEN + sizeof(unix_diag_vfs)) + NLMSG_SPACE(4));
+  const std::size_t first = NLMSG_SPACE(sizeof(unix_diag_msg) + NLA_HDRLEN + sizeof(unix_diag_vfs));
+  std::vector<std::byte> buf(first + NLMSG_SPACE(sizeof(int)));
   nlmsghdr h{};
   h.nlmsg_len = NLMSG_LENGTH(sizeof(unix_diag_msg) + NLA_HDRLEN + sizeof(unix_diag_vfs));
   h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
@@ -133,7 +138,7 @@ TEST_CASE("unix guard: sock_diag replies", "[unix_guard]") {
   vfs.udiag_vfs_dev = (8U << 20) | 3U;  // the kernel's encoding of 8:3
   std::memcpy(buf.data() + attr_at + NLA_HDRLEN, &vfs, sizeof vfs);
   nlmsghdr done{};
-  done.nlmsg_len = NLMSG_LENGTH(4);
+  done.nlmsg_len = NLMSG_LENGTH(sizeof(int));
   done.nlmsg_type = NLMSG_DONE;
   std::memcpy(buf.data() + NLMSG_ALIGN(h.nlmsg_len), &done, sizeof done);
   bound_set out;
