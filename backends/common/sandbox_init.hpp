@@ -8,7 +8,9 @@
 //      127.0.0.1 and [::1] in the new network namespace and sends them
 //      ("listeners", in batches), then the parent "ok"+tap fd; or an error
 //      naming the failed step, and then exits without running anything;
-//   3. waits for "run" (launch()), forks the command into its own process
+//   3. waits for "run" (launch()); with spec.unix_guard installs the
+//      Unix-socket guard's seccomp filter and hands its fds over
+//      (unix_guard_filter.hpp); forks the command into its own process
 //      group (the terminal's foreground group when netpen had the terminal)
 //      and execs it; with a socket helper channel, then forks the helper
 //      (socket_helper.hpp);

@@ -15,16 +15,20 @@
 namespace netpen::backends::unix_guard {
 namespace {
 
+// NLA_ALIGN/NLA_HDRLEN without the header's int arithmetic.
+constexpr std::size_t nla_align(std::size_t n) { return (n + 3) & ~std::size_t{3}; }
+constexpr std::size_t nla_header = nla_align(sizeof(nlattr));
+
 void add_vfs(const unix_diag_msg* msg, std::size_t len, bound_set& out) {
   const auto* attr = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(msg) + NLMSG_ALIGN(sizeof *msg));
   std::size_t left = len > NLMSG_ALIGN(sizeof *msg) ? len - NLMSG_ALIGN(sizeof *msg) : 0;
   while (left >= sizeof(nlattr) && attr->nla_len >= sizeof(nlattr) && attr->nla_len <= left) {
-    if ((attr->nla_type & NLA_TYPE_MASK) == UNIX_DIAG_VFS && attr->nla_len >= NLA_HDRLEN + sizeof(unix_diag_vfs)) {
+    if ((attr->nla_type & NLA_TYPE_MASK) == UNIX_DIAG_VFS && attr->nla_len >= nla_header + sizeof(unix_diag_vfs)) {
       unix_diag_vfs vfs{};
-      std::memcpy(&vfs, reinterpret_cast<const char*>(attr) + NLA_HDRLEN, sizeof vfs);
+      std::memcpy(&vfs, reinterpret_cast<const char*>(attr) + nla_header, sizeof vfs);
       out.emplace(kernel_dev_to_user(vfs.udiag_vfs_dev), static_cast<ino_t>(vfs.udiag_vfs_ino));
     }
-    const std::size_t step = NLA_ALIGN(attr->nla_len);
+    const std::size_t step = nla_align(attr->nla_len);
     if (step >= left) break;
     left -= step;
     attr = reinterpret_cast<const nlattr*>(reinterpret_cast<const char*>(attr) + step);
