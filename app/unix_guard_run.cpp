@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "net/common/log.hpp"
+#include "net/events/text_util.hpp"
 
 namespace netpen::app {
 
@@ -11,7 +12,7 @@ events::event unix_refusal_event(const backends::unix_refusal& r) {
   events::event e;
   e.what = events::kind::denied;
   e.protocol = "unix";
-  e.destination = r.path;
+  e.destination = events::printable(r.path);  // the tree chose these bytes: no terminal escapes
   e.policy = "unix-socket";
   e.reason = fmt::format("{} to a Unix socket the tree did not create (--allow-unix PATH allows it)", r.call);
   e.process = r.process;
