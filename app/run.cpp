@@ -26,6 +26,7 @@
 
 #include "app/cli/publish_spec.hpp"
 #include "app/proxy_setup.hpp"
+#include "app/unix_guard_run.hpp"
 #include "app/interactive/terminal_approver.hpp"
 #include "app/run_outputs.hpp"
 #include "capture/link_tap.hpp"
@@ -153,6 +154,7 @@ result<prepared_run> prepare(const run_config& cfg) {
   const bool rootless = cfg.backend != backend_kind::rootful;
   p.spec.keep_uid = rootless && !cfg.map_root;
   p.spec.least_privilege = rootless && !cfg.map_root;
+  p.spec.unix_guard = cfg.block_unix;
   p.relay.services.host_ports = p.spec.host_ports;
   p.spec.ipv4_route = host_has_default_route(false);
   p.spec.ipv6_route = host_has_default_route(true);
@@ -469,6 +471,8 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
   if (auto served = serve_host_ports(p, b, relay); !served) return fail(served.error());
   relay.publish(std::move(published), inbound_options_of(b));
   if (auto launched = b.sandbox->launch(); !launched) return fail(launched.error());
+  auto unix_guard = start_unix_guard(cfg, *b.sandbox, relay);  // the tree's connects wait for it
+  if (!unix_guard) return fail(unix_guard.error());
   const auto launched_at = std::chrono::steady_clock::now();
   const auto policy = policy_controls(cfg);
   log::info("{} sandbox ready; dns forwarded to {}; policy: {}; running: {}",
@@ -480,6 +484,7 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
   } else {
     status = b.sandbox->wait();
   }
+  if (*unix_guard) (*unix_guard)->stop();  // before the relay: its refusals are published
   if (b.link_capture) b.link_capture->close();
   if (approver) approver->close();  // questions still out are denied: nothing is left waiting
   relay.stop();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/common/unique_fd.hpp"
+#include "backends/common/unix_guard_supervisor.hpp"
 #include "net/common/error.hpp"
 #include "net/relay/host_port_set.hpp"
 
@@ -41,6 +42,7 @@ struct sandbox_spec {
   bool persistent = false;                  // `netpen create`: no command; the init runs exec requests
   bool wait_all = false;                    // --wait-all: the run ends when the whole tree has, not the command
   bool map_host_ids = false;                // rootless as root: map every host id to itself (--exec-group)
+  bool unix_guard = false;                  // --block-unix (or implied): the Unix-socket guard's filter (unix_guard_filter.hpp)
 };
 
 class sandbox {
@@ -88,6 +90,9 @@ class sandbox {
   // pidfd (readable once it exited). -1 when not available.
   virtual int control_fd() const { return -1; }
   virtual int init_pidfd() const { return -1; }
+  // spec.unix_guard, after launch(): the guard's notification and sock_diag
+  // fds, for unix_guard_supervisor (ownership passes to the caller).
+  virtual unix_guard_fds take_unix_guard() { return {}; }
 };
 
 // Starts a rootless sandbox (user+net+mount+pid namespaces, tap0): forks its

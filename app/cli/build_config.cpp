@@ -2,7 +2,10 @@
 // conflicts between flags.
 #include "app/cli/build_config.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <array>
 #include <string_view>
 #include <tuple>
@@ -10,6 +13,7 @@
 #include "app/cli/policy_entry.hpp"
 #include "app/cli/publish_spec.hpp"
 #include "app/cli/validators.hpp"
+#include "backends/common/unix_guard_logic.hpp"
 #include "net/dns/hosts_file.hpp"
 
 namespace netpen::app::cli {
@@ -297,12 +301,38 @@ result<void> check_conflicts(const raw_options& raw, const CLI::App& app, const 
   return {};
 }
 
+// --block-unix, on by itself under --offline and every default-deny policy
+// (allow rules without --default-policy allow, --default-policy deny,
+// --interactive, --proxy-only); --allow-unix made absolute against the cwd.
+result<void> read_unix_guard(const raw_options& raw, run_config& c) {
+  const bool default_deny =
+      c.offline || c.interactive || c.proxy_only ||
+      (c.default_policy_choice ? *c.default_policy_choice == default_policy::deny : !c.allow.empty());
+  c.block_unix = raw.block_unix || default_deny;
+  if (!raw.allow_unix.empty() && !c.block_unix)
+    return conflict("--allow-unix requires --block-unix, --offline or a default-deny policy "
+                    "(without them the tree may reach any Unix socket)");
+  std::string cwd;
+  if (auto* here = ::getcwd(nullptr, 0)) {
+    cwd = here;
+    std::free(here);
+  }
+  for (const auto& path : raw.allow_unix) {
+    if (!path.starts_with('/') && cwd.empty()) return bad_value("--allow-unix", "cannot read the current directory");
+    auto absolute = backends::unix_guard::absolute_normalized(path, cwd);
+    if (!absolute) return bad_value("--allow-unix", "empty path");
+    c.allow_unix.push_back(*absolute);
+  }
+  return {};
+}
+
 }  // namespace
 
 result<run_config> build_run_config(const raw_options& raw, const CLI::App& app, const flag_names& shown) {
   run_config config;
   if (auto ok = read_values(raw, app, shown, config); !ok) return unexpected<error>(ok.error());
   if (auto ok = check_conflicts(raw, app, config); !ok) return unexpected<error>(ok.error());
+  if (auto ok = read_unix_guard(raw, config); !ok) return unexpected<error>(ok.error());
   return config;
 }
 

@@ -17,6 +17,7 @@
 
 #include "backends/common/fd_passing.hpp"
 #include "backends/common/signal_relay.hpp"
+#include "backends/common/unix_guard_filter.hpp"
 #include "net/common/log.hpp"
 
 namespace netpen::backends {
@@ -93,6 +94,7 @@ result<started_init> start_init(const sandbox_spec& spec, std::uint64_t namespac
   out.control = std::move(parent_end);
   out.sockets = std::move(helper_parent);
   out.term = term;
+  out.unix_guard = spec.unix_guard;
   log::debug("sandbox init is pid {}", out.pid);
   return out;
 }
@@ -109,7 +111,8 @@ init_driver::init_driver(started_init init)
       pidfd_(std::move(init.pidfd)),
       control_(std::move(init.control)),
       sockets_(std::move(init.sockets)),
-      term_(init.term) {}
+      term_(init.term),
+      unix_guard_(init.unix_guard) {}
 
 init_driver::~init_driver() { terminate(); }
 
@@ -141,7 +144,25 @@ result<void> init_driver::launch() {
   if (!ready_) return fail("not-ready", "the sandbox is not set up yet (wait_ready)");
   if (auto r = send_message(control_.get(), msg_run); !r) return r;
   launched_ = true;
+  if (unix_guard_) return take_guard_fds();
   return {};
+}
+
+// The init installed the Unix-socket guard's filter and wrote the numbers
+// of its fds (unix_guard_filter.hpp): copied out of it with pidfd_getfd,
+// then the init is told to close its own copies and go on.
+result<void> init_driver::take_guard_fds() {
+  auto m = receive_message(control_.get());
+  if (!m) return fail("unix-guard", "the sandbox process died while installing the Unix-socket guard");
+  if (!m->payload.empty() && m->payload[0] == msg_error_tag) return unexpected(decode_child_error(m->payload));
+  const auto numbers = parse_unix_guard_message(m->payload);
+  if (!numbers) return fail("unix-guard", "unexpected message from the sandbox process: " + m->payload);
+  for (auto [from, to] : {std::pair{numbers->listener, &guard_.listener}, std::pair{numbers->diag, &guard_.diag}}) {
+    const long fd = ::syscall(SYS_pidfd_getfd, pidfd_.get(), from, 0U);
+    if (fd < 0) return fail("unix-guard", fmt::format("cannot take the Unix-socket guard's fd: {}", std::strerror(errno)));
+    to->reset(static_cast<int>(fd));
+  }
+  return send_message(control_.get(), msg_unix_guard_taken);
 }
 
 int init_driver::wait() {

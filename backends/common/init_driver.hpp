@@ -23,6 +23,7 @@ struct started_init {
   pid_t pid = -1;
   unique_fd pidfd, control;
   unique_fd sockets;  // the socket helper's channel (spec.socket_helper), else empty
+  bool unix_guard = false;  // spec.unix_guard: launch() takes the guard's fds
   terminal_state term;
 };
 
@@ -51,6 +52,7 @@ class init_driver : public sandbox {
   int wait() override;
   int control_fd() const override { return control_.get(); }
   int init_pidfd() const override { return pidfd_.get(); }
+  unix_guard_fds take_unix_guard() override { return std::move(guard_); }
 
  protected:
   // Ends the init now (SIGKILL) and reaps it, unless it already ended.
@@ -58,6 +60,7 @@ class init_driver : public sandbox {
 
  private:
   bool on_control();
+  result<void> take_guard_fds();
   void kill_and_reap();
 
   pid_t pid_;
@@ -68,6 +71,8 @@ class init_driver : public sandbox {
   bool ready_ = false;  // wait_ready() succeeded (the fd may since have been released)
   bool launched_ = false;
   std::optional<int> status_;
+  bool unix_guard_ = false;
+  unix_guard_fds guard_;
 };
 
 }  // namespace netpen::backends

@@ -24,6 +24,7 @@
 #include "backends/common/identity.hpp"
 #include "backends/common/init_spawner.hpp"
 #include "backends/common/privilege_drop.hpp"
+#include "backends/common/unix_guard_filter.hpp"
 #include "net/common/log.hpp"
 
 namespace netpen::backends {
@@ -218,6 +219,7 @@ void run_sandbox_init(const init_config& cfg) {
   handed->reset();
 
   if (!wait_for(cfg.control_fd, msg_run)) ::_exit(init_failure);
+  if (cfg.spec->unix_guard) start_unix_guard(cfg.control_fd);  // before anything of the tree runs
   if (cfg.spec->persistent) {  // `netpen create`: no command of its own
     if (cfg.socket_helper_fd >= 0) start_socket_helper(cfg);
     serve_spawns(cfg.control_fd, cfg.command_mask);

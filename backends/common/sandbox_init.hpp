@@ -10,7 +10,10 @@
 //      command it starts could hold (privilege_drop.hpp), then sends the
 //      parent "ok"+tap fd; or an error naming the failed step, and then
 //      exits without running anything;
-//   3. waits for "run" (launch()), forks the command into its own process
+//   3. waits for "run" (launch()); with spec.unix_guard installs the
+//      Unix-socket guard's seccomp filter and hands its fds over
+//      (unix_guard_filter.hpp; it still holds CAP_SYS_ADMIN in its user
+//      namespace, so no no_new_privs is needed); forks the command into its own process
 //      group (the terminal's foreground group when netpen had the terminal)
 //      and execs it; with a socket helper channel, then forks the helper
 //      (socket_helper.hpp);

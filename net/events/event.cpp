@@ -42,7 +42,7 @@ std::string subject(const event& e) {
   if (is_dns_denial(e)) return "dns " + asked_text(e);
   const std::string where = e.name ? fmt::format("{} ({})", *e.name, e.destination) : e.destination;
   const std::string claim = printable(claim_text(e));  // bytes from the tree: no terminal escapes
-  return fmt::format("{} {} -> {}{}{}{}", e.protocol, e.source, where, e.direction == "inbound" ? " (inbound)" : "",
+  return fmt::format("{}{}{} -> {}{}{}{}", e.protocol, e.source.empty() ? "" : " ", e.source, where, e.direction == "inbound" ? " (inbound)" : "",
                      claim.empty() ? "" : " ", claim);
 }
 

@@ -58,6 +58,8 @@ class data_path {
   result<void> serve_host_ports(std::vector<int> fds) { return host_ports_.serve(std::move(fds)); }
   // The sandbox's init: flows' processes are looked up among its tree.
   void set_tree(pid_t init_pid) { services_.set_tree(init_pid); }
+  // An event from outside the engine (any thread), published with the rest.
+  void raise(events::event e) { services_.emit(std::move(e)); }
   // --publish: serves the ports bound before the command ran (after
   // attach_tap or attach_kernel_path; see inbound_paths.hpp for the routes).
   void publish(std::vector<bound_port> ports, inbound_options opts);

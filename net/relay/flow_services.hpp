@@ -92,6 +92,9 @@ class flow_services final : public flow_context {
   void icmp_error_to_child(const flow_key& key, const icmp_report& report,
                            std::span<const std::byte> quoted_packet) override;
 
+  // Publishes an event raised outside the engine (the Unix-socket guard's
+  // refusals) on the events strand, in order with the others.
+  void emit(events::event e);
   // The sandbox's init: flows' processes are looked up among its tree.
   void set_tree(pid_t init_pid);
   bool observing() const override { return opts_.observe; }
@@ -154,7 +157,6 @@ class flow_services final : public flow_context {
   policy::decision claim_verdict_now(const flow_key& key, const std::string& name, policy::claim_source source) const;
   asio::awaitable<void> look_up_claimed(const std::string& name);
   policy::decision answer_verdict(const flow_key& key, const std::string& name, policy::approval a);
-  void emit(events::event e);
   // report()'s work on the events strand: the owner (looked up once,
   // forgotten after the flow's `last` event), then on_event.
   void deliver(events::event e, const flow_key& key, bool last);
