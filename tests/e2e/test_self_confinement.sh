@@ -82,7 +82,8 @@ every_thread_confined() {
 tree_sleep_left() { pgrep -f "^sleep $1\$" > /dev/null; }
 records() { ls -1 /run/netpen 2> /dev/null | sort; }
 host_links() { in_host sh -c "ip -br link | grep -o '^np[0-9a-f]*' || true; nft list tables | grep netpen || true"; }
-cleanup_as() { if is_rootful; then in_host "$E2E_NETPEN" cleanup; else in_host --as "$1" "$E2E_NETPEN" cleanup; fi; }
+# cleanup_argv WHO: `netpen cleanup` as WHO (rootful: as root, whose runs they are).
+cleanup_argv() { if is_rootful; then in_host_argv "$E2E_NETPEN" cleanup; else in_host_argv --as "$1" "$E2E_NETPEN" cleanup; fi; }
 
 run_test() {
   local who=$1 bg detail status marker=$((300 + RANDOM % 600))
@@ -120,7 +121,8 @@ run_test() {
     "^netpen: error: self-confinement: netpen made the forbidden system call personality; netpen and its tree are stopped" "$ERR"
   if wait_for 10 sh -c "! pgrep -f '^sleep $marker\$' > /dev/null"; then ok "[$who] ... the tree (sleep) is gone within 10 s"
   else not_ok "[$who] ... the tree (sleep) is gone within 10 s" "$(pgrep -af "^sleep $marker\$")"; fi
-  run cleanup_as "$who"
+  cleanup_argv "$who"
+  run "${E2E_ARGV[@]}"
   check_eq "[$who] netpen cleanup afterwards: exit 0" 0 "$RC"
   check_no_match "[$who] ... leaves nothing alone" 'left alone|kept|failed' printf '%s\n' "$OUT"
   check_eq "[$who] ... no record left in /run/netpen" "$records_before" "$(records)"
