@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <linux/netlink.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cerrno>
@@ -97,6 +98,30 @@ int add(scmp_filter_ctx ctx, int nr, std::initializer_list<scmp_arg_cmp> conditi
   return seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(conditions.size()), conditions.begin());
 }
 
+// Rules allowing every value of the int argument `arg` but `refused`. The
+// kernel reads such an argument's low 32 bits only, so a plain "!=" on the
+// 64-bit register would let `refused | 1 << 32` through; instead the 32-bit
+// space minus `refused` is covered by aligned blocks, each a masked
+// comparison of the low bits (the upper ones ignored, as the kernel does).
+// One comparison per argument and rule is all libseccomp takes.
+int add_block(scmp_filter_ctx ctx, int nr, unsigned arg, std::uint32_t prefix, int free_bits,
+              std::initializer_list<std::uint32_t> refused) {
+  const std::uint64_t size = std::uint64_t{1} << free_bits;
+  const bool holds_refused = std::ranges::any_of(refused, [&](std::uint32_t v) { return v >= prefix && v - prefix < size; });
+  if (!holds_refused) {
+    const std::uint64_t mask = 0xffffffffULL & ~(size - 1);
+    return add(ctx, nr, {scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, mask, prefix}});
+  }
+  if (free_bits == 0) return 0;  // the refused value itself
+  const auto half = static_cast<std::uint32_t>(size / 2);
+  if (const int rc = add_block(ctx, nr, arg, prefix, free_bits - 1, refused); rc != 0) return rc;
+  return add_block(ctx, nr, arg, prefix + half, free_bits - 1, refused);
+}
+
+int add_all_but(scmp_filter_ctx ctx, int nr, unsigned arg, std::initializer_list<std::uint32_t> refused) {
+  return add_block(ctx, nr, arg, 0, 32, refused);
+}
+
 // One entry's rules (several rules of one call are alternatives).
 int add_entry(scmp_filter_ctx ctx, int nr, argument_rule rule) {
   constexpr std::uint32_t write_exec = PROT_WRITE | PROT_EXEC;
@@ -120,17 +145,8 @@ int add_entry(scmp_filter_ctx ctx, int nr, argument_rule rule) {
         if (rc == 0) rc = add(ctx, nr, {SCMP_A2_32(SCMP_CMP_MASKED_EQ, write_exec, prot)});
       return rc;
     }
-    case argument_rule::not_sigsys: return add(ctx, nr, {SCMP_A0_32(SCMP_CMP_NE, SIGSYS)});
-    case argument_rule::no_terminal_inject: {
-      // One comparison per argument and rule (libseccomp): every request
-      // below TIOCSTI, above TIOCLINUX, or one of those between them.
-      static_assert(TIOCSTI < TIOCLINUX);
-      int rc = add(ctx, nr, {SCMP_A1_32(SCMP_CMP_LT, TIOCSTI)});
-      if (rc == 0) rc = add(ctx, nr, {SCMP_A1_32(SCMP_CMP_GT, TIOCLINUX)});
-      for (std::uint32_t request = TIOCSTI + 1; request < TIOCLINUX; ++request)
-        if (rc == 0) rc = add(ctx, nr, {SCMP_A1_32(SCMP_CMP_EQ, request)});
-      return rc;
-    }
+    case argument_rule::not_sigsys: return add_all_but(ctx, nr, 0, {SIGSYS});
+    case argument_rule::no_terminal_inject: return add_all_but(ctx, nr, 1, {TIOCSTI, TIOCLINUX});
     case argument_rule::read_only_limits: return add(ctx, nr, {SCMP_A2_64(SCMP_CMP_EQ, 0)});
     case argument_rule::harmless_prctl: {
       int rc = 0;

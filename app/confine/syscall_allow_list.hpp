@@ -40,8 +40,10 @@
 //                the loopback fallback of an inbound flow makes its socket
 //                in the tree's namespace from a short-lived thread
 //
-// Every comparison of an int argument looks at its low 32 bits only, as the
-// kernel does, so high bits cannot smuggle a refused value past a rule.
+// The kernel reads an int argument's low 32 bits only. An "equals" rule also
+// wants the upper bits zero (stricter: such a call is refused), and the
+// "never this value" rules (ioctl, rt_sigaction) compare the low 32 bits
+// only, so high bits cannot smuggle a refused value past them.
 #pragma once
 
 #include <span>

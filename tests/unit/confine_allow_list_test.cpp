@@ -161,6 +161,21 @@ TEST_CASE("the loaded filter refuses what the list forbids and allows what it ho
           sa.sa_handler = SIG_IGN;
           return ::sigaction(SIGSYS, &sa, nullptr);
         }) == refused);
+  CHECK(confined_child([] {
+          // the kernel reads the signal's low 32 bits: SIGSYS with a high bit set is still SIGSYS
+          struct sigaction sa{};
+          sa.sa_handler = SIG_IGN;
+          return static_cast<int>(::syscall(SYS_rt_sigaction, (1UL << 32) | SIGSYS, &sa, nullptr, 8));
+        }) == refused);
+  CHECK(confined_child([] {
+          struct sigaction sa{};
+          sa.sa_handler = SIG_IGN;
+          return ::sigaction(SIGUSR1, &sa, nullptr);
+        }) == 0);
+  CHECK(confined_child([] {
+          int n = 0;
+          return ::ioctl(0, FIONREAD, &n) == 0 || errno != ENOSYS ? 0 : 1;
+        }) == 0);
   CHECK(confined_child([] { return ::syscall(SYS_clone3, nullptr, 0) == -1 && errno == ENOSYS ? 0 : 1; }) == 0);
   CHECK(confined_child([] { return static_cast<int>(::syscall(SYS_setns, -1, 0)); }) == refused);
   CHECK(confined_child([] { return ::prctl(PR_SET_NAME, "confined", 0, 0, 0); }) == 0);
