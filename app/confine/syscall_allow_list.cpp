@@ -17,7 +17,8 @@ constexpr std::string_view waiting = "the event loops (epoll, eventfd, timerfd, 
 constexpr std::string_view files =
     "files: flow log, capture, --learn profile, /proc (owner lookup, tree listing), records and their removal";
 constexpr std::string_view sockets = "host sockets of the tree's flows, proxies, DNS, listeners, netlink, control";
-constexpr std::string_view identity = "who netpen is (records, peer checks), the per-thread euid switch (rootful)";
+constexpr std::string_view identity =
+    "who netpen is (records, peer checks, the terminal's foreground group), the per-thread euid switch (rootful)";
 constexpr std::string_view processes = "the init's status, the tree's processes (pidfd, reading their memory)";
 constexpr std::string_view misc = "randomness, system facts, resource use";
 
@@ -145,6 +146,9 @@ constexpr std::array common = {
 
     allowed_call{"getpid", none, identity},
     allowed_call{"getppid", none, identity},
+    allowed_call{"getpgrp", none, identity},
+    allowed_call{"getpgid", none, identity},
+    allowed_call{"getsid", none, identity},
     allowed_call{"getuid", none, identity},
     allowed_call{"geteuid", none, identity},
     allowed_call{"getgid", none, identity},
