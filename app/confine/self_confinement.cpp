@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -153,6 +154,11 @@ int add_entry(scmp_filter_ctx ctx, int nr, argument_rule rule) {
       for (const int option : {PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP,
                                PR_CAPBSET_READ, PR_SET_VMA})
         if (rc == 0) rc = add(ctx, nr, {SCMP_A0_32(SCMP_CMP_EQ, static_cast<std::uint32_t>(option))});
+      return rc;
+    }
+    case argument_rule::seccomp_queries: {
+      int rc = add(ctx, nr, {SCMP_A0_32(SCMP_CMP_EQ, SECCOMP_GET_ACTION_AVAIL)});
+      if (rc == 0) rc = add(ctx, nr, {SCMP_A0_32(SCMP_CMP_EQ, SECCOMP_GET_NOTIF_SIZES)});
       return rc;
     }
     case argument_rule::network_namespace: return add(ctx, nr, {SCMP_A1_32(SCMP_CMP_EQ, CLONE_NEWNET)});

@@ -19,7 +19,8 @@ constexpr std::string_view files =
 constexpr std::string_view sockets = "host sockets of the tree's flows, proxies, DNS, listeners, netlink, control";
 constexpr std::string_view identity =
     "who netpen is (records, peer checks, the terminal's foreground group), the per-thread euid switch (rootful)";
-constexpr std::string_view processes = "the init's status, the tree's processes (pidfd, reading their memory)";
+constexpr std::string_view processes =
+    "the init's status, the tree's processes (pidfd, reading their memory, the unix guard's notifications)";
 constexpr std::string_view misc = "randomness, system facts, resource use";
 
 constexpr std::array common = {
@@ -166,6 +167,7 @@ constexpr std::array common = {
     allowed_call{"pidfd_getfd", none, processes},
     allowed_call{"pidfd_send_signal", none, processes},
     allowed_call{"process_vm_readv", none, processes},
+    allowed_call{"seccomp", seccomp_queries, processes},
 
     allowed_call{"getrandom", none, misc},
     allowed_call{"uname", none, misc},
@@ -175,7 +177,7 @@ constexpr std::array common = {
     allowed_call{"getrusage", none, misc},
 };
 
-constexpr std::array<std::string_view, 44> forbidden = {
+constexpr std::array<std::string_view, 43> forbidden = {
     "execve",        "execveat",       "fork",          "vfork",          "ptrace",
     "process_vm_writev", "mount",      "umount2",       "pivot_root",     "chroot",
     "unshare",       "fsopen",         "fsmount",       "fsconfig",       "fspick",
@@ -184,7 +186,7 @@ constexpr std::array<std::string_view, 44> forbidden = {
     "add_key",       "request_key",    "kexec_load",    "kexec_file_load", "init_module",
     "finit_module",  "delete_module",  "personality",   "iopl",           "ioperm",
     "swapon",        "swapoff",        "reboot",        "acct",           "settimeofday",
-    "clock_settime", "open_by_handle_at", "seccomp",    "kcmp",
+    "clock_settime", "open_by_handle_at", "kcmp",
 };
 
 }  // namespace
@@ -209,6 +211,7 @@ std::string_view describe(argument_rule rule) {
     case no_terminal_inject: return "not TIOCSTI, TIOCLINUX";
     case read_only_limits: return "read only";
     case harmless_prctl: return "reading and naming options only";
+    case seccomp_queries: return "queries only";
     case network_namespace: return "CLONE_NEWNET only";
     case answer_enosys: return "refused with ENOSYS";
   }

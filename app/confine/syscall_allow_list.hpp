@@ -32,6 +32,9 @@
 //                cannot be replaced
 //   ioctl        never TIOCSTI or TIOCLINUX (no typing into the terminal)
 //   prlimit64    read only (no new limit)
+//   seccomp      queries only (SECCOMP_GET_ACTION_AVAIL, SECCOMP_GET_NOTIF_SIZES:
+//                libseccomp's user-notification helpers of the Unix-socket
+//                guard ask them on first use); no new filter or mode
 //   prctl        reading and naming only (PR_SET_NAME, PR_GET_NAME,
 //                PR_GET_DUMPABLE, PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP,
 //                PR_CAPBSET_READ, PR_SET_VMA): never PR_SET_PTRACER,
@@ -63,6 +66,7 @@ enum class argument_rule {
   no_terminal_inject,  // ioctl: request != TIOCSTI, TIOCLINUX
   read_only_limits,    // prlimit64: new limit NULL
   harmless_prctl,      // prctl: the reading and naming options above
+  seccomp_queries,     // seccomp: SECCOMP_GET_ACTION_AVAIL, SECCOMP_GET_NOTIF_SIZES
   network_namespace,   // setns: nstype CLONE_NEWNET
   answer_enosys,       // not allowed: fails with ENOSYS (clone3: glibc falls back to clone)
 };

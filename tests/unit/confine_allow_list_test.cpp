@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -106,6 +107,7 @@ TEST_CASE("argument rules: threads only, known socket families, never writable a
   CHECK(find(list, "ioctl")->rule == argument_rule::no_terminal_inject);
   CHECK(find(list, "prlimit64")->rule == argument_rule::read_only_limits);
   CHECK(find(list, "prctl")->rule == argument_rule::harmless_prctl);
+  CHECK(find(list, "seccomp")->rule == argument_rule::seccomp_queries);
 }
 
 TEST_CASE("every name on the list is a system call of this architecture, listed once") {
@@ -177,6 +179,12 @@ TEST_CASE("the loaded filter refuses what the list forbids and allows what it ho
           return ::ioctl(0, FIONREAD, &n) == 0 || errno != ENOSYS ? 0 : 1;
         }) == 0);
   CHECK(confined_child([] { return ::syscall(SYS_clone3, nullptr, 0) == -1 && errno == ENOSYS ? 0 : 1; }) == 0);
+  CHECK(confined_child([] {
+          seccomp_notif_sizes sizes{};
+          return static_cast<int>(::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes));
+        }) == 0);
+  CHECK(confined_child([] { return static_cast<int>(::syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, nullptr)); }) ==
+        refused);
   CHECK(confined_child([] { return static_cast<int>(::syscall(SYS_setns, -1, 0)); }) == refused);
   CHECK(confined_child([] { return ::prctl(PR_SET_NAME, "confined", 0, 0, 0); }) == 0);
   CHECK(confined_child([] { return ::prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0); }) == refused);
