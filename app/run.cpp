@@ -25,6 +25,7 @@
 #include <sstream>
 
 #include "app/cli/publish_spec.hpp"
+#include "app/confine/self_confinement.hpp"
 #include "app/proxy_setup.hpp"
 #include "app/unix_guard_run.hpp"
 #include "app/interactive/terminal_approver.hpp"
@@ -419,8 +420,19 @@ result<void> serve_host_ports(const prepared_run& p, built_sandbox& b, relay::da
   return relay.serve_host_ports(std::move(fds));
 }
 
-// A persistent sandbox once launched: the hooks publish it and serve exec
-// requests until it is destroyed; then its init is reaped.
+// netpen confines itself (app/confine/): the sandbox is up, the relay's
+// threads run, nothing more is set up; the tear-down works under the filter.
+result<void> confine_self(const run_config& cfg, const built_sandbox& b) {
+  confine::confinement_needs needs;
+  needs.tree_namespace_sockets = b.rootful != nullptr && !cfg.publish.empty();
+  if (auto confined = confine::install(needs, b.sandbox->init_pid()); !confined) return confined;
+  confine::test_forbidden_call_if_asked();
+  return {};
+}
+
+// A persistent sandbox once launched: the hooks publish it, netpen confines
+// itself, and it serves exec requests until it is destroyed; then its init
+// is reaped.
 result<void> serve_persistent(const run_config& cfg, built_sandbox& b, persistent_hooks& hooks) {
   persistent_hooks::ready_info info;
   info.init_pid = b.sandbox->init_pid();
@@ -429,6 +441,7 @@ result<void> serve_persistent(const run_config& cfg, built_sandbox& b, persisten
   info.policy = policy.empty() ? std::string("none") : fmt::format("{}", fmt::join(policy, "; "));
   if (b.rootful != nullptr) info.rootful_run = b.rootful->plan().addresses.id;
   if (auto ok = hooks.ready(*b.sandbox, info); !ok) return ok;
+  if (auto confined = confine_self(cfg, b); !confined) return confined;
   hooks.serve(*b.sandbox);
   b.sandbox->wait();
   return {};
@@ -470,6 +483,9 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
   }
   if (auto served = serve_host_ports(p, b, relay); !served) return fail(served.error());
   relay.publish(std::move(published), inbound_options_of(b));
+  if (hooks == nullptr) {  // a persistent sandbox confines itself once it serves (serve_persistent)
+    if (auto confined = confine_self(cfg, b); !confined) return fail(confined.error());
+  }
   if (auto launched = b.sandbox->launch(); !launched) return fail(launched.error());
   auto unix_guard = start_unix_guard(cfg, *b.sandbox, relay);  // the tree's connects wait for it
   if (!unix_guard) return fail(unix_guard.error());
