@@ -63,7 +63,7 @@ TEST_CASE("the allow-list holds what the relay, the daemon and the unix guard ne
        {"read", "write", "close", "epoll_wait", "epoll_ctl", "futex", "clone", "exit_group", "wait4", "kill", "openat",
         "socket", "connect", "bind", "listen", "accept4", "sendmsg", "recvmsg", "sendto", "recvfrom", "unlinkat",
         // what the Unix-socket guard's supervisor (seccomp user notification) uses
-        "ioctl", "process_vm_readv", "pidfd_open", "pidfd_getfd", "openat2", "newfstatat", "statx", "setresuid",
+        "ioctl", "process_vm_readv", "pidfd_open", "pidfd_getfd", "openat2", "newfstatat", "statx", "setresuid", "setgroups",
         "setresgid"}) {
     INFO(name);
     CHECK(find(list, name) != nullptr);
