@@ -23,24 +23,6 @@ if is_direct; then
   e2e_finish
 fi
 
-# sbx [--as WHO] SUBCOMMAND ARGS...: `netpen SUBCOMMAND ARGS` in the lab's
-# host node as WHO; under the rootful backend netpen runs as root with WHO's
-# SUDO_* ids (as sudo sets them) and create gets --root.
-sbx_argv() {
-  local who=root
-  if [[ $1 == --as ]]; then who=$2; shift 2; fi
-  local sub=$1
-  shift
-  local -a extra=() sudo_env=()
-  if is_rootful; then
-    [[ $sub == create ]] && extra=(--root)
-    [[ $who == root ]] || sudo_env=(env "SUDO_UID=$(id -u "$who")" "SUDO_GID=$(id -g "$who")" "SUDO_USER=$who")
-    E2E_ARGV=("$E2E_SRC/scripts/lab" exec "$E2E_LAB" host -- "${sudo_env[@]}" "$E2E_NETPEN" "$sub" "$@" "${extra[@]}")
-  else
-    in_host_argv --as "$who" "$E2E_NETPEN" "$sub" "$@" "${extra[@]}"
-  fi
-}
-sbx() { sbx_argv "$@" && "${E2E_ARGV[@]}"; }
 # The owner of a user's sandboxes: rootful sandboxes are root's (made under sudo).
 owner_of() { if is_rootful; then echo root; else echo "$1"; fi; }
 

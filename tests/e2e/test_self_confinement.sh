@@ -41,22 +41,6 @@ with_env() {
   E2E_ARGV=("${out[@]}")
 }
 
-# sbx_argv [--as WHO] SUBCOMMAND ARGS...: as in test_sandboxes.sh.
-sbx_argv() {
-  local who=root
-  if [[ $1 == --as ]]; then who=$2; shift 2; fi
-  local sub=$1
-  shift
-  local -a extra=() sudo_env=()
-  if is_rootful; then
-    [[ $sub == create ]] && extra=(--root)
-    [[ $who == root ]] || sudo_env=(env "SUDO_UID=$(id -u "$who")" "SUDO_GID=$(id -g "$who")" "SUDO_USER=$who")
-    E2E_ARGV=("$E2E_SRC/scripts/lab" exec "$E2E_LAB" host -- "${sudo_env[@]}" "$E2E_NETPEN" "$sub" "$@" "${extra[@]}")
-  else
-    in_host_argv --as "$who" "$E2E_NETPEN" "$sub" "$@" "${extra[@]}"
-  fi
-}
-sbx() { sbx_argv "$@" && "${E2E_ARGV[@]}"; }
 field() {
   sbx --as "$1" list --format json 2> /dev/null |
     python3 -c "import json,sys; l=[s for s in json.load(sys.stdin) if s['name']=='$2']; print(l[0]['$3'] if l else '')"

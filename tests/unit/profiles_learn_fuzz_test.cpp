@@ -4,9 +4,8 @@
 // fuzz/corpus/flow_log/regress-empty-destination.
 #include <catch2/catch.hpp>
 
-#include "app/cli/profiles/profile_resolver.hpp"
-#include "app/cli/profiles/profile_tokens.hpp"
 #include "app/learn/profile_learner.hpp"
+#include "tests/unit/learned_profile_test_util.hpp"
 
 using namespace netpen;
 using namespace netpen::app;
@@ -14,25 +13,8 @@ using namespace netpen::app;
 namespace {
 
 events::event open_flow(std::string dst, std::optional<std::string> name, std::string command) {
-  events::event e;
-  e.what = events::kind::flow_open;
-  e.protocol = "tcp";
-  e.source = "10.248.0.2:40000";
-  e.destination = std::move(dst);
-  e.name = std::move(name);
-  e.process = events::process_info{100, 2, std::move(command)};
-  return e;
-}
-
-// The learned profile's tokens, or the error that refused it.
-std::vector<std::string> tokens_of(const std::string& text) {
-  auto doc = cli::profiles::parse_config(text, "learned.toml");
-  if (!doc) return {"error: " + doc.error().message};
-  auto r = cli::profiles::resolve_profile(&*doc, "", [](const std::filesystem::path&) { return fail("x", "x"); });
-  if (!r) return {"error: " + r.error().message};
-  std::vector<std::string> out;
-  for (const auto& t : cli::profiles::to_tokens(*r)) out.push_back(t.token);
-  return out;
+  return test::learned_flow(events::kind::flow_open, "10.248.0.2:40000", std::move(dst), std::move(name),
+                            std::move(command));
 }
 
 }  // namespace
@@ -45,7 +27,7 @@ TEST_CASE("fuzz: a destination --allow does not take is left out of the learned 
   learner.add(open_flow("203.0.113.9:443", std::string("exa mple.com"), "curl"));
   learner.add(open_flow("203.0.113.10:443", std::string("web.example"), "curl"));
   const std::string text = learner.render(std::nullopt);
-  CHECK(tokens_of(text) == std::vector<std::string>{"--allow=web.example:443", "--default-policy=deny"});
+  CHECK(test::profile_tokens(text) == std::vector<std::string>{"--allow=web.example:443", "--default-policy=deny"});
   CHECK(text.find("# 2 destinations of the log skipped") != std::string::npos);
 }
 
@@ -59,5 +41,5 @@ TEST_CASE("fuzz: text from the log in a comment cannot start a TOML line", "[pro
   info.backend = "rootless\ndns = \"192.0.2.1\"";
   info.command = "curl\nallow = [\"0.0.0.0/0\"]";
   const std::string text = learner.render(info);
-  CHECK(tokens_of(text) == std::vector<std::string>{"--allow=web.example:443", "--default-policy=deny"});
+  CHECK(test::profile_tokens(text) == std::vector<std::string>{"--allow=web.example:443", "--default-policy=deny"});
 }

@@ -4,36 +4,16 @@
 // out; and the profile loads back as an allow-list under default deny.
 #include <catch2/catch.hpp>
 
-#include "app/cli/profiles/profile_resolver.hpp"
-#include "app/cli/profiles/profile_tokens.hpp"
 #include "app/learn/profile_learner.hpp"
+#include "tests/unit/learned_profile_test_util.hpp"
 
 using namespace netpen;
 using namespace netpen::app;
 
 namespace {
 
-events::event flow(events::kind k, std::string src, std::string dst, std::optional<std::string> name,
-                   std::string command = "curl -s http://x/", std::string protocol = "tcp") {
-  events::event e;
-  e.what = k;
-  e.protocol = std::move(protocol);
-  e.source = std::move(src);
-  e.destination = std::move(dst);
-  e.name = std::move(name);
-  e.process = events::process_info{100, 2, std::move(command)};
-  return e;
-}
-
-std::vector<std::string> allow_of(const std::string& text) {
-  auto doc = cli::profiles::parse_config(text, "learned.toml");
-  if (!doc) return {"error: " + doc.error().message};
-  auto r = cli::profiles::resolve_profile(&*doc, "", [](const std::filesystem::path&) { return fail("x", "x"); });
-  if (!r) return {"error: " + r.error().message};
-  std::vector<std::string> out;
-  for (const auto& t : cli::profiles::to_tokens(*r)) out.push_back(t.token);
-  return out;
-}
+using test::profile_tokens;
+using test::learned_flow;
 
 }  // namespace
 
@@ -41,33 +21,33 @@ TEST_CASE("profile_learner: names with ports, addresses without a name, comments
   using events::kind;
   learn::profile_learner l;
   l.add(
-      flow(kind::flow_open, "10.0.0.2:4000", "203.0.113.10:80", "web.example", "/usr/bin/curl -s http://web.example/"));
-  l.add(flow(kind::flow_close, "10.0.0.2:4000", "203.0.113.10:80", std::nullopt));
-  l.add(flow(kind::flow_open, "10.0.0.2:4001", "203.0.113.10:80", "web.example", "wget http://web.example/"));
-  auto tls = flow(kind::flow_close, "10.0.0.2:4002", "203.0.113.11:443", std::nullopt);
+      learned_flow(kind::flow_open, "10.0.0.2:4000", "203.0.113.10:80", "web.example", "/usr/bin/curl -s http://web.example/"));
+  l.add(learned_flow(kind::flow_close, "10.0.0.2:4000", "203.0.113.10:80", std::nullopt));
+  l.add(learned_flow(kind::flow_open, "10.0.0.2:4001", "203.0.113.10:80", "web.example", "wget http://web.example/"));
+  auto tls = learned_flow(kind::flow_close, "10.0.0.2:4002", "203.0.113.11:443", std::nullopt);
   tls.sni = "API.example";  // a claim seen only at the close
-  l.add(flow(kind::flow_open, "10.0.0.2:4002", "203.0.113.11:443", std::nullopt));
+  l.add(learned_flow(kind::flow_open, "10.0.0.2:4002", "203.0.113.11:443", std::nullopt));
   l.add(tls);
-  l.add(flow(kind::flow_open, "10.0.0.2:4003", "[2001:db8::5]:22", std::nullopt, "ssh h"));
-  l.add(flow(kind::flow_open, "10.0.0.2", "203.0.113.12", std::nullopt, "ping 203.0.113.12", "icmp"));
-  auto refused = flow(kind::flow_open, "10.0.0.2:4004", "203.0.113.13:80", "evil.example");
+  l.add(learned_flow(kind::flow_open, "10.0.0.2:4003", "[2001:db8::5]:22", std::nullopt, "ssh h"));
+  l.add(learned_flow(kind::flow_open, "10.0.0.2", "203.0.113.12", std::nullopt, "ping 203.0.113.12", "icmp"));
+  auto refused = learned_flow(kind::flow_open, "10.0.0.2:4004", "203.0.113.13:80", "evil.example");
   refused.policy = "not-allowed";
   l.add(refused);
   auto denied = refused;
   denied.what = kind::denied;
   l.add(denied);
-  l.add(flow(kind::flow_close, "10.0.0.2:4004", "203.0.113.13:80", std::nullopt));  // the refused flow's close
+  l.add(learned_flow(kind::flow_close, "10.0.0.2:4004", "203.0.113.13:80", std::nullopt));  // the refused flow's close
   // Allowed at the open, refused on its claim afterwards: not a use either.
-  l.add(flow(kind::flow_open, "10.0.0.2:4006", "203.0.113.14:443", std::nullopt));
-  auto claim_denied = flow(kind::denied, "10.0.0.2:4006", "203.0.113.14:443", std::nullopt);
+  l.add(learned_flow(kind::flow_open, "10.0.0.2:4006", "203.0.113.14:443", std::nullopt));
+  auto claim_denied = learned_flow(kind::denied, "10.0.0.2:4006", "203.0.113.14:443", std::nullopt);
   claim_denied.sni = "other.example";
   claim_denied.policy = "sni-not-allowed";
   l.add(claim_denied);
-  l.add(flow(kind::flow_close, "10.0.0.2:4006", "203.0.113.14:443", std::nullopt));
-  auto inbound = flow(kind::flow_open, "127.0.0.1:5000", "10.0.0.2:8000", std::nullopt);
+  l.add(learned_flow(kind::flow_close, "10.0.0.2:4006", "203.0.113.14:443", std::nullopt));
+  auto inbound = learned_flow(kind::flow_open, "127.0.0.1:5000", "10.0.0.2:8000", std::nullopt);
   inbound.direction = "inbound";
   l.add(inbound);
-  auto host_port = flow(kind::flow_open, "10.0.0.2:4005", "10.0.0.1:8080", std::nullopt);
+  auto host_port = learned_flow(kind::flow_open, "10.0.0.2:4005", "10.0.0.1:8080", std::nullopt);
   host_port.via = "host-port";
   l.add(host_port);
   events::event answer;
@@ -89,12 +69,12 @@ TEST_CASE("profile_learner: names with ports, addresses without a name, comments
   CHECK(text.find("  # 1 tcp flow, by ssh\n  \"[2001:db8::5]:22\",\n") != std::string::npos);
   CHECK(text.find("  # resolved, no connection seen\n  \"only-resolved.example\",\n") != std::string::npos);
   CHECK(text.find("#   tcp evil.example (not-allowed)") != std::string::npos);
-  CHECK(allow_of(text) == std::vector<std::string>{"--allow=web.example:80", "--allow=api.example:443",
+  CHECK(profile_tokens(text) == std::vector<std::string>{"--allow=web.example:80", "--allow=api.example:443",
                                                    "--allow=[2001:db8::5]:22", "--allow=203.0.113.12",
                                                    "--allow=only-resolved.example", "--default-policy=deny"});
 }
 
 TEST_CASE("profile_learner: a run that reached nothing denies everything", "[profiles]") {
   learn::profile_learner l;
-  CHECK(allow_of(l.render(std::nullopt)) == std::vector<std::string>{"--default-policy=deny"});
+  CHECK(profile_tokens(l.render(std::nullopt)) == std::vector<std::string>{"--default-policy=deny"});
 }
