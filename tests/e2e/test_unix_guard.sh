@@ -88,12 +88,12 @@ dgram dgram" np --as "$who" --offline -- python3 "$CLIENT" ipc "$T"
   ok "[$who] ... and the sink received it"
 
   before=$(accepted)
-  run np --as "$who" --offline -- python3 "$CLIENT" race "$T" "$HOST" 2000
+  run np --as "$who" --offline -- python3 "$CLIENT" race "$T" "$HOST" 600
   check_match "[$who] TOCTOU: a thread flipping the address never reaches the host" \
     "^inside [1-9][0-9]* refused [1-9][0-9]* host-replies 0$" "$OUT"
   check_eq "[$who] ... the host server accepted nothing" "$before" "$(accepted)"
   rm -f "$T"/*.sock
-  run np --as "$who" --offline -- python3 "$CLIENT" symlink "$T" "$HOST" 1000
+  run np --as "$who" --offline -- python3 "$CLIENT" symlink "$T" "$HOST" 300
   check_match "[$who] a symlink flipped between inside and host never reaches the host" \
     "^inside [0-9]+ refused [0-9]+ host-replies 0$" "$OUT"
   check_eq "[$who] ... the host server accepted nothing" "$before" "$(accepted)"
