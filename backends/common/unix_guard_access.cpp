@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "net/relay/process_finder.hpp"
+
 namespace netpen::backends::unix_guard {
 namespace {
 
@@ -152,13 +154,7 @@ events::process_info process_of(pid_t pid) {
   if (thread.tgid > 0) pid = thread.tgid;
   p.pid = pid;
   p.sandbox_pid = read_status(pid).nspid;
-  std::ifstream in(proc(pid, "cmdline"), std::ios::binary);
-  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!raw.empty() && raw.back() == '\0') raw.pop_back();
-  for (char& c : raw)
-    if (c == '\0') c = ' ';
-  if (raw.size() > 200) raw.resize(200);
-  p.command = raw;
+  p.command = relay::command_line(pid);
   return p;
 }
 

@@ -46,15 +46,6 @@ bool parse_endpoint(std::string_view text, bool v6, packet::ip_address& addr, st
   return true;
 }
 
-std::string command_line(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!raw.empty() && raw.back() == '\0') raw.pop_back();
-  for (char& c : raw)
-    if (c == '\0') c = ' ';
-  if (raw.size() > max_command) raw = raw.substr(0, max_command) + "...";
-  return raw;
-}
 
 int sandbox_pid(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -77,6 +68,16 @@ const char* table_for(std::uint8_t protocol, bool v6, bool raw) {
 }
 
 }  // namespace
+
+std::string command_line(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!raw.empty() && raw.back() == '\0') raw.pop_back();
+  for (char& c : raw)
+    if (c == '\0') c = ' ';
+  if (raw.size() > max_command) raw = raw.substr(0, max_command) + "...";
+  return raw;
+}
 
 std::optional<proc_socket_line> parse_proc_socket_line(std::string_view line, bool v6) {
   std::istringstream in{std::string(line)};

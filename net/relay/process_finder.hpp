@@ -19,6 +19,10 @@
 
 namespace netpen::relay {
 
+// A process's command line as events show it: /proc/PID/cmdline with its
+// NULs as spaces, cut at 200 characters ("..."); empty when it is gone.
+std::string command_line(pid_t pid);
+
 class process_finder {
  public:
   explicit process_finder(pid_t init_pid);
