@@ -59,6 +59,7 @@ PORTS=$(((FLOWS + per_port - 1) / per_port))
 ((PORTS >= 4)) || PORTS=4
 
 lab_spawn "$E2E_LAB" inet scale-echo python3 "$TOOL" serve 203.0.113.10 "$PORT" "$PORTS"
+# shellcheck disable=SC2317 # called through wait_for
 echo_listening() {
   [[ $(ip netns exec "$(lab_ns "$E2E_LAB" inet)" ss -Htln "sport >= :$PORT and sport < :$((PORT + PORTS))" | wc -l) == "$PORTS" ]]
 }
@@ -67,6 +68,9 @@ if wait_for 10 echo_listening; then
 else
   not_ok "the lab's echo server listens on $PORTS ports"
 fi
+
+# shellcheck disable=SC2317 # called through wait_for
+curl_done() { [[ $(grep -c '^200$' "$1" 2> /dev/null) == 200 ]]; }
 
 # hold_as USER: FLOWS connections through one netpen run as USER, 200 curl
 # requests while they are held, netpen's RSS meanwhile.
@@ -96,8 +100,7 @@ hold_as() {
   else
     not_ok "$who: netpen's RSS with $FLOWS flows held is at most $RSS_LIMIT_MB MB (got ${rss:-nothing} kB)"
   fi
-  curl_done() { [[ $(grep -c '^200$' "$curl" 2> /dev/null) == 200 ]]; }
-  if wait_for 60 curl_done; then
+  if wait_for 60 curl_done "$curl"; then
     ok "$who: 200 new connections during the hold all got 200"
   else
     not_ok "$who: 200 new connections during the hold all got 200 ($(grep -c '^200$' "$curl" 2> /dev/null))"
