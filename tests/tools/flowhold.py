@@ -112,7 +112,8 @@ class Share:
 
     def __init__(self, host, port, count, first, step, gate):
         self.host, self.port, self.count, self.first, self.step, self.gate = host, port, count, first, step, gate
-        self.family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # Resolved once: connect_ex with a name would look it up every time.
+        self.family, _, _, _, self.addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         self.ep = select.epoll()
         self.waiting = {}  # fd -> [sock, tag, received, number]
         self.held = []     # (sock, number)
@@ -121,7 +122,7 @@ class Share:
         if sock is None:  # a new connection: the tag is sent once it is connected
             sock = socket.socket(self.family, socket.SOCK_STREAM)
             sock.setblocking(False)
-            err = sock.connect_ex((self.host, self.port))
+            err = sock.connect_ex(self.addr)
             if err not in (0, errno.EINPROGRESS):
                 print("connection %d (port %d): %s" % (n, self.port, os.strerror(err)), file=sys.stderr)
                 sock.close()
