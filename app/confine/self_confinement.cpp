@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
 
@@ -27,16 +28,15 @@
 
 #include <fmt/format.h>
 
+#include "app/confine/syscall_names.hpp"
 #include "net/common/log.hpp"
 
 namespace netpen::app::confine {
 namespace {
 
-// What the SIGSYS handler reads: filled before the filter is loaded, never
-// changed afterwards (the handler only reads, so no locking is needed).
-constexpr int name_slots = 1024;
-constexpr std::size_t name_size = 32;
-char syscall_names[name_slots][name_size];
+// What the SIGSYS handler reads besides the name table (syscall_names.hpp):
+// set before the filter is loaded, never changed afterwards (the handler
+// only reads, so no locking is needed).
 std::uint32_t native_arch = 0;
 std::atomic<pid_t> tree_init{0};
 
@@ -66,8 +66,9 @@ void on_refused_call(int, siginfo_t* info, void*) {
   std::size_t used = 0;
   append(line, used, sizeof line, message_head);
   const int nr = info->si_syscall;
-  if (info->si_arch == native_arch && nr >= 0 && nr < name_slots && syscall_names[nr][0] != '\0') {
-    append(line, used, sizeof line, syscall_names[nr]);
+  const char* name = info->si_arch == native_arch ? syscall_name_of(nr) : nullptr;
+  if (name != nullptr) {
+    append(line, used, sizeof line, name);
   } else {
     append(line, used, sizeof line, "number ");
     append_number(line, used, sizeof line, nr);
@@ -77,16 +78,6 @@ void on_refused_call(int, siginfo_t* info, void*) {
   (void)!::write(STDERR_FILENO, line, used);
   if (const pid_t init = tree_init.load(std::memory_order_relaxed); init > 0) ::kill(init, SIGKILL);
   ::_exit(refused_status);
-}
-
-void remember_syscall_names() {
-  native_arch = seccomp_arch_native();
-  for (int nr = 0; nr < name_slots; ++nr) {
-    char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-    if (name == nullptr) continue;
-    std::strncpy(syscall_names[nr], name, name_size - 1);
-    std::free(name);  // NOLINT: libseccomp's malloc'ed name
-  }
 }
 
 struct filter_deleter {
@@ -196,6 +187,32 @@ void print_list(const std::vector<allowed_call>& list) {
              names);
 }
 
+// libseccomp's BPF program for the rules, generated now (the slow part of
+// seccomp_load) so that loading it later is one system call. Written to a
+// memfd: a pipe could hold less than the program and block.
+result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
+  const int fd = ::memfd_create("netpen-seccomp", MFD_CLOEXEC);
+  if (fd < 0) return fail("confine", fmt::format("self-confinement: memfd_create: {}", std::strerror(errno)));
+  std::vector<sock_filter> program;
+  std::string failure;
+  if (const int rc = seccomp_export_bpf(ctx, fd); rc != 0) {
+    failure = fmt::format("cannot generate the seccomp filter: {}", std::strerror(-rc));
+  } else {
+    const off_t size = ::lseek(fd, 0, SEEK_END);
+    if (size <= 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0 ||
+        size > static_cast<off_t>(BPF_MAXINSNS * sizeof(sock_filter))) {
+      failure = fmt::format("the generated seccomp filter has an unexpected size ({} bytes)", size);
+    } else {
+      program.resize(static_cast<std::size_t>(size) / sizeof(sock_filter));
+      if (::pread(fd, program.data(), static_cast<std::size_t>(size), 0) != size)
+        failure = "cannot read the generated seccomp filter back";
+    }
+  }
+  ::close(fd);
+  if (!failure.empty()) return fail("confine", "self-confinement: " + failure);
+  return program;
+}
+
 }  // namespace
 
 bool enabled() {
@@ -212,15 +229,25 @@ bool enabled() {
 #endif
 }
 
-result<void> install(const confinement_needs& needs, pid_t init) {
+result<prepared_filter> prepare(const confinement_needs& needs) {
+  prepared_filter out;
+  if (!enabled()) return out;
+  out.list = allow_list(needs);
+  auto ctx = build_filter(out.list);
+  if (!ctx) return unexpected<error>(ctx.error());
+  auto program = export_program(ctx->get());
+  if (!program) return unexpected<error>(program.error());
+  out.program = std::move(*program);
+  return out;
+}
+
+result<void> install(const prepared_filter& filter, pid_t init) {
   if (!enabled()) {
     log::debug("self-confinement: off in this sanitizer build (its runtime needs calls the allow-list refuses)");
     return {};
   }
-  const auto list = allow_list(needs);
-  auto ctx = build_filter(list);
-  if (!ctx) return unexpected<error>(ctx.error());
-  remember_syscall_names();
+  if (filter.program.empty()) return fail("confine", "self-confinement: no filter was prepared");
+  native_arch = seccomp_arch_native();
   tree_init.store(init, std::memory_order_relaxed);
   struct sigaction sa{};
   sa.sa_sigaction = on_refused_call;
@@ -228,12 +255,27 @@ result<void> install(const confinement_needs& needs, pid_t init) {
   sigemptyset(&sa.sa_mask);
   if (::sigaction(SIGSYS, &sa, nullptr) != 0)
     return fail("confine", fmt::format("self-confinement: cannot handle SIGSYS: {}", std::strerror(errno)));
-  // Loaded as a whole or not at all: a thread that could not be synchronised
-  // makes seccomp_load fail (TSYNC), and netpen stops before the command runs.
-  if (const int rc = seccomp_load(ctx->get()); rc != 0)
-    return fail("confine", fmt::format("self-confinement: cannot load the seccomp filter: {}", std::strerror(-rc)));
-  print_list(list);
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return fail("confine", fmt::format("self-confinement: cannot set no_new_privs: {}", std::strerror(errno)));
+  // Loaded as a whole or not at all: with TSYNC the kernel puts the filter
+  // (and no_new_privs) on every thread at once, or on none and returns the
+  // id of a thread it could not synchronise (> 0) or an error; either way
+  // netpen stops before the command runs.
+  sock_fprog prog{};
+  prog.len = static_cast<unsigned short>(filter.program.size());
+  prog.filter = const_cast<sock_filter*>(filter.program.data());
+  const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+  if (rc != 0)
+    return fail("confine", fmt::format("self-confinement: cannot load the seccomp filter: {}",
+                                       rc < 0 ? std::strerror(errno) : fmt::format("thread {} not synchronised", rc)));
+  print_list(filter.list);
   return {};
+}
+
+result<void> install(const confinement_needs& needs, pid_t init) {
+  auto filter = prepare(needs);
+  if (!filter) return unexpected<error>(filter.error());
+  return install(*filter, init);
 }
 
 void test_forbidden_call_if_asked() {
