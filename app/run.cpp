@@ -420,8 +420,8 @@ result<void> serve_host_ports(const prepared_run& p, built_sandbox& b, relay::da
   return relay.serve_host_ports(std::move(fds));
 }
 
-// netpen's filter (app/confine/), compiled ahead: a run does it while the
-// sandbox sets itself up, so only the load is on the way to the command.
+// netpen's filter (app/confine/, compiled at build time), taken while the
+// sandbox sets itself up.
 result<confine::prepared_filter> prepare_confinement(const run_config& cfg, const built_sandbox& b) {
   confine::confinement_needs needs;
   needs.tree_namespace_sockets = b.rootful != nullptr && !cfg.publish.empty();
@@ -482,7 +482,7 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
     relay.stop();
     return report(e);
   };
-  // Compiled while the sandbox sets itself up (a persistent sandbox does it when it serves).
+  // While the sandbox sets itself up (a persistent sandbox when it serves).
   auto filter = hooks == nullptr ? prepare_confinement(cfg, b) : result<confine::prepared_filter>{};
   if (!filter) return fail(filter.error());
   if (auto ready = b.sandbox->wait_ready(); !ready) return fail(ready.error());

@@ -36,9 +36,8 @@ namespace netpen::app::confine {
 // Whether this build confines itself (false under sanitizers).
 bool enabled();
 
-// The filter, compiled but not loaded: prepare() does the slow part
-// (libseccomp's rules and their BPF program, ~1 ms) so that a run can do it
-// while the sandbox sets itself up; install() then only loads the program.
+// The filter to load: the program compiled at build time for these needs
+// (seccomp_filters.hpp) and the list it came from (for the debug output).
 // Empty in a build that does not confine (enabled() false).
 struct prepared_filter {
   std::vector<allowed_call> list;
