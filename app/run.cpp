@@ -420,12 +420,18 @@ result<void> serve_host_ports(const prepared_run& p, built_sandbox& b, relay::da
   return relay.serve_host_ports(std::move(fds));
 }
 
-// netpen confines itself (app/confine/): the sandbox is up, the relay's
-// threads run, nothing more is set up; the tear-down works under the filter.
-result<void> confine_self(const run_config& cfg, const built_sandbox& b) {
+// netpen's filter (app/confine/, compiled at build time), taken while the
+// sandbox sets itself up.
+result<confine::prepared_filter> prepare_confinement(const run_config& cfg, const built_sandbox& b) {
   confine::confinement_needs needs;
   needs.tree_namespace_sockets = b.rootful != nullptr && !cfg.publish.empty();
-  if (auto confined = confine::install(needs, b.sandbox->init_pid()); !confined) return confined;
+  return confine::prepare(needs);
+}
+
+// netpen confines itself: the sandbox is up, the relay's threads run,
+// nothing more is set up; the tear-down works under the filter.
+result<void> confine_self(const confine::prepared_filter& filter, const built_sandbox& b) {
+  if (auto confined = confine::install(filter, b.sandbox->init_pid()); !confined) return confined;
   confine::test_forbidden_call_if_asked();
   return {};
 }
@@ -441,7 +447,9 @@ result<void> serve_persistent(const run_config& cfg, built_sandbox& b, persisten
   info.policy = policy.empty() ? std::string("none") : fmt::format("{}", fmt::join(policy, "; "));
   if (b.rootful != nullptr) info.rootful_run = b.rootful->plan().addresses.id;
   if (auto ok = hooks.ready(*b.sandbox, info); !ok) return ok;
-  if (auto confined = confine_self(cfg, b); !confined) return confined;
+  auto filter = prepare_confinement(cfg, b);
+  if (!filter) return unexpected(filter.error());
+  if (auto confined = confine_self(*filter, b); !confined) return confined;
   hooks.serve(*b.sandbox);
   b.sandbox->wait();
   return {};
@@ -474,6 +482,9 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
     relay.stop();
     return report(e);
   };
+  // While the sandbox sets itself up (a persistent sandbox when it serves).
+  auto filter = hooks == nullptr ? prepare_confinement(cfg, b) : result<confine::prepared_filter>{};
+  if (!filter) return fail(filter.error());
   if (auto ready = b.sandbox->wait_ready(); !ready) return fail(ready.error());
   if (b.rootful != nullptr) {
     if (auto attached = relay.attach_kernel_path(b.rootful->take_kernel_path()); !attached)
@@ -484,7 +495,7 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
   if (auto served = serve_host_ports(p, b, relay); !served) return fail(served.error());
   relay.publish(std::move(published), inbound_options_of(b));
   if (hooks == nullptr) {  // a persistent sandbox confines itself once it serves (serve_persistent)
-    if (auto confined = confine_self(cfg, b); !confined) return fail(confined.error());
+    if (auto confined = confine_self(*filter, b); !confined) return fail(confined.error());
   }
   if (auto launched = b.sandbox->launch(); !launched) return fail(launched.error());
   auto unix_guard = start_unix_guard(cfg, *b.sandbox, relay);  // the tree's connects wait for it

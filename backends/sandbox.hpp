@@ -74,7 +74,9 @@ class sandbox {
 
   // Blocks until the command tree ends; forwards INT, TERM, HUP, QUIT, USR1,
   // USR2 and WINCH received by netpen to the command meanwhile. Returns the
-  // command's exit status (128+N when it died of signal N).
+  // command's exit status (128+N when it died of signal N). It may return
+  // once the init announced its exit, before the kernel has ended the
+  // namespaces; the init is reaped when the sandbox is destroyed.
   virtual int wait() = 0;
 
   // pid of the sandbox init in netpen's pid namespace (for diagnostics).

@@ -2,41 +2,34 @@
 // self_confinement.hpp; the list and its reasons: syscall_allow_list.hpp).
 #include "app/confine/self_confinement.hpp"
 
-#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/personality.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/netlink.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "app/confine/seccomp_filters.hpp"
+#include "app/confine/syscall_names.hpp"
 #include "net/common/log.hpp"
 
 namespace netpen::app::confine {
 namespace {
 
-// What the SIGSYS handler reads: filled before the filter is loaded, never
-// changed afterwards (the handler only reads, so no locking is needed).
-constexpr int name_slots = 1024;
-constexpr std::size_t name_size = 32;
-char syscall_names[name_slots][name_size];
+// What the SIGSYS handler reads besides the name table (syscall_names.hpp):
+// set before the filter is loaded, never changed afterwards (the handler
+// only reads, so no locking is needed).
 std::uint32_t native_arch = 0;
 std::atomic<pid_t> tree_init{0};
 
@@ -66,8 +59,9 @@ void on_refused_call(int, siginfo_t* info, void*) {
   std::size_t used = 0;
   append(line, used, sizeof line, message_head);
   const int nr = info->si_syscall;
-  if (info->si_arch == native_arch && nr >= 0 && nr < name_slots && syscall_names[nr][0] != '\0') {
-    append(line, used, sizeof line, syscall_names[nr]);
+  const char* name = info->si_arch == native_arch ? syscall_name_of(nr) : nullptr;
+  if (name != nullptr) {
+    append(line, used, sizeof line, name);
   } else {
     append(line, used, sizeof line, "number ");
     append_number(line, used, sizeof line, nr);
@@ -77,111 +71,6 @@ void on_refused_call(int, siginfo_t* info, void*) {
   (void)!::write(STDERR_FILENO, line, used);
   if (const pid_t init = tree_init.load(std::memory_order_relaxed); init > 0) ::kill(init, SIGKILL);
   ::_exit(refused_status);
-}
-
-void remember_syscall_names() {
-  native_arch = seccomp_arch_native();
-  for (int nr = 0; nr < name_slots; ++nr) {
-    char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-    if (name == nullptr) continue;
-    std::strncpy(syscall_names[nr], name, name_size - 1);
-    std::free(name);  // NOLINT: libseccomp's malloc'ed name
-  }
-}
-
-struct filter_deleter {
-  void operator()(void* ctx) const { seccomp_release(ctx); }
-};
-using filter = std::unique_ptr<void, filter_deleter>;
-
-int add(scmp_filter_ctx ctx, int nr, std::initializer_list<scmp_arg_cmp> conditions,
-        std::uint32_t action = SCMP_ACT_ALLOW) {
-  return seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(conditions.size()), conditions.begin());
-}
-
-// Rules allowing every value of the int argument `arg` but `refused`. The
-// kernel reads such an argument's low 32 bits only, so a plain "!=" on the
-// 64-bit register would let `refused | 1 << 32` through; instead the 32-bit
-// space minus `refused` is covered by aligned blocks, each a masked
-// comparison of the low bits (the upper ones ignored, as the kernel does).
-// One comparison per argument and rule is all libseccomp takes.
-int add_block(scmp_filter_ctx ctx, int nr, unsigned arg, std::uint32_t prefix, int free_bits,
-              std::initializer_list<std::uint32_t> refused) {
-  const std::uint64_t size = std::uint64_t{1} << free_bits;
-  const bool holds_refused = std::ranges::any_of(refused, [&](std::uint32_t v) { return v >= prefix && v - prefix < size; });
-  if (!holds_refused) {
-    const std::uint64_t mask = 0xffffffffULL & ~(size - 1);
-    return add(ctx, nr, {scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, mask, prefix}});
-  }
-  if (free_bits == 0) return 0;  // the refused value itself
-  const auto half = static_cast<std::uint32_t>(size / 2);
-  if (const int rc = add_block(ctx, nr, arg, prefix, free_bits - 1, refused); rc != 0) return rc;
-  return add_block(ctx, nr, arg, prefix + half, free_bits - 1, refused);
-}
-
-int add_all_but(scmp_filter_ctx ctx, int nr, unsigned arg, std::initializer_list<std::uint32_t> refused) {
-  return add_block(ctx, nr, arg, 0, 32, refused);
-}
-
-// One entry's rules (several rules of one call are alternatives).
-int add_entry(scmp_filter_ctx ctx, int nr, argument_rule rule) {
-  constexpr std::uint32_t write_exec = PROT_WRITE | PROT_EXEC;
-  switch (rule) {
-    case argument_rule::none: return add(ctx, nr, {});
-    case argument_rule::threads_only:
-      return add(ctx, nr, {SCMP_A0_64(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)});
-    case argument_rule::socket_families: {
-      int rc = 0;
-      for (const int family : {AF_UNIX, AF_INET, AF_INET6})
-        if (rc == 0) rc = add(ctx, nr, {SCMP_A0_32(SCMP_CMP_EQ, static_cast<std::uint32_t>(family))});
-      for (const int protocol : {NETLINK_ROUTE, NETLINK_NETFILTER, NETLINK_SOCK_DIAG})
-        if (rc == 0)
-          rc = add(ctx, nr, {SCMP_A0_32(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2_32(SCMP_CMP_EQ, static_cast<std::uint32_t>(protocol))});
-      return rc;
-    }
-    case argument_rule::unix_only: return add(ctx, nr, {SCMP_A0_32(SCMP_CMP_EQ, AF_UNIX)});
-    case argument_rule::never_write_exec: {
-      int rc = 0;
-      for (const std::uint32_t prot : {0U, static_cast<std::uint32_t>(PROT_WRITE), static_cast<std::uint32_t>(PROT_EXEC)})
-        if (rc == 0) rc = add(ctx, nr, {SCMP_A2_32(SCMP_CMP_MASKED_EQ, write_exec, prot)});
-      return rc;
-    }
-    case argument_rule::not_sigsys: return add_all_but(ctx, nr, 0, {SIGSYS});
-    case argument_rule::no_terminal_inject: return add_all_but(ctx, nr, 1, {TIOCSTI, TIOCLINUX});
-    case argument_rule::read_only_limits: return add(ctx, nr, {SCMP_A2_64(SCMP_CMP_EQ, 0)});
-    case argument_rule::harmless_prctl: {
-      int rc = 0;
-      for (const int option : {PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_GET_NO_NEW_PRIVS, PR_GET_SECCOMP,
-                               PR_CAPBSET_READ, PR_SET_VMA})
-        if (rc == 0) rc = add(ctx, nr, {SCMP_A0_32(SCMP_CMP_EQ, static_cast<std::uint32_t>(option))});
-      return rc;
-    }
-    case argument_rule::seccomp_queries: {
-      int rc = add(ctx, nr, {SCMP_A0_32(SCMP_CMP_EQ, SECCOMP_GET_ACTION_AVAIL)});
-      if (rc == 0) rc = add(ctx, nr, {SCMP_A0_32(SCMP_CMP_EQ, SECCOMP_GET_NOTIF_SIZES)});
-      return rc;
-    }
-    case argument_rule::network_namespace: return add(ctx, nr, {SCMP_A1_32(SCMP_CMP_EQ, CLONE_NEWNET)});
-    case argument_rule::answer_enosys: return add(ctx, nr, {}, SCMP_ACT_ERRNO(ENOSYS));
-  }
-  return -EINVAL;
-}
-
-result<filter> build_filter(const std::vector<allowed_call>& list) {
-  filter ctx(seccomp_init(SCMP_ACT_TRAP));
-  if (!ctx) return fail("confine", "self-confinement: cannot make a seccomp filter");
-  if (seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP) != 0 ||
-      seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 1) != 0 ||
-      seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1) != 0)
-    return fail("confine", "self-confinement: libseccomp refused the filter's attributes");
-  for (const auto& call : list) {
-    const std::string name(call.name);
-    const int nr = seccomp_syscall_resolve_name(name.c_str());
-    if (nr == __NR_SCMP_ERROR) return fail("confine", fmt::format("self-confinement: unknown system call {}", name));
-    if (const int rc = add_entry(ctx.get(), nr, call.rule); rc != 0)
-      return fail("confine", fmt::format("self-confinement: cannot add {}: {}", name, std::strerror(-rc)));
-  }
-  return ctx;
 }
 
 void print_list(const std::vector<allowed_call>& list) {
@@ -212,15 +101,22 @@ bool enabled() {
 #endif
 }
 
-result<void> install(const confinement_needs& needs, pid_t init) {
+result<prepared_filter> prepare(const confinement_needs& needs) {
+  prepared_filter out;
+  if (!enabled()) return out;
+  out.list = allow_list(needs);
+  const auto program = precompiled_filter(needs);  // compiled at build time
+  out.program.assign(program.begin(), program.end());
+  return out;
+}
+
+result<void> install(const prepared_filter& filter, pid_t init) {
   if (!enabled()) {
     log::debug("self-confinement: off in this sanitizer build (its runtime needs calls the allow-list refuses)");
     return {};
   }
-  const auto list = allow_list(needs);
-  auto ctx = build_filter(list);
-  if (!ctx) return unexpected<error>(ctx.error());
-  remember_syscall_names();
+  if (filter.program.empty()) return fail("confine", "self-confinement: no filter was prepared");
+  native_arch = seccomp_arch_native();
   tree_init.store(init, std::memory_order_relaxed);
   struct sigaction sa{};
   sa.sa_sigaction = on_refused_call;
@@ -228,12 +124,27 @@ result<void> install(const confinement_needs& needs, pid_t init) {
   sigemptyset(&sa.sa_mask);
   if (::sigaction(SIGSYS, &sa, nullptr) != 0)
     return fail("confine", fmt::format("self-confinement: cannot handle SIGSYS: {}", std::strerror(errno)));
-  // Loaded as a whole or not at all: a thread that could not be synchronised
-  // makes seccomp_load fail (TSYNC), and netpen stops before the command runs.
-  if (const int rc = seccomp_load(ctx->get()); rc != 0)
-    return fail("confine", fmt::format("self-confinement: cannot load the seccomp filter: {}", std::strerror(-rc)));
-  print_list(list);
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return fail("confine", fmt::format("self-confinement: cannot set no_new_privs: {}", std::strerror(errno)));
+  // Loaded as a whole or not at all: with TSYNC the kernel puts the filter
+  // (and no_new_privs) on every thread at once, or on none and returns the
+  // id of a thread it could not synchronise (> 0) or an error; either way
+  // netpen stops before the command runs.
+  sock_fprog prog{};
+  prog.len = static_cast<unsigned short>(filter.program.size());
+  prog.filter = const_cast<sock_filter*>(filter.program.data());
+  const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+  if (rc != 0)
+    return fail("confine", fmt::format("self-confinement: cannot load the seccomp filter: {}",
+                                       rc < 0 ? std::strerror(errno) : fmt::format("thread {} not synchronised", rc)));
+  print_list(filter.list);
   return {};
+}
+
+result<void> install(const confinement_needs& needs, pid_t init) {
+  auto filter = prepare(needs);
+  if (!filter) return unexpected<error>(filter.error());
+  return install(*filter, init);
 }
 
 void test_forbidden_call_if_asked() {

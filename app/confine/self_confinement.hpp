@@ -23,7 +23,10 @@
 
 #include <sys/types.h>
 
+#include <linux/filter.h>
+
 #include <string>
+#include <vector>
 
 #include "app/confine/syscall_allow_list.hpp"
 #include "net/common/error.hpp"
@@ -33,8 +36,20 @@ namespace netpen::app::confine {
 // Whether this build confines itself (false under sanitizers).
 bool enabled();
 
-// Loads the filter on every thread; on success the tree (its init, `tree_init`)
-// dies with netpen when a refused call is made. Debug output lists the calls.
+// The filter to load: the program compiled at build time for these needs
+// (seccomp_filters.hpp) and the list it came from (for the debug output).
+// Empty in a build that does not confine (enabled() false).
+struct prepared_filter {
+  std::vector<allowed_call> list;
+  std::vector<sock_filter> program;
+};
+result<prepared_filter> prepare(const confinement_needs& needs);
+
+// Sets no_new_privs and loads the filter on every thread at once (TSYNC);
+// on success the tree (its init, `tree_init`) dies with netpen when a
+// refused call is made. Debug output lists the calls.
+result<void> install(const prepared_filter& filter, pid_t tree_init);
+// prepare() and install() in one.
 result<void> install(const confinement_needs& needs, pid_t tree_init);
 
 // Test-only (NETPEN_TEST_FORBIDDEN_SYSCALL=SECONDS, documented in

@@ -117,7 +117,11 @@ init_driver::init_driver(started_init init)
 init_driver::~init_driver() { terminate(); }
 
 void init_driver::terminate() {
-  if (!status_) kill_and_reap();
+  if (!status_) {
+    kill_and_reap();
+  } else if (!reaped_) {
+    reap_exiting();
+  }
 }
 
 result<void> init_driver::wait_ready() {
@@ -171,9 +175,14 @@ int init_driver::wait() {
     kill_and_reap();
     return *status_;
   }
-  status_ = relay_signals_until_exit(pid_, pidfd_.get(), control_.get(), [this] { return on_control(); });
+  if (auto exited = relay_signals_until_exit(pid_, pidfd_.get(), control_.get(), [this] { return on_control(); })) {
+    status_ = *exited;
+    reaped_ = true;
+    log::debug("sandbox init {} exited with status {}", pid_, *status_);
+  } else {
+    log::debug("sandbox init {} is exiting with status {}", pid_, *status_);
+  }
   restore_terminal(term_);
-  log::debug("sandbox init {} exited with status {}", pid_, *status_);
   return *status_;
 }
 
@@ -185,17 +194,30 @@ int init_driver::wait() {
 // (or just did) is ignored: the command read the terminal meanwhile, and
 // the prompt continues it when it gives the terminal back. Ctrl-Z always
 // stops the job.
-bool init_driver::on_control() {
+extra_outcome init_driver::on_control() {
   auto m = receive_message(control_.get());
-  if (!m) return false;
+  if (!m) return extra_outcome::stop_watching;
+  if (auto status = parse_exiting_message(m->payload)) {
+    status_ = *status;
+    return extra_outcome::announced_exit;
+  }
   const bool tty_stop = m->payload == msg_stopped_tty;
-  if (tty_stop && terminal_recently_borrowed()) return true;
+  if (tty_stop && terminal_recently_borrowed()) return extra_outcome::keep_watching;
   if ((m->payload == msg_stopped || tty_stop) && term_.fd >= 0) {
     restore_terminal(term_);
     ::kill(::getpid(), SIGTSTP);
     ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGCONT, nullptr, 0U);
   }
-  return true;
+  return extra_outcome::keep_watching;
+}
+
+// The init announced its exit (wait() returned its status): it is reaped
+// once it is gone, its status already known.
+void init_driver::reap_exiting() {
+  int st = 0;
+  while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
 }
 
 void init_driver::kill_and_reap() {
@@ -204,6 +226,7 @@ void init_driver::kill_and_reap() {
   while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
   }
   status_ = shell_status(st);
+  reaped_ = true;
   restore_terminal(term_);
 }
 

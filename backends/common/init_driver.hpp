@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backends/common/sandbox_init.hpp"
+#include "backends/common/signal_relay.hpp"
 #include "backends/common/socket_helper.hpp"
 #include "backends/common/terminal.hpp"
 #include "backends/common/unique_fd.hpp"
@@ -59,7 +60,8 @@ class init_driver : public sandbox {
   void terminate();
 
  private:
-  bool on_control();
+  extra_outcome on_control();
+  void reap_exiting();
   result<void> take_guard_fds();
   void kill_and_reap();
 
@@ -70,7 +72,8 @@ class init_driver : public sandbox {
   terminal_state term_;
   bool ready_ = false;  // wait_ready() succeeded (the fd may since have been released)
   bool launched_ = false;
-  std::optional<int> status_;
+  std::optional<int> status_;  // known once the init exited or announced its exit
+  bool reaped_ = false;
   bool unix_guard_ = false;
   unix_guard_fds guard_;
 };

@@ -21,12 +21,14 @@ error drop_error(const char* step) {
 }
 
 // Empties the bounding set: every capability this kernel knows
-// (PR_CAPBSET_READ fails past the last one).
+// (PR_CAPBSET_DROP fails with EINVAL past the last one, one system call
+// per capability; verify() reads the set back).
 result<void> empty_bounding_set() {
-  for (int cap = 0; ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap)
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) return unexpected(drop_error("PR_CAPBSET_DROP"));
-  if (errno != EINVAL) return unexpected(drop_error("PR_CAPBSET_READ"));
-  return {};
+  for (int cap = 0;; ++cap) {
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+    if (errno == EINVAL && cap > CAP_SETPCAP) return {};  // past the last one (there are at least that many)
+    return unexpected(drop_error("PR_CAPBSET_DROP"));
+  }
 }
 
 // Clears the inheritable set, keeping permitted and effective.
@@ -39,13 +41,15 @@ result<void> clear_inheritable() {
   return {};
 }
 
-// Reads the result back: nothing left to gain at execve.
+// Reads the result back: nothing left to gain at execve. The ambient set
+// needs no read of its own: the kernel keeps it within permitted and
+// inheritable (capset drops the rest), and inheritable is checked empty.
 result<void> verify() {
   for (int cap = 0;; ++cap) {
     const int in_bounding = ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
     if (in_bounding < 0) break;
-    if (in_bounding != 0 || ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) > 0)
-      return fail("privilege-drop", fmt::format("capability {} is still in the bounding or ambient set", cap));
+    if (in_bounding != 0)
+      return fail("privilege-drop", fmt::format("capability {} is still in the bounding set", cap));
   }
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};

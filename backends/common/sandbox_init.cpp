@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -120,6 +121,13 @@ bool tree_done(pid_t helper) {
   return left <= (helper > 0 ? 1 : 0);
 }
 
+// Tells the parent the status, then ends the init (and with it the pid
+// namespace: the kernel kills whatever of the tree is left).
+[[noreturn]] void exit_announced(const init_config& cfg, int status) {
+  (void)send_message(cfg.control_fd, exiting_message(status));
+  ::_exit(status);
+}
+
 // pid 1's loop: reap everything, forward signals to the command, relay
 // job-control stops to the parent. When the command ends, exit with its
 // status; with --wait-all, only once every other process has ended too
@@ -143,7 +151,7 @@ bool tree_done(pid_t helper) {
     }
     if (sig != SIGCHLD) {
       if (!command_status) ::kill(command, sig);
-      else if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) ::_exit(*command_status);
+      else if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) exit_announced(cfg, *command_status);
       continue;
     }
     int status = 0;
@@ -157,12 +165,12 @@ bool tree_done(pid_t helper) {
       } else if (WIFCONTINUED(status)) {
         stopped = false;
       } else if (!cfg.spec->wait_all) {
-        ::_exit(shell_status(status));
+        exit_announced(cfg, shell_status(status));
       } else {
         command_status = shell_status(status);
       }
     }
-    if (command_status && tree_done(helper)) ::_exit(*command_status);
+    if (command_status && tree_done(helper)) exit_announced(cfg, *command_status);
   }
 }
 
@@ -196,6 +204,19 @@ pid_t start_socket_helper(const init_config& cfg) {
 }
 
 }  // namespace
+
+std::string exiting_message(int status) { return fmt::format("{} {}", msg_exiting, status); }
+
+std::optional<int> parse_exiting_message(std::string_view payload) {
+  if (!payload.starts_with(msg_exiting) || payload.size() < msg_exiting.size() + 2 ||
+      payload[msg_exiting.size()] != ' ')
+    return std::nullopt;
+  payload.remove_prefix(msg_exiting.size() + 1);
+  int status = -1;
+  auto [end, ec] = std::from_chars(payload.data(), payload.data() + payload.size(), status);
+  if (ec != std::errc{} || end != payload.data() + payload.size() || status < 0 || status > 255) return std::nullopt;
+  return status;
+}
 
 int exec_failure_status(int err) { return err == ENOENT || err == ENOTDIR ? 127 : 126; }
 

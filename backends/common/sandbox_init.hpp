@@ -19,8 +19,11 @@
 //      (socket_helper.hpp);
 //   4. reaps every process (orphans reparent to it), forwards INT, TERM, HUP,
 //      QUIT, USR1, USR2 and WINCH to the command, and when the command ends
-//      exits with its status (128+N for signal N); pid 1 exiting makes the
-//      kernel kill whatever is left in the namespace. With --wait-all
+//      sends "exiting <status>" and exits with that status (128+N for
+//      signal N); pid 1 exiting makes the kernel kill whatever is left in
+//      the namespace. The parent tears its side down as soon as it reads
+//      the status, while the kernel ends the namespaces, and reaps the init
+//      before it exits itself. With --wait-all
 //      (spec.wait_all) it exits with that status only when no process but
 //      the socket helper is left; INT, TERM, HUP or QUIT then end it at once.
 //   (A persistent sandbox, spec.persistent, runs no command at 3: it serves
@@ -32,6 +35,10 @@
 //      back to the command's group and continues it.
 #pragma once
 #include <signal.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "backends/common/unique_fd.hpp"
 #include "backends/sandbox.hpp"
@@ -58,8 +65,17 @@ inline constexpr std::string_view msg_listeners = "listeners";      // --host-po
 inline constexpr std::string_view msg_run = "run";
 inline constexpr std::string_view msg_stopped = "stopped";            // Ctrl-Z, SIGSTOP
 inline constexpr std::string_view msg_stopped_tty = "stopped-tty";    // SIGTTIN/SIGTTOU: the terminal was not its
+inline constexpr std::string_view msg_exiting = "exiting";            // "exiting <status>": the tree ended
 inline constexpr char msg_error_tag = 'E';      // "E<code>\x1f<message>"
 inline constexpr char msg_error_separator = '\x1f';
+
+// The init's last message, sent just before it exits with `status` (the
+// command's shell status): the parent then knows the status and tears its
+// side down while the kernel ends the init's namespaces; it still reaps the
+// init before it exits itself.
+std::string exiting_message(int status);
+// The status of an "exiting" message, or nullopt for any other payload.
+std::optional<int> parse_exiting_message(std::string_view payload);
 
 [[noreturn]] void run_sandbox_init(const init_config& cfg);
 

@@ -52,7 +52,8 @@ bool reap(pid_t pid, int& status, int options) {
 
 }  // namespace
 
-int relay_signals_until_exit(pid_t pid, int pidfd, int extra_fd, const std::function<bool()>& on_extra) {
+std::optional<int> relay_signals_until_exit(pid_t pid, int pidfd, int extra_fd,
+                                            const std::function<extra_outcome()>& on_extra) {
   const sigset_t set = forwarded_signals();
   unique_fd sfd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   int status = 0;
@@ -75,7 +76,11 @@ int relay_signals_until_exit(pid_t pid, int pidfd, int extra_fd, const std::func
         if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U) != 0) ::kill(pid, sig);
       }
     }
-    if (extra_fd >= 0 && fds[2].revents != 0 && (!on_extra || !on_extra())) extra_fd = -1;
+    if (extra_fd >= 0 && fds[2].revents != 0) {
+      const auto outcome = on_extra ? on_extra() : extra_outcome::stop_watching;
+      if (outcome == extra_outcome::announced_exit) return std::nullopt;
+      if (outcome == extra_outcome::stop_watching) extra_fd = -1;
+    }
     if ((fds[0].revents & (POLLIN | POLLHUP)) != 0) break;
   }
   return reap(pid, status, 0) ? shell_status(status) : 255;

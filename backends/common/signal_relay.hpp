@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <optional>
 
 namespace netpen::backends {
 
@@ -30,12 +31,21 @@ class forwarded_signal_block {
   bool active_ = false;
 };
 
+// What `on_extra` made of a readable `extra_fd`.
+enum class extra_outcome {
+  keep_watching,
+  stop_watching,  // e.g. at EOF
+  announced_exit  // the process said it is about to exit (its status with it)
+};
+
 // Forwards the blocked signals to `pid` until the process behind `pidfd`
 // exits, reaps it and returns its shell-style status (exit code, or 128+N
 // when killed by signal N). When `extra_fd` >= 0, `on_extra` runs each time
-// it is readable and returns false to stop watching it (e.g. at EOF).
-int relay_signals_until_exit(pid_t pid, int pidfd, int extra_fd = -1,
-                             const std::function<bool()>& on_extra = {});
+// it is readable; when it answers announced_exit the wait ends at once with
+// nullopt and the process is NOT reaped (the caller knows the status and
+// reaps it later, so that its own tear-down overlaps the process's exit).
+std::optional<int> relay_signals_until_exit(pid_t pid, int pidfd, int extra_fd = -1,
+                                            const std::function<extra_outcome()>& on_extra = {});
 
 // Shell-style status of a waitpid() status word.
 int shell_status(int wait_status);

@@ -24,8 +24,10 @@
 //     process group (the terminal's foreground one when netpen had the
 //     terminal), then reaps, forwards signals and reports job-control stops
 //     over the control channel (sandbox_init.*).
-//  7. wait() forwards netpen's signals to the init until it exits, reaps it,
-//     gives the terminal back to netpen's group and returns the status.
+//  7. wait() forwards netpen's signals to the init until it announces its
+//     exit ("exiting <status>") or exits, gives the terminal back to
+//     netpen's group and returns the status; the init is reaped when the
+//     sandbox is destroyed (netpen's tear-down overlaps the namespaces' end).
 // If netpen dies at any point, PDEATHSIG kills the init and the kernel kills
 // everything else in its pid namespace. No file is created on the host.
 #include <fcntl.h>

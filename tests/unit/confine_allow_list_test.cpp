@@ -18,11 +18,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <set>
 #include <string>
 
+#include "app/confine/filter_compiler.hpp"
+#include "app/confine/seccomp_filters.hpp"
 #include "app/confine/self_confinement.hpp"
+#include "app/confine/syscall_names.hpp"
 #include "app/confine/syscall_allow_list.hpp"
 #include "skip.hpp"
 
@@ -45,7 +49,7 @@ int confined_child(const std::function<int()>& body) {
   if (pid == 0) {
     const int devnull = ::open("/dev/null", O_WRONLY);
     ::dup2(devnull, STDERR_FILENO);  // the refusal's line is not the test's output
-    if (!netpen::app::confine::install({}, 0)) ::_exit(200);
+    if (!netpen::app::confine::install(netpen::app::confine::confinement_needs{}, 0)) ::_exit(200);
     ::_exit(body());
   }
   int status = 0;
@@ -194,4 +198,45 @@ TEST_CASE("the loaded filter refuses what the list forbids and allows what it ho
           rlimit lim{0, 0};
           return ::prlimit(0, RLIMIT_CORE, &lim, nullptr);
         }) == refused);
+}
+
+TEST_CASE("the filters compiled at build time are what libseccomp compiles now", "[confine]") {
+  for (const bool tree_sockets : {false, true}) {
+    confinement_needs needs;
+    needs.tree_namespace_sockets = tree_sockets;
+    const auto fresh = netpen::app::confine::compile_filter(needs);
+    REQUIRE(fresh);
+    const auto built = netpen::app::confine::precompiled_filter(needs);
+    REQUIRE(built.size() == fresh->size());
+    for (std::size_t i = 0; i < built.size(); ++i) {
+      INFO("tree sockets " << tree_sockets << ", instruction " << i);
+      CHECK(built[i].code == (*fresh)[i].code);
+      CHECK(built[i].jt == (*fresh)[i].jt);
+      CHECK(built[i].jf == (*fresh)[i].jf);
+      CHECK(built[i].k == (*fresh)[i].k);
+    }
+  }
+  // The two programs differ (setns is only in the second).
+  CHECK(netpen::app::confine::precompiled_filter({}).size() !=
+        netpen::app::confine::precompiled_filter(confinement_needs{true}).size());
+}
+
+TEST_CASE("the SIGSYS handler's name table agrees with libseccomp", "[confine]") {
+  using netpen::app::confine::syscall_name_of;
+  CHECK(std::string(syscall_name_of(SYS_personality)) == "personality");
+  CHECK(std::string(syscall_name_of(SYS_read)) == "read");
+  CHECK(syscall_name_of(-1) == nullptr);
+  CHECK(syscall_name_of(100000) == nullptr);
+  for (int nr = 0; nr < 1024; ++nr) {
+    char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+    const char* ours = syscall_name_of(nr);
+    INFO("system call " << nr);
+    if (name == nullptr) {
+      CHECK(ours == nullptr);
+    } else {
+      REQUIRE(ours != nullptr);
+      CHECK(std::string(ours) == name);
+    }
+    std::free(name);  // NOLINT: libseccomp's malloc'ed name
+  }
 }

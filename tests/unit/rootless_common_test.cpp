@@ -71,3 +71,16 @@ TEST_CASE("symlinks are followed to their (possibly missing) target", "[rootless
   ::rmdir((dir + "/run").c_str());
   ::rmdir(dir.c_str());
 }
+
+TEST_CASE("the init's exiting message carries the tree's status", "[rootless]") {
+  using netpen::backends::exiting_message;
+  using netpen::backends::parse_exiting_message;
+  for (int status : {0, 1, 127, 137, 255}) CHECK(parse_exiting_message(exiting_message(status)) == status);
+  CHECK_FALSE(parse_exiting_message("exiting"));
+  CHECK_FALSE(parse_exiting_message("exiting "));
+  CHECK_FALSE(parse_exiting_message("exiting 1x"));
+  CHECK_FALSE(parse_exiting_message("exiting -1"));
+  CHECK_FALSE(parse_exiting_message("exiting 256"));
+  CHECK_FALSE(parse_exiting_message("exitingX 1"));
+  CHECK_FALSE(parse_exiting_message("stopped"));
+}
