@@ -3,7 +3,6 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/dispatch.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
 
 #include <netinet/in.h>
@@ -24,8 +23,6 @@ namespace {
 constexpr std::size_t min_read_room = 16 * 1024;
 constexpr std::size_t max_quote = 576;
 constexpr std::uint8_t default_ttl = 64;
-// How long a flow's rings must stay empty before their storage is freed.
-constexpr auto buffer_release_delay = std::chrono::seconds(2);
 
 
 }  // namespace
@@ -50,7 +47,8 @@ void tcp_flow::start() {
   asio::co_spawn(strand_, [self = shared_from_this()]() { return self->run(); },
                  [self = shared_from_this()](std::exception_ptr e) {
                    log_flow_failure(e, "tcp", self->key_);
-                   log::debug("{}: flow ended in {}{}", to_string(self->key_),
+                   if (log::debug_enabled())  // the arguments cost a formatting each: every connection ends here
+                     log::debug("{}: flow ended in {}{}", to_string(self->key_),
                               tcp::to_string(self->ep_.current_state()), self->ep_.was_reset() ? (self->ep_.reset_by_peer() ? " (reset by child)" : " (reset by us)") : "");
                    self->report_close();
                    self->finished_.store(true, std::memory_order_release);
@@ -120,7 +118,11 @@ void tcp_flow::write_now() {
 void tcp_flow::flush() {
   ep_.poll(tcp::clock::now(), [this](const tcp::segment_out& s) { tap_.send_tcp(key_, s); });
   const auto next = ep_.next_deadline().value_or(tcp::time_point::max());
-  if (next != armed_deadline_) deadline_timer_.cancel();
+  if (next == armed_deadline_) return;
+  if (timers_on_)
+    arm_timer();
+  else
+    deadline_timer_.cancel();  // open_inbound waits on it itself
 }
 
 void tcp_flow::after_change() {
@@ -136,6 +138,7 @@ void tcp_flow::after_change() {
   }
   if (done && record_.announced) report_close();
   if (ep_.is_closed()) deadline_timer_.cancel();
+  start_child_to_host_if_needed();
   changed_.notify();
 }
 
@@ -173,9 +176,14 @@ asio::awaitable<void> tcp_flow::run() {
   co_await relay_data();
 }
 
+// host_to_child runs in this coroutine; child_to_host only when the child's
+// data or FIN needs it, the deadlines by a timer callback (tcp_flow_lazy.cpp).
 asio::awaitable<void> tcp_flow::relay_data() {
-  using namespace asio::experimental::awaitable_operators;
-  co_await (host_to_child() && child_to_host() && timers());
+  start_timers();
+  relaying_ = true;
+  start_child_to_host_if_needed();
+  co_await host_to_child();
+  co_await wait_until_over();
   after_change();
 }
 
@@ -251,7 +259,7 @@ asio::awaitable<tcp_flow::connect_result> tcp_flow::connect_socket(asio::ip::tcp
     enable_error_queue(socket.native_handle(), key_.dst.v6, false);
     if (syn_ttl_ < default_ttl) set_socket_ttl(socket.native_handle(), key_.dst.v6, -1);
   }
-  log::debug("{}: connected", to_string(key_));
+  if (log::debug_enabled()) log::debug("{}: connected", to_string(key_));
   co_return connect_result::connected;
 }
 
@@ -368,22 +376,6 @@ asio::awaitable<void> tcp_flow::child_to_host() {
     if (sniffer_) sniff_consumed(n);
     ep_.rx_consume(n);
     record_.bytes_out += n;
-    flush();
-    after_change();
-  }
-}
-
-// Calls poll() at the endpoint's deadlines. A flow whose rings stayed empty
-// for buffer_release_delay gives their storage back (not under TLS, where a
-// pending read holds the tx ring).
-asio::awaitable<void> tcp_flow::timers() {
-  while (!ep_.is_closed()) {
-    armed_deadline_ = ep_.next_deadline().value_or(tcp::time_point::max());
-    const bool idle = !stream_.is_tls() && ep_.idle_with_buffers();
-    deadline_timer_.expires_at(idle ? std::min(armed_deadline_, tcp::clock::now() + buffer_release_delay)
-                                    : armed_deadline_);
-    auto [ec] = co_await deadline_timer_.async_wait(use_tuple);
-    if (!ec && idle && ep_.idle_with_buffers()) ep_.release_buffers();
     flush();
     after_change();
   }

@@ -13,7 +13,9 @@
 //      connect (unreachable, a router's Time Exceeded) goes to the child as
 //      the same ICMP error from the hop that sent it; any other failure or a
 //      forbidden destination -> endpoint.abort() -> RST, at once.
-//   3. Three coroutines share the strand until the endpoint closes:
+//   3. Three parts share the strand until the endpoint closes (only the
+//      first is always a coroutine; the others run when there is work for
+//      them: tcp_flow_lazy.cpp):
 //        host_to_child  reads the host socket straight into the endpoint's tx
 //                       ring, only while it has room (the host socket's
 //                       receive buffer is the backpressure toward the remote),
@@ -25,9 +27,10 @@
 //                       writes first); the window we advertise is the
 //                       ring's free space, so a slow remote closes the
 //                       child's window;
-//        timers         calls poll() at the endpoint's next deadline, and
-//                       frees the rings' storage once they stayed empty
-//                       for 2 s (an idle flow holds no buffer memory).
+//        timers         a timer callback: calls poll() at the endpoint's
+//                       next deadline, and frees the rings' storage once
+//                       they stayed empty for 2 s (an idle flow holds no
+//                       buffer memory).
 //      Segments from the child arrive via deliver() (posted by the engine).
 //      Half-close: the child's FIN becomes shutdown(SHUT_WR) on the host
 //      socket after the data before it; EOF from the host becomes our FIN.
@@ -51,7 +54,7 @@
 // failure there is an RST (the SYN was answered: no ICMP error any more),
 // flow_open is published, and the queued bytes and a FIN the child sent
 // meanwhile are relayed as in step 3. A child's RST during the wait ends
-// the flow without any connect. The timers coroutine runs from the SYN-ACK.
+// the flow without any connect. The timers run from the SYN-ACK.
 // Visibility: while observing, every other outbound flow feeds the child's
 // first bytes (as take(), write_now() and child_to_host() pass them on) to
 // a stream_sniffer until it is done; the claim goes into the record, so
@@ -59,7 +62,7 @@
 // Inbound (--publish, tcp_flow_inbound.cpp): the flow is made from a host
 // client the publish server accepted; the endpoint opens actively toward
 // the server in the child (SYN from the gateway). Established, the flow
-// reports an inbound flow_open and runs the same three coroutines. Refused
+// reports an inbound flow_open and relays as in step 3. Refused
 // (RST) or unanswered, it hands the client socket back (`refused`) without
 // reporting anything, for the publish server's next route.
 // The flow knows the relay only through flow_context (flow_context.hpp).
@@ -166,7 +169,15 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   void arm_connect_limit(asio::steady_timer& limit);
   asio::awaitable<void> host_to_child();
   asio::awaitable<void> child_to_host();
-  asio::awaitable<void> timers();
+  // child_to_host runs only while there is something for it (tcp_flow_lazy.cpp).
+  void start_child_to_host_if_needed();
+  // Waits until the endpoint is closed and child_to_host has returned.
+  asio::awaitable<void> wait_until_over();
+  // The endpoint's deadlines and the idle rings' release, by a plain timer
+  // callback (no coroutine): start_timers() once, then flush() re-arms it.
+  void start_timers();
+  void arm_timer();
+  void on_timer(const asio::error_code& ec, bool was_idle);
   // The tx ring's free space as buffers for a host read (allocates it).
   std::array<asio::mutable_buffer, 2> tx_buffers();
   // The rx ring's queued bytes as buffers for a host write.
@@ -215,6 +226,10 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   bool host_closed_ = false;
   bool close_reported_ = false;  // flow_close went out (report_close)
   bool writing_ = false;       // child_to_host has a write pending
+  bool relaying_ = false;      // both sides connected: child_to_host may start
+  bool c2h_running_ = false;   // child_to_host was spawned and has not returned
+  bool c2h_done_ = false;      // the child's side is done (shut down or failed)
+  bool timers_on_ = false;     // flush() re-arms the deadline timer
   bool host_reset_ = false;    // the remote reset the connection
   bool egress_open_ = false;   // conn_ was reported opened and not yet closed
   host_conn conn_;

@@ -4,7 +4,6 @@
 // stream_sniffer reads them, judge_claim decides, and only an allowed flow
 // connects. Also the sniffing itself, shared with the passive visibility of
 // every other flow.
-#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <algorithm>
@@ -29,8 +28,9 @@ bool tcp_flow::judged_by_claim() const {
 // The endpoint's timers run from the SYN-ACK on, while the flow waits for
 // the claim, the verdict and the connect.
 asio::awaitable<void> tcp_flow::run_claimed() {
-  using namespace asio::experimental::awaitable_operators;
-  co_await (claim_then_relay() && timers());
+  start_timers();
+  co_await claim_then_relay();
+  co_await wait_until_over();
   after_change();
 }
 
@@ -71,8 +71,9 @@ asio::awaitable<void> tcp_flow::claim_then_relay() {
   write_now();  // what the child sent meanwhile (child_to_host takes the rest, then its FIN)
   flush();
   after_change();
-  using namespace asio::experimental::awaitable_operators;
-  co_await (host_to_child() && child_to_host());
+  relaying_ = true;
+  start_child_to_host_if_needed();
+  co_await host_to_child();
 }
 
 // Feeds the child's queued bytes to the sniffer until it is done, the child
