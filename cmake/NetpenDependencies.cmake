@@ -32,6 +32,13 @@ find_library(SECCOMP_STATIC_LIBRARY NAMES libseccomp.a REQUIRED)
 add_library(netpen_seccomp INTERFACE)
 target_include_directories(netpen_seccomp SYSTEM INTERFACE ${SECCOMP_INCLUDE_DIR})
 target_link_libraries(netpen_seccomp INTERFACE ${SECCOMP_STATIC_LIBRARY})
+# liburing (Debian's liburing-dev), linked statically like libseccomp: the
+# tap's io_uring (net/relay/tap_ring.hpp).
+find_path(URING_INCLUDE_DIR NAMES liburing.h REQUIRED)
+find_library(URING_STATIC_LIBRARY NAMES liburing.a REQUIRED)
+add_library(netpen_uring INTERFACE)
+target_include_directories(netpen_uring SYSTEM INTERFACE ${URING_INCLUDE_DIR})
+target_link_libraries(netpen_uring INTERFACE ${URING_STATIC_LIBRARY})
 if(NETPEN_BUILD_TESTS)
   find_package(Catch2 REQUIRED)
 endif()

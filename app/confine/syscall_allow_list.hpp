@@ -16,7 +16,9 @@
 // writing other processes (ptrace, process_vm_writev), the file system tree
 // and namespaces (mount, umount2, pivot_root, chroot, setns, unshare, the
 // new mount API), the kernel's attack surface netpen never needs (bpf,
-// perf_event_open, userfaultfd, io_uring_*, keyctl, add_key, request_key,
+// perf_event_open, userfaultfd, io_uring_setup and io_uring_register (the
+// tap's ring is set up and restricted before the filter; io_uring_enter, which
+// drives it, is allowed), keyctl, add_key, request_key,
 // kexec_*, *_module, personality, iopl, ioperm, swapon, swapoff, reboot).
 //
 // Argument rules where they are cheap and meaningful:

@@ -53,7 +53,7 @@ result<void> data_path::start() {
 }
 
 void data_path::attach_tap(int tap_fd) {
-  engine_.attach_tap(tap_fd);
+  engine_.attach_tap(tap_fd, threads_wanted_ == 1);
   start_stats();
 }
 

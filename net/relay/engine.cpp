@@ -12,6 +12,7 @@
 #include "net/relay/destination.hpp"
 #include "net/relay/flow_services.hpp"
 #include "net/relay/icmp_echo_flow.hpp"
+#include "net/relay/tap_ring.hpp"
 #include "net/relay/tcp_flow.hpp"
 #include "net/relay/udp_flow.hpp"
 #include "net/tcp/closed_reset.hpp"
@@ -61,9 +62,12 @@ engine::~engine() {
   tap_.close(ignored);
 }
 
-void engine::attach_tap(int tap_fd) {
+void engine::attach_tap(int tap_fd, bool one_thread) {
   services_.tap().set_fd(tap_fd);
   services_.tap().set_observer(opts_.capture);
+  // Here, on the caller's thread: the ring is set up before netpen confines itself.
+  if (auto ring = tap_ring::open(tap_fd)) services_.tap().use_ring(std::move(ring), ctx_.get_executor());
+  one_thread_ = one_thread;
   asio::post(dispatch_, [this, tap_fd] {
     asio::error_code ec;
     tap_.assign(tap_fd, ec);
@@ -72,7 +76,10 @@ void engine::attach_tap(int tap_fd) {
       log::warn("cannot use the tap: {}", ec.message());
       return;
     }
-    asio::co_spawn(dispatch_, read_tap(), log_failure("the tap reader"));
+    if (services_.tap().has_ring())
+      asio::co_spawn(dispatch_, read_tap_ring(), log_failure("the tap reader"));
+    else
+      asio::co_spawn(dispatch_, read_tap(), log_failure("the tap reader"));
   });
 }
 
@@ -127,6 +134,46 @@ asio::awaitable<void> engine::read_tap() {
     }
     end_batch();
   }
+}
+
+// With the tap's ring: each io_uring_enter submits the frames written since
+// the last one (the previous batch's answers) and max_reads reads; a batch
+// ends when one comes back with no frame, so the read that finds the tap
+// empty costs no system call of its own.
+asio::awaitable<void> engine::read_tap_ring() {
+  std::array<packet_buffer, tap_ring::max_reads> bufs;
+  while (!stopping_.load()) {
+    if (auto ec = co_await wait_for_tap(bufs[0])) {
+      if (ec != asio::error::operation_aborted && !stopping_.load()) log::debug("tap read: {}", ec.message());
+      co_return;
+    }
+    for (;;) {
+      for (auto& b : bufs)
+        if (!b) b = pool_.get();
+      const std::size_t n = services_.tap().flush_and_read(bufs);
+      for (std::size_t i = 0; i < n; ++i) handle_frame(std::move(bufs[i]));
+      end_batch();  // also for the frame wait_for_tap may have handled
+      if (n == 0) break;
+    }
+  }
+}
+
+// Until the tap has a frame. One relay thread: a bare wait (epoll's edge is
+// seen by this thread only, after the wait is queued). More threads: another
+// thread's epoll could take the edge before the wait is queued, so a real
+// read (Asio retries it at once after such an edge); its frame, if it got
+// one, is handled here.
+asio::awaitable<asio::error_code> engine::wait_for_tap(packet_buffer& buf) {
+  if (one_thread_) {
+    auto [ec] = co_await tap_.async_wait(asio::posix::descriptor_base::wait_read, use_tuple);
+    co_return ec;
+  }
+  if (!buf) buf = pool_.get();
+  auto [ec, n] = co_await tap_.async_read_some(asio::buffer(buf.whole().data(), buf.whole().size()), use_tuple);
+  if (ec) co_return ec;
+  buf.set_size(n, sandbox::tap_vnet_header_size);
+  handle_frame(std::move(buf));
+  co_return asio::error_code{};
 }
 
 // One answer per flow per batch: the ACK for all its segments, and the

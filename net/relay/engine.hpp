@@ -23,7 +23,8 @@
 //
 // Threads. The tap reader and the tables live on one "dispatch" strand;
 // every flow has its own strand. Frames are written back to the tap from
-// any strand (tap_writer: one writev per frame). stop_flows() cancels the
+// any strand (tap_writer: one writev per frame, or queued in the tap's
+// io_uring and flushed once per turn of the event loop). stop_flows() cancels the
 // tap reader, shuts every flow down and waits (bounded) for them to end.
 #pragma once
 #include <asio/awaitable.hpp>
@@ -87,8 +88,10 @@ class engine {
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 
-  // Takes ownership of the tap fd and starts reading it (threads running).
-  void attach_tap(int tap_fd);
+  // Takes ownership of the tap fd and starts reading it (threads running;
+  // one_thread: the io_context runs on one thread only). Sets up the tap's
+  // io_uring (tap_ring.hpp) when it can, on the calling thread.
+  void attach_tap(int tap_fd, bool one_thread = false);
   // Stops reading, shuts every flow down and waits for them (bounded by
   // shutdown_grace); then closes the tap.
   void stop_flows();
@@ -117,6 +120,8 @@ class engine {
   // port, a rejected SYN): that flow is refused. True when it was one.
   bool refuse_inbound(const packet::frame& f);
   asio::awaitable<void> read_tap();
+  asio::awaitable<void> read_tap_ring();
+  asio::awaitable<asio::error_code> wait_for_tap(packet_buffer& buf);
   void end_batch();
   void handle_frame(packet_buffer buf);
   void handle_tcp(packet_buffer buf, const packet::frame& f);
@@ -157,6 +162,7 @@ class engine {
   asio::strand<asio::any_io_executor> dispatch_;
   asio::posix::stream_descriptor tap_;
   std::atomic<bool> stopping_{false};
+  bool one_thread_ = false;
 
   // dispatch strand only, from here on
   flow_table<tcp_flow> tcp_flows_;

@@ -1,6 +1,7 @@
 // Frame construction and writev to the tap (see tap_writer.hpp).
 #include "net/relay/tap_writer.hpp"
 
+#include <asio/post.hpp>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "net/common/log.hpp"
 #include "net/common/sandbox_addresses.hpp"
 #include "net/packet/ip_header.hpp"
+#include "net/relay/tap_ring.hpp"
 
 namespace netpen::relay {
 namespace {
@@ -43,6 +45,20 @@ Spec toward_child(const flow_key& k) {
   return spec;
 }
 }  // namespace
+
+tap_writer::tap_writer() = default;
+tap_writer::~tap_writer() = default;
+
+void tap_writer::set_observer(frame_observer* o) {
+  observer_ = o;
+  if (ring_) ring_->set_observer(o);
+}
+
+void tap_writer::use_ring(std::unique_ptr<tap_ring> ring, asio::any_io_executor flush_on) {
+  ring_ = std::move(ring);
+  ring_->set_observer(observer_);
+  flush_on_ = std::move(flush_on);
+}
 
 void tap_writer::send_tcp(const flow_key& k, const tcp::segment_out& s) {
   auto spec = toward_child<packet::tcp_segment_spec>(k);
@@ -87,6 +103,11 @@ void tap_writer::write_frame(std::span<const std::byte> header, std::span<const 
     vnet.csum_start = static_cast<std::uint16_t>(l4_offset);
     vnet.csum_offset = static_cast<std::uint16_t>(csum_offset);
   }
+  if (ring_) {
+    const std::array<std::span<const std::byte>, 4> pieces = {
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(&vnet), sizeof(vnet)), header, p0, p1};
+    if (queue_frame(pieces)) return;
+  }
   std::array<iovec, 4> iov{};
   iov[0].iov_base = &vnet;
   iov[0].iov_len = sizeof(vnet);
@@ -96,6 +117,13 @@ void tap_writer::write_frame(std::span<const std::byte> header, std::span<const 
     iov[static_cast<std::size_t>(count)].iov_base = const_cast<std::byte*>(part.data());
     iov[static_cast<std::size_t>(count)].iov_len = part.size();
     ++count;
+  }
+  // Too big for the ring's queue: the queued frames go first (the lock
+  // keeps another thread's frames from slipping in between).
+  std::unique_lock lock(ring_mu_, std::defer_lock);
+  if (ring_) {
+    lock.lock();
+    if (!ring_->empty()) count_results(ring_->submit());
   }
   for (int attempt = 0; attempt < 2; ++attempt) {
     const ssize_t n = ::writev(fd_, iov.data(), count);
@@ -109,6 +137,35 @@ void tap_writer::write_frame(std::span<const std::byte> header, std::span<const 
   // The tap dropped it (queue full or link gone); TCP retransmits, DNS retries.
   dropped_.fetch_add(1, std::memory_order_relaxed);
   log::debug("tap write failed: {}", errno);
+}
+
+bool tap_writer::queue_frame(std::span<const std::span<const std::byte>> pieces) {
+  std::lock_guard lock(ring_mu_);
+  if (!ring_->queue(pieces)) return false;
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    asio::post(flush_on_, [this] { flush(); });
+  }
+  return true;
+}
+
+void tap_writer::flush() {
+  std::lock_guard lock(ring_mu_);
+  flush_posted_ = false;
+  count_results(ring_->submit());
+}
+
+std::size_t tap_writer::flush_and_read(std::span<packet_buffer> reads) {
+  if (!ring_) return 0;
+  std::lock_guard lock(ring_mu_);
+  const auto r = ring_->submit(reads);
+  count_results(r);
+  return r.frames_read;
+}
+
+void tap_writer::count_results(const tap_ring_result& r) {
+  if (r.sent != 0) frames_.fetch_add(r.sent, std::memory_order_relaxed);
+  if (r.dropped != 0) dropped_.fetch_add(r.dropped, std::memory_order_relaxed);
 }
 
 }  // namespace netpen::relay

@@ -91,6 +91,15 @@ TEST_CASE("the allow-list holds none of the forbidden calls, in any configuratio
   }
 }
 
+TEST_CASE("io_uring: only io_uring_enter (the tap's restricted ring); no ring can be set up or changed") {
+  const auto list = allow_list({});
+  CHECK(find(list, "io_uring_enter") != nullptr);
+  CHECK(find(list, "io_uring_setup") == nullptr);
+  CHECK(find(list, "io_uring_register") == nullptr);
+  for (const char* name : {"io_uring_setup", "io_uring_register"})
+    CHECK(std::ranges::find(forbidden_calls(), std::string_view(name)) != forbidden_calls().end());
+}
+
 TEST_CASE("setns is allowed only for --root --publish, and only into a network namespace") {
   CHECK(find(allow_list({}), "setns") == nullptr);
   const auto list = allow_list(confinement_needs{true});
