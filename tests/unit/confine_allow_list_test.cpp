@@ -91,7 +91,7 @@ TEST_CASE("the allow-list holds none of the forbidden calls, in any configuratio
   }
 }
 
-TEST_CASE("io_uring: only io_uring_enter (the tap's restricted ring); no ring can be set up or changed") {
+TEST_CASE("io_uring: only io_uring_enter (the tap's restricted ring), and no ring can be set up or changed") {
   const auto list = allow_list({});
   CHECK(find(list, "io_uring_enter") != nullptr);
   CHECK(find(list, "io_uring_setup") == nullptr);
