@@ -147,13 +147,21 @@ asio::awaitable<void> engine::read_tap_ring() {
       if (ec != asio::error::operation_aborted && !stopping_.load()) log::debug("tap read: {}", ec.message());
       co_return;
     }
-    for (;;) {
+    for (int frames = 0;;) {
       for (auto& b : bufs)
         if (!b) b = pool_.get();
       const std::size_t n = services_.tap().flush_and_read(bufs);
       for (std::size_t i = 0; i < n; ++i) handle_frame(std::move(bufs[i]));
       end_batch();  // also for the frame wait_for_tap may have handled
       if (n == 0) break;
+      // A tap that never runs dry (a UDP sender at full rate) must not
+      // starve the rest of the strand: new flows start, host sockets are
+      // written and timers fire in handlers queued behind this one.
+      frames += static_cast<int>(n);
+      if (frames >= max_frames_per_wakeup) {
+        frames = 0;
+        co_await asio::post(dispatch_, asio::use_awaitable);
+      }
     }
   }
 }

@@ -2,7 +2,8 @@
 # e2e: UDP relayed as real flows: datagrams both ways to the lab's UDP echo
 # server over IPv4 and IPv6 (many, large, and a flow kept busy for seconds),
 # nc -u to a closed port failing at once (ICMP port unreachable reaches the
-# child), and dig over UDP. As root and as the unprivileged user.
+# child), dig over UDP, and a new TCP connection opening at once while the
+# tree floods UDP. As root and as the unprivileged user.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_setup
@@ -35,6 +36,29 @@ except Exception as e:
     print(type(e).__name__, 'fast' if time.time() - t < 2 else 'slow')"
 }
 
+# python3 client: floods 203.0.113.10:7 with 1400-byte datagrams from a
+# thread (for at most 12 s) and meanwhile fetches the lab's web page over a
+# new TCP connection; prints the HTTP status and how long the fetch took.
+udp_flood_then_tcp() {
+  echo "import socket, threading, time, urllib.request
+stop = time.time() + 12
+def flood():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(('203.0.113.10', 7)); s.setblocking(False)
+    msg = b'f' * 1400
+    while time.time() < stop:
+        for _ in range(200):
+            try: s.send(msg)
+            except OSError: pass
+threading.Thread(target=flood, daemon=True).start()
+time.sleep(1)
+t = time.time()
+try:
+    code = urllib.request.urlopen('http://203.0.113.10/', timeout=8).status
+except Exception as e:
+    code = type(e).__name__
+print(code, 'fast' if time.time() - t < 4 else 'slow')"
+}
+
 for who in $(e2e_users); do
   check_output_eq "[$who] 50 datagrams echoed over IPv4" 50 \
     np --as "$who" -- python3 -c "$(udp_echo 203.0.113.10 50 60 0)"
@@ -55,5 +79,9 @@ for who in $(e2e_users); do
   check_eq "[$who] ... at once (< 4 s)" yes "$( ((SECONDS - start < 4)) && echo yes || echo no)"
   check_output_eq "[$who] dig over UDP" 203.0.113.10 \
     np --as "$who" -- dig +short +notcp +tries=1 +time=5 web.lab.test A
+  # The tap reader must not keep the relay to itself while a sender never
+  # lets the tap run dry: a new connection still opens at once.
+  check_output_eq "[$who] a new TCP connection during a UDP flood from the tree" "200 fast" \
+    np --as "$who" -- python3 -c "$(udp_flood_then_tcp)"
 done
 e2e_finish
