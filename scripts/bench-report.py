@@ -73,20 +73,20 @@ def wrk_requests(path):
         raise ValueError("no request count")
     return int(n.group(1))
 
-def load_tcp(path):
+def load_iperf_end(path):
+    """The "end" object of an iperf3 --json output, or its error."""
     with open(path) as f:
         j = json.load(f)
     if "error" in j:
         raise ValueError(j["error"])
-    end = j["end"]
+    return j["end"]
+
+def load_tcp(path):
+    end = load_iperf_end(path)
     return end["sum_received"]["bits_per_second"], end["sum_sent"]["bits_per_second"]
 
 def load_udp(path):
-    with open(path) as f:
-        j = json.load(f)
-    if "error" in j:
-        raise ValueError(j["error"])
-    end = j["end"]
+    end = load_iperf_end(path)
     s = end["sum"]
     lost = s["lost_percent"]  # the receiver's count: gaps in the sequence numbers
     sent = end.get("sum_sent", s)
