@@ -15,7 +15,8 @@
 //
 // The writer gathers blocks for up to batch_wait (or until batch_bytes are
 // queued) before each write, so a busy capture costs one wake-up per batch;
-// a kill loses at most that much.
+// a kill loses at most that much. Its two buffers keep their size while a
+// capture is busy (no page faults per batch) and shrink after a second idle.
 //
 // A write error stops writing for good. It is kept for last_error() and
 // passed once to the on_error callback, on the writer thread.
