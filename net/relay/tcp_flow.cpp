@@ -137,7 +137,10 @@ void tcp_flow::after_change() {
     egress_closed();
   }
   if (done && record_.announced) report_close();
-  if (ep_.is_closed()) deadline_timer_.cancel();
+  if (ep_.is_closed()) {
+    deadline_timer_.cancel();
+    timer_pending_ = false;
+  }
   start_child_to_host_if_needed();
   changed_.notify();
 }

@@ -177,7 +177,7 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   // callback (no coroutine): start_timers() once, then flush() re-arms it.
   void start_timers();
   void arm_timer();
-  void on_timer(const asio::error_code& ec, bool was_idle);
+  void on_timer(const asio::error_code& ec);
   // The tx ring's free space as buffers for a host read (allocates it).
   std::array<asio::mutable_buffer, 2> tx_buffers();
   // The rx ring's queued bytes as buffers for a host write.
@@ -220,7 +220,10 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   std::vector<std::byte> early_;  // tunnel bytes the proxy sent with its answer
   flow_record record_;
   asio::steady_timer deadline_timer_;
-  tcp::time_point armed_deadline_ = tcp::time_point::max();
+  tcp::time_point armed_deadline_ = tcp::time_point::max();  // the endpoint's deadline flush() last saw
+  tcp::time_point timer_expiry_ = tcp::time_point::max();    // when arm_timer's pending wait fires
+  std::optional<tcp::time_point> idle_since_;                // rings empty (but stored) since
+  bool timer_pending_ = false;                               // arm_timer's wait is pending
   async_event changed_;
   bool connected_ = false;
   bool host_closed_ = false;

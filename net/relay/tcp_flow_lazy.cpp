@@ -61,23 +61,38 @@ void tcp_flow::start_timers() {
 // for buffer_release_delay (not under TLS, where a pending read holds the tx
 // ring). The wait holds a reference to the flow; the endpoint's close
 // cancels it (after_change).
+//
+// The timer is re-armed only when something is due earlier than its pending
+// wait fires: a wait that fires too early finds nothing due in the endpoint
+// and arms the next one. So a request/response flow, whose retransmission
+// deadline is set by each response and cleared by each acknowledgement, does
+// not move the event loop's timer (a timerfd_settime each) twice a round trip.
 void tcp_flow::arm_timer() {
   armed_deadline_ = ep_.next_deadline().value_or(tcp::time_point::max());
   if (ep_.is_closed()) return;
   const bool idle = !stream_.is_tls() && ep_.idle_with_buffers();
-  const auto when = idle ? std::min(armed_deadline_, tcp::clock::now() + buffer_release_delay) : armed_deadline_;
-  if (when == tcp::time_point::max()) {
-    deadline_timer_.cancel();  // nothing due
-    return;
-  }
-  deadline_timer_.expires_at(when);
-  deadline_timer_.async_wait(
-      [self = shared_from_this(), idle](const asio::error_code& ec) { self->on_timer(ec, idle); });
+  if (!idle)
+    idle_since_.reset();
+  else if (!idle_since_)
+    idle_since_ = tcp::clock::now();
+  const auto when = idle ? std::min(armed_deadline_, *idle_since_ + buffer_release_delay) : armed_deadline_;
+  if (when == tcp::time_point::max()) return;               // nothing due; a pending wait finds nothing
+  if (timer_pending_ && timer_expiry_ <= when) return;     // it fires first and arms what is due then
+  timer_pending_ = true;
+  timer_expiry_ = when;
+  deadline_timer_.expires_at(when);  // a wait pending before is cancelled (on_timer ignores it)
+  deadline_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) { self->on_timer(ec); });
 }
 
-void tcp_flow::on_timer(const asio::error_code& ec, bool was_idle) {
-  if (ec || ep_.is_closed()) return;  // re-armed meanwhile, or over
-  if (was_idle && !stream_.is_tls() && ep_.idle_with_buffers()) ep_.release_buffers();
+void tcp_flow::on_timer(const asio::error_code& ec) {
+  if (ec) return;  // replaced by a nearer wait, or the flow is over
+  timer_pending_ = false;
+  if (ep_.is_closed()) return;
+  if (idle_since_ && !stream_.is_tls() && ep_.idle_with_buffers() &&
+      tcp::clock::now() - *idle_since_ >= buffer_release_delay) {
+    ep_.release_buffers();
+    idle_since_.reset();
+  }
   armed_deadline_ = tcp::time_point::min();  // so flush() arms the timer again
   flush();
   after_change();
