@@ -139,7 +139,7 @@ void tcp_flow::after_change() {
   if (done && record_.announced) report_close();
   if (ep_.is_closed()) {
     deadline_timer_.cancel();
-    timer_pending_ = false;
+    timer_expiry_ = tcp::time_point::max();
   }
   start_child_to_host_if_needed();
   changed_.notify();

@@ -221,9 +221,8 @@ class tcp_flow : public std::enable_shared_from_this<tcp_flow>,
   flow_record record_;
   asio::steady_timer deadline_timer_;
   tcp::time_point armed_deadline_ = tcp::time_point::max();  // the endpoint's deadline flush() last saw
-  tcp::time_point timer_expiry_ = tcp::time_point::max();    // when arm_timer's pending wait fires
+  tcp::time_point timer_expiry_ = tcp::time_point::max();    // when arm_timer's pending wait fires (max: none)
   std::optional<tcp::time_point> idle_since_;                // rings empty (but stored) since
-  bool timer_pending_ = false;                               // arm_timer's wait is pending
   async_event changed_;
   bool connected_ = false;
   bool host_closed_ = false;

@@ -77,8 +77,7 @@ void tcp_flow::arm_timer() {
     idle_since_ = tcp::clock::now();
   const auto when = idle ? std::min(armed_deadline_, *idle_since_ + buffer_release_delay) : armed_deadline_;
   if (when == tcp::time_point::max()) return;               // nothing due; a pending wait finds nothing
-  if (timer_pending_ && timer_expiry_ <= when) return;     // it fires first and arms what is due then
-  timer_pending_ = true;
+  if (timer_expiry_ <= when) return;  // a pending wait fires first and arms what is due then
   timer_expiry_ = when;
   deadline_timer_.expires_at(when);  // a wait pending before is cancelled (on_timer ignores it)
   deadline_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) { self->on_timer(ec); });
@@ -86,7 +85,7 @@ void tcp_flow::arm_timer() {
 
 void tcp_flow::on_timer(const asio::error_code& ec) {
   if (ec) return;  // replaced by a nearer wait, or the flow is over
-  timer_pending_ = false;
+  timer_expiry_ = tcp::time_point::max();  // no wait pending
   if (ep_.is_closed()) return;
   if (idle_since_ && !stream_.is_tls() && ep_.idle_with_buffers() &&
       tcp::clock::now() - *idle_since_ >= buffer_release_delay) {
