@@ -526,9 +526,10 @@ int serve_and_wait(const run_config& cfg, prepared_run& p, built_sandbox& b, run
               std::chrono::duration<double>(std::chrono::steady_clock::now() - launched_at).count(), status,
               st.tcp_flows, st.udp_flows, st.dns_udp_queries, outputs.denied());
   log::debug("relay: {} frames in ({} malformed, {} ignored), {} out ({} dropped), {} tcp flows ({} resets for "
-             "unknown flows), {} udp flows ({} evicted, {} datagrams dropped), {} dns queries",
+             "unknown flows), {} udp flows ({} evicted, {} datagrams dropped, {} shed under a flood), {} dns queries",
              st.frames_in, st.frames_malformed, st.frames_ignored, st.frames_out, st.frames_out_dropped, st.tcp_flows,
-             st.tcp_unknown_rst, st.udp_flows, st.udp_evicted, st.udp_dropped, st.dns_udp_queries);
+             st.tcp_unknown_rst, st.udp_flows, st.udp_evicted, st.udp_dropped, st.datagrams_shed,
+             st.dns_udp_queries);
   return status;
 }
 

@@ -28,6 +28,7 @@
 #include <optional>
 
 #include "net/relay/datagram_egress.hpp"
+#include "net/relay/datagram_shedding.hpp"
 #include "net/relay/flow_context.hpp"
 #include "net/relay/flow_key.hpp"
 #include "net/relay/flow_record.hpp"
@@ -52,6 +53,8 @@ class datagram_flow : public std::enable_shared_from_this<datagram_flow> {
   // Starts the flow without opening anything: run() asks admit() first.
   void start_deferred();
   void shutdown();
+
+  shed_slot shed;  // the engine's dispatch strand only (datagram_shedding.hpp)
   bool finished() const { return finished_.load(std::memory_order_acquire); }
   clock::time_point last_activity() const { return clock::time_point(clock::duration(last_activity_.load())); }
   const flow_key& key() const { return key_; }

@@ -107,6 +107,7 @@ engine_stats engine::stats() const {
   s.tcp_unknown_rst = unknown_rst_.load();
   s.udp_flows = udp_flows_total_.load();
   s.udp_evicted = udp_evicted_.load();
+  s.datagrams_shed = shed_.load();
   s.frames_out = services_.tap().frames_sent();
   s.frames_out_dropped = services_.tap().frames_dropped();
   return s;
@@ -124,6 +125,7 @@ asio::awaitable<void> engine::read_tap() {
     // partial (the child's kernel left it to us); nothing here checks it.
     buf.set_size(n, sandbox::tap_vnet_header_size);
     handle_frame(std::move(buf));
+    bool dry = true;
     // Drain what else is queued without going back through the reactor.
     for (int i = 0; i < max_frames_per_wakeup; ++i) {
       auto more = pool_.get();
@@ -131,8 +133,10 @@ asio::awaitable<void> engine::read_tap() {
       if (r <= 0) break;
       more.set_size(static_cast<std::size_t>(r), sandbox::tap_vnet_header_size);
       handle_frame(std::move(more));
+      if (i + 1 == max_frames_per_wakeup) dry = false;
     }
     end_batch();
+    shedding_.end_round(dry);
   }
 }
 
@@ -153,13 +157,19 @@ asio::awaitable<void> engine::read_tap_ring() {
       const std::size_t n = services_.tap().flush_and_read(bufs);
       for (std::size_t i = 0; i < n; ++i) handle_frame(std::move(bufs[i]));
       end_batch();  // also for the frame wait_for_tap may have handled
-      if (n == 0) break;
+      if (n == 0) {
+        shedding_.end_round(true);
+        break;
+      }
       // A tap that never runs dry (a UDP sender at full rate) must not
       // starve the rest of the strand: new flows start, host sockets are
       // written and timers fire in handlers queued behind this one.
       frames += static_cast<int>(n);
       if (frames >= max_frames_per_wakeup) {
         frames = 0;
+        // Overloaded when the last batch took every read it offered: more
+        // is likely waiting in the tap's ring.
+        shedding_.end_round(n < bufs.size());
         co_await asio::post(dispatch_, asio::use_awaitable);
       }
     }

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "net/events/event.hpp"
+#include "net/relay/datagram_shedding.hpp"
 #include "net/relay/flow_record.hpp"
 #include "net/relay/flow_table.hpp"
 #include "net/relay/frame_observer.hpp"
@@ -76,7 +77,7 @@ struct engine_options {
 struct engine_stats {
   std::uint64_t frames_in = 0, frames_malformed = 0, frames_ignored = 0;
   std::uint64_t tcp_flows = 0, tcp_unknown_rst = 0, dns_udp_queries = 0, udp_flows = 0, udp_evicted = 0,
-                udp_dropped = 0;
+                udp_dropped = 0, datagrams_shed = 0;
   std::uint64_t frames_out = 0, frames_out_dropped = 0;
 };
 
@@ -169,6 +170,7 @@ class engine {
   flow_table<udp_flow> udp_flows_;
   flow_table<icmp_echo_flow> icmp_flows_;
   std::vector<std::shared_ptr<tcp_flow>> batch_flows_;  // flows that got segments in the current tap batch
+  datagram_shedding shedding_;  // a flooding datagram flow's share while the tap cannot keep up
   std::mt19937 isn_rng_;
   std::unordered_map<flow_key, bool, flow_key_hash> denied_;  // datagram denials said once
   // --interactive for datagrams: destinations with a question out (their
@@ -189,7 +191,7 @@ class engine {
   std::size_t live_flows_ = 0;
 
   std::atomic<std::uint64_t> frames_in_{0}, malformed_{0}, ignored_{0}, tcp_flows_total_{0}, udp_dropped_{0},
-      unknown_rst_{0}, udp_flows_total_{0}, udp_evicted_{0};
+      unknown_rst_{0}, udp_flows_total_{0}, udp_evicted_{0}, shed_{0};
 };
 
 }  // namespace netpen::relay

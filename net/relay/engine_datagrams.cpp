@@ -74,6 +74,10 @@ void engine::handle_udp(packet_buffer buf, const packet::frame& f) {
     else
       flow->start();
   }
+  if (!shedding_.admit(it->second->shed)) {
+    shed_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   it->second->send(std::move(buf), f.payload, f.ip_packet, f.ttl);
 }
 
@@ -137,6 +141,10 @@ void engine::handle_icmp(const packet::frame& f) {
     it = icmp_flows_.insert(key, flow);
     flow_started();
     flow->start();
+  }
+  if (!shedding_.admit(it->second->shed)) {
+    shed_.fetch_add(1, std::memory_order_relaxed);
+    return;
   }
   const auto quote = f.ip_packet.first(std::min<std::size_t>(f.ip_packet.size(), max_quote));
   it->second->send(echo->seq, std::vector<std::byte>(echo->payload.begin(), echo->payload.end()),
