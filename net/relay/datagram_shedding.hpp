@@ -12,7 +12,7 @@
 // all filled), each datagram flow forwards at most a share of the next
 // round's frames and the rest of its datagrams are dropped here, counted.
 // The share halves with every further round that finds the tap still full
-// (64, 32, ... down to min_share) and the cap is lifted by the first round
+// (32, 16, ... down to min_share) and the cap is lifted by the first round
 // that empties it, so the reader soon empties the ring faster than the tree
 // fills it, whatever the relative costs on this machine. The drops fall on
 // the flows sending more than their share, never on TCP (not shed at all).
@@ -32,7 +32,7 @@ struct shed_slot {
 class datagram_shedding {
  public:
   static constexpr unsigned full_share = 64;  // a round's frames
-  static constexpr unsigned min_share = 16;
+  static constexpr unsigned min_share = 4;
 
   // A reader's round ended; `ran_dry`: the tap was (nearly) empty.
   void end_round(bool ran_dry) {
