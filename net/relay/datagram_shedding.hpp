@@ -59,7 +59,7 @@ class datagram_shedding {
 
  private:
   std::uint64_t round_ = 1;  // a new slot (round 0) starts counting in the current round
-  unsigned level_ = 0;       // rounds in a row that left the tap full
+  unsigned level_ = 0;       // rounds in a row that left the tap full (no more once the share is at its floor)
 };
 
 }  // namespace netpen::relay

@@ -4,7 +4,9 @@
 // forwarder, other UDP to udp_flow, echo requests to icmp_echo_flow,
 // ARP/NDP for the gateway to the neighbour responder. Everything else is
 // counted and dropped. A segment for no connection gets the RFC 9293 reset
-// (tcp/closed_reset.hpp).
+// (tcp/closed_reset.hpp). While the tree sends faster than the relay
+// forwards, a datagram flow's excess is dropped here rather than in the
+// tap's ring, so other flows keep theirs (datagram_shedding.hpp).
 //
 // New datagram flows are admitted here (engine_datagrams.cpp): --proxy-only
 // and the policy may refuse them (ICMP administratively prohibited from the
