@@ -125,18 +125,17 @@ asio::awaitable<void> engine::read_tap() {
     // partial (the child's kernel left it to us); nothing here checks it.
     buf.set_size(n, sandbox::tap_vnet_header_size);
     handle_frame(std::move(buf));
-    bool dry = true;
     // Drain what else is queued without going back through the reactor.
-    for (int i = 0; i < max_frames_per_wakeup; ++i) {
+    int drained = 0;
+    for (; drained < max_frames_per_wakeup; ++drained) {
       auto more = pool_.get();
       const ssize_t r = ::read(tap_.native_handle(), more.whole().data(), more.whole().size());
       if (r <= 0) break;
       more.set_size(static_cast<std::size_t>(r), sandbox::tap_vnet_header_size);
       handle_frame(std::move(more));
-      if (i + 1 == max_frames_per_wakeup) dry = false;
     }
     end_batch();
-    shedding_.end_round(dry);
+    shedding_.end_round(drained < max_frames_per_wakeup);
   }
 }
 

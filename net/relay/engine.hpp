@@ -66,6 +66,7 @@ class host_port_relay;
 
 class flow_services;
 class tcp_flow;
+class datagram_flow;
 class udp_flow;
 class icmp_echo_flow;
 
@@ -138,6 +139,7 @@ class engine {
   void handle_udp(packet_buffer buf, const packet::frame& f);
   void handle_dns_udp(const flow_key& key, const packet::frame& f);
   void handle_icmp(const packet::frame& f);
+  bool shed(datagram_flow& flow);
   void make_room_for_udp_flow();
   // Whether a new datagram flow may start: nullopt when refused or held
   // (the packet is dropped), else the record carrying its verdict.

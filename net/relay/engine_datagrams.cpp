@@ -74,11 +74,16 @@ void engine::handle_udp(packet_buffer buf, const packet::frame& f) {
     else
       flow->start();
   }
-  if (!shedding_.admit(it->second->shed)) {
-    shed_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (shed(*it->second)) return;
   it->second->send(std::move(buf), f.payload, f.ip_packet, f.ttl);
+}
+
+// Under the tree's own flood: true when this datagram of `flow` is dropped
+// here, past its share (datagram_shedding.hpp).
+bool engine::shed(datagram_flow& flow) {
+  if (shedding_.admit(flow.shed)) return false;
+  shed_.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 void engine::handle_dns_udp(const flow_key& key, const packet::frame& f) {
@@ -142,10 +147,7 @@ void engine::handle_icmp(const packet::frame& f) {
     flow_started();
     flow->start();
   }
-  if (!shedding_.admit(it->second->shed)) {
-    shed_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
+  if (shed(*it->second)) return;
   const auto quote = f.ip_packet.first(std::min<std::size_t>(f.ip_packet.size(), max_quote));
   it->second->send(echo->seq, std::vector<std::byte>(echo->payload.begin(), echo->payload.end()),
                    std::vector<std::byte>(quote.begin(), quote.end()), f.ttl);
