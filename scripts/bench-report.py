@@ -535,6 +535,43 @@ if targets:
         lim = f"{t['op']} {t['limit']}{t['unit'].strip() if t['unit'] != 'x' else 'x'}" if t["unit"] else ""
         extra = f"  ({t['how']})" if t["how"] else ""
         print(f"  {t['name'][:55]:<56}{shown:>10}  {lim:<10} {t['status']}{extra}")
+# The machine's floors (suite `floors`): what it charges for steps any
+# userspace relay takes, and what that leaves of the targets they bound.
+floors = None
+if "floors" in suites:
+    try:
+        floors = json.load(open(f"{raw}/floors.json"))
+    except Exception as e:  # noqa: BLE001
+        failures.append(f"floors: {e}")
+if floors:
+    def fl(k):
+        v = floors.get(k)
+        return None if v is None else float(v)
+    print()
+    print("Machine floors (netpen_machine_floors, as the bench user)")
+    rows = (("a system call (getppid)", fl("syscall_us"), "us"),
+            ("a wake-up on the other CPU (half a pipe round trip)", fl("hop_cross_cpu_us"), "us"),
+            ("a wake-up on the same CPU", fl("hop_same_cpu_us"), "us"),
+            ("an exec of /bin/true, spawn to reap", fl("exec_true_ms"), "ms"),
+            ("a first touch of an anonymous page", fl("fault_us"), "us"),
+            ("a GB of 64 KiB copies (64 MiB working set)", fl("copy_s_per_gb"), "CPU-s"))
+    for label, v, unit in rows:
+        print(f"  {label:<56}{'-' if v is None else f'{v:.3g}':>10} {unit}")
+    hop = fl("hop_cross_cpu_us")
+    if hop is not None:
+        print(f"  round trip: a relay's thread is woken twice per round trip (the tap, then the host socket); "
+              f"2 wake-ups take {2 * hop:.1f} us of the +25 us allowed, {25 - 2 * hop:.1f} us are left for its "
+              "system calls (4 or more) and the second TCP stack")
+    exec_ms = fl("exec_true_ms")
+    base = median_of("startup", "direct")
+    if exec_ms is not None and base:
+        print(f"  startup: `unshare -Urn true` ({base:.2f} ms here) execs twice, as `netpen -- true` does "
+              f"({2 * exec_ms:.2f} ms); the 2x bar leaves netpen {2 * base - 2 * exec_ms:.2f} ms for the rest")
+    copy = fl("copy_s_per_gb")
+    direct_up = median_of("tcp_up_cost", "direct")
+    if copy is not None and direct_up:
+        print(f"  per byte: a relay copies each byte twice more, {2 * copy:.3f} CPU-s per GB, of the "
+              f"{0.25 * direct_up:.3f} that 1.25x direct's upload cost allows")
 for n in notes:
     print("note:", n)
 for f in failures:
@@ -552,7 +589,7 @@ summary = dict(
                      **({"errors": v["errors"]} if "errors" in v else {}))
              for k, v in metrics.items()},
     ratios=ratios, targets=targets, idle_check=idle, clk_tck=HZ, failures=failures, netpen_variants=variant_metrics,
-    multi_stream=multi, scale=scale)
+    multi_stream=multi, scale=scale, floors=floors)
 with open(os.environ["BENCH_JSON"], "w") as f:
     json.dump(summary, f, indent=2)
 raise SystemExit(1 if failures else 0)
