@@ -4,10 +4,18 @@
 #include <asio/co_spawn.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
 #include <cstdlib>
+#include <string_view>
 
 #include "net/common/asio_helpers.hpp"
 #include "net/common/log.hpp"
+#include "net/relay/idle_spin.hpp"
 
 namespace netpen::relay {
 namespace {
@@ -29,6 +37,65 @@ unsigned thread_count(unsigned wanted) {
 // thread itself, instead of waking the reactor (an epoll_ctl per post).
 int concurrency_hint(unsigned threads) { return threads == 1 ? 1 : ASIO_CONCURRENCY_HINT_DEFAULT; }
 
+// How long the relay's thread polls before it sleeps (idle_spin.hpp):
+// NETPEN_SPIN_US microseconds, 0 to never poll; 30 by default (the
+// shortest that gave the round trip its gain in docs/performance.md).
+std::chrono::microseconds spin_time() {
+  constexpr int fallback = 30;
+  const char* v = std::getenv("NETPEN_SPIN_US");
+  if (v == nullptr) return std::chrono::microseconds(fallback);
+  const int n = std::atoi(v);
+  return std::chrono::microseconds(n >= 0 && n <= 1000 ? n : fallback);
+}
+
+// The machine's runnable tasks now: the fourth field of /proc/loadavg
+// ("1.00 0.50 0.20 3/210 4242": 3), read from `fd`; -1 if unreadable.
+int runnable_tasks(int fd) {
+  std::array<char, 128> buf{};
+  const ssize_t n = ::pread(fd, buf.data(), buf.size() - 1, 0);
+  if (n <= 0) return -1;
+  std::string_view text(buf.data(), static_cast<std::size_t>(n));
+  for (int field = 0; field < 3; ++field) {
+    const auto space = text.find(' ');
+    if (space == std::string_view::npos) return -1;
+    text.remove_prefix(space + 1);
+  }
+  int tasks = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), tasks);
+  return ec == std::errc{} && end != text.data() ? tasks : -1;
+}
+
+// One thread's loop. With polling: drain what is ready, poll for the spin
+// budget, and only then block for the next handler. The machine's load is
+// sampled at most every 200 us, when the thread would poll.
+void run_thread(asio::io_context& ctx, std::chrono::microseconds spin_max) {
+  const int loadavg = spin_max.count() == 0 ? -1 : ::open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  if (loadavg < 0) {  // no way to tell a crowded machine: never poll
+    ctx.run();
+    return;
+  }
+  using clock = std::chrono::steady_clock;
+  constexpr auto sample_every = std::chrono::microseconds(200);
+  const int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  idle_spin spin(spin_max);
+  auto sampled = clock::time_point{};
+  while (!ctx.stopped()) {
+    while (ctx.poll() > 0) {
+    }
+    const auto idle_from = clock::now();
+    if (spin.budget_if_free().count() > 0 && idle_from - sampled >= sample_every) {
+      if (const int tasks = runnable_tasks(loadavg); tasks > 0) spin.machine_load(tasks, cpus);
+      sampled = idle_from;
+    }
+    const auto poll_until = idle_from + spin.budget();
+    bool woke = false;
+    while (!woke && clock::now() < poll_until && !ctx.stopped()) woke = ctx.poll() > 0;
+    if (!woke) ctx.run_one();
+    spin.idle_ended(clock::now() - idle_from);
+  }
+  ::close(loadavg);
+}
+
 }  // namespace
 
 data_path::data_path(data_path_options opts)
@@ -46,7 +113,10 @@ data_path::~data_path() { stop(); }
 result<void> data_path::start() {
   if (auto started = services_.start(); !started) return started;
   work_.emplace(ctx_.get_executor());
-  for (unsigned i = 0; i < threads_wanted_; ++i) threads_.emplace_back([this] { ctx_.run(); });
+  // Several threads would poll one scheduler against each other: only a
+  // lone thread polls.
+  const auto spin = threads_wanted_ == 1 ? spin_time() : std::chrono::microseconds(0);
+  for (unsigned i = 0; i < threads_wanted_; ++i) threads_.emplace_back([this, spin] { run_thread(ctx_, spin); });
   log::debug("relay started with {} threads; DNS over TCP served at {}:{}", threads_wanted_,
              services_.settings().dns_tcp.address().to_string(), services_.settings().dns_tcp.port());
   return {};
