@@ -559,9 +559,9 @@ if floors:
         print(f"  {label:<56}{'-' if v is None else f'{v:.3g}':>10} {unit}")
     hop = fl("hop_cross_cpu_us")
     if hop is not None:
-        print(f"  round trip: a relay's thread is woken twice per round trip (the tap, then the host socket); "
-              f"2 wake-ups take {2 * hop:.1f} us of the +25 us allowed, {25 - 2 * hop:.1f} us are left for its "
-              "system calls (4 or more) and the second TCP stack")
+        print(f"  round trip: a relay thread asleep between request and answer is woken twice per round trip "
+              f"(the tap, then the host socket): {2 * hop:.1f} us of the +25 us allowed; netpen polls before "
+              "it sleeps to be woken less (docs/relay.md)")
     exec_ms = fl("exec_true_ms")
     base = median_of("startup", "direct")
     if exec_ms is not None and base:
