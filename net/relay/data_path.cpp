@@ -38,8 +38,8 @@ unsigned thread_count(unsigned wanted) {
 int concurrency_hint(unsigned threads) { return threads == 1 ? 1 : ASIO_CONCURRENCY_HINT_DEFAULT; }
 
 // How long the relay's thread polls before it sleeps (idle_spin.hpp):
-// NETPEN_SPIN_US microseconds, 0 to never poll; 30 by default (the
-// shortest that gave the round trip its gain in docs/performance.md).
+// NETPEN_SPIN_US microseconds (up to 1000), 0 to never poll; 30 by default
+// (of 15, 30 and 50, the best round trip: docs/performance.md, fifth round).
 std::chrono::microseconds spin_time() {
   constexpr int fallback = 30;
   const char* v = std::getenv("NETPEN_SPIN_US");
