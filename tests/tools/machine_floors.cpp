@@ -43,9 +43,14 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-double median_of(int reps, const std::function<double()>& once) {
+// The median of `reps` measurements; nullopt if any of them failed.
+std::optional<double> median_of(int reps, const std::function<std::optional<double>()>& once) {
   std::vector<double> v;
-  for (int i = 0; i < reps; ++i) v.push_back(once());
+  for (int i = 0; i < reps; ++i) {
+    const auto x = once();
+    if (!x) return std::nullopt;
+    v.push_back(*x);
+  }
   return median(v);
 }
 
@@ -56,7 +61,7 @@ bool pin(int cpu) {
   return ::sched_setaffinity(0, sizeof set, &set) == 0;
 }
 
-double syscall_us() {
+std::optional<double> syscall_us() {
   constexpr int n = 200'000;
   const auto t0 = clock_type::now();
   for (int i = 0; i < n; ++i) ::syscall(SYS_getppid);
@@ -95,16 +100,6 @@ std::optional<double> hop_us(int cpu_a, int cpu_b) {
   if (child > 0) ::waitpid(child, &status, 0);
   if (child <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
   return result;
-}
-
-std::optional<double> median_hop(int cpu_a, int cpu_b) {
-  std::vector<double> v;
-  for (int i = 0; i < 5; ++i) {
-    const auto h = hop_us(cpu_a, cpu_b);
-    if (!h) return std::nullopt;
-    v.push_back(*h);
-  }
-  return median(v);
 }
 
 std::optional<double> exec_true_ms() {
@@ -163,22 +158,20 @@ int main() {
   cpu_set_t all;
   if (::sched_getaffinity(0, sizeof all, &all) != 0) return 1;
   const auto sc = median_of(5, syscall_us);
-  const auto cross = cpus >= 2 && CPU_ISSET(0, &all) && CPU_ISSET(1, &all) ? median_hop(0, 1) : std::nullopt;
-  const auto same = CPU_ISSET(0, &all) ? median_hop(0, 0) : std::nullopt;
+  const auto cross =
+      cpus >= 2 && CPU_ISSET(0, &all) && CPU_ISSET(1, &all) ? median_of(5, [] { return hop_us(0, 1); }) : std::nullopt;
+  const auto same = CPU_ISSET(0, &all) ? median_of(5, [] { return hop_us(0, 0); }) : std::nullopt;
   ::sched_setaffinity(0, sizeof all, &all);  // the rest runs where it may
   const auto exec_ms = exec_true_ms();
-  std::vector<double> faults, copies;
-  for (int i = 0; i < 5; ++i) {
-    if (auto f = fault_us()) faults.push_back(*f);
-    if (auto c = copy_s_per_gb()) copies.push_back(*c);
-  }
+  const auto fault = median_of(5, fault_us);
+  const auto copy = median_of(5, copy_s_per_gb);
   std::printf("{\n");
   field("syscall_us", sc);
   field("hop_cross_cpu_us", cross);
   field("hop_same_cpu_us", same);
   field("exec_true_ms", exec_ms);
-  field("fault_us", faults.size() == 5 ? std::optional(median(faults)) : std::nullopt);
-  field("copy_s_per_gb", copies.size() == 5 ? std::optional(median(copies)) : std::nullopt, true);
+  field("fault_us", fault);
+  field("copy_s_per_gb", copy, true);
   std::printf("}\n");
-  return exec_ms && faults.size() == 5 && copies.size() == 5 ? 0 : 1;
+  return exec_ms && fault && copy ? 0 : 1;
 }

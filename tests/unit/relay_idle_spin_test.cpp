@@ -6,6 +6,13 @@
 using netpen::relay::idle_spin;
 using namespace std::chrono_literals;
 
+namespace {
+// The same machine seen 16 times: enough for the average to settle.
+void settle(idle_spin& s, int runnable, int cpus) {
+  for (int i = 0; i < 16; ++i) s.machine_load(runnable, cpus);
+}
+}  // namespace
+
 TEST_CASE("the first idle period polls for the whole budget", "[relay]") {
   idle_spin s(30us);
   CHECK(s.budget() == 30us);
@@ -54,7 +61,7 @@ TEST_CASE("a zero budget never polls", "[relay]") {
 
 TEST_CASE("a machine with every CPU wanted blocks at once", "[relay]") {
   idle_spin s(30us);
-  for (int i = 0; i < 16; ++i) s.machine_load(5, 2);
+  settle(s, 5, 2);
   CHECK(s.budget() == 0us);
   CHECK(s.budget_if_free() == 30us);  // so the caller keeps sampling
   s.idle_ended(10us);  // events close together do not override it
@@ -63,14 +70,14 @@ TEST_CASE("a machine with every CPU wanted blocks at once", "[relay]") {
 
 TEST_CASE("one crowded sample among idle ones does not stop the polling", "[relay]") {
   idle_spin s(30us);
-  for (int i = 0; i < 16; ++i) s.machine_load(1, 2);
+  settle(s, 1, 2);
   s.machine_load(4, 2);
   CHECK(s.budget() == 30us);
 }
 
 TEST_CASE("polling comes back once the machine has a CPU to spare again", "[relay]") {
   idle_spin s(30us);
-  for (int i = 0; i < 16; ++i) s.machine_load(6, 2);
+  settle(s, 6, 2);
   REQUIRE(s.budget() == 0us);
   int samples = 0;
   while (s.budget() == 0us && samples < 100) {
